@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 mana-mp-reset authors
+#
+# `make demo` and `make test` do all set-up on a fresh Debian 12 machine
+# (as root): packages, deb-src + DPDK source package, hugepages, build.
+
+BUILD ?= build
+BUILD_CLANG ?= build-clang
+BUILD_ASAN ?= build-asan
+PYTEST ?= /usr/bin/python3 -m pytest
+PYTEST_ARGS ?= -q
+
+.PHONY: all setup build build-clang build-asan test test-unit test-pytest asan demo bench clean
+
+all: build
+
+setup:
+	./scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(BUILD_CLANG)/build.ninja:
+	CC=clang meson setup $(BUILD_CLANG)
+
+$(BUILD_ASAN)/build.ninja:
+	CC=clang meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false
+
+build: setup $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# clang with -Wthread-safety: the lock discipline is checked at build time.
+build-clang: setup $(BUILD_CLANG)/build.ninja
+	ninja -C $(BUILD_CLANG)
+
+build-asan: setup $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+
+test-unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+test-pytest: build
+	MANA_BUILD=$(abspath $(BUILD)) $(PYTEST) tests/pytest $(PYTEST_ARGS)
+
+test: build build-clang
+	$(MAKE) test-unit test-pytest
+
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: build-asan
+	meson test -C $(BUILD_ASAN) --suite unit --print-errorlogs
+	MANA_BUILD=$(abspath $(BUILD_ASAN)) MANA_SANITIZE=1 $(PYTEST) tests/pytest $(PYTEST_ARGS)
+
+demo: build
+	./scripts/demo.sh $(BUILD)
+
+bench: build
+	./scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_CLANG) $(BUILD_ASAN)

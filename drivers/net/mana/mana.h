@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+#ifndef MANA_H
+#define MANA_H
+
+/*
+ * Data layout of net_mana.
+ *
+ * Shared by every process (hugepage memory, same address everywhere):
+ *   struct mana_priv    dev->data->dev_private: state word, saved
+ *                       configuration, process registry, MR table, stats.
+ *   struct mana_rxq/txq dev->data->rx_queues[] / tx_queues[]: rings, descriptor
+ *                       state and the per-queue burst guard.
+ * Private to one process:
+ *   struct mana_fast    mana_fast[port]: the three words a burst needs (the
+ *                       state word value that allows bursts here, this
+ *                       process's doorbell mapping, its guard tag).
+ *   struct mana_local   dev->process_private: locks, doorbell mapping
+ *                       bookkeeping and, in the primary, every hardware
+ *                       handle (those are pointers into provider memory).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ethdev_driver.h>
+#include <rte_ether.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "mana_hw.h"
+#include "mana_lock.h"
+#include "mana_log.h"
+
+#define PCI_VENDOR_ID_MICROSOFT		0x1414
+#define PCI_DEVICE_ID_MICROSOFT_MANA	0x00ba
+
+#define MANA_MAX_QUEUES		64
+#define MANA_MAX_PROCS		64	/* registry slots; slot 0 is the primary */
+#define MANA_MR_MAX		256
+#define MANA_MR_CACHE_N		8
+#define MANA_RETA_SIZE		(1u << MANA_HW_RETA_LOG_MAX)
+#define MANA_MIN_DESC		64
+#define MANA_DEFAULT_DESC	1024
+#define MANA_MIN_RX_BUF_SIZE	1024
+#define MANA_MAX_RX_PKTLEN	9216
+
+/* Coarse state of a port, as every process sees it. */
+enum mana_dev_state {
+	MANA_DEV_INIT = 0,	/* never matches a burst word */
+	MANA_DEV_STOPPED,	/* device open, data path stopped */
+	MANA_DEV_ACTIVE,	/* started: bursts allowed */
+	MANA_DEV_RESETTING,	/* a reset is in progress (see mana_priv.reset.phase) */
+	MANA_DEV_FAILED,	/* recovery failed or device removed */
+	MANA_DEV_CLOSED,
+};
+
+/*
+ * The state word: state in the low 8 bits, doorbell generation above.
+ * A process may run a burst only while the shared word equals its own
+ * mana_fast.burst_word = (generation of its mapping, ACTIVE), so one load
+ * and one compare cover "started", "not resetting" and "my doorbell
+ * mapping is current".
+ */
+#define MANA_STATE_BITS	8
+
+static inline uint64_t
+mana_state_word(uint32_t generation, enum mana_dev_state state)
+{
+	return ((uint64_t)generation << MANA_STATE_BITS) | (uint64_t)state;
+}
+
+static inline enum mana_dev_state
+mana_word_state(uint64_t word)
+{
+	return (enum mana_dev_state)(word & ((1u << MANA_STATE_BITS) - 1));
+}
+
+static inline uint32_t
+mana_word_generation(uint64_t word)
+{
+	return (uint32_t)(word >> MANA_STATE_BITS);
+}
+
+const char *mana_state_name(enum mana_dev_state state);
+
+/* Phases of a reset (mana_reset.c has the table). */
+enum mana_reset_phase {
+	MANA_PHASE_NONE = 0,
+	MANA_PHASE_QUIESCE,
+	MANA_PHASE_UNMAP,
+	MANA_PHASE_TEARDOWN,
+	MANA_PHASE_WAIT_HW,
+	MANA_PHASE_REOPEN,
+	MANA_PHASE_REMAP,
+	MANA_PHASE_RESUME,
+	MANA_PHASE_MAX,
+};
+
+const char *mana_phase_name(enum mana_reset_phase phase);
+
+/* Timeouts and bounds (devargs). */
+struct mana_devargs {
+	uint32_t ack_timeout_ms;	/* per broadcast round */
+	uint32_t quiesce_timeout_ms;	/* waiting for queues to leave their bursts */
+	uint32_t recovery_timeout_ms;	/* waiting for the device to come back */
+	uint32_t recovery_poll_ms;	/* how often to look for it */
+	uint32_t request_timeout_ms;	/* secondary -> primary requests */
+	uint32_t max_reset_restarts;	/* fatal events during one recovery */
+};
+
+/* One process in the registry (written by the primary unless noted). */
+enum mana_proc_state {
+	MANA_PROC_FREE = 0,
+	MANA_PROC_ATTACHED,
+	MANA_PROC_EVICTED,	/* stopped answering; not waited for */
+};
+
+struct mana_proc_slot {
+	int32_t pid;
+	uint32_t state;			/* enum mana_proc_state */
+	uint64_t start_time;		/* /proc/<pid>/stat starttime: detects pid reuse */
+	uint64_t attached_ns;
+	uint32_t db_generation;		/* doorbell mapped; written by the process itself */
+	uint32_t last_msg;		/* type of the last message it answered */
+	int32_t last_result;
+	uint32_t missed_acks;
+	uint64_t last_answer_ns;
+	uint64_t last_latency_ns;	/* broadcast to answer, last round */
+};
+
+/* Memory registrations, shared so every process can look up keys. */
+struct mana_mr_entry {
+	uintptr_t start;
+	uintptr_t end;
+	uint32_t lkey;
+};
+
+struct mana_mr_table {
+	uint32_t seq;		/* seqlock: odd while the primary writes */
+	uint32_t count;
+	struct mana_mr_entry entries[MANA_MR_MAX];	/* sorted by start */
+};
+
+/* Per-queue cache of recent translations (owned by the queue's poller). */
+struct mana_mr_cache {
+	uint32_t next;
+	struct mana_mr_entry entries[MANA_MR_CACHE_N];
+};
+
+struct mana_reset_stats {
+	uint32_t phase;			/* enum mana_reset_phase, current */
+	int32_t last_error;
+	uint64_t started;
+	uint64_t succeeded;
+	uint64_t failed;
+	uint64_t restarts;		/* fatal event during recovery */
+	uint64_t removals;
+	uint64_t evictions;
+	uint64_t dead_procs;
+	uint64_t quiesce_waits;		/* queues found inside a burst */
+	uint64_t quiesce_timeouts;
+	uint64_t last_phase_us[MANA_PHASE_MAX];
+	uint64_t last_total_us;		/* fatal event to resume */
+	uint64_t last_hw_down_us;	/* time spent waiting for the device */
+	uint64_t last_event_ns;		/* CLOCK_MONOTONIC of the last fatal event */
+};
+
+struct mana_queue_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t errors;
+	uint64_t nombuf;
+};
+
+struct mana_gdma_queue {
+	uint8_t *buf;
+	uint32_t count;		/* WQ/SQ: 32-byte units; CQ: entries */
+	uint32_t size;		/* bytes */
+	uint32_t id;
+	uint32_t db_offset;	/* of this queue's doorbell page in the region */
+	uint32_t head;		/* WQ/SQ: units posted; CQ: next entry (starts at count) */
+	uint32_t tail;		/* WQ/SQ: units completed */
+	uint32_t log_count;	/* CQ: log2(count) */
+};
+
+struct mana_desc {
+	struct rte_mbuf *mbuf;
+	uint32_t wqe_units;
+};
+
+/*
+ * The burst guard. The poller stores its process tag in @busy when it
+ * enters a burst and clears it on exit; plain stores, no fence (see
+ * mana_guard.h for why that is enough).
+ */
+struct mana_rxq {
+	uint32_t busy;
+	uint16_t port_id;
+	uint16_t queue_id;
+	struct mana_gdma_queue rq;
+	struct mana_gdma_queue cq;
+	struct mana_desc *desc;
+	uint32_t nb_desc;
+	uint32_t desc_mask;
+	uint32_t desc_head;	/* posted */
+	uint32_t desc_tail;	/* completed */
+	uint32_t buf_len;
+	uint32_t pad;
+	struct rte_mempool *mp;
+	struct mana_priv *priv;
+	struct mana_mr_cache mr_cache;
+	struct mana_queue_stats stats;
+	int socket;
+};
+
+struct mana_txq {
+	uint32_t busy;
+	uint16_t port_id;
+	uint16_t queue_id;
+	struct mana_gdma_queue sq;
+	struct mana_gdma_queue cq;
+	struct mana_desc *desc;
+	uint32_t nb_desc;
+	uint32_t desc_mask;
+	uint32_t desc_head;
+	uint32_t desc_tail;
+	uint32_t vport_offset;
+	uint32_t max_sge;
+	struct mana_priv *priv;
+	struct mana_mr_cache mr_cache;
+	struct mana_queue_stats stats;
+	int socket;
+};
+
+struct mana_state_line {
+	uint64_t word;
+} __rte_cache_aligned;
+
+/* dev->data->dev_private: shared hugepage memory. */
+struct mana_priv {
+	struct mana_state_line state;	/* own cache line: read by every burst */
+
+	uint16_t port_id;
+	uint16_t nb_queues;		/* Rx == Tx */
+	bool started;			/* the application started the port */
+	bool configured;
+	uint32_t db_generation;		/* of the current doorbell region */
+	uint32_t db_region_size;
+	int32_t barrier_cmd;		/* primary's membarrier command, -1: none */
+	char hw_name[RTE_DEV_NAME_MAX_LEN];
+	struct mana_devargs args;
+	struct mana_hw_caps caps;
+
+	/* Saved configuration: what a rebuild after reset needs. */
+	uint8_t rss_key[MANA_HW_RSS_KEY_LEN];
+	uint64_t rss_hf;
+	uint16_t reta[MANA_RETA_SIZE];
+
+	struct mana_proc_slot procs[MANA_MAX_PROCS];
+	struct mana_mr_table mr;
+	struct mana_reset_stats reset;
+};
+
+/* What a burst reads from its own process. */
+struct mana_fast {
+	uint64_t burst_word;	/* mana_state_word(mapped generation, ACTIVE) */
+	uint8_t *db_base;	/* this process's doorbell mapping */
+	uint32_t busy_tag;	/* registry slot + 1 */
+} __rte_cache_aligned;
+
+extern struct mana_fast mana_fast[RTE_MAX_ETHPORTS];
+
+struct mana_mp_round;
+struct mana_reset_ctl;
+
+/* dev->process_private. */
+struct mana_local {
+	struct rte_eth_dev *dev;
+	struct mana_priv *priv;
+	int slot;			/* registry slot of this process */
+
+	/* This process's doorbell mapping. */
+	struct mana_mutex map_lock;
+	uint32_t db_generation;		/* 0: nothing mapped */
+	size_t db_len;
+
+	uint32_t db_revoked;		/* highest generation told to unmap */
+	bool test_keep_doorbell;	/* fault injection: ignore UNMAP_DB */
+
+	/* Primary only below. */
+	const struct mana_hw_ops *ops;
+	struct mana_hw_dev *hw_dev;
+	struct mana_hw_ctx *ctx;
+	struct mana_hw_pd *pd;
+	struct mana_hw_rss *rss;
+	struct mana_hw_cq *rx_cq[MANA_MAX_QUEUES];
+	struct mana_hw_wq *rx_wq[MANA_MAX_QUEUES];
+	struct mana_hw_cq *tx_cq[MANA_MAX_QUEUES];
+	struct mana_hw_sq *tx_sq[MANA_MAX_QUEUES];
+	struct mana_hw_mr *mr[MANA_MR_MAX];
+	struct rte_intr_handle *intr;
+
+	/* Serialises control operations and reset phases. */
+	struct mana_mutex ctl_lock;
+	/* Serialises writers of the shared MR table. */
+	struct mana_mutex mr_lock;
+	/* Serialises writers of the registry. */
+	struct mana_mutex registry_lock;
+
+	struct mana_mp_round *round;	/* broadcast bookkeeping (mp/) */
+	struct mana_reset_ctl *reset;	/* reset thread (mana_reset.c) */
+};
+
+static inline struct mana_local *
+mana_local(const struct rte_eth_dev *dev)
+{
+	return dev->process_private;
+}
+
+static inline struct mana_priv *
+mana_priv(const struct rte_eth_dev *dev)
+{
+	return dev->data->dev_private;
+}
+
+static inline uint64_t
+mana_state_load(const struct mana_priv *priv)
+{
+	return __atomic_load_n(&priv->state.word, __ATOMIC_ACQUIRE);
+}
+
+/* mana_ethdev.c */
+bool mana_dev_is_mana(const struct rte_eth_dev *dev);
+int mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state state);
+void mana_set_burst_functions(struct rte_eth_dev *dev, bool running);
+
+/* mana_devargs.c */
+int mana_devargs_parse(const char *args, struct mana_devargs *out, char *hw_args,
+		       size_t hw_args_len);
+void mana_devargs_default(struct mana_devargs *out);
+
+/* mana_doorbell.c: this process's mapping of the doorbell region. */
+int mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len);
+int mana_db_unmap(struct rte_eth_dev *dev, uint32_t generation);
+
+/* mana_reset.c (see mana_reset.h) */
+bool mana_reset_doorbell_available(struct rte_eth_dev *dev);
+
+/* mana_queue.c: building and tearing down the data path in the device. */
+int mana_queues_create(struct rte_eth_dev *dev);
+void mana_queues_destroy(struct rte_eth_dev *dev);
+void mana_queues_release_mbufs(struct rte_eth_dev *dev);
+int mana_rss_create(struct rte_eth_dev *dev);
+
+/* mana_rx.c / mana_tx.c */
+int mana_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_desc,
+			unsigned int socket_id, const struct rte_eth_rxconf *conf,
+			struct rte_mempool *mp);
+void mana_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
+int mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_desc,
+			unsigned int socket_id, const struct rte_eth_txconf *conf);
+void mana_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
+int mana_rxq_post_all(struct mana_rxq *rxq);
+void mana_rxq_drain(struct mana_rxq *rxq);
+void mana_txq_drain(struct mana_txq *txq);
+uint16_t mana_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t mana_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t mana_rx_burst_fenced(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t mana_tx_burst_fenced(void *txq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t mana_rx_burst_stopped(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t mana_tx_burst_stopped(void *txq, struct rte_mbuf **pkts, uint16_t n);
+
+/* mana_mr.c */
+int mana_mr_register_mempool(struct rte_eth_dev *dev, struct rte_mempool *mp);
+int mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len);
+int mana_mr_rebuild(struct rte_eth_dev *dev);
+void mana_mr_release_all(struct rte_eth_dev *dev, bool forget);
+uint32_t mana_mr_lookup_slow(struct mana_priv *priv, struct mana_mr_cache *cache,
+			     const struct rte_mbuf *mbuf, uintptr_t addr, uint32_t len);
+void mana_mr_cache_flush(struct mana_mr_cache *cache);
+
+/* mana_telemetry.c / mana_xstats.c */
+int mana_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+			  unsigned int size);
+int mana_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int n);
+int mana_xstats_reset(struct rte_eth_dev *dev);
+
+#endif /* MANA_H */

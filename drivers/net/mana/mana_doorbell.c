@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * This process's mapping of the doorbell region. Every process, the primary
+ * included, maps the region itself from the device's doorbell fd (the verbs
+ * command fd on real hardware) through this one path, and drops it before
+ * the primary closes the device context: closing revokes the region, and a
+ * later access would fault.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mana.h"
+#include "mana_guard.h"
+#include "mp/mana_mp.h"
+
+struct mana_fast mana_fast[RTE_MAX_ETHPORTS];
+
+/* Drop the current mapping. Caller holds map_lock; our bursts are out. */
+static void
+mana_db_drop(struct mana_local *lp) __mana_requires(&lp->map_lock)
+{
+	struct mana_fast *fast = &mana_fast[lp->dev->data->port_id];
+
+	munmap(fast->db_base, lp->db_len);
+	fast->db_base = NULL;
+	lp->db_len = 0;
+	lp->db_generation = 0;
+	__atomic_store_n(&lp->priv->procs[lp->slot].db_generation, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Make sure no burst of this process is inside a queue before its mapping
+ * goes. The primary quiesced every queue before asking, so this normally
+ * finds nothing; a burst still inside means this process is stuck and the
+ * mapping must stay (the caller reports failure).
+ */
+static int
+mana_db_quiesce_own(struct rte_eth_dev *dev)
+{
+	struct mana_fast *fast = &mana_fast[dev->data->port_id];
+	struct mana_quiesce_result res;
+
+	__atomic_store_n(&fast->burst_word, MANA_BURST_WORD_NONE, __ATOMIC_RELAXED);
+	mana_quiesce_barrier();
+	return mana_quiesce_wait(dev, fast->busy_tag, mana_priv(dev)->args.quiesce_timeout_ms,
+				 &res);
+}
+
+/*
+ * Map @len bytes of @fd as doorbell generation @generation. The fd stays
+ * open (the caller owns it). A generation this process was already told to
+ * drop is refused: its region is being revoked.
+ */
+int
+mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_fast *fast = &mana_fast[dev->data->port_id];
+	void *addr;
+	int ret = 0;
+
+	mana_mutex_lock(&lp->map_lock);
+	if (generation == 0 || generation <= lp->db_revoked) {
+		ret = -ESTALE;
+		goto out;
+	}
+	if (lp->db_generation == generation)
+		goto out;
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		ret = -errno;
+		DRV_LOG(ERR, "port %u: mapping doorbell generation %u failed: %s",
+			dev->data->port_id, generation, strerror(errno));
+		goto out;
+	}
+	if (lp->db_generation != 0) {
+		/* Never told to unmap the old one (we were evicted): replace it. */
+		if (mana_db_quiesce_own(dev) != 0) {
+			munmap(addr, len);
+			ret = -EBUSY;
+			goto out;
+		}
+		mana_db_drop(lp);
+	}
+	fast->db_base = addr;
+	lp->db_len = len;
+	lp->db_generation = generation;
+	__atomic_store_n(&lp->priv->procs[lp->slot].db_generation, generation, __ATOMIC_RELEASE);
+	__atomic_store_n(&fast->burst_word, mana_state_word(generation, MANA_DEV_ACTIVE),
+			 __ATOMIC_RELEASE);
+	DRV_LOG(INFO, "port %u: doorbell generation %u mapped at %p", dev->data->port_id,
+		generation, addr);
+out:
+	mana_mutex_unlock(&lp->map_lock);
+	return ret;
+}
+
+/*
+ * Drop the mapping of @generation or older (0: whatever is mapped) and
+ * remember not to map it again. Returns 0, or -EBUSY when a burst of this
+ * process is stuck inside a queue (the mapping is kept).
+ */
+int
+mana_db_unmap(struct rte_eth_dev *dev, uint32_t generation)
+{
+	struct mana_local *lp = mana_local(dev);
+	int ret = 0;
+
+	mana_mutex_lock(&lp->map_lock);
+	if (generation == 0)
+		generation = lp->db_generation;
+	if (generation > lp->db_revoked)
+		lp->db_revoked = generation;
+	if (lp->db_generation == 0 || lp->db_generation > generation)
+		goto out;
+	if (lp->test_keep_doorbell) {
+		DRV_LOG(WARNING, "port %u: test hook: keeping doorbell generation %u",
+			dev->data->port_id, lp->db_generation);
+		goto out;
+	}
+	ret = mana_db_quiesce_own(dev);
+	if (ret != 0) {
+		DRV_LOG(ERR, "port %u: a burst of this process is stuck; doorbell kept",
+			dev->data->port_id);
+		ret = -EBUSY;
+		goto out;
+	}
+	DRV_LOG(INFO, "port %u: doorbell generation %u unmapped", dev->data->port_id,
+		lp->db_generation);
+	mana_db_drop(lp);
+out:
+	mana_mutex_unlock(&lp->map_lock);
+	return ret;
+}

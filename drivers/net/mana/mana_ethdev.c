@@ -1,0 +1,997 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * net_mana: probe (PCI through rdma-core, vdev through the software device)
+ * and the ethdev operations. Control operations run in the primary under
+ * the port's ctl_lock; the reset state machine (mana_reset.c) takes the same
+ * lock phase by phase, so a control operation sees either no reset or a
+ * reset between phases, and answers -EBUSY (configure, queue setup, start)
+ * or waits for it (stop) or cancels it (close).
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bus_pci_driver.h>
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <ethdev_pci.h>
+#include <ethdev_vdev.h>
+#include <rte_errno.h>
+#include <rte_kvargs.h>
+#include <rte_malloc.h>
+
+#include "mana.h"
+#include "mana_event.h"
+#include "mana_gdma.h"
+#include "mana_guard.h"
+#include "mana_reset.h"
+#include "mp/mana_mp.h"
+#include "sim/mana_sim.h"
+
+RTE_LOG_REGISTER(mana_logtype_init, pmd.net.mana.init, NOTICE);
+RTE_LOG_REGISTER(mana_logtype_driver, pmd.net.mana.driver, NOTICE);
+RTE_LOG_REGISTER(mana_logtype_mp, pmd.net.mana.mp, NOTICE);
+RTE_LOG_REGISTER(mana_logtype_reset, pmd.net.mana.reset, NOTICE);
+
+#define MANA_SIM_DRIVER_NAME	net_mana_sim
+#define MANA_HW_ARGS_LEN	1024
+
+#define MANA_RSS_HF ( \
+	RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP | \
+	RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP)
+
+#define MANA_RX_OFFLOADS (RTE_ETH_RX_OFFLOAD_CHECKSUM | RTE_ETH_RX_OFFLOAD_RSS_HASH)
+#define MANA_TX_OFFLOADS (RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | \
+			  RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+
+static const uint8_t mana_rss_key_default[MANA_HW_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+static const struct eth_dev_ops mana_dev_ops;
+
+const char *
+mana_state_name(enum mana_dev_state state)
+{
+	static const char *const names[] = {
+		[MANA_DEV_INIT] = "init",
+		[MANA_DEV_STOPPED] = "stopped",
+		[MANA_DEV_ACTIVE] = "active",
+		[MANA_DEV_RESETTING] = "resetting",
+		[MANA_DEV_FAILED] = "failed",
+		[MANA_DEV_CLOSED] = "closed",
+	};
+
+	return (unsigned int)state < RTE_DIM(names) ? names[state] : "unknown";
+}
+
+bool
+mana_dev_is_mana(const struct rte_eth_dev *dev)
+{
+	return dev != NULL && dev->dev_ops == &mana_dev_ops;
+}
+
+/* Publish a new state word (primary). */
+int
+mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state state)
+{
+	__atomic_store_n(&priv->state.word, mana_state_word(generation, state), __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * Install this process's burst functions for @dev. Secondaries update
+ * their fast-path table themselves: ethdev sets it up only at probe there.
+ */
+void
+mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
+{
+	bool fenced = mana_bursts_need_fence(mana_priv(dev));
+	eth_rx_burst_t rx = mana_rx_burst_stopped;
+	eth_tx_burst_t tx = mana_tx_burst_stopped;
+
+	if (running) {
+		rx = fenced ? mana_rx_burst_fenced : mana_rx_burst;
+		tx = fenced ? mana_tx_burst_fenced : mana_tx_burst;
+	}
+	dev->rx_pkt_burst = rx;
+	dev->tx_pkt_burst = tx;
+	if (rte_eal_process_type() == RTE_PROC_SECONDARY) {
+		struct rte_eth_fp_ops *fpo = &rte_eth_fp_ops[dev->data->port_id];
+
+		/* Queue arrays first: they may have been reallocated by a reconfigure. */
+		fpo->rxq.data = dev->data->rx_queues;
+		fpo->txq.data = dev->data->tx_queues;
+		rte_atomic_thread_fence(__ATOMIC_RELEASE);
+		fpo->rx_pkt_burst = rx;
+		fpo->tx_pkt_burst = tx;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Control operations (primary).                                       */
+
+static void
+mana_queue_states_set(struct rte_eth_dev *dev, uint8_t state)
+{
+	uint16_t i;
+
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = state;
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = state;
+}
+
+/* Control operations that must not run during a reset. */
+static int
+mana_ctl_check(struct rte_eth_dev *dev, const char *op)
+{
+	enum mana_dev_state st = mana_word_state(mana_state_load(mana_priv(dev)));
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	if (st == MANA_DEV_RESETTING) {
+		DRV_LOG(NOTICE, "port %u: %s refused: reset in progress", dev->data->port_id, op);
+		return -EBUSY;
+	}
+	if (st == MANA_DEV_FAILED || st == MANA_DEV_CLOSED) {
+		DRV_LOG(ERR, "port %u: %s refused: device %s", dev->data->port_id, op,
+			mana_state_name(st));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int
+mana_dev_configure(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = mana_priv(dev);
+	struct rte_eth_conf *conf = &dev->data->dev_conf;
+	struct rte_eth_rss_conf *rss = &conf->rx_adv_conf.rss_conf;
+	uint16_t nb_q = dev->data->nb_rx_queues;
+	unsigned int i;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	mana_mutex_lock(&lp->ctl_lock);
+	ret = mana_ctl_check(dev, "configure");
+	if (ret != 0)
+		goto out;
+	ret = -EINVAL;
+	if (nb_q != dev->data->nb_tx_queues) {
+		DRV_LOG(ERR, "port %u: Rx and Tx queue counts must be equal (%u != %u)",
+			dev->data->port_id, nb_q, dev->data->nb_tx_queues);
+		goto out;
+	}
+	if (nb_q == 0 || nb_q > priv->caps.max_queues || nb_q > MANA_MAX_QUEUES) {
+		DRV_LOG(ERR, "port %u: %u queues, supported 1..%u", dev->data->port_id, nb_q,
+			RTE_MIN(priv->caps.max_queues, (uint32_t)MANA_MAX_QUEUES));
+		goto out;
+	}
+	if (rss->rss_key != NULL && rss->rss_key_len != MANA_HW_RSS_KEY_LEN) {
+		DRV_LOG(ERR, "port %u: RSS key must be %u bytes", dev->data->port_id,
+			MANA_HW_RSS_KEY_LEN);
+		goto out;
+	}
+	if (rss->rss_hf & ~MANA_RSS_HF) {
+		DRV_LOG(ERR, "port %u: unsupported RSS hash types %#" PRIx64, dev->data->port_id,
+			rss->rss_hf & ~MANA_RSS_HF);
+		goto out;
+	}
+	if (conf->rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG)
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
+
+	memcpy(priv->rss_key, rss->rss_key != NULL ? rss->rss_key : mana_rss_key_default,
+	       MANA_HW_RSS_KEY_LEN);
+	priv->rss_hf = rss->rss_hf;
+	for (i = 0; i < MANA_RETA_SIZE; i++)
+		priv->reta[i] = (uint16_t)(i % nb_q);
+	priv->nb_queues = nb_q;
+	priv->configured = true;
+	ret = 0;
+out:
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
+}
+
+static int
+mana_dev_info_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	uint32_t max_q = RTE_MIN(priv->caps.max_queues, (uint32_t)MANA_MAX_QUEUES);
+
+	info->max_rx_queues = (uint16_t)max_q;
+	info->max_tx_queues = (uint16_t)max_q;
+	info->max_mac_addrs = 1;
+	info->min_rx_bufsize = MANA_MIN_RX_BUF_SIZE;
+	info->max_rx_pktlen = MANA_MAX_RX_PKTLEN;
+	info->max_mtu = MANA_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->rx_offload_capa = MANA_RX_OFFLOADS;
+	info->tx_offload_capa = MANA_TX_OFFLOADS;
+	info->rx_queue_offload_capa = 0;
+	info->tx_queue_offload_capa = 0;
+	info->reta_size = MANA_RETA_SIZE;
+	info->hash_key_size = MANA_HW_RSS_KEY_LEN;
+	info->flow_type_rss_offloads = MANA_RSS_HF;
+	info->rx_desc_lim = (struct rte_eth_desc_lim){
+		.nb_max = (uint16_t)RTE_MIN(priv->caps.max_rx_desc, (uint32_t)UINT16_MAX),
+		.nb_min = MANA_MIN_DESC,
+		.nb_align = 1,
+	};
+	info->tx_desc_lim = (struct rte_eth_desc_lim){
+		.nb_max = (uint16_t)RTE_MIN(priv->caps.max_tx_desc, (uint32_t)UINT16_MAX),
+		.nb_min = MANA_MIN_DESC,
+		.nb_align = 1,
+		.nb_seg_max = (uint16_t)RTE_MIN(priv->caps.max_send_sge, (uint32_t)GDMA_MAX_SGE),
+		.nb_mtu_seg_max = (uint16_t)RTE_MIN(priv->caps.max_send_sge,
+						    (uint32_t)GDMA_MAX_SGE),
+	};
+	info->default_rxportconf.nb_queues = 1;
+	info->default_txportconf.nb_queues = 1;
+	info->default_rxportconf.ring_size = MANA_DEFAULT_DESC;
+	info->default_txportconf.ring_size = MANA_DEFAULT_DESC;
+	info->speed_capa = RTE_ETH_LINK_SPEED_100G;
+	info->dev_capa = 0;
+	return 0;
+}
+
+static int
+mana_dev_start(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = mana_priv(dev);
+	struct mana_mp_round_result round;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	mana_mutex_lock(&lp->ctl_lock);
+	ret = mana_ctl_check(dev, "start");
+	if (ret != 0)
+		goto out;
+	ret = mana_queues_create(dev);
+	if (ret != 0)
+		goto out;
+	priv->started = true;
+	mana_queue_states_set(dev, RTE_ETH_QUEUE_STATE_STARTED);
+	mana_state_set(priv, priv->db_generation, MANA_DEV_ACTIVE);
+	mana_set_burst_functions(dev, true);
+	dev->data->dev_link.link_status = RTE_ETH_LINK_UP;
+	/* Secondaries install their burst functions; the silent are evicted. */
+	mana_mp_broadcast(dev, MANA_MP_START_RXTX, priv->db_generation, -1,
+			  priv->args.ack_timeout_ms, &round);
+	DRV_LOG(INFO, "port %u: started with %u queues", dev->data->port_id, priv->nb_queues);
+out:
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
+}
+
+/*
+ * Stop the data path in every process and take the queues out of the
+ * device. Caller holds ctl_lock; the port is not resetting.
+ */
+static void
+mana_stop_locked(struct mana_local *lp) __mana_requires(&lp->ctl_lock)
+{
+	struct rte_eth_dev *dev = lp->dev;
+	struct mana_priv *priv = lp->priv;
+	struct mana_mp_round_result round;
+	struct mana_quiesce_result q;
+	uint64_t word = mana_state_load(priv);
+
+	if (mana_word_state(word) == MANA_DEV_ACTIVE)
+		mana_state_set(priv, mana_word_generation(word), MANA_DEV_STOPPED);
+	priv->started = false;
+	mana_set_burst_functions(dev, false);
+	/* No burst may start from here on; wait for those already inside. */
+	mana_quiesce_barrier();
+	if (mana_quiesce_wait(dev, 0, priv->args.quiesce_timeout_ms, &q) != 0) {
+		DRV_LOG(ERR, "port %u: %u queue(s) still inside a burst after %u ms; owners"
+			" (slots %#" PRIx64 ") are evicted", dev->data->port_id, q.stuck,
+			priv->args.quiesce_timeout_ms, q.stuck_slots);
+		mana_registry_evict(dev, q.stuck_slots & ~UINT64_C(1));
+	}
+	mana_mp_broadcast(dev, MANA_MP_STOP_RXTX, priv->db_generation, -1,
+			  priv->args.ack_timeout_ms, &round);
+	mana_queues_destroy(dev);
+	mana_queues_release_mbufs(dev);
+	mana_queue_states_set(dev, RTE_ETH_QUEUE_STATE_STOPPED);
+	dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+}
+
+static int
+mana_dev_stop(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	/* A reset in progress finishes first (its phases are bounded). */
+	mana_reset_wait_idle(dev);
+	mana_mutex_lock(&lp->ctl_lock);
+	mana_stop_locked(lp);
+	mana_mutex_unlock(&lp->ctl_lock);
+	return 0;
+}
+
+static void
+mana_local_free(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	if (lp == NULL)
+		return;
+	mana_mutex_destroy(&lp->ctl_lock);
+	mana_mutex_destroy(&lp->mr_lock);
+	mana_mutex_destroy(&lp->registry_lock);
+	mana_mutex_destroy(&lp->map_lock);
+	free(lp);
+	dev->process_private = NULL;
+}
+
+static int
+mana_dev_close_secondary(struct rte_eth_dev *dev)
+{
+	mana_event_close(dev->data->port_id);
+	mana_set_burst_functions(dev, false);
+	mana_db_unmap(dev, 0);
+	mana_mp_request_detach(dev);
+	mana_mp_detach_port(dev);
+	mana_local_free(dev);
+	return 0;
+}
+
+static int
+mana_dev_close(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = mana_priv(dev);
+	struct mana_mp_round_result round;
+	uint16_t i;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return mana_dev_close_secondary(dev);
+
+	/* Closing abandons a reset: no point waiting for the device. */
+	mana_reset_cancel(dev);
+	mana_mutex_lock(&lp->ctl_lock);
+	if (priv->started)
+		mana_stop_locked(lp);
+	mana_state_set(priv, priv->db_generation, MANA_DEV_CLOSED);
+	/* Every process drops its doorbell before closing revokes it. */
+	if (lp->ctx != NULL)
+		mana_mp_broadcast(dev, MANA_MP_UNMAP_DB, priv->db_generation, -1,
+				  priv->args.ack_timeout_ms, &round);
+	mana_db_unmap(dev, 0);
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		mana_rx_queue_release(dev, i);
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		mana_tx_queue_release(dev, i);
+	mana_mr_release_all(dev, true);
+	if (lp->pd != NULL)
+		lp->ops->dealloc_pd(lp->pd);
+	lp->pd = NULL;
+	if (lp->ctx != NULL)
+		lp->ops->close(lp->ctx);
+	lp->ctx = NULL;
+	mana_mutex_unlock(&lp->ctl_lock);
+
+	mana_reset_fini(dev);
+	mana_event_close(dev->data->port_id);
+	mana_mp_detach_port(dev);
+	mana_mp_round_destroy(lp);
+	if (lp->hw_dev != NULL)
+		lp->ops->put_device(lp->hw_dev);
+	lp->hw_dev = NULL;
+	mana_local_free(dev);
+	DRV_LOG(INFO, "port %u: closed", dev->data->port_id);
+	return 0;
+}
+
+static int
+mana_link_update(struct rte_eth_dev *dev, int wait_to_complete __rte_unused)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	struct rte_eth_link link = {
+		.link_speed = priv->caps.link_speed_mbps,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+	};
+	enum mana_dev_state st = mana_word_state(mana_state_load(priv));
+
+	link.link_status = priv->caps.link_up && st == MANA_DEV_ACTIVE ?
+		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	return rte_eth_linkstatus_set(dev, &link);
+}
+
+static int
+mana_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
+{
+	uint16_t i;
+
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		const struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (rxq == NULL)
+			continue;
+		stats->ipackets += rxq->stats.packets;
+		stats->ibytes += rxq->stats.bytes;
+		stats->ierrors += rxq->stats.errors;
+		stats->rx_nombuf += rxq->stats.nombuf;
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			stats->q_ipackets[i] = rxq->stats.packets;
+			stats->q_ibytes[i] = rxq->stats.bytes;
+			stats->q_errors[i] = rxq->stats.errors;
+		}
+	}
+	for (i = 0; i < dev->data->nb_tx_queues; i++) {
+		const struct mana_txq *txq = dev->data->tx_queues[i];
+
+		if (txq == NULL)
+			continue;
+		stats->opackets += txq->stats.packets;
+		stats->obytes += txq->stats.bytes;
+		stats->oerrors += txq->stats.errors;
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			stats->q_opackets[i] = txq->stats.packets;
+			stats->q_obytes[i] = txq->stats.bytes;
+		}
+	}
+	return 0;
+}
+
+static int
+mana_stats_reset(struct rte_eth_dev *dev)
+{
+	uint16_t i;
+
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (rxq != NULL)
+			memset(&rxq->stats, 0, sizeof(rxq->stats));
+	}
+	for (i = 0; i < dev->data->nb_tx_queues; i++) {
+		struct mana_txq *txq = dev->data->tx_queues[i];
+
+		if (txq != NULL)
+			memset(&txq->stats, 0, sizeof(txq->stats));
+	}
+	return 0;
+}
+
+static int
+mana_promisc_noop(struct rte_eth_dev *dev __rte_unused)
+{
+	/* The vport receives what the host switch steers to it; nothing to set. */
+	return 0;
+}
+
+static int
+mana_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
+{
+	uint32_t frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint16_t i;
+
+	if (frame > MANA_MAX_RX_PKTLEN)
+		return -EINVAL;
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		const struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (rxq != NULL && frame > rxq->buf_len) {
+			DRV_LOG(ERR, "port %u: MTU %u does not fit Rx buffers of %u bytes",
+				dev->data->port_id, mtu, rxq->buf_len);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+mana_rx_queue_setup_op(struct rte_eth_dev *dev, uint16_t idx, uint16_t nb_desc,
+		       unsigned int socket, const struct rte_eth_rxconf *conf,
+		       struct rte_mempool *mp)
+{
+	struct mana_local *lp = mana_local(dev);
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	mana_mutex_lock(&lp->ctl_lock);
+	ret = mana_ctl_check(dev, "Rx queue setup");
+	if (ret == 0)
+		ret = mana_rx_queue_setup(dev, idx, nb_desc, socket, conf, mp);
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
+}
+
+static int
+mana_tx_queue_setup_op(struct rte_eth_dev *dev, uint16_t idx, uint16_t nb_desc,
+		       unsigned int socket, const struct rte_eth_txconf *conf)
+{
+	struct mana_local *lp = mana_local(dev);
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	mana_mutex_lock(&lp->ctl_lock);
+	ret = mana_ctl_check(dev, "Tx queue setup");
+	if (ret == 0)
+		ret = mana_tx_queue_setup(dev, idx, nb_desc, socket, conf);
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
+}
+
+static void
+mana_rx_queue_release_op(struct rte_eth_dev *dev, uint16_t qid)
+{
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		mana_rx_queue_release(dev, qid);
+}
+
+static void
+mana_tx_queue_release_op(struct rte_eth_dev *dev, uint16_t qid)
+{
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		mana_tx_queue_release(dev, qid);
+}
+
+/* Apply a new RSS configuration to a running port. Caller holds ctl_lock. */
+static int
+mana_rss_apply(struct mana_local *lp) __mana_requires(&lp->ctl_lock)
+{
+	if (!lp->priv->started)
+		return 0;
+	return mana_rss_create(lp->dev);
+}
+
+static int
+mana_rss_hash_update(struct rte_eth_dev *dev, struct rte_eth_rss_conf *conf)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = mana_priv(dev);
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	if ((conf->rss_key != NULL && conf->rss_key_len != MANA_HW_RSS_KEY_LEN) ||
+	    (conf->rss_hf & ~MANA_RSS_HF))
+		return -EINVAL;
+	mana_mutex_lock(&lp->ctl_lock);
+	ret = mana_ctl_check(dev, "RSS update");
+	if (ret == 0) {
+		if (conf->rss_key != NULL)
+			memcpy(priv->rss_key, conf->rss_key, MANA_HW_RSS_KEY_LEN);
+		priv->rss_hf = conf->rss_hf;
+		ret = mana_rss_apply(lp);
+	}
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
+}
+
+static int
+mana_rss_hash_conf_get(struct rte_eth_dev *dev, struct rte_eth_rss_conf *conf)
+{
+	struct mana_priv *priv = mana_priv(dev);
+
+	if (conf->rss_key != NULL) {
+		if (conf->rss_key_len < MANA_HW_RSS_KEY_LEN)
+			return -EINVAL;
+		memcpy(conf->rss_key, priv->rss_key, MANA_HW_RSS_KEY_LEN);
+	}
+	conf->rss_key_len = MANA_HW_RSS_KEY_LEN;
+	conf->rss_hf = priv->rss_hf;
+	return 0;
+}
+
+static int
+mana_reta_update(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *reta, uint16_t size)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = mana_priv(dev);
+	uint16_t saved[MANA_RETA_SIZE];
+	unsigned int i;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	if (size != MANA_RETA_SIZE)
+		return -EINVAL;
+	mana_mutex_lock(&lp->ctl_lock);
+	ret = mana_ctl_check(dev, "RETA update");
+	if (ret != 0)
+		goto out;
+	memcpy(saved, priv->reta, sizeof(saved));
+	for (i = 0; i < size; i++) {
+		const struct rte_eth_rss_reta_entry64 *e = &reta[i / RTE_ETH_RETA_GROUP_SIZE];
+		unsigned int bit = i % RTE_ETH_RETA_GROUP_SIZE;
+
+		if (!(e->mask & (UINT64_C(1) << bit)))
+			continue;
+		if (e->reta[bit] >= dev->data->nb_rx_queues) {
+			ret = -EINVAL;
+			break;
+		}
+		priv->reta[i] = e->reta[bit];
+	}
+	if (ret == 0)
+		ret = mana_rss_apply(lp);
+	if (ret != 0)
+		memcpy(priv->reta, saved, sizeof(saved));
+out:
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
+}
+
+static int
+mana_reta_query(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *reta, uint16_t size)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	unsigned int i;
+
+	if (size != MANA_RETA_SIZE)
+		return -EINVAL;
+	for (i = 0; i < size; i++) {
+		struct rte_eth_rss_reta_entry64 *e = &reta[i / RTE_ETH_RETA_GROUP_SIZE];
+		unsigned int bit = i % RTE_ETH_RETA_GROUP_SIZE;
+
+		if (e->mask & (UINT64_C(1) << bit))
+			e->reta[bit] = priv->reta[i];
+	}
+	return 0;
+}
+
+static void
+mana_rxq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info *info)
+{
+	const struct mana_rxq *rxq = dev->data->rx_queues[qid];
+
+	info->mp = rxq->mp;
+	info->nb_desc = (uint16_t)rxq->nb_desc;
+	info->scattered_rx = 0;
+	info->rx_buf_size = (uint16_t)rxq->buf_len;
+}
+
+static void
+mana_txq_info_get(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_txq_info *info)
+{
+	const struct mana_txq *txq = dev->data->tx_queues[qid];
+
+	info->nb_desc = (uint16_t)txq->nb_desc;
+}
+
+static const struct eth_dev_ops mana_dev_ops = {
+	.dev_configure = mana_dev_configure,
+	.dev_infos_get = mana_dev_info_get,
+	.dev_start = mana_dev_start,
+	.dev_stop = mana_dev_stop,
+	.dev_close = mana_dev_close,
+	.link_update = mana_link_update,
+	.promiscuous_enable = mana_promisc_noop,
+	.promiscuous_disable = mana_promisc_noop,
+	.allmulticast_enable = mana_promisc_noop,
+	.allmulticast_disable = mana_promisc_noop,
+	.stats_get = mana_stats_get,
+	.stats_reset = mana_stats_reset,
+	.xstats_get = mana_xstats_get,
+	.xstats_get_names = mana_xstats_get_names,
+	.xstats_reset = mana_xstats_reset,
+	.mtu_set = mana_mtu_set,
+	.rx_queue_setup = mana_rx_queue_setup_op,
+	.rx_queue_release = mana_rx_queue_release_op,
+	.tx_queue_setup = mana_tx_queue_setup_op,
+	.tx_queue_release = mana_tx_queue_release_op,
+	.rss_hash_update = mana_rss_hash_update,
+	.rss_hash_conf_get = mana_rss_hash_conf_get,
+	.reta_update = mana_reta_update,
+	.reta_query = mana_reta_query,
+	.rxq_info_get = mana_rxq_info_get,
+	.txq_info_get = mana_txq_info_get,
+};
+
+/* ------------------------------------------------------------------ */
+/* Probe.                                                              */
+
+static struct mana_local *
+mana_local_alloc(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = calloc(1, sizeof(*lp));
+
+	if (lp == NULL)
+		return NULL;
+	lp->dev = dev;
+	lp->priv = mana_priv(dev);
+	lp->slot = -1;
+	mana_mutex_init(&lp->ctl_lock);
+	mana_mutex_init(&lp->mr_lock);
+	mana_mutex_init(&lp->registry_lock);
+	mana_mutex_init(&lp->map_lock);
+	dev->process_private = lp;
+	return lp;
+}
+
+static void
+mana_fast_init(uint16_t port_id, int slot)
+{
+	struct mana_fast *fast = &mana_fast[port_id];
+
+	fast->db_base = NULL;
+	fast->busy_tag = (uint32_t)slot + 1;
+	__atomic_store_n(&fast->burst_word, MANA_BURST_WORD_NONE, __ATOMIC_RELEASE);
+}
+
+/* Primary: open the device and make the port. */
+static int
+mana_probe_primary(struct rte_eth_dev *dev, const struct mana_hw_ops *ops, const char *hw_name,
+		   const struct mana_devargs *args, const char *hw_args)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	struct mana_local *lp;
+	int ret;
+
+	lp = mana_local_alloc(dev);
+	if (lp == NULL)
+		return -ENOMEM;
+	lp->ops = ops;
+	priv->port_id = dev->data->port_id;
+	priv->args = *args;
+	strlcpy(priv->hw_name, hw_name, sizeof(priv->hw_name));
+	priv->barrier_cmd = mana_membarrier_init() == 0 ? mana_membarrier_command() : -1;
+
+	ret = ops->get_device(hw_name, hw_args, &lp->hw_dev);
+	if (ret != 0) {
+		PMD_INIT_LOG(ERR, "%s: device not usable: %s", hw_name, strerror(-ret));
+		goto fail;
+	}
+	ret = ops->open(lp->hw_dev, &lp->ctx);
+	if (ret != 0) {
+		PMD_INIT_LOG(ERR, "%s: cannot open the device: %s", hw_name, strerror(-ret));
+		goto fail;
+	}
+	ret = ops->query(lp->ctx, &priv->caps);
+	if (ret != 0)
+		goto fail;
+	ret = ops->alloc_pd(lp->ctx, &lp->pd);
+	if (ret != 0)
+		goto fail;
+	ret = mana_mp_round_create(lp);
+	if (ret != 0)
+		goto fail;
+
+	dev->data->mac_addrs = rte_zmalloc("mana_mac", sizeof(struct rte_ether_addr), 0);
+	if (dev->data->mac_addrs == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	rte_ether_addr_copy(&priv->caps.mac, dev->data->mac_addrs);
+	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | RTE_ETH_DEV_INTR_RMV;
+	dev->dev_ops = &mana_dev_ops;
+
+	mana_registry_init(dev);
+	mana_fast_init(dev->data->port_id, 0);
+	priv->db_region_size = priv->caps.db_region_size;
+	priv->db_generation = 1;
+	ret = mana_db_map(dev, ops->doorbell_fd(lp->ctx), priv->db_generation,
+			  priv->db_region_size);
+	if (ret != 0)
+		goto fail;
+	mana_state_set(priv, priv->db_generation, MANA_DEV_STOPPED);
+	mana_set_burst_functions(dev, false);
+	mana_event_open(dev->data->port_id);
+
+	ret = mana_reset_init(dev);
+	if (ret != 0)
+		goto fail;
+	ret = mana_mp_attach_port(dev);
+	if (ret != 0)
+		goto fail;
+	PMD_INIT_LOG(INFO, "port %u: %s MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queues max",
+		     dev->data->port_id, hw_name, RTE_ETHER_ADDR_BYTES(&priv->caps.mac),
+		     priv->caps.max_queues);
+	return 0;
+fail:
+	mana_reset_fini(dev);
+	mana_event_close(dev->data->port_id);
+	mana_db_unmap(dev, 0);
+	mana_mp_round_destroy(lp);
+	if (lp->pd != NULL)
+		ops->dealloc_pd(lp->pd);
+	if (lp->ctx != NULL)
+		ops->close(lp->ctx);
+	if (lp->hw_dev != NULL)
+		ops->put_device(lp->hw_dev);
+	mana_local_free(dev);
+	return ret;
+}
+
+/* Secondary: attach to the primary's port and map the doorbell. */
+static int
+mana_probe_secondary(struct rte_eth_dev *dev)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	struct mana_mp_attach_result att;
+	struct mana_local *lp;
+	int ret;
+
+	lp = mana_local_alloc(dev);
+	if (lp == NULL)
+		return -ENOMEM;
+	dev->dev_ops = &mana_dev_ops;
+	mana_membarrier_init();
+	mana_event_open(dev->data->port_id);
+	mana_fast_init(dev->data->port_id, -1);
+
+	/* Serve broadcasts before asking: an UNMAP may follow our ATTACH. */
+	ret = mana_mp_attach_port(dev);
+	if (ret != 0)
+		goto fail;
+	ret = mana_mp_request_attach(dev, &att);
+	if (ret != 0) {
+		PMD_INIT_LOG(ERR, "port %u: attaching to the primary failed: %s",
+			     dev->data->port_id, strerror(-ret));
+		goto fail;
+	}
+	lp->slot = att.slot;
+	mana_fast_init(dev->data->port_id, att.slot);
+	if (att.fd >= 0) {
+		ret = mana_db_map(dev, att.fd, att.generation, att.db_region_size);
+		close(att.fd);
+		/* -ESTALE: told to unmap it meanwhile; REMAP_DB will follow. */
+		if (ret != 0 && ret != -ESTALE)
+			goto fail_detach;
+	} else {
+		PMD_INIT_LOG(NOTICE, "port %u: attached during a reset; the doorbell comes"
+			     " with its REMAP", dev->data->port_id);
+	}
+	mana_set_burst_functions(dev, priv->started);
+	PMD_INIT_LOG(INFO, "port %u: secondary attached as slot %d", dev->data->port_id,
+		     lp->slot);
+	return 0;
+fail_detach:
+	mana_mp_request_detach(dev);
+fail:
+	mana_event_close(dev->data->port_id);
+	mana_mp_detach_port(dev);
+	mana_local_free(dev);
+	return ret;
+}
+
+static int
+mana_probe_common(struct rte_device *rdev, const struct mana_hw_ops *ops, const char *name,
+		  const char *hw_name, const char *args)
+{
+	char hw_args[MANA_HW_ARGS_LEN];
+	struct mana_devargs devargs;
+	struct rte_eth_dev *dev;
+	int ret;
+
+	if (rte_eal_process_type() == RTE_PROC_SECONDARY) {
+		dev = rte_eth_dev_attach_secondary(name);
+		if (dev == NULL) {
+			PMD_INIT_LOG(ERR, "%s: no such port in the primary", name);
+			return -ENODEV;
+		}
+		dev->device = rdev;
+		ret = mana_probe_secondary(dev);
+		if (ret != 0) {
+			rte_eth_dev_release_port(dev);
+			return ret;
+		}
+		rte_eth_dev_probing_finish(dev);
+		return 0;
+	}
+
+	ret = mana_devargs_parse(args, &devargs, hw_args, sizeof(hw_args));
+	if (ret != 0) {
+		PMD_INIT_LOG(ERR, "%s: invalid devargs", name);
+		return ret;
+	}
+	dev = rte_eth_dev_allocate(name);
+	if (dev == NULL)
+		return -ENOMEM;
+	dev->data->dev_private = rte_zmalloc_socket(name, sizeof(struct mana_priv),
+						    RTE_CACHE_LINE_SIZE, rdev->numa_node);
+	if (dev->data->dev_private == NULL) {
+		rte_eth_dev_release_port(dev);
+		return -ENOMEM;
+	}
+	dev->device = rdev;
+	ret = mana_probe_primary(dev, ops, hw_name, &devargs, hw_args);
+	if (ret != 0) {
+		rte_eth_dev_release_port(dev);
+		return ret;
+	}
+	rte_eth_dev_probing_finish(dev);
+	return 0;
+}
+
+static int
+mana_remove_by_name(const char *name)
+{
+	struct rte_eth_dev *dev = rte_eth_dev_allocated(name);
+
+	if (dev == NULL)
+		return 0;
+	if (mana_local(dev) != NULL)
+		rte_eth_dev_close(dev->data->port_id);
+	return rte_eth_dev_release_port(dev);
+}
+
+/* The software MANA device: --vdev=net_mana_sim0,<devargs>. */
+static int
+mana_vdev_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+
+	return mana_probe_common(&vdev->device, mana_sim_hw_ops(), name, name,
+				 rte_vdev_device_args(vdev));
+}
+
+static int
+mana_vdev_remove(struct rte_vdev_device *vdev)
+{
+	return mana_remove_by_name(rte_vdev_device_name(vdev));
+}
+
+static struct rte_vdev_driver mana_vdev_driver = {
+	.probe = mana_vdev_probe,
+	.remove = mana_vdev_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(MANA_SIM_DRIVER_NAME, mana_vdev_driver);
+RTE_PMD_REGISTER_PARAM_STRING(MANA_SIM_DRIVER_NAME,
+	"ack_timeout_ms=<10-60000> quiesce_timeout_ms=<1-60000> "
+	"recovery_timeout_ms=<100-600000> recovery_poll_ms=<1-1000> "
+	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100> "
+	"mac=<addr> peer=<vdev> max_queues=<1-64> down_ms=<ms> link_mbps=<mbps> "
+	"faults=<schedule>");
+
+/* Real hardware: PCI function 1414:00ba through rdma-core. */
+static int
+mana_pci_probe(struct rte_pci_driver *drv __rte_unused, struct rte_pci_device *pci)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	const char *args = pci->device.devargs != NULL ? pci->device.devargs->args : NULL;
+
+	rte_pci_device_name(&pci->addr, name, sizeof(name));
+	return mana_probe_common(&pci->device, &mana_hw_verbs_ops, name, name, args);
+}
+
+static int
+mana_pci_remove(struct rte_pci_device *pci)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+
+	rte_pci_device_name(&pci->addr, name, sizeof(name));
+	return mana_remove_by_name(name);
+}
+
+static const struct rte_pci_id mana_pci_ids[] = {
+	{ RTE_PCI_DEVICE(PCI_VENDOR_ID_MICROSOFT, PCI_DEVICE_ID_MICROSOFT_MANA) },
+	{ .vendor_id = 0 },
+};
+
+static struct rte_pci_driver mana_pci_driver = {
+	.id_table = mana_pci_ids,
+	.probe = mana_pci_probe,
+	.remove = mana_pci_remove,
+	.drv_flags = RTE_PCI_DRV_INTR_RMV,
+};
+
+RTE_PMD_REGISTER_PCI(net_mana, mana_pci_driver);
+RTE_PMD_REGISTER_PCI_TABLE(net_mana, mana_pci_ids);
+RTE_PMD_REGISTER_KMOD_DEP(net_mana, "* ib_uverbs & mana_ib");
+RTE_PMD_REGISTER_PARAM_STRING(net_mana,
+	"ack_timeout_ms=<10-60000> quiesce_timeout_ms=<1-60000> "
+	"recovery_timeout_ms=<100-600000> recovery_poll_ms=<1-1000> "
+	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100>");

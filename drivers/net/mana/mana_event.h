@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+#ifndef MANA_EVENT_H
+#define MANA_EVENT_H
+
+#include <rte_ethdev.h>
+
+#define MANA_EVENT_QUEUE_LEN	16
+
+void mana_event_open(uint16_t port_id);
+void mana_event_close(uint16_t port_id);
+/* Queue @event for this process's callbacks; never blocks on the application. */
+int mana_event_post(uint16_t port_id, enum rte_eth_event_type event);
+const char *mana_event_name(enum rte_eth_event_type event);
+
+#endif /* MANA_EVENT_H */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+#ifndef MANA_GUARD_H
+#define MANA_GUARD_H
+
+/*
+ * The burst guard: how a burst keeps the reset (or stop) out of its queue
+ * without a locked instruction or a fence.
+ *
+ * Burst (any process):            Quiescing side (primary):
+ *   q->busy = tag;                  state = RESETTING;
+ *   compiler barrier                membarrier(GLOBAL_EXPEDITED);
+ *   if (state != burst_word)        for each queue: wait while q->busy,
+ *       { q->busy = 0; return 0; }      unless its owner process is dead
+ *   ... rings, doorbell ...
+ *   q->busy = 0;  (release)
+ *
+ * This is Dekker's pattern with the expensive half moved to the rare side:
+ * the membarrier runs a full barrier on every CPU running a thread of a
+ * registered process, so a burst that still read the old state has its
+ * busy store visible once membarrier returns, and a burst that starts
+ * later reads the new state. Where membarrier is unavailable the PMD
+ * installs the *_fenced burst variants, which put the fence here instead.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_atomic.h>
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+
+#include "mana.h"
+
+static __rte_always_inline bool
+mana_burst_enter(uint32_t *busy, const struct mana_priv *priv, const struct mana_fast *fast,
+		 const bool fenced)
+{
+	__atomic_store_n(busy, fast->busy_tag, __ATOMIC_RELAXED);
+	if (fenced)
+		rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	else
+		rte_compiler_barrier();
+	if (unlikely(mana_state_load(priv) != fast->burst_word)) {
+		__atomic_store_n(busy, 0, __ATOMIC_RELEASE);
+		return false;
+	}
+	return true;
+}
+
+static __rte_always_inline void
+mana_burst_exit(uint32_t *busy)
+{
+	__atomic_store_n(busy, 0, __ATOMIC_RELEASE);
+}
+
+/* No process has this tag: burst words of unmapped processes use it. */
+#define MANA_BURST_WORD_NONE	UINT64_MAX
+
+#endif /* MANA_GUARD_H */

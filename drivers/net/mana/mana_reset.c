@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * Surviving a MANA service reset, in the primary, for every process.
+ *
+ * The interrupt thread reads DEVICE_FATAL from the device's async fd, flips
+ * the shared state word to RESETTING (from then on no burst in any process
+ * touches a queue or a doorbell), queues ERR_RECOVERING for the application
+ * and wakes the reset thread. It never blocks on IPC or on the device.
+ *
+ * The reset thread then runs the phases of mana_reset_phases[] in order.
+ * Each phase is one function that takes and releases what it needs (most
+ * take ctl_lock; waiting for the device takes none, so control operations
+ * keep answering -EBUSY instead of blocking). Between phases the thread
+ * looks for a cancellation (dev_close) and for a new fatal event from the
+ * device instance opened during this reset, which restarts the sequence.
+ * Any failure ends in FAILED with RECOVERY_FAILED (and INTR_RMV when the
+ * device is gone). Events for the application are queued and delivered from
+ * an EAL alarm (mana_event.c), never from this thread and never with a lock
+ * held, so a callback may stop or close the port.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_interrupts.h>
+#include <rte_lcore.h>
+
+#include "mana.h"
+#include "mana_event.h"
+#include "mana_reset.h"
+#include "mp/mana_mp.h"
+
+/* Control block of the reset thread (primary, process-local). */
+struct mana_reset_ctl {
+	struct rte_eth_dev *dev;
+	pthread_t thread;
+	bool thread_started;
+
+	/* Short critical sections only: the interrupt thread takes it. */
+	struct mana_mutex lock;
+	struct mana_cond cond;
+	uint32_t requested_gen;	/* newest generation that reported a fatal event, 0: none */
+	bool running;		/* the thread is inside a reset */
+	bool cancel;		/* dev_close: abandon, start no new reset */
+	bool exit;		/* thread must return */
+	uint64_t event_ns;	/* when the fatal event of this reset arrived */
+
+	/* The context whose async fd the interrupt handler reads. */
+	struct rte_intr_handle *intr;
+	struct mana_hw_ctx *intr_ctx;
+	uint32_t intr_generation;
+	bool intr_registered;
+};
+
+/* State of one reset, owned by the reset thread. */
+struct mana_reset_run {
+	uint32_t old_generation;	/* doorbell being revoked */
+	uint32_t new_generation;
+	struct mana_hw_ctx *new_ctx;	/* opened by WAIT_HW */
+	unsigned int restarts;
+	bool removed;			/* the device is gone for good */
+};
+
+#define MANA_RESET_RESTART	1	/* phase result: start over from QUIESCE */
+
+typedef int (*mana_reset_phase_fn)(struct rte_eth_dev *dev, struct mana_reset_run *run);
+
+static int mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run);
+static int mana_reset_unmap(struct rte_eth_dev *dev, struct mana_reset_run *run);
+static int mana_reset_teardown(struct rte_eth_dev *dev, struct mana_reset_run *run);
+static int mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run);
+static int mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run);
+static int mana_reset_remap(struct rte_eth_dev *dev, struct mana_reset_run *run);
+static int mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run);
+
+static const struct {
+	enum mana_reset_phase phase;
+	const char *name;
+	mana_reset_phase_fn run;
+} mana_reset_phases[] = {
+	{ MANA_PHASE_QUIESCE,	"quiesce",	mana_reset_quiesce },	/* bursts out */
+	{ MANA_PHASE_UNMAP,	"unmap",	mana_reset_unmap },	/* UNMAP_DB, acks */
+	{ MANA_PHASE_TEARDOWN,	"teardown",	mana_reset_teardown },	/* queues, MRs, ctx */
+	{ MANA_PHASE_WAIT_HW,	"wait_hw",	mana_reset_wait_hw },	/* poll for return */
+	{ MANA_PHASE_REOPEN,	"reopen",	mana_reset_reopen },	/* rebuild */
+	{ MANA_PHASE_REMAP,	"remap",	mana_reset_remap },	/* REMAP_DB, acks */
+	{ MANA_PHASE_RESUME,	"resume",	mana_reset_resume },	/* ACTIVE, event */
+};
+
+const char *
+mana_phase_name(enum mana_reset_phase phase)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(mana_reset_phases); i++)
+		if (mana_reset_phases[i].phase == phase)
+			return mana_reset_phases[i].name;
+	return "none";
+}
+
+static struct mana_reset_ctl *
+mana_reset_ctl(struct rte_eth_dev *dev)
+{
+	return mana_local(dev)->reset;
+}
+
+/* Phase changes are ordered with ATTACH decisions by the registry lock. */
+static void
+mana_reset_set_phase(struct rte_eth_dev *dev, enum mana_reset_phase phase)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	mana_mutex_lock(&lp->registry_lock);
+	__atomic_store_n(&lp->priv->reset.phase, phase, __ATOMIC_RELEASE);
+	mana_mutex_unlock(&lp->registry_lock);
+}
+
+/*
+ * A secondary may be given the doorbell while the port is up, and during a
+ * reset once the new region exists (REMAP onwards): a process that attaches
+ * before that is in the REMAP broadcast's registry snapshot. Callers hold
+ * registry_lock, which orders this with mana_reset_set_phase().
+ */
+bool
+mana_reset_doorbell_available(struct rte_eth_dev *dev)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	enum mana_dev_state st = mana_word_state(mana_state_load(priv));
+	uint32_t phase = __atomic_load_n(&priv->reset.phase, __ATOMIC_ACQUIRE);
+
+	if (mana_local(dev)->ctx == NULL)
+		return false;
+	return st == MANA_DEV_ACTIVE || st == MANA_DEV_STOPPED ||
+	       (st == MANA_DEV_RESETTING &&
+		(phase == MANA_PHASE_REMAP || phase == MANA_PHASE_RESUME));
+}
+
+/* ------------------------------------------------------------------ */
+/* Interrupt thread.                                                   */
+
+/* Flip ACTIVE/STOPPED to RESETTING; false if the port is in no state to reset. */
+static bool
+mana_reset_flip_state(struct mana_priv *priv)
+{
+	uint64_t word = mana_state_load(priv);
+
+	for (;;) {
+		enum mana_dev_state st = mana_word_state(word);
+		uint64_t next;
+
+		if (st == MANA_DEV_RESETTING)
+			return true;
+		if (st != MANA_DEV_ACTIVE && st != MANA_DEV_STOPPED)
+			return false;
+		next = mana_state_word(mana_word_generation(word), MANA_DEV_RESETTING);
+		if (__atomic_compare_exchange_n(&priv->state.word, &word, next, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+			return true;
+	}
+}
+
+/* A fatal event from the context of @generation. */
+static void
+mana_reset_request(struct rte_eth_dev *dev, uint32_t generation)
+{
+	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
+	struct mana_priv *priv = mana_priv(dev);
+	bool first = false;
+
+	if (!mana_reset_flip_state(priv)) {
+		RESET_LOG(NOTICE, "port %u: fatal event ignored in state %s", priv->port_id,
+			  mana_state_name(mana_word_state(mana_state_load(priv))));
+		return;
+	}
+	mana_mutex_lock(&ctl->lock);
+	if (!ctl->cancel && !ctl->exit) {
+		first = !ctl->running && ctl->requested_gen == 0;
+		ctl->requested_gen = RTE_MAX(ctl->requested_gen, generation);
+		if (first)
+			ctl->event_ns = mana_now_ns();
+		mana_cond_broadcast(&ctl->cond);
+	}
+	mana_mutex_unlock(&ctl->lock);
+
+	if (first) {
+		__atomic_store_n(&priv->reset.last_event_ns, mana_now_ns(), __ATOMIC_RELAXED);
+		RESET_LOG(WARNING, "port %u: device fatal event (generation %u): resetting",
+			  priv->port_id, generation);
+		mana_event_post(priv->port_id, RTE_ETH_EVENT_ERR_RECOVERING);
+	} else {
+		RESET_LOG(WARNING, "port %u: fatal event from generation %u during recovery",
+			  priv->port_id, generation);
+	}
+}
+
+static void
+mana_reset_intr_handler(void *arg)
+{
+	struct rte_eth_dev *dev = arg;
+	struct mana_local *lp = mana_local(dev);
+	struct mana_reset_ctl *ctl = lp->reset;
+	enum mana_hw_event event;
+
+	/* EAL does not drain an EXT fd: read every pending event. */
+	while (lp->ops->get_async_event(ctl->intr_ctx, &event) == 0) {
+		switch (event) {
+		case MANA_HW_EVENT_DEVICE_FATAL:
+			mana_reset_request(dev, ctl->intr_generation);
+			break;
+		case MANA_HW_EVENT_PORT_ACTIVE:
+		case MANA_HW_EVENT_PORT_ERR:
+			lp->priv->caps.link_up = event == MANA_HW_EVENT_PORT_ACTIVE;
+			if (dev->data->dev_conf.intr_conf.lsc)
+				mana_event_post(dev->data->port_id, RTE_ETH_EVENT_INTR_LSC);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Listen to @ctx's async fd. Called with the handler unregistered. */
+static int
+mana_reset_intr_attach(struct rte_eth_dev *dev, struct mana_hw_ctx *ctx, uint32_t generation)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_reset_ctl *ctl = lp->reset;
+	int fd = lp->ops->async_fd(ctx);
+	int ret;
+
+	ctl->intr_ctx = ctx;
+	ctl->intr_generation = generation;
+	if (fd < 0 || rte_intr_fd_set(ctl->intr, fd) != 0)
+		return -EINVAL;
+	ret = rte_intr_callback_register(ctl->intr, mana_reset_intr_handler, dev);
+	if (ret != 0) {
+		RESET_LOG(ERR, "port %u: cannot listen to device events: %s",
+			  dev->data->port_id, strerror(-ret));
+		return ret;
+	}
+	ctl->intr_registered = true;
+	return 0;
+}
+
+static void
+mana_reset_intr_detach(struct rte_eth_dev *dev)
+{
+	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
+	int ret;
+
+	if (!ctl->intr_registered)
+		return;
+	/* -EAGAIN while the handler runs on the interrupt thread: retry. */
+	do {
+		ret = rte_intr_callback_unregister(ctl->intr, mana_reset_intr_handler, dev);
+		if (ret == -EAGAIN)
+			sched_yield();
+	} while (ret == -EAGAIN);
+	ctl->intr_registered = false;
+	ctl->intr_ctx = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The phases.                                                         */
+
+static int
+mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+	struct mana_quiesce_result q;
+	int ret;
+
+	mana_mutex_lock(&lp->ctl_lock);
+	mana_reset_flip_state(priv);
+	run->old_generation = priv->db_generation;
+	if (run->restarts == 0)
+		mana_mp_send_event(dev, RTE_ETH_EVENT_ERR_RECOVERING);
+	/*
+	 * Bursts that read the old state word are now visible in their guards.
+	 * A stopped port has no bursts (and ethdev may be resizing its queue
+	 * arrays under a reconfigure): nothing to wait for.
+	 */
+	memset(&q, 0, sizeof(q));
+	ret = 0;
+	if (priv->started) {
+		mana_quiesce_barrier();
+		ret = mana_quiesce_wait(dev, 0, priv->args.quiesce_timeout_ms, &q);
+	}
+	priv->reset.quiesce_waits += q.waited;
+	if (ret != 0) {
+		priv->reset.quiesce_timeouts++;
+		RESET_LOG(ERR, "port %u: %u queue(s) still in a burst after %u ms; evicting"
+			  " their processes (slots %#" PRIx64 ")", dev->data->port_id, q.stuck,
+			  priv->args.quiesce_timeout_ms, q.stuck_slots);
+		mana_registry_evict(dev, q.stuck_slots & ~UINT64_C(1));
+		priv->reset.evictions += __builtin_popcountll(q.stuck_slots & ~UINT64_C(1));
+	}
+	if (q.dead_owner != 0)
+		RESET_LOG(NOTICE, "port %u: %u queue(s) held by dead processes",
+			  dev->data->port_id, q.dead_owner);
+	mana_mutex_unlock(&lp->ctl_lock);
+	return 0;
+}
+
+/* Account a broadcast; processes that answered with an error are evicted. */
+static void
+mana_reset_account_round(struct rte_eth_dev *dev, const struct mana_mp_round_result *r)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	uint64_t failed = r->failed & ~r->evicted;
+
+	if (failed != 0)
+		mana_registry_evict(dev, failed);
+	priv->reset.evictions += __builtin_popcountll(r->evicted | failed);
+	priv->reset.dead_procs += __builtin_popcountll(r->dead);
+}
+
+static int
+mana_reset_unmap(struct rte_eth_dev *dev, struct mana_reset_run *run)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_mp_round_result r;
+
+	mana_mutex_lock(&lp->ctl_lock);
+	mana_mp_broadcast(dev, MANA_MP_UNMAP_DB, run->old_generation, -1,
+			  lp->priv->args.ack_timeout_ms, &r);
+	mana_reset_account_round(dev, &r);
+	mana_mutex_unlock(&lp->ctl_lock);
+	return 0;
+}
+
+/* Release everything of the current device instance. Caller holds ctl_lock. */
+static void
+mana_reset_release_instance(struct mana_local *lp) __mana_requires(&lp->ctl_lock)
+{
+	struct rte_eth_dev *dev = lp->dev;
+
+	mana_reset_intr_detach(dev);
+	mana_queues_destroy(dev);
+	if (lp->priv->started)
+		mana_queues_release_mbufs(dev);
+	mana_mr_release_all(dev, false);
+	if (lp->pd != NULL)
+		lp->ops->dealloc_pd(lp->pd);
+	lp->pd = NULL;
+	mana_db_unmap(dev, 0);
+	if (lp->ctx != NULL)
+		lp->ops->close(lp->ctx);	/* revokes the doorbell region */
+	lp->ctx = NULL;
+}
+
+static int
+mana_reset_teardown(struct rte_eth_dev *dev, struct mana_reset_run *run __rte_unused)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	mana_mutex_lock(&lp->ctl_lock);
+	mana_reset_release_instance(lp);
+	mana_mutex_unlock(&lp->ctl_lock);
+	return 0;
+}
+
+/* Sleep up to @ms unless cancelled; true if cancelled. */
+static bool
+mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms)
+{
+	uint64_t deadline = mana_now_ns() + (uint64_t)ms * 1000000ull;
+	bool cancel;
+
+	mana_mutex_lock(&ctl->lock);
+	while (!ctl->cancel && mana_now_ns() < deadline)
+		mana_cond_wait_until(&ctl->cond, &ctl->lock, deadline);
+	cancel = ctl->cancel;
+	mana_mutex_unlock(&ctl->lock);
+	return cancel;
+}
+
+/*
+ * Poll for the device's return. -EAGAIN from the provider means absent
+ * (keep looking until the bound, then call it removed); -ENODEV means gone
+ * for good; any other error means present but failing (retry until the
+ * bound, then fail).
+ */
+static int
+mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+	uint64_t deadline = mana_now_ns() + (uint64_t)priv->args.recovery_timeout_ms * 1000000ull;
+	unsigned int attempts = 0;
+	int ret;
+
+	for (;;) {
+		ret = lp->ops->open(lp->hw_dev, &run->new_ctx);
+		attempts++;
+		if (ret == 0)
+			break;
+		if (ret == -ENODEV) {
+			run->removed = true;
+			break;
+		}
+		if (mana_now_ns() >= deadline) {
+			run->removed = ret == -EAGAIN;
+			RESET_LOG(ERR, "port %u: device %s after %u ms (%u attempts)",
+				  dev->data->port_id, run->removed ? "did not come back" :
+				  "keeps failing to open", priv->args.recovery_timeout_ms, attempts);
+			break;
+		}
+		if (mana_reset_sleep(lp->reset, priv->args.recovery_poll_ms))
+			return -ECANCELED;
+	}
+	if (ret == 0)
+		RESET_LOG(INFO, "port %u: device back after %u attempt(s)", dev->data->port_id,
+			  attempts);
+	return ret;
+}
+
+static int
+mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+	struct mana_hw_caps caps;
+	int ret;
+
+	mana_mutex_lock(&lp->ctl_lock);
+	lp->ctx = run->new_ctx;
+	run->new_ctx = NULL;
+	run->new_generation = run->old_generation + 1;
+	/* Events of the new instance (a fatal one restarts us) from here on. */
+	ret = mana_reset_intr_attach(dev, lp->ctx, run->new_generation);
+	if (ret != 0)
+		goto out;
+	ret = lp->ops->query(lp->ctx, &caps);
+	if (ret != 0)
+		goto out;
+	priv->caps = caps;
+	ret = lp->ops->alloc_pd(lp->ctx, &lp->pd);
+	if (ret != 0)
+		goto out;
+	priv->db_region_size = caps.db_region_size;
+	__atomic_store_n(&priv->db_generation, run->new_generation, __ATOMIC_RELEASE);
+	ret = mana_db_map(dev, lp->ops->doorbell_fd(lp->ctx), run->new_generation,
+			  priv->db_region_size);
+	if (ret != 0)
+		goto out;
+	ret = mana_mr_rebuild(dev);
+	if (ret != 0)
+		goto out;
+	if (priv->started)
+		ret = mana_queues_create(dev);
+out:
+	if (ret != 0)
+		RESET_LOG(ERR, "port %u: rebuilding in the new device instance failed: %s",
+			  dev->data->port_id, strerror(-ret));
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
+}
+
+static int
+mana_reset_remap(struct rte_eth_dev *dev, struct mana_reset_run *run)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_mp_round_result r;
+
+	mana_mutex_lock(&lp->ctl_lock);
+	mana_mp_broadcast(dev, MANA_MP_REMAP_DB, run->new_generation,
+			  lp->ops->doorbell_fd(lp->ctx), lp->priv->args.ack_timeout_ms, &r);
+	mana_reset_account_round(dev, &r);
+	mana_mutex_unlock(&lp->ctl_lock);
+	return 0;
+}
+
+static int
+mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+	bool started;
+
+	mana_mutex_lock(&lp->ctl_lock);
+	started = priv->started;
+	mana_set_burst_functions(dev, started);
+	mana_state_set(priv, run->new_generation,
+		       started ? MANA_DEV_ACTIVE : MANA_DEV_STOPPED);
+	dev->data->dev_link.link_status = started ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	mana_mutex_unlock(&lp->ctl_lock);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The reset thread.                                                   */
+
+/*
+ * Take a pending fatal event from generation @min_generation or newer;
+ * older ones (the instance this reset is already replacing) are dropped.
+ */
+static bool
+mana_reset_take_request(struct mana_reset_ctl *ctl, uint32_t min_generation)
+{
+	bool take;
+
+	mana_mutex_lock(&ctl->lock);
+	take = ctl->requested_gen != 0 && ctl->requested_gen >= min_generation;
+	if (take || ctl->requested_gen < min_generation)
+		ctl->requested_gen = 0;
+	mana_mutex_unlock(&ctl->lock);
+	return take;
+}
+
+static bool
+mana_reset_cancelled(struct mana_reset_ctl *ctl)
+{
+	bool cancel;
+
+	mana_mutex_lock(&ctl->lock);
+	cancel = ctl->cancel;
+	mana_mutex_unlock(&ctl->lock);
+	return cancel;
+}
+
+static void
+mana_reset_emit(struct rte_eth_dev *dev, enum rte_eth_event_type event)
+{
+	mana_event_post(dev->data->port_id, event);
+	mana_mp_send_event(dev, event);
+}
+
+/* Recovery is over and failed: leave the port FAILED, tell everyone. */
+static void
+mana_reset_fail(struct rte_eth_dev *dev, struct mana_reset_run *run, int error)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+
+	mana_mutex_lock(&lp->ctl_lock);
+	mana_reset_release_instance(lp);
+	if (run->new_ctx != NULL)
+		lp->ops->close(run->new_ctx);
+	run->new_ctx = NULL;
+	mana_set_burst_functions(dev, false);
+	mana_state_set(priv, priv->db_generation, MANA_DEV_FAILED);
+	dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	priv->reset.failed++;
+	priv->reset.last_error = error;
+	if (run->removed)
+		priv->reset.removals++;
+	mana_mutex_unlock(&lp->ctl_lock);
+
+	RESET_LOG(ERR, "port %u: recovery failed (%s)%s", dev->data->port_id, strerror(-error),
+		  run->removed ? ": device removed" : "");
+	mana_reset_emit(dev, RTE_ETH_EVENT_RECOVERY_FAILED);
+	if (run->removed)
+		mana_reset_emit(dev, RTE_ETH_EVENT_INTR_RMV);
+}
+
+static void
+mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+	struct mana_reset_ctl *ctl = lp->reset;
+	struct mana_reset_run run = { 0 };
+	unsigned int i = 0;
+	int ret = 0;
+
+	priv->reset.started++;
+	memset(priv->reset.last_phase_us, 0, sizeof(priv->reset.last_phase_us));
+	priv->reset.last_hw_down_us = 0;
+
+	while (i < RTE_DIM(mana_reset_phases)) {
+		enum mana_reset_phase phase = mana_reset_phases[i].phase;
+		uint64_t t0 = mana_now_ns();
+
+		if (mana_reset_cancelled(ctl)) {
+			ret = -ECANCELED;
+			break;
+		}
+		mana_reset_set_phase(dev, phase);
+		ret = mana_reset_phases[i].run(dev, &run);
+		priv->reset.last_phase_us[phase] += (mana_now_ns() - t0) / 1000;
+		if (phase == MANA_PHASE_WAIT_HW)
+			priv->reset.last_hw_down_us += (mana_now_ns() - t0) / 1000;
+		if (ret < 0)
+			break;
+		/* Only events of the instance opened by this reset count. */
+		if (phase >= MANA_PHASE_REOPEN && phase < MANA_PHASE_RESUME &&
+		    mana_reset_take_request(ctl, run.new_generation)) {
+			priv->reset.restarts++;
+			if (++run.restarts > priv->args.max_reset_restarts) {
+				ret = -EIO;
+				RESET_LOG(ERR, "port %u: giving up after %u restarts",
+					  dev->data->port_id, run.restarts - 1);
+				break;
+			}
+			RESET_LOG(WARNING, "port %u: restarting the reset (%u)",
+				  dev->data->port_id, run.restarts);
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+	mana_reset_set_phase(dev, MANA_PHASE_NONE);
+	/*
+	 * Events of the instances this reset replaced are moot; one from the
+	 * instance now running (after RESUME) starts the next reset.
+	 */
+	if (ret < 0)
+		mana_reset_take_request(ctl, UINT32_MAX);
+	else
+		mana_reset_take_request(ctl, run.new_generation + 1);
+
+	if (ret == -ECANCELED) {
+		if (run.new_ctx != NULL)
+			lp->ops->close(run.new_ctx);
+		RESET_LOG(NOTICE, "port %u: reset cancelled", dev->data->port_id);
+		return;
+	}
+	if (ret < 0) {
+		mana_reset_fail(dev, &run, ret);
+		return;
+	}
+	priv->reset.succeeded++;
+	priv->reset.last_total_us = (mana_now_ns() - event_ns) / 1000;
+	RESET_LOG(NOTICE, "port %u: recovered in %" PRIu64 " us (device away %" PRIu64
+		  " us), doorbell generation %u", dev->data->port_id, priv->reset.last_total_us,
+		  priv->reset.last_hw_down_us, run.new_generation);
+	mana_reset_emit(dev, RTE_ETH_EVENT_RECOVERY_SUCCESS);
+}
+
+static void *
+mana_reset_thread(void *arg)
+{
+	struct rte_eth_dev *dev = arg;
+	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
+
+	for (;;) {
+		uint64_t event_ns;
+
+		mana_mutex_lock(&ctl->lock);
+		while (ctl->requested_gen == 0 && !ctl->exit)
+			mana_cond_wait_until(&ctl->cond, &ctl->lock, UINT64_MAX);
+		if (ctl->exit) {
+			mana_mutex_unlock(&ctl->lock);
+			break;
+		}
+		ctl->requested_gen = 0;
+		ctl->running = true;
+		event_ns = ctl->event_ns;
+		mana_mutex_unlock(&ctl->lock);
+
+		mana_reset_run(dev, event_ns);
+
+		mana_mutex_lock(&ctl->lock);
+		ctl->running = false;
+		mana_cond_broadcast(&ctl->cond);
+		mana_mutex_unlock(&ctl->lock);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup and control-path entry points.                                */
+
+int
+mana_reset_init(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_reset_ctl *ctl;
+	char name[RTE_MAX_THREAD_NAME_LEN];
+	int ret;
+
+	ctl = calloc(1, sizeof(*ctl));
+	if (ctl == NULL)
+		return -ENOMEM;
+	ctl->dev = dev;
+	mana_mutex_init(&ctl->lock);
+	mana_cond_init(&ctl->cond);
+	lp->reset = ctl;
+
+	ctl->intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (ctl->intr == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if (rte_intr_type_set(ctl->intr, RTE_INTR_HANDLE_EXT) != 0) {
+		ret = -EINVAL;
+		goto fail;
+	}
+	ret = mana_reset_intr_attach(dev, lp->ctx, lp->priv->db_generation);
+	if (ret != 0)
+		goto fail;
+	snprintf(name, sizeof(name), "mana-rst-%u", dev->data->port_id);
+	ret = rte_ctrl_thread_create(&ctl->thread, name, NULL, mana_reset_thread, dev);
+	if (ret != 0) {
+		ret = -ret;
+		goto fail;
+	}
+	ctl->thread_started = true;
+	return 0;
+fail:
+	mana_reset_fini(dev);
+	return ret;
+}
+
+void
+mana_reset_fini(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_reset_ctl *ctl = lp != NULL ? lp->reset : NULL;
+
+	if (ctl == NULL)
+		return;
+	mana_mutex_lock(&ctl->lock);
+	ctl->exit = true;
+	ctl->cancel = true;
+	mana_cond_broadcast(&ctl->cond);
+	mana_mutex_unlock(&ctl->lock);
+	if (ctl->thread_started) {
+		/* Never join ourselves (the thread calls nothing that closes). */
+		if (!pthread_equal(ctl->thread, pthread_self()))
+			pthread_join(ctl->thread, NULL);
+		ctl->thread_started = false;
+	}
+	mana_reset_intr_detach(dev);
+	rte_intr_instance_free(ctl->intr);
+	mana_cond_destroy(&ctl->cond);
+	mana_mutex_destroy(&ctl->lock);
+	free(ctl);
+	lp->reset = NULL;
+}
+
+void
+mana_reset_wait_idle(struct rte_eth_dev *dev)
+{
+	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
+
+	if (ctl == NULL)
+		return;
+	mana_mutex_lock(&ctl->lock);
+	while ((ctl->running || ctl->requested_gen != 0) && !ctl->exit)
+		mana_cond_wait_until(&ctl->cond, &ctl->lock, UINT64_MAX);
+	mana_mutex_unlock(&ctl->lock);
+}
+
+void
+mana_reset_cancel(struct rte_eth_dev *dev)
+{
+	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
+
+	if (ctl == NULL)
+		return;
+	mana_mutex_lock(&ctl->lock);
+	ctl->cancel = true;
+	ctl->requested_gen = 0;
+	mana_cond_broadcast(&ctl->cond);
+	while (ctl->running)
+		mana_cond_wait_until(&ctl->cond, &ctl->lock, UINT64_MAX);
+	mana_mutex_unlock(&ctl->lock);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+#ifndef MANA_RESET_H
+#define MANA_RESET_H
+
+#include <stdbool.h>
+
+#include <rte_ethdev.h>
+
+/* Interrupt handler on the device's async fd and the reset thread. Primary. */
+int mana_reset_init(struct rte_eth_dev *dev);
+void mana_reset_fini(struct rte_eth_dev *dev);
+
+/* Block until no reset is running (dev_stop). Never from the reset thread. */
+void mana_reset_wait_idle(struct rte_eth_dev *dev);
+/* Abandon a running reset and wait for the thread to park (dev_close). */
+void mana_reset_cancel(struct rte_eth_dev *dev);
+
+/* May a secondary be handed the doorbell fd right now? */
+bool mana_reset_doorbell_available(struct rte_eth_dev *dev);
+
+#endif /* MANA_RESET_H */

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * Extended statistics: the reset's state and history, and the per-queue
+ * counters the basic statistics have no room for. (Per-queue packet and
+ * byte counts come from ethdev's AUTOFILL_QUEUE_XSTATS.)
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <ethdev_driver.h>
+
+#include "mana.h"
+#include "mp/mana_mp.h"
+
+enum mana_xstat_kind {
+	MANA_XSTAT_STATE,
+	MANA_XSTAT_GENERATION,
+	MANA_XSTAT_PHASE,
+	MANA_XSTAT_PROCS,
+	MANA_XSTAT_COUNTER,	/* a uint64_t of struct mana_reset_stats */
+};
+
+struct mana_xstat {
+	const char *name;
+	enum mana_xstat_kind kind;
+	size_t offset;
+};
+
+#define MANA_RESET_COUNTER(n, field) \
+	{ n, MANA_XSTAT_COUNTER, offsetof(struct mana_reset_stats, field) }
+#define MANA_RESET_PHASE_US(n, phase) \
+	{ n, MANA_XSTAT_COUNTER, offsetof(struct mana_reset_stats, last_phase_us) + \
+	  (phase) * sizeof(uint64_t) }
+
+static const struct mana_xstat mana_xstats[] = {
+	{ "reset_state", MANA_XSTAT_STATE, 0 },
+	{ "reset_generation", MANA_XSTAT_GENERATION, 0 },
+	{ "reset_phase", MANA_XSTAT_PHASE, 0 },
+	{ "mp_processes", MANA_XSTAT_PROCS, 0 },
+	MANA_RESET_COUNTER("reset_started", started),
+	MANA_RESET_COUNTER("reset_succeeded", succeeded),
+	MANA_RESET_COUNTER("reset_failed", failed),
+	MANA_RESET_COUNTER("reset_restarts", restarts),
+	MANA_RESET_COUNTER("reset_removals", removals),
+	MANA_RESET_COUNTER("mp_evictions", evictions),
+	MANA_RESET_COUNTER("mp_dead_processes", dead_procs),
+	MANA_RESET_COUNTER("quiesce_waits", quiesce_waits),
+	MANA_RESET_COUNTER("quiesce_timeouts", quiesce_timeouts),
+	MANA_RESET_COUNTER("last_reset_total_us", last_total_us),
+	MANA_RESET_COUNTER("last_reset_hw_down_us", last_hw_down_us),
+	MANA_RESET_PHASE_US("last_reset_quiesce_us", MANA_PHASE_QUIESCE),
+	MANA_RESET_PHASE_US("last_reset_unmap_us", MANA_PHASE_UNMAP),
+	MANA_RESET_PHASE_US("last_reset_teardown_us", MANA_PHASE_TEARDOWN),
+	MANA_RESET_PHASE_US("last_reset_wait_hw_us", MANA_PHASE_WAIT_HW),
+	MANA_RESET_PHASE_US("last_reset_reopen_us", MANA_PHASE_REOPEN),
+	MANA_RESET_PHASE_US("last_reset_remap_us", MANA_PHASE_REMAP),
+	MANA_RESET_PHASE_US("last_reset_resume_us", MANA_PHASE_RESUME),
+};
+
+#define MANA_NB_PORT_XSTATS	RTE_DIM(mana_xstats)
+#define MANA_NB_RXQ_XSTATS	1	/* rx_qN_nombuf */
+
+static unsigned int
+mana_xstats_count(const struct rte_eth_dev *dev)
+{
+	return MANA_NB_PORT_XSTATS + MANA_NB_RXQ_XSTATS * dev->data->nb_rx_queues;
+}
+
+int
+mana_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+		      unsigned int size)
+{
+	unsigned int n = mana_xstats_count(dev), i;
+
+	if (names == NULL || size < n)
+		return (int)n;
+	for (i = 0; i < MANA_NB_PORT_XSTATS; i++)
+		strlcpy(names[i].name, mana_xstats[i].name, sizeof(names[i].name));
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		snprintf(names[MANA_NB_PORT_XSTATS + i].name, sizeof(names[0].name),
+			 "rx_q%u_nombuf", i);
+	return (int)n;
+}
+
+int
+mana_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int size)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	unsigned int n = mana_xstats_count(dev), i;
+	uint64_t word = mana_state_load(priv);
+
+	if (xstats == NULL || size < n)
+		return (int)n;
+	for (i = 0; i < MANA_NB_PORT_XSTATS; i++) {
+		const struct mana_xstat *x = &mana_xstats[i];
+		uint64_t v = 0;
+
+		switch (x->kind) {
+		case MANA_XSTAT_STATE:
+			v = mana_word_state(word);
+			break;
+		case MANA_XSTAT_GENERATION:
+			v = mana_word_generation(word);
+			break;
+		case MANA_XSTAT_PHASE:
+			v = __atomic_load_n(&priv->reset.phase, __ATOMIC_RELAXED);
+			break;
+		case MANA_XSTAT_PROCS:
+			v = 0;
+			for (int s = 0; s < MANA_MAX_PROCS; s++)
+				v += priv->procs[s].state != MANA_PROC_FREE;
+			break;
+		case MANA_XSTAT_COUNTER:
+			v = *(const uint64_t *)((const uint8_t *)&priv->reset + x->offset);
+			break;
+		}
+		xstats[i].id = i;
+		xstats[i].value = v;
+	}
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		const struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		xstats[MANA_NB_PORT_XSTATS + i].id = MANA_NB_PORT_XSTATS + i;
+		xstats[MANA_NB_PORT_XSTATS + i].value = rxq != NULL ? rxq->stats.nombuf : 0;
+	}
+	return (int)n;
+}
+
+int
+mana_xstats_reset(struct rte_eth_dev *dev)
+{
+	struct mana_priv *priv = mana_priv(dev);
+	struct mana_reset_stats *rs = &priv->reset;
+	uint32_t phase = rs->phase;
+	uint16_t i;
+
+	/* History and counters go; what describes the present stays. */
+	memset(rs, 0, sizeof(*rs));
+	rs->phase = phase;
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (rxq != NULL)
+			rxq->stats.nombuf = 0;
+	}
+	return 0;
+}

@@ -1,0 +1,826 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * The multi-process protocol of net_mana (message catalogue in
+ * mana_mp_msg.h). This file owns both ends: the primary's request handlers
+ * and broadcast rounds, and the secondaries' broadcast handlers and
+ * requests. Every handler validates the message against the catalogue, then
+ * the port, then the process, and answers a bad message with an error.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <rte_eal.h>
+#include <rte_memory.h>
+
+#include "mana_mp.h"
+#include "../mana_event.h"
+#include "../mana_guard.h"
+#include "../mana_reset.h"
+
+#define MANA_MP_LIVENESS_SLICE_NS	2000000ull	/* look for dead peers every 2 ms */
+#define MANA_MP_MAX_REGION		(16u << 20)
+
+const struct mana_mp_spec mana_mp_specs[MANA_MP_TYPE_MAX] = {
+	[MANA_MP_ATTACH] = { "ATTACH", sizeof(struct mana_mp_attach_req),
+			     sizeof(struct mana_mp_attach_rep), 0, 1 },
+	[MANA_MP_DETACH] = { "DETACH", sizeof(struct mana_mp_detach_req),
+			     sizeof(struct mana_mp_status), 0, 1 },
+	[MANA_MP_REG_MR] = { "REG_MR", sizeof(struct mana_mp_reg_mr_req),
+			     sizeof(struct mana_mp_status), 0, 1 },
+	[MANA_MP_START_RXTX] = { "START_RXTX", sizeof(struct mana_mp_bcast), 0, 0, 0 },
+	[MANA_MP_STOP_RXTX] = { "STOP_RXTX", sizeof(struct mana_mp_bcast), 0, 0, 0 },
+	[MANA_MP_UNMAP_DB] = { "UNMAP_DB", sizeof(struct mana_mp_bcast), 0, 0, 0 },
+	[MANA_MP_REMAP_DB] = { "REMAP_DB", sizeof(struct mana_mp_bcast), 0, 1, 0 },
+	[MANA_MP_EVENT] = { "EVENT", sizeof(struct mana_mp_event), 0, 0, 0 },
+	[MANA_MP_ACK] = { "ACK", sizeof(struct mana_mp_ack), 0, 0, 1 },
+};
+
+/* State of the current broadcast of one port (primary). */
+struct mana_mp_round {
+	struct mana_mutex lock;
+	struct mana_cond cond;
+	uint32_t seq;
+	uint16_t type;
+	bool open;
+	uint64_t sent_ns;
+	uint64_t expected;
+	uint64_t answered;
+	uint64_t failed;
+};
+
+/*
+ * Ports this process serves over rte_mp. Handlers look a port up here and
+ * keep mana_mp_lock while they use it, so closing a port (which removes it)
+ * cannot free its state under a running handler.
+ */
+static struct mana_mutex mana_mp_lock;
+static struct mana_local *mana_mp_ports[RTE_MAX_ETHPORTS];
+static unsigned int mana_mp_nb_ports;
+/* Secondary: EAL keys pending requests by peer and name, so one at a time. */
+static struct mana_mutex mana_mp_request_lock;
+
+RTE_INIT(mana_mp_locks_init)
+{
+	mana_mutex_init(&mana_mp_lock);
+	mana_mutex_init(&mana_mp_request_lock);
+}
+
+static const char *
+mana_mp_type_name(unsigned int type)
+{
+	if (type == 0 || type >= MANA_MP_TYPE_MAX)
+		return "INVALID";
+	return mana_mp_specs[type].name;
+}
+
+int
+mana_mp_validate(const struct rte_mp_msg *msg, int at_primary, const char **why)
+{
+	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
+	const struct mana_mp_spec *spec;
+
+	if (msg->len_param < (int)sizeof(*hdr) || msg->len_param > RTE_MP_MAX_PARAM_LEN) {
+		*why = "length is not that of any message";
+		return -EINVAL;
+	}
+	if (hdr->magic != MANA_MP_MAGIC || hdr->version != MANA_MP_VERSION) {
+		*why = "bad magic or version";
+		return -EPROTO;
+	}
+	if (hdr->type == MANA_MP_INVALID || hdr->type >= MANA_MP_TYPE_MAX) {
+		*why = "unknown message type";
+		return -EINVAL;
+	}
+	spec = &mana_mp_specs[hdr->type];
+	if (!!spec->to_primary != !!at_primary) {
+		*why = "message type not accepted by this process type";
+		return -EINVAL;
+	}
+	if (msg->len_param != spec->len) {
+		*why = "wrong length for its type";
+		return -EINVAL;
+	}
+	if (msg->num_fds != spec->fds) {
+		*why = "wrong number of file descriptors for its type";
+		return -EINVAL;
+	}
+	if (hdr->port_id >= RTE_MAX_ETHPORTS) {
+		*why = "port id out of range";
+		return -EINVAL;
+	}
+	if (hdr->pid <= 0) {
+		*why = "bad sender pid";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Close the descriptors a message carried (the receiver owns them). */
+static void
+mana_mp_close_fds(const struct rte_mp_msg *msg)
+{
+	int i;
+
+	for (i = 0; i < msg->num_fds && i < RTE_MP_MAX_FD_NUM; i++)
+		if (msg->fds[i] >= 0)
+			close(msg->fds[i]);
+}
+
+static void
+mana_mp_hdr_init(struct rte_mp_msg *msg, const char *action, enum mana_mp_type type,
+		 uint16_t port_id, size_t len)
+{
+	struct mana_mp_hdr *hdr = (struct mana_mp_hdr *)msg->param;
+
+	memset(msg, 0, sizeof(*msg));
+	strlcpy(msg->name, action, sizeof(msg->name));
+	msg->len_param = (int)len;
+	hdr->magic = MANA_MP_MAGIC;
+	hdr->version = MANA_MP_VERSION;
+	hdr->type = type;
+	hdr->port_id = port_id;
+	hdr->pid = getpid();
+}
+
+/* The port's state in this process, or NULL. Caller holds mana_mp_lock. */
+static struct mana_local *
+mana_mp_port(uint16_t port_id) __mana_requires(&mana_mp_lock)
+{
+	if (port_id >= RTE_MAX_ETHPORTS)
+		return NULL;
+	return mana_mp_ports[port_id];
+}
+
+/* ------------------------------------------------------------------ */
+/* Primary side: requests from secondaries.                            */
+
+static int
+mana_mp_reply_status(const struct rte_mp_msg *req, const void *peer, int32_t result,
+		     size_t len)
+{
+	const struct mana_mp_hdr *in = (const struct mana_mp_hdr *)req->param;
+	struct rte_mp_msg reply;
+	struct mana_mp_hdr *out = (struct mana_mp_hdr *)reply.param;
+	uint16_t type = MANA_MP_INVALID;
+	uint16_t port = 0;
+	uint32_t seq = 0;
+
+	if (req->len_param >= (int)sizeof(*in)) {
+		type = in->type;
+		port = in->port_id;
+		seq = in->seq;
+	}
+	mana_mp_hdr_init(&reply, MANA_MP_ACTION_PRIMARY, type, port, len);
+	out->seq = seq;
+	out->result = result;
+	return rte_mp_reply(&reply, peer);
+}
+
+static void
+mana_mp_on_attach(const struct rte_mp_msg *msg, const void *peer)
+{
+	const struct mana_mp_attach_req *req = (const void *)msg->param;
+	struct rte_mp_msg reply;
+	struct mana_mp_attach_rep *rep = (struct mana_mp_attach_rep *)reply.param;
+	struct mana_local *lp;
+	struct rte_eth_dev *dev;
+	struct mana_priv *priv;
+	int32_t result = 0;
+	int slot, ret;
+
+	mana_mp_hdr_init(&reply, MANA_MP_ACTION_PRIMARY, MANA_MP_ATTACH, req->hdr.port_id,
+			 sizeof(*rep));
+	rep->hdr.seq = req->hdr.seq;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(req->hdr.port_id);
+	if (lp == NULL) {
+		result = -ENODEV;
+		goto reply;
+	}
+	dev = lp->dev;
+	priv = lp->priv;
+	if (req->start_time == 0 || mana_proc_start_time(req->hdr.pid) != req->start_time) {
+		MP_LOG(ERR, "port %u: ATTACH from pid %d does not match a live process",
+		       req->hdr.port_id, req->hdr.pid);
+		result = -ESRCH;
+		goto reply;
+	}
+	slot = mana_registry_attach(dev, req->hdr.pid, req->start_time);
+	if (slot < 0) {
+		MP_LOG(ERR, "port %u: no registry slot for pid %d", req->hdr.port_id,
+		       req->hdr.pid);
+		result = slot;
+		goto reply;
+	}
+	rep->slot = slot;
+	rep->db_region_size = priv->db_region_size;
+	/*
+	 * Decide and answer under registry_lock: the reset moves to REMAP under
+	 * it, so we either hand out the new doorbell or are in REMAP's snapshot;
+	 * and no teardown can close the context we hand out meanwhile.
+	 */
+	mana_mutex_lock(&lp->registry_lock);
+	if (mana_reset_doorbell_available(dev)) {
+		rep->hdr.generation = priv->db_generation;
+		reply.num_fds = 1;
+		reply.fds[0] = lp->ops->doorbell_fd(lp->ctx);
+	}
+	rep->hdr.result = 0;
+	ret = rte_mp_reply(&reply, peer);
+	mana_mutex_unlock(&lp->registry_lock);
+	if (ret != 0) {
+		MP_LOG(ERR, "port %u: ATTACH reply to pid %d failed", req->hdr.port_id,
+		       req->hdr.pid);
+		mana_registry_detach(dev, slot, req->hdr.pid);
+	} else {
+		MP_LOG(INFO, "port %u: pid %d attached as slot %d (doorbell generation %u)",
+		       req->hdr.port_id, req->hdr.pid, slot, rep->hdr.generation);
+	}
+	mana_mutex_unlock(&mana_mp_lock);
+	return;
+reply:
+	rep->hdr.result = result;
+	rte_mp_reply(&reply, peer);
+	mana_mutex_unlock(&mana_mp_lock);
+}
+
+static void
+mana_mp_on_detach(const struct rte_mp_msg *msg, const void *peer)
+{
+	const struct mana_mp_detach_req *req = (const void *)msg->param;
+	struct mana_local *lp;
+	int32_t result = 0;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(req->hdr.port_id);
+	if (lp == NULL)
+		result = -ENODEV;
+	else if (req->slot <= 0 || req->slot >= MANA_MAX_PROCS)
+		result = -EINVAL;
+	else
+		mana_registry_detach(lp->dev, req->slot, req->hdr.pid);
+	mana_mutex_unlock(&mana_mp_lock);
+	mana_mp_reply_status(msg, peer, result, sizeof(struct mana_mp_status));
+}
+
+static void
+mana_mp_on_reg_mr(const struct rte_mp_msg *msg, const void *peer)
+{
+	const struct mana_mp_reg_mr_req *req = (const void *)msg->param;
+	struct mana_local *lp;
+	int32_t result;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(req->hdr.port_id);
+	if (lp == NULL) {
+		result = -ENODEV;
+	} else if (req->len == 0 || req->addr == 0 || req->addr + req->len < req->addr ||
+		   req->len > lp->priv->caps.max_mr_size) {
+		result = -EINVAL;
+	} else if (rte_mem_virt2memseg_list((void *)(uintptr_t)req->addr) == NULL) {
+		/* Only DPDK memory can be shared with the device. */
+		result = -EFAULT;
+	} else if (!mana_reset_doorbell_available(lp->dev)) {
+		result = -EBUSY;
+	} else {
+		result = mana_mr_register_range(lp->dev, (uintptr_t)req->addr,
+						(size_t)req->len);
+	}
+	mana_mutex_unlock(&mana_mp_lock);
+	mana_mp_reply_status(msg, peer, result, sizeof(struct mana_mp_status));
+}
+
+static void
+mana_mp_on_ack(const struct rte_mp_msg *msg)
+{
+	const struct mana_mp_ack *ack = (const void *)msg->param;
+	struct mana_mp_round *round;
+	struct mana_local *lp;
+	uint64_t bit, latency = 0;
+	bool counted = false;
+	int slot = ack->slot;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(ack->hdr.port_id);
+	if (lp == NULL || lp->round == NULL || slot <= 0 || slot >= MANA_MAX_PROCS ||
+	    lp->priv->procs[slot].pid != ack->hdr.pid) {
+		MP_LOG(WARNING, "port %u: ACK from pid %d slot %d does not name a member",
+		       ack->hdr.port_id, ack->hdr.pid, slot);
+		goto out;
+	}
+	round = lp->round;
+	bit = UINT64_C(1) << slot;
+	mana_mutex_lock(&round->lock);
+	if (round->open && round->seq == ack->hdr.seq && round->type == ack->acked_type &&
+	    !(round->answered & bit)) {
+		round->answered |= bit;
+		if (ack->hdr.result != 0)
+			round->failed |= bit;
+		latency = mana_now_ns() - round->sent_ns;
+		counted = true;
+		mana_cond_broadcast(&round->cond);
+	}
+	mana_mutex_unlock(&round->lock);
+	if (!counted)
+		MP_LOG(INFO, "port %u: late ACK %s seq %u from pid %d: %d", ack->hdr.port_id,
+		       mana_mp_type_name(ack->acked_type), ack->hdr.seq, ack->hdr.pid,
+		       ack->hdr.result);
+	/* Late answers count too: a late REMAP_DB success re-admits its sender. */
+	mana_registry_note_answer(lp->dev, slot, ack->acked_type, ack->hdr.result,
+				  ack->hdr.generation, latency);
+out:
+	mana_mutex_unlock(&mana_mp_lock);
+}
+
+static int
+mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer)
+{
+	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
+	const char *why = NULL;
+	int ret;
+
+	ret = mana_mp_validate(msg, 1, &why);
+	if (ret != 0) {
+		MP_LOG(ERR, "rejected message (len %d, fds %d): %s", msg->len_param,
+		       msg->num_fds, why);
+		mana_mp_close_fds(msg);
+		/* Answer requests so the sender does not wait; ACKs are one-way. */
+		if (msg->len_param < (int)sizeof(*hdr) || hdr->type != MANA_MP_ACK)
+			mana_mp_reply_status(msg, peer, ret, sizeof(struct mana_mp_status));
+		return 0;
+	}
+	switch (hdr->type) {
+	case MANA_MP_ATTACH:
+		mana_mp_on_attach(msg, peer);
+		break;
+	case MANA_MP_DETACH:
+		mana_mp_on_detach(msg, peer);
+		break;
+	case MANA_MP_REG_MR:
+		mana_mp_on_reg_mr(msg, peer);
+		break;
+	case MANA_MP_ACK:
+		mana_mp_on_ack(msg);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Secondary side: broadcasts from the primary.                        */
+
+static void
+mana_mp_send_ack(const struct mana_mp_hdr *req, int slot, int32_t result)
+{
+	struct rte_mp_msg msg;
+	struct mana_mp_ack *ack = (struct mana_mp_ack *)msg.param;
+
+	mana_mp_hdr_init(&msg, MANA_MP_ACTION_PRIMARY, MANA_MP_ACK, req->port_id, sizeof(*ack));
+	ack->hdr.seq = req->seq;
+	ack->hdr.generation = req->generation;
+	ack->hdr.result = result;
+	ack->acked_type = req->type;
+	ack->slot = slot;
+	if (rte_mp_sendmsg(&msg) != 0)
+		MP_LOG(ERR, "port %u: cannot acknowledge %s: %s", req->port_id,
+		       mana_mp_type_name(req->type), rte_strerror(rte_errno));
+}
+
+/* Is @fd something a doorbell region of @len bytes can be mapped from? */
+static int
+mana_mp_check_db_fd(int fd, uint32_t len)
+{
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return -EBADF;
+	if (S_ISCHR(st.st_mode))	/* rdma-core command fd */
+		return 0;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size >= len)
+		return 0;
+	return -EINVAL;
+}
+
+static int32_t
+mana_mp_on_remap(struct mana_local *lp, const struct rte_mp_msg *msg)
+	__mana_requires(&mana_mp_lock)
+{
+	const struct mana_mp_bcast *b = (const void *)msg->param;
+	struct mana_priv *priv = lp->priv;
+	int fd = msg->fds[0];
+	int32_t ret;
+
+	if (b->hdr.generation == 0 || b->db_region_size == 0 ||
+	    b->db_region_size > MANA_MP_MAX_REGION || b->db_region_size != priv->db_region_size) {
+		ret = -EINVAL;
+	} else if (b->hdr.generation != __atomic_load_n(&priv->db_generation, __ATOMIC_ACQUIRE)) {
+		ret = -ESTALE;	/* a REMAP of an older reset, seen late */
+	} else {
+		ret = mana_mp_check_db_fd(fd, b->db_region_size);
+		if (ret == 0)
+			ret = mana_db_map(lp->dev, fd, b->hdr.generation, b->db_region_size);
+	}
+	close(fd);
+	return ret;
+}
+
+static int
+mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer __rte_unused)
+{
+	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
+	const struct mana_mp_event *ev = (const void *)msg->param;
+	const char *why = NULL;
+	struct mana_local *lp;
+	int32_t result = 0;
+	int slot = -1;
+	int ret;
+
+	ret = mana_mp_validate(msg, 0, &why);
+	if (ret != 0) {
+		MP_LOG(ERR, "rejected message (len %d, fds %d): %s", msg->len_param,
+		       msg->num_fds, why);
+		mana_mp_close_fds(msg);
+		if (msg->len_param >= (int)sizeof(*hdr) && hdr->type >= MANA_MP_START_RXTX &&
+		    hdr->type <= MANA_MP_REMAP_DB && hdr->port_id < RTE_MAX_ETHPORTS)
+			mana_mp_send_ack(hdr, -1, ret);
+		return 0;
+	}
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(hdr->port_id);
+	if (lp == NULL) {
+		/* Not a port of ours in this process: nobody waits for our answer. */
+		mana_mp_close_fds(msg);
+		mana_mutex_unlock(&mana_mp_lock);
+		return 0;
+	}
+	slot = lp->slot;
+	switch (hdr->type) {
+	case MANA_MP_START_RXTX:
+		mana_set_burst_functions(lp->dev, true);
+		break;
+	case MANA_MP_STOP_RXTX:
+		mana_set_burst_functions(lp->dev, false);
+		break;
+	case MANA_MP_UNMAP_DB:
+		result = mana_db_unmap(lp->dev, hdr->generation);
+		break;
+	case MANA_MP_REMAP_DB:
+		result = mana_mp_on_remap(lp, msg);
+		break;
+	case MANA_MP_EVENT:
+		if (ev->event != RTE_ETH_EVENT_INTR_RMV &&
+		    ev->event != RTE_ETH_EVENT_ERR_RECOVERING &&
+		    ev->event != RTE_ETH_EVENT_RECOVERY_SUCCESS &&
+		    ev->event != RTE_ETH_EVENT_RECOVERY_FAILED &&
+		    ev->event != RTE_ETH_EVENT_INTR_LSC)
+			MP_LOG(ERR, "port %u: EVENT %u is not forwarded", hdr->port_id, ev->event);
+		else
+			mana_event_post(hdr->port_id, (enum rte_eth_event_type)ev->event);
+		mana_mutex_unlock(&mana_mp_lock);
+		return 0;
+	default:
+		break;
+	}
+	mana_mutex_unlock(&mana_mp_lock);
+	MP_LOG(DEBUG, "port %u: %s seq %u gen %u -> %d", hdr->port_id,
+	       mana_mp_type_name(hdr->type), hdr->seq, hdr->generation, result);
+	mana_mp_send_ack(hdr, slot, result);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Registration of this process's action and ports.                    */
+
+int
+mana_mp_attach_port(struct rte_eth_dev *dev)
+{
+	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	int ret = 0;
+
+	mana_mutex_lock(&mana_mp_lock);
+	if (mana_mp_nb_ports == 0) {
+		ret = rte_mp_action_register(primary ? MANA_MP_ACTION_PRIMARY :
+					     MANA_MP_ACTION_SECONDARY,
+					     primary ? mana_mp_primary_handler :
+					     mana_mp_secondary_handler);
+		/* No multi-process support in this EAL (--in-memory): fine alone. */
+		if (ret != 0 && rte_errno == ENOTSUP && primary)
+			ret = 0;
+		else if (ret != 0)
+			ret = -rte_errno;
+	}
+	if (ret == 0) {
+		mana_mp_ports[dev->data->port_id] = mana_local(dev);
+		mana_mp_nb_ports++;
+	}
+	mana_mutex_unlock(&mana_mp_lock);
+	if (ret != 0)
+		MP_LOG(ERR, "cannot register the rte_mp action: %s", strerror(-ret));
+	return ret;
+}
+
+void
+mana_mp_detach_port(struct rte_eth_dev *dev)
+{
+	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+
+	mana_mutex_lock(&mana_mp_lock);
+	if (mana_mp_ports[dev->data->port_id] != NULL) {
+		mana_mp_ports[dev->data->port_id] = NULL;
+		if (--mana_mp_nb_ports == 0)
+			rte_mp_action_unregister(primary ? MANA_MP_ACTION_PRIMARY :
+						 MANA_MP_ACTION_SECONDARY);
+	}
+	mana_mutex_unlock(&mana_mp_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Secondary: requests to the primary.                                 */
+
+/*
+ * Send @req and check the single reply against the catalogue. On success
+ * the reply (with any fds) is copied to @reply; the caller owns its fds.
+ */
+static int
+mana_mp_request(struct rte_eth_dev *dev, struct rte_mp_msg *req, struct rte_mp_msg *reply,
+		unsigned int max_fds)
+{
+	const struct mana_mp_hdr *in = (const struct mana_mp_hdr *)req->param;
+	const struct mana_mp_spec *spec = &mana_mp_specs[in->type];
+	uint32_t timeout_ms = mana_priv(dev)->args.request_timeout_ms;
+	struct timespec ts = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_nsec = (long)(timeout_ms % 1000) * 1000000,
+	};
+	struct rte_mp_reply mp_rep = { 0 };
+	const struct mana_mp_hdr *out;
+	struct rte_mp_msg *msg;
+	int ret;
+
+	mana_mutex_lock(&mana_mp_request_lock);
+	ret = rte_mp_request_sync(req, &mp_rep, &ts);
+	mana_mutex_unlock(&mana_mp_request_lock);
+	if (ret != 0) {
+		MP_LOG(ERR, "port %u: %s request failed: %s", dev->data->port_id, spec->name,
+		       rte_strerror(rte_errno));
+		free(mp_rep.msgs);
+		return -rte_errno ? -rte_errno : -EIO;
+	}
+	if (mp_rep.nb_received != 1) {
+		MP_LOG(ERR, "port %u: no answer to %s within %u ms", dev->data->port_id,
+		       spec->name, timeout_ms);
+		free(mp_rep.msgs);
+		return -ETIMEDOUT;
+	}
+	msg = &mp_rep.msgs[0];
+	out = (const struct mana_mp_hdr *)msg->param;
+	if (msg->len_param != spec->reply_len || out->magic != MANA_MP_MAGIC ||
+	    out->type != in->type || out->port_id != in->port_id ||
+	    msg->num_fds < 0 || (unsigned int)msg->num_fds > max_fds) {
+		/* A well-formed error status is shorter than some replies. */
+		ret = msg->len_param == sizeof(struct mana_mp_status) &&
+		      out->magic == MANA_MP_MAGIC && out->result != 0 ? out->result : -EPROTO;
+		if (ret == -EPROTO)
+			MP_LOG(ERR, "port %u: malformed reply to %s", dev->data->port_id,
+			       spec->name);
+		mana_mp_close_fds(msg);
+		free(mp_rep.msgs);
+		return ret;
+	}
+	*reply = *msg;
+	free(mp_rep.msgs);
+	return 0;
+}
+
+int
+mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *res)
+{
+	struct rte_mp_msg req, reply;
+	struct mana_mp_attach_req *a = (struct mana_mp_attach_req *)req.param;
+	const struct mana_mp_attach_rep *rep = (const void *)reply.param;
+	int ret;
+
+	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_ATTACH, dev->data->port_id,
+			 sizeof(*a));
+	a->start_time = mana_proc_start_time(getpid());
+	ret = mana_mp_request(dev, &req, &reply, 1);
+	if (ret != 0)
+		return ret;
+	if (rep->hdr.result != 0 || rep->slot <= 0 || rep->slot >= MANA_MAX_PROCS ||
+	    (rep->hdr.generation != 0) != (reply.num_fds == 1)) {
+		ret = rep->hdr.result != 0 ? rep->hdr.result : -EPROTO;
+		mana_mp_close_fds(&reply);
+		return ret;
+	}
+	res->slot = rep->slot;
+	res->generation = rep->hdr.generation;
+	res->db_region_size = rep->db_region_size;
+	res->fd = reply.num_fds == 1 ? reply.fds[0] : -1;
+	if (res->fd >= 0 && mana_mp_check_db_fd(res->fd, res->db_region_size) != 0) {
+		close(res->fd);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int
+mana_mp_request_detach(struct rte_eth_dev *dev)
+{
+	struct rte_mp_msg req, reply;
+	struct mana_mp_detach_req *d = (struct mana_mp_detach_req *)req.param;
+	int ret;
+
+	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_DETACH, dev->data->port_id,
+			 sizeof(*d));
+	d->slot = mana_local(dev)->slot;
+	ret = mana_mp_request(dev, &req, &reply, 0);
+	if (ret == 0)
+		ret = ((const struct mana_mp_hdr *)reply.param)->result;
+	return ret;
+}
+
+int
+mana_mp_request_reg_mr(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
+{
+	struct rte_mp_msg req, reply;
+	struct mana_mp_reg_mr_req *r = (struct mana_mp_reg_mr_req *)req.param;
+	int ret;
+
+	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_REG_MR, dev->data->port_id,
+			 sizeof(*r));
+	r->addr = addr;
+	r->len = len;
+	ret = mana_mp_request(dev, &req, &reply, 0);
+	if (ret == 0)
+		ret = ((const struct mana_mp_hdr *)reply.param)->result;
+	if (ret != 0)
+		MP_LOG(ERR, "port %u: primary could not register %#" PRIxPTR "+%zu: %s",
+		       dev->data->port_id, addr, len, strerror(-ret));
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Primary: broadcast rounds.                                          */
+
+int
+mana_mp_round_create(struct mana_local *lp)
+{
+	struct mana_mp_round *round = calloc(1, sizeof(*round));
+
+	if (round == NULL)
+		return -ENOMEM;
+	mana_mutex_init(&round->lock);
+	mana_cond_init(&round->cond);
+	lp->round = round;
+	return 0;
+}
+
+void
+mana_mp_round_destroy(struct mana_local *lp)
+{
+	struct mana_mp_round *round;
+
+	/* Handlers reach the round through mana_mp_ports: unpublish first. */
+	mana_mutex_lock(&mana_mp_lock);
+	round = lp->round;
+	lp->round = NULL;
+	mana_mutex_unlock(&mana_mp_lock);
+	if (round == NULL)
+		return;
+	mana_cond_destroy(&round->cond);
+	mana_mutex_destroy(&round->lock);
+	free(round);
+}
+
+/* Slots among @slots whose process is gone. */
+static uint64_t
+mana_mp_dead_among(struct rte_eth_dev *dev, uint64_t slots)
+{
+	uint64_t dead = 0;
+	int i;
+
+	for (i = 1; i < MANA_MAX_PROCS; i++)
+		if ((slots & (UINT64_C(1) << i)) && !mana_registry_slot_alive(dev, i))
+			dead |= UINT64_C(1) << i;
+	return dead;
+}
+
+/* Wait for the round's answers; returns the slots that stayed silent. */
+static uint64_t
+mana_mp_round_wait(struct rte_eth_dev *dev, struct mana_mp_round *round, uint64_t deadline,
+		   struct mana_mp_round_result *res)
+{
+	uint64_t pending;
+
+	mana_mutex_lock(&round->lock);
+	for (;;) {
+		uint64_t now = mana_now_ns();
+
+		pending = round->expected & ~round->answered;
+		if (pending == 0 || now >= deadline)
+			break;
+		if (mana_cond_wait_until(&round->cond, &round->lock,
+					 RTE_MIN(deadline, now + MANA_MP_LIVENESS_SLICE_NS)) == 0)
+			continue;
+		/* A silent slice: is anyone we wait for dead? Don't wait for them. */
+		mana_mutex_unlock(&round->lock);
+		pending = mana_mp_dead_among(dev, pending);
+		mana_mutex_lock(&round->lock);
+		round->expected &= ~pending;
+		res->dead |= pending;
+	}
+	round->open = false;
+	res->answered = round->answered & res->expected;
+	res->failed = round->failed & res->expected;
+	mana_mutex_unlock(&round->lock);
+	return pending;
+}
+
+int
+mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
+		  int fd, uint32_t timeout_ms, struct mana_mp_round_result *res)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+	struct mana_mp_round *round = lp->round;
+	uint64_t start = mana_now_ns();
+	uint64_t silent, dead;
+	struct rte_mp_msg msg;
+	struct mana_mp_bcast *b = (struct mana_mp_bcast *)msg.param;
+	uint32_t seq;
+
+	memset(res, 0, sizeof(*res));
+	res->expected = mana_registry_members(dev, false);
+	if (mana_registry_members(dev, true) == 0)
+		return 0;
+
+	mana_mutex_lock(&round->lock);
+	seq = ++round->seq;
+	round->type = type;
+	round->expected = res->expected;
+	round->answered = 0;
+	round->failed = 0;
+	round->sent_ns = start;
+	round->open = true;
+	mana_mutex_unlock(&round->lock);
+
+	mana_mp_hdr_init(&msg, MANA_MP_ACTION_SECONDARY, type, dev->data->port_id, sizeof(*b));
+	b->hdr.seq = seq;
+	b->hdr.generation = generation;
+	b->db_region_size = priv->db_region_size;
+	if (fd >= 0) {
+		msg.num_fds = 1;
+		msg.fds[0] = fd;
+	}
+	/* Partial failures show up as silent peers and are handled below. */
+	if (rte_mp_sendmsg(&msg) != 0)
+		MP_LOG(ERR, "port %u: sending %s failed: %s", dev->data->port_id,
+		       mana_mp_type_name(type), rte_strerror(rte_errno));
+
+	silent = mana_mp_round_wait(dev, round, start + (uint64_t)timeout_ms * 1000000ull, res);
+	/* Deadline policy: dead -> released; alive but silent -> evicted. */
+	dead = mana_mp_dead_among(dev, silent);
+	res->dead |= dead;
+	res->evicted = silent & ~dead;
+	if (res->dead != 0)
+		mana_registry_release_dead(dev, res->dead);
+	if (res->evicted != 0) {
+		mana_registry_evict(dev, res->evicted);
+		MP_LOG(ERR, "port %u: %s: evicted silent processes (slots %#" PRIx64 ") after %u ms",
+		       dev->data->port_id, mana_mp_type_name(type), res->evicted, timeout_ms);
+	}
+	res->elapsed_ns = mana_now_ns() - start;
+	MP_LOG(DEBUG, "port %u: %s seq %u: expected %#" PRIx64 " answered %#" PRIx64
+	       " failed %#" PRIx64 " dead %#" PRIx64 " in %" PRIu64 " us", dev->data->port_id,
+	       mana_mp_type_name(type), seq, res->expected, res->answered, res->failed,
+	       res->dead, res->elapsed_ns / 1000);
+	return __builtin_popcountll(res->failed | res->dead | res->evicted);
+}
+
+void
+mana_mp_send_event(struct rte_eth_dev *dev, enum rte_eth_event_type event)
+{
+	struct rte_mp_msg msg;
+	struct mana_mp_event *ev = (struct mana_mp_event *)msg.param;
+
+	if (mana_registry_members(dev, true) == 0)
+		return;
+	mana_mp_hdr_init(&msg, MANA_MP_ACTION_SECONDARY, MANA_MP_EVENT, dev->data->port_id,
+			 sizeof(*ev));
+	ev->event = event;
+	if (rte_mp_sendmsg(&msg) != 0)
+		MP_LOG(ERR, "port %u: forwarding %s failed: %s", dev->data->port_id,
+		       mana_event_name(event), rte_strerror(rte_errno));
+}

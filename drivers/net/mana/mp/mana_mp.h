@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+#ifndef MANA_MP_H
+#define MANA_MP_H
+
+/*
+ * The multi-process coordinator: protocol (mana_mp.c), the registry of
+ * processes (mana_mp_registry.c) and per-queue quiescence
+ * (mana_mp_quiesce.c).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+
+#include "../mana.h"
+#include "mana_mp_msg.h"
+
+/* Serve @dev over rte_mp in this process (the action is registered once). */
+int mana_mp_attach_port(struct rte_eth_dev *dev);
+void mana_mp_detach_port(struct rte_eth_dev *dev);
+
+/* Secondary -> primary. */
+struct mana_mp_attach_result {
+	int slot;
+	uint32_t generation;	/* 0: nothing to map yet */
+	uint32_t db_region_size;
+	int fd;			/* -1 when generation is 0; caller closes it */
+};
+
+int mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *res);
+int mana_mp_request_detach(struct rte_eth_dev *dev);
+int mana_mp_request_reg_mr(struct rte_eth_dev *dev, uintptr_t addr, size_t len);
+
+/* Primary: one broadcast and the answers it got. */
+struct mana_mp_round_result {
+	uint64_t expected;	/* slots asked to answer */
+	uint64_t answered;	/* slots that answered (any result) */
+	uint64_t failed;	/* answered with an error */
+	uint64_t dead;		/* died during the round: released */
+	uint64_t evicted;	/* alive but silent at the deadline: evicted */
+	uint64_t elapsed_ns;
+};
+
+int mana_mp_round_create(struct mana_local *lp);
+void mana_mp_round_destroy(struct mana_local *lp);
+
+/*
+ * Send @type to every secondary and wait until every attached one has
+ * answered, died, or @timeout_ms passed. Policy for silence at the
+ * deadline: a dead process is released from the registry; a live one is
+ * evicted (no longer waited for; re-admitted if it answers a later REMAP_DB
+ * or attaches again). Returns 0 when every expected process answered with
+ * success, else the number of processes that failed, died or were evicted.
+ */
+int mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
+		      int fd, uint32_t timeout_ms, struct mana_mp_round_result *res);
+
+/* Forward an ethdev event to every secondary (one-way). */
+void mana_mp_send_event(struct rte_eth_dev *dev, enum rte_eth_event_type event);
+
+/* Registry. */
+void mana_registry_init(struct rte_eth_dev *dev);
+int mana_registry_attach(struct rte_eth_dev *dev, int32_t pid, uint64_t start_time);
+void mana_registry_detach(struct rte_eth_dev *dev, int slot, int32_t pid);
+int mana_registry_find(struct rte_eth_dev *dev, int32_t pid);
+uint64_t mana_registry_members(struct rte_eth_dev *dev, bool with_evicted);
+void mana_registry_release_dead(struct rte_eth_dev *dev, uint64_t slots);
+void mana_registry_evict(struct rte_eth_dev *dev, uint64_t slots);
+bool mana_registry_slot_alive(struct rte_eth_dev *dev, int slot);
+void mana_registry_note_answer(struct rte_eth_dev *dev, int slot, uint16_t type,
+			       int32_t result, uint32_t generation, uint64_t latency_ns);
+unsigned int mana_registry_count(struct rte_eth_dev *dev);
+uint64_t mana_proc_start_time(int32_t pid);
+bool mana_proc_alive(int32_t pid, uint64_t start_time);
+
+/* Quiescence. */
+int mana_membarrier_init(void);
+int mana_membarrier_command(void);
+/* Must this process's bursts carry their own fence (no usable membarrier)? */
+bool mana_bursts_need_fence(const struct mana_priv *priv);
+void mana_quiesce_barrier(void);
+
+struct mana_quiesce_result {
+	uint32_t waited;	/* queues that were inside a burst */
+	uint32_t dead_owner;	/* ... whose owner had died (treated as quiescent) */
+	uint32_t stuck;		/* ... still inside at the deadline */
+	uint64_t stuck_slots;	/* registry slots owning the stuck queues */
+	uint64_t elapsed_ns;
+};
+
+/*
+ * Wait until no queue of @dev is inside a burst (the caller has already
+ * changed the state word and called mana_quiesce_barrier()). With @tag != 0
+ * only queues held by that tag are considered (a secondary checking its
+ * own). Returns 0, or -ETIMEDOUT with the stuck queues in @res.
+ */
+int mana_quiesce_wait(struct rte_eth_dev *dev, uint32_t tag, uint32_t timeout_ms,
+		      struct mana_quiesce_result *res);
+
+#endif /* MANA_MP_H */

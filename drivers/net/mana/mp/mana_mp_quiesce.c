@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * Per-queue quiescence. Each queue's guard word (mana_rxq/txq.busy, shared
+ * memory) holds the registry tag of the process inside its burst, or 0.
+ * After changing the state word, the primary makes every in-flight burst's
+ * guard store visible with one asymmetric barrier (membarrier), then waits
+ * until every guard is clear. The wait is bounded, and a guard held by a
+ * process that has died is cleared on its behalf: a dead process is not in
+ * a burst. See mana_guard.h for the burst side.
+ */
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
+
+#include <rte_pause.h>
+
+#include "mana_mp.h"
+
+#define MANA_LIVENESS_PERIOD_NS	1000000ull	/* look at /proc at most every 1 ms */
+#define MANA_QUIESCE_SPIN	64
+
+/* The barrier command this process uses: -1 means none (fenced bursts). */
+static int mana_membarrier_cmd = -1;
+static bool mana_membarrier_probed;
+
+static long
+mana_membarrier(int cmd, unsigned int flags)
+{
+	return syscall(__NR_membarrier, cmd, flags, 0);
+}
+
+/*
+ * Every process registers for expedited global barriers before it runs a
+ * burst, so the primary's barrier reaches its CPUs. Idempotent.
+ */
+int
+mana_membarrier_init(void)
+{
+	long supported;
+
+	if (mana_membarrier_probed)
+		return mana_membarrier_cmd >= 0 ? 0 : -ENOTSUP;
+	mana_membarrier_probed = true;
+
+	supported = mana_membarrier(MEMBARRIER_CMD_QUERY, 0);
+	if (supported > 0 && (supported & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+	    mana_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0) == 0) {
+		mana_membarrier_cmd = MEMBARRIER_CMD_GLOBAL_EXPEDITED;
+	} else if (supported > 0 && (supported & MEMBARRIER_CMD_GLOBAL)) {
+		mana_membarrier_cmd = MEMBARRIER_CMD_GLOBAL;
+	} else {
+		MP_LOG(WARNING, "membarrier unavailable: bursts fall back to a fence each");
+		return -ENOTSUP;
+	}
+	MP_LOG(DEBUG, "membarrier command %d", mana_membarrier_cmd);
+	return 0;
+}
+
+int
+mana_membarrier_command(void)
+{
+	return mana_membarrier_cmd;
+}
+
+/*
+ * The primary's barrier must reach this process's CPUs: with the global
+ * (slow) command it reaches everyone; the expedited one reaches only
+ * processes registered for it.
+ */
+bool
+mana_bursts_need_fence(const struct mana_priv *priv)
+{
+	if (priv->barrier_cmd == MEMBARRIER_CMD_GLOBAL)
+		return false;
+	if (priv->barrier_cmd == MEMBARRIER_CMD_GLOBAL_EXPEDITED)
+		return mana_membarrier_cmd != MEMBARRIER_CMD_GLOBAL_EXPEDITED;
+	return true;
+}
+
+/* The expensive half of the guard: a full barrier on every relevant CPU. */
+void
+mana_quiesce_barrier(void)
+{
+	if (mana_membarrier_cmd >= 0 && mana_membarrier(mana_membarrier_cmd, 0) == 0)
+		return;
+	/* Every process then uses fenced bursts: a local fence pairs with theirs. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+struct mana_quiesce_walk {
+	struct rte_eth_dev *dev;
+	uint32_t tag;
+	uint64_t deadline_ns;
+	struct mana_quiesce_result *res;
+};
+
+/* Wait for one guard word; true if it is clear (or was cleared for a dead owner). */
+static bool
+mana_quiesce_one(struct mana_quiesce_walk *w, uint32_t *busy)
+{
+	uint64_t next_liveness = 0;
+	unsigned int spins = 0;
+	uint32_t tag;
+
+	tag = __atomic_load_n(busy, __ATOMIC_ACQUIRE);
+	if (tag == 0 || (w->tag != 0 && tag != w->tag))
+		return true;
+	w->res->waited++;
+
+	for (;;) {
+		uint64_t now;
+
+		tag = __atomic_load_n(busy, __ATOMIC_ACQUIRE);
+		if (tag == 0)
+			return true;
+		now = mana_now_ns();
+		if (w->tag == 0 && now >= next_liveness) {
+			int slot = (int)tag - 1;
+
+			if (!mana_registry_slot_alive(w->dev, slot)) {
+				/* Only a dead owner could have left it set: clear it. */
+				__atomic_compare_exchange_n(busy, &tag, 0, false,
+							    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+				w->res->dead_owner++;
+				return true;
+			}
+			next_liveness = now + MANA_LIVENESS_PERIOD_NS;
+		}
+		if (now >= w->deadline_ns) {
+			w->res->stuck++;
+			if (tag - 1 < MANA_MAX_PROCS)
+				w->res->stuck_slots |= UINT64_C(1) << (tag - 1);
+			return false;
+		}
+		if (++spins < MANA_QUIESCE_SPIN)
+			rte_pause();
+		else
+			sched_yield();
+	}
+}
+
+int
+mana_quiesce_wait(struct rte_eth_dev *dev, uint32_t tag, uint32_t timeout_ms,
+		  struct mana_quiesce_result *res)
+{
+	uint64_t start = mana_now_ns();
+	struct mana_quiesce_walk w = {
+		.dev = dev,
+		.tag = tag,
+		.deadline_ns = start + (uint64_t)timeout_ms * 1000000ull,
+		.res = res,
+	};
+	bool all = true;
+	uint16_t i;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (rxq != NULL && !mana_quiesce_one(&w, &rxq->busy))
+			all = false;
+	}
+	for (i = 0; i < dev->data->nb_tx_queues; i++) {
+		struct mana_txq *txq = dev->data->tx_queues[i];
+
+		if (txq != NULL && !mana_quiesce_one(&w, &txq->busy))
+			all = false;
+	}
+	res->elapsed_ns = mana_now_ns() - start;
+	return all ? 0 : -ETIMEDOUT;
+}

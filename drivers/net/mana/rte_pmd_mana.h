@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+#ifndef RTE_PMD_MANA_H
+#define RTE_PMD_MANA_H
+
+/**
+ * @file
+ * net_mana private API: the reset state of a port as this process sees it,
+ * and fault-injection hooks for testing the multi-process protocol.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_compat.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum rte_pmd_mana_dev_state {
+	RTE_PMD_MANA_STOPPED = 1,
+	RTE_PMD_MANA_ACTIVE,
+	RTE_PMD_MANA_RESETTING,
+	RTE_PMD_MANA_FAILED,
+	RTE_PMD_MANA_CLOSED,
+};
+
+struct rte_pmd_mana_state {
+	uint32_t state;			/**< enum rte_pmd_mana_dev_state */
+	uint32_t generation;		/**< doorbell generation of the device */
+	uint32_t phase;			/**< reset phase, 0 when none */
+	uint32_t mapped_generation;	/**< this process's doorbell mapping, 0: none */
+	int32_t slot;			/**< this process's registry slot (0: primary) */
+	uint32_t processes;		/**< processes in the registry */
+	uint64_t resets_succeeded;
+	uint64_t resets_failed;
+};
+
+/**
+ * Read the reset state of a net_mana port.
+ * @return 0, -ENODEV (not a net_mana port) or -EINVAL.
+ */
+__rte_experimental
+int rte_pmd_mana_get_state(uint16_t port_id, struct rte_pmd_mana_state *state);
+
+/**
+ * Fault injection for tests: make this process ignore UNMAP_DB, keeping its
+ * doorbell mapping when the primary revokes it (a protocol violation).
+ */
+__rte_experimental
+int rte_pmd_mana_test_keep_doorbell(uint16_t port_id, bool keep);
+
+/**
+ * Fault injection for tests: write Tx queue @queue_id's doorbell through
+ * this process's mapping regardless of the port state. On a revoked
+ * mapping this faults (SIGBUS), which is the point.
+ */
+__rte_experimental
+int rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTE_PMD_MANA_H */

@@ -1,0 +1,59 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 mana-mp-reset authors
+#
+# One-time, idempotent machine set-up for a fresh Debian 12 host (run as root):
+# packages, deb-src + DPDK source package (driver-SDK headers), hugepages.
+# Every step checks first and does nothing when already done.
+set -eu
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup.sh: must run as root (apt, hugepages)" >&2
+	exit 1
+fi
+
+PKGS="libdpdk-dev dpdk-dev dpdk libibverbs-dev ibverbs-providers rdma-core \
+meson ninja-build pkg-config gcc clang python3-pytest python3-matplotlib \
+libclang-rt-14-dev llvm make dpkg-dev"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+need_update=0
+[ -n "$missing" ] && need_update=1
+
+# deb-src for the DPDK source package (driver-SDK headers come from it).
+SRC=/etc/apt/sources.list.d/debian.sources
+if [ -f "$SRC" ] && grep -q '^Types: deb$' "$SRC"; then
+	say "enabling deb-src in $SRC"
+	sed -i 's/^Types: deb$/Types: deb deb-src/' "$SRC"
+	need_update=1
+fi
+
+if [ "$need_update" = 1 ]; then
+	say "apt-get update"
+	apt-get update -qq
+fi
+if [ -n "$missing" ]; then
+	say "installing:$missing"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# Hugepages: reserve and mount only if missing.
+nr=$(cat /proc/sys/vm/nr_hugepages)
+if [ "$nr" -lt 512 ]; then
+	say "reserving 512 hugepages (had $nr)"
+	echo 512 > /proc/sys/vm/nr_hugepages
+fi
+mkdir -p /dev/hugepages
+if ! grep -qs ' /dev/hugepages hugetlbfs ' /proc/mounts; then
+	say "mounting hugetlbfs on /dev/hugepages"
+	mount -t hugetlbfs nodev /dev/hugepages
+fi
+say "ok"
