@@ -7,10 +7,12 @@
 BUILD ?= build
 BUILD_CLANG ?= build-clang
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
 PYTEST ?= /usr/bin/python3 -m pytest
 PYTEST_ARGS ?= -q
 
-.PHONY: all setup build build-clang build-asan test test-unit test-pytest asan demo bench clean
+.PHONY: all setup build build-clang build-asan test test-unit test-pytest asan fuzz demo bench clean
 
 all: build
 
@@ -22,6 +24,9 @@ $(BUILD)/build.ninja:
 
 $(BUILD_CLANG)/build.ninja:
 	CC=clang meson setup $(BUILD_CLANG)
+
+$(BUILD_FUZZ)/build.ninja:
+	CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 
 $(BUILD_ASAN)/build.ninja:
 	CC=clang meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false
@@ -49,6 +54,13 @@ test: build build-clang
 asan: build-asan
 	meson test -C $(BUILD_ASAN) --suite unit --print-errorlogs
 	MANA_BUILD=$(abspath $(BUILD_ASAN)) MANA_SANITIZE=1 $(PYTEST) tests/pytest $(PYTEST_ARGS)
+
+# libFuzzer on the rte_mp handlers of both process types.
+fuzz: setup $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_mp
+	python3 tests/fuzz/seeds.py $(BUILD_FUZZ)/fuzz-corpus
+	$(BUILD_FUZZ)/tests/fuzz/fuzz_mp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(BUILD_FUZZ)/fuzz-corpus
 
 demo: build
 	./scripts/demo.sh $(BUILD)

@@ -84,6 +84,7 @@ struct mana_sim_stats {
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t tx_errors;		/* error CQEs written on send queues */
+	uint64_t tx_wire_drop;		/* sent towards a peer port that is absent or down */
 	uint64_t rx_packets;		/* delivered into posted receive buffers */
 	uint64_t rx_bytes;
 	uint64_t rx_drop_no_wqe;	/* no posted receive buffer */
@@ -93,6 +94,8 @@ struct mana_sim_stats {
 	uint64_t bad_doorbell;		/* doorbell naming a queue id that is not on its page */
 	uint64_t doorbells;		/* doorbell updates noticed by the engine */
 	uint64_t engine_sleeps;
+	uint64_t last_down_ns;		/* CLOCK_MONOTONIC: the last time the device died */
+	uint64_t last_up_ns;		/* CLOCK_MONOTONIC: the last time it came back */
 };
 
 int mana_sim_get_stats(const char *name, struct mana_sim_stats *stats);

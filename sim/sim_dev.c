@@ -172,6 +172,7 @@ sim_dev_reset(struct mana_hw_dev *dev, uint32_t down_ms, uint64_t at)
 		dev->state = MANA_SIM_DEV_DOWN;
 		dev->up_at_ns = up_at;
 		dev->stats.resets++;
+		dev->stats.last_down_ns = at;
 		SIM_LOG(NOTICE, "%s: service reset of instance %u, down for %u ms",
 			dev->name, dev->instance, down_ms);
 		return 0;
@@ -192,6 +193,7 @@ sim_dev_remove(struct mana_hw_dev *dev, uint64_t at)
 	switch (dev->state) {
 	case MANA_SIM_DEV_UP:
 		sim_dev_kill_instance(dev, at);
+		dev->stats.last_down_ns = at;
 		/* fall through */
 	case MANA_SIM_DEV_DOWN:
 		dev->state = MANA_SIM_DEV_REMOVED;
@@ -263,6 +265,7 @@ sim_dev_advance(struct mana_hw_dev *dev, uint64_t now)
 		case SIM_TIMER_UP:
 			dev->state = MANA_SIM_DEV_UP;
 			dev->instance++;
+			dev->stats.last_up_ns = t;
 			SIM_LOG(NOTICE, "%s: back as instance %u", dev->name, dev->instance);
 			break;
 		case SIM_TIMER_FIR:

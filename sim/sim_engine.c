@@ -7,8 +7,9 @@
  * ("mana-sim-eng") serving every sim device. Each pass, under sim_lock:
  *   - fire due device timers (faults, returns from reset, delayed events);
  *   - resolve, per device, its receive side (RSS of a live context) and
- *     where its Tx goes (the peer if it is up with a live context, else
- *     itself);
+ *     where its Tx goes: itself (loopback) or, with a peer, the peer if it
+ *     is up with a live context - otherwise the wire is dead and the
+ *     packet is lost, as on a real link;
  *   - for every live context: notice doorbell writes on each queue's page
  *     (CQ arm/consumer index, WQ and SQ producer tails) and execute up to
  *     SIM_TX_BATCH posted send WQEs per SQ, delivering each packet into a
@@ -444,7 +445,10 @@ sim_sq_execute(struct sim_engine *eng, struct mana_hw_dev *dev, struct mana_hw_s
 	}
 	dev->stats.tx_packets++;
 	dev->stats.tx_bytes += len;
-	sim_deliver(eng, dev->pass_target, frame, len, &pi);
+	if (dev->pass_target != NULL)
+		sim_deliver(eng, dev->pass_target, frame, len, &pi);
+	else
+		dev->stats.tx_wire_drop++;
 	sim_tx_complete(dev, sq, &wqe, SIM_CQE_TX_OKAY, 0, suppress);
 }
 
@@ -469,8 +473,12 @@ sim_engine_resolve(void)
 		}
 	}
 	TAILQ_FOREACH(dev, &sim_devices, link) {
-		peer = dev->conf.peer[0] != '\0' ? sim_dev_lookup(dev->conf.peer) : NULL;
-		dev->pass_target = peer != NULL && peer->pass_live ? peer : dev;
+		if (dev->conf.peer[0] == '\0') {
+			dev->pass_target = dev;
+			continue;
+		}
+		peer = sim_dev_lookup(dev->conf.peer);
+		dev->pass_target = peer != NULL && peer->pass_live ? peer : NULL;
 	}
 }
 

@@ -148,6 +148,9 @@ sim_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_da
 	rte_tel_data_add_dict_u64(d, "rx_bytes", st.rx_bytes);
 	rte_tel_data_add_dict_u64(d, "rx_drop_no_wqe", st.rx_drop_no_wqe);
 	rte_tel_data_add_dict_u64(d, "rx_drop_no_rss", st.rx_drop_no_rss);
+	rte_tel_data_add_dict_u64(d, "tx_wire_drop", st.tx_wire_drop);
+	rte_tel_data_add_dict_u64(d, "last_down_ns", st.last_down_ns);
+	rte_tel_data_add_dict_u64(d, "last_up_ns", st.last_up_ns);
 	rte_tel_data_add_dict_u64(d, "rx_truncated", st.rx_truncated);
 	rte_tel_data_add_dict_u64(d, "bad_lkey", st.bad_lkey);
 	rte_tel_data_add_dict_u64(d, "bad_doorbell", st.bad_doorbell);

@@ -425,6 +425,7 @@ mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = lp->priv;
+	uint64_t t0 = mana_now_ns(), t_mr = t0, t_queues = t0;
 	struct mana_hw_caps caps;
 	int ret;
 
@@ -449,11 +450,16 @@ mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
 			  priv->db_region_size);
 	if (ret != 0)
 		goto out;
+	t_mr = mana_now_ns();
 	ret = mana_mr_rebuild(dev);
 	if (ret != 0)
 		goto out;
+	t_queues = mana_now_ns();
 	if (priv->started)
 		ret = mana_queues_create(dev);
+	RESET_LOG(DEBUG, "port %u: reopen: device %" PRIu64 " us, MRs %" PRIu64 " us, queues %"
+		  PRIu64 " us", dev->data->port_id, (t_mr - t0) / 1000, (t_queues - t_mr) / 1000,
+		  (mana_now_ns() - t_queues) / 1000);
 out:
 	if (ret != 0)
 		RESET_LOG(ERR, "port %u: rebuilding in the new device instance failed: %s",

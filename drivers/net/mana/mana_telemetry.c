@@ -79,6 +79,7 @@ mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_int(d, "last_error", rs->last_error);
 	rte_tel_data_add_dict_u64(d, "last_total_us", rs->last_total_us);
 	rte_tel_data_add_dict_u64(d, "last_hw_down_us", rs->last_hw_down_us);
+	rte_tel_data_add_dict_u64(d, "last_event_ns", rs->last_event_ns);
 	phases = rte_tel_data_alloc();
 	if (phases != NULL) {
 		rte_tel_data_start_dict(phases);

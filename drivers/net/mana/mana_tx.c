@@ -7,188 +7,38 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_tcp.h>
-#include <rte_udp.h>
 
 #include "mana.h"
 #include "mana_guard.h"
-#include "mana_rxtx.h"
+#include "mana_tx_dp.h"
 
-/* Retire completed sends: their mbufs go back to their pools. */
-static __rte_always_inline void
-mana_tx_complete(struct mana_txq *txq)
-{
-	bool overflow = false;
-
-	for (;;) {
-		const struct gdma_cqe *cqe = mana_cq_next(&txq->cq, &overflow);
-		const struct mana_tx_comp_oob *oob;
-		struct mana_desc *desc;
-
-		if (cqe == NULL)
-			break;
-		oob = (const struct mana_tx_comp_oob *)cqe->client_data;
-		desc = &txq->desc[txq->desc_tail & txq->desc_mask];
-		if (unlikely(oob->hdr.cqe_type != CQE_TX_OKAY)) {
-			DP_LOG(DEBUG, "port %u txq %u: completion type %u vendor error %u",
-			       txq->port_id, txq->queue_id, oob->hdr.cqe_type,
-			       oob->hdr.vendor_err);
-			txq->stats.errors++;
-		}
-		rte_pktmbuf_free(desc->mbuf);
-		desc->mbuf = NULL;
-		txq->sq.tail += desc->wqe_units;
-		txq->desc_tail++;
-	}
-	if (unlikely(overflow)) {
-		DP_LOG(ERR, "port %u txq %u: completion queue overflow", txq->port_id,
-		       txq->queue_id);
-		txq->stats.errors++;
-	}
-}
-
-/*
- * Checksum offload: the device wants the pseudo-header checksum in the L4
- * checksum field (as the hardware does).
- */
-static __rte_always_inline void
-mana_tx_csum(struct rte_mbuf *m, struct mana_tx_short_oob *oob)
-{
-	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
-	bool ipv4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
-	bool ipv6 = (m->ol_flags & RTE_MBUF_F_TX_IPV6) != 0;
-	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
-	uint16_t phdr = 0;
-
-	oob->is_outer_ipv4 = ipv4;
-	oob->is_outer_ipv6 = ipv6;
-	oob->compute_ip_csum = (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) != 0;
-	if (l4 != RTE_MBUF_F_TX_TCP_CKSUM && l4 != RTE_MBUF_F_TX_UDP_CKSUM)
-		return;
-	if (ipv4)
-		phdr = rte_ipv4_phdr_cksum(l3, m->ol_flags);
-	else if (ipv6)
-		phdr = rte_ipv6_phdr_cksum(l3, m->ol_flags);
-	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM) {
-		rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, m->l2_len + m->l3_len)->cksum = phdr;
-		oob->compute_tcp_csum = 1;
-	} else {
-		rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
-					m->l2_len + m->l3_len)->dgram_cksum = phdr;
-		oob->compute_udp_csum = 1;
-	}
-	oob->transport_hdr_offset = m->l2_len + m->l3_len;
-}
-
-/*
- * Post one packet. Returns 0, -ENOSPC (ring full: stop, the caller keeps
- * the packet) or -EINVAL/-EFAULT (packet cannot be sent: dropped).
- */
-static __rte_always_inline int
-mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
-{
-	struct mana_gdma_queue *sq = &txq->sq;
-	uint32_t nb_segs = pkt->nb_segs;
-	uint32_t units = gdma_wqe_size(nb_segs, GDMA_INLINE_OOB_SMALL) / GDMA_WQE_BU;
-	size_t start = ((size_t)sq->head * GDMA_WQE_BU) & (sq->size - 1);
-	uint8_t *wqe = sq->buf + start;
-	struct gdma_wqe_hdr *hdr = (struct gdma_wqe_hdr *)wqe;
-	struct mana_tx_short_oob *oob = (struct mana_tx_short_oob *)(wqe + sizeof(*hdr));
-	struct rte_mbuf *seg = pkt;
-	size_t off;
-	uint32_t i;
-
-	if (unlikely(nb_segs > txq->max_sge || pkt->pkt_len == 0))
-		return -EINVAL;
-	if (unlikely(sq->count - (sq->head - sq->tail) < units ||
-		     txq->desc_head - txq->desc_tail == txq->nb_desc))
-		return -ENOSPC;
-
-	/* SGEs first (their keys may be unknown); the header last. */
-	off = start + sizeof(*hdr) + GDMA_INLINE_OOB_SMALL;
-	for (i = 0; i < nb_segs; i++, seg = seg->next) {
-		struct gdma_sge *sge = (struct gdma_sge *)(sq->buf + (off & (sq->size - 1)));
-		uintptr_t addr = rte_pktmbuf_mtod(seg, uintptr_t);
-		uint32_t lkey = mana_mr_lookup(txq->priv, &txq->mr_cache, seg, addr,
-					       seg->data_len);
-
-		if (unlikely(lkey == MANA_LKEY_INVALID))
-			return -EFAULT;
-		sge->address = addr;
-		sge->mem_key = lkey;
-		sge->size = seg->data_len;
-		off += sizeof(*sge);
-	}
-
-	*(uint64_t *)wqe = 0;
-	hdr->num_sge = nb_segs;
-	hdr->inline_oob_dwords = GDMA_INLINE_OOB_SMALL / 4;
-	*(uint64_t *)oob = 0;
-	oob->vcq_num = txq->cq.id;
-	oob->vsq_frame = (sq->id >> 10) & 0x3fff;
-	oob->vport_offset = txq->vport_offset;
-	if (pkt->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))
-		mana_tx_csum(pkt, oob);
-
-	sq->head += units;
-	txq->desc[txq->desc_head & txq->desc_mask] = (struct mana_desc){ pkt, units };
-	txq->desc_head++;
-	return 0;
-}
-
+/* Not running here: the packets stay with the caller. */
 static __rte_always_inline uint16_t
-mana_tx_burst_common(void *dpdk_txq, struct rte_mbuf **pkts, uint16_t n, const bool fenced)
+mana_tx_burst_guarded(void *dpdk_txq, struct rte_mbuf **pkts, uint16_t n, const bool fenced)
 {
 	struct mana_txq *txq = dpdk_txq;
 	const struct mana_fast *fast = &mana_fast[txq->port_id];
-	uint32_t posted = 0;
-	uint64_t bytes = 0;
-	uint16_t i;
+	uint16_t nb_tx;
 
-	/* Not running here: the packets stay with the caller. */
 	if (!mana_burst_enter(&txq->busy, txq->priv, fast, fenced))
 		return 0;
-
-	mana_tx_complete(txq);
-	for (i = 0; i < n; i++) {
-		int ret = mana_tx_post(txq, pkts[i]);
-
-		if (likely(ret == 0)) {
-			bytes += pkts[i]->pkt_len;
-			posted++;
-		} else if (ret == -ENOSPC) {
-			break;
-		} else {
-			/* Unsendable (too many segments, unregistrable memory): dropped. */
-			DP_LOG(DEBUG, "port %u txq %u: dropping packet: %d", txq->port_id,
-			       txq->queue_id, ret);
-			txq->stats.errors++;
-			rte_pktmbuf_free(pkts[i]);
-		}
-	}
-	if (posted != 0)
-		mana_ring_doorbell(fast, &txq->sq, GDMA_DB_OFFSET_SQ,
-				   gdma_db_value(txq->sq.id, txq->sq.head * GDMA_WQE_BU, 0));
-	txq->stats.packets += posted;
-	txq->stats.bytes += bytes;
-
+	nb_tx = mana_tx_burst_body(txq, fast, pkts, n);
 	mana_burst_exit(&txq->busy);
-	return i;
+	return nb_tx;
 }
 
 uint16_t
 mana_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
-	return mana_tx_burst_common(txq, pkts, n, false);
+	return mana_tx_burst_guarded(txq, pkts, n, false);
 }
 
 uint16_t
 mana_tx_burst_fenced(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
-	return mana_tx_burst_common(txq, pkts, n, true);
+	return mana_tx_burst_guarded(txq, pkts, n, true);
 }
 
 uint16_t

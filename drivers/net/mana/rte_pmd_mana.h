@@ -46,6 +46,46 @@ struct rte_pmd_mana_state {
 __rte_experimental
 int rte_pmd_mana_get_state(uint16_t port_id, struct rte_pmd_mana_state *state);
 
+/** Reset history of a port (what xstats also show). */
+struct rte_pmd_mana_reset_info {
+	uint64_t started;
+	uint64_t succeeded;
+	uint64_t failed;
+	uint64_t restarts;		/**< fatal events during a recovery */
+	uint64_t evictions;
+	uint64_t last_total_us;		/**< fatal event to traffic allowed again */
+	uint64_t last_hw_down_us;	/**< of which waiting for the device */
+	uint64_t last_phase_us[8];	/**< indexed by phase: 1 quiesce .. 7 resume */
+	int32_t last_error;
+};
+
+/** Phase names for rte_pmd_mana_reset_info.last_phase_us and state.phase. */
+__rte_experimental
+const char *rte_pmd_mana_phase_name(uint32_t phase);
+
+__rte_experimental
+int rte_pmd_mana_get_reset_info(uint16_t port_id, struct rte_pmd_mana_reset_info *info);
+
+/** One process of the port's registry. */
+struct rte_pmd_mana_proc {
+	int32_t slot;			/**< 0 is the primary */
+	int32_t pid;
+	uint32_t state;			/**< 1 attached, 2 evicted */
+	uint32_t db_generation;		/**< doorbell generation it has mapped */
+	uint32_t last_msg;		/**< type of the last broadcast it answered */
+	int32_t last_result;
+	uint64_t last_latency_us;	/**< broadcast to its answer */
+	uint32_t missed_acks;
+};
+
+/**
+ * Copy up to @n registry entries into @procs.
+ * @return the number of processes in the registry (may exceed @n), or
+ * -ENODEV.
+ */
+__rte_experimental
+int rte_pmd_mana_get_procs(uint16_t port_id, struct rte_pmd_mana_proc *procs, unsigned int n);
+
 /**
  * Fault injection for tests: make this process ignore UNMAP_DB, keeping its
  * doorbell mapping when the primary revokes it (a protocol violation).
@@ -54,9 +94,11 @@ __rte_experimental
 int rte_pmd_mana_test_keep_doorbell(uint16_t port_id, bool keep);
 
 /**
- * Fault injection for tests: write Tx queue @queue_id's doorbell through
- * this process's mapping regardless of the port state. On a revoked
- * mapping this faults (SIGBUS), which is the point.
+ * Fault injection for tests: write Tx queue @queue_id's doorbell (the
+ * region's first doorbell page if the queue no longer exists) through this
+ * process's mapping regardless of the port state. On a revoked mapping this
+ * faults (SIGBUS), which is the point.
+ * @return 0, -ENODEV, or -ENXIO when this process has nothing mapped.
  */
 __rte_experimental
 int rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id);

@@ -341,7 +341,7 @@ out:
 	mana_mutex_unlock(&mana_mp_lock);
 }
 
-static int
+int
 mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer)
 {
 	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
@@ -435,7 +435,7 @@ mana_mp_on_remap(struct mana_local *lp, const struct rte_mp_msg *msg)
 	return ret;
 }
 
-static int
+int
 mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer __rte_unused)
 {
 	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;

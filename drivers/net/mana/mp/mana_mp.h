@@ -59,6 +59,10 @@ void mana_mp_round_destroy(struct mana_local *lp);
 int mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
 		      int fd, uint32_t timeout_ms, struct mana_mp_round_result *res);
 
+/* The rte_mp actions (exposed for the fuzz targets in tests/fuzz). */
+int mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer);
+int mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer);
+
 /* Forward an ethdev event to every secondary (one-way). */
 void mana_mp_send_event(struct rte_eth_dev *dev, enum rte_eth_event_type event);
 

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * What the reset support costs one burst. The PMD's own Rx and Tx burst
+ * bodies (mana_rx_dp.h, mana_tx_dp.h: the code every process runs) are
+ * wrapped in four guards and measured side by side in one run, on a real
+ * port of the software device:
+ *
+ *   none    no guard at all (the baseline)
+ *   ours    net_mana's guard: plain stores of the queue's guard word, one
+ *           load and compare of the state word (mana_guard.h)
+ *   cas     upstream-style: compare-and-swap a per-queue in-use flag on
+ *           entry, clear it on exit, check the state in between
+ *   rcu     rte_rcu_qsbr online/offline around the burst (a full fence on
+ *           every online), state checked in between
+ *
+ * Workloads: Rx bursts on an idle queue (the fixed cost of a burst, where a
+ * guard weighs most), and loopback Tx + Rx bursts of 32 packets. Variants
+ * are interleaved round by round (rotating their order) so drift and the
+ * device engine's activity hit all of them alike; each figure is the median
+ * over rounds of the mean TSC cycles per burst call, and ratios are to the
+ * unguarded baseline measured in the same rounds.
+ *
+ *   build/bench/mana-bench-guard [--rounds N] [--iters N]
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "mana_guard.h"
+#include "mana_rx_dp.h"
+#include "mana_tx_dp.h"
+
+#define BURST		32
+#define NB_VARIANTS	4
+
+enum variant { V_NONE, V_OURS, V_CAS, V_RCU };
+
+static const char *const variant_names[NB_VARIANTS] = { "none", "ours", "cas", "rcu" };
+
+struct bench_queue_state {
+	uint32_t in_use;	/* cas variant */
+};
+
+static struct rte_rcu_qsbr *qsbr;
+static struct bench_queue_state rxq_cas, txq_cas;
+
+static __rte_always_inline bool
+bench_enter(enum variant v, uint32_t *busy, uint32_t *in_use, const struct mana_priv *priv,
+	    const struct mana_fast *fast)
+{
+	uint32_t expected = 0;
+
+	switch (v) {
+	case V_NONE:
+		return true;
+	case V_OURS:
+		return mana_burst_enter(busy, priv, fast, false);
+	case V_CAS:
+		if (!__atomic_compare_exchange_n(in_use, &expected, 1, false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			return false;
+		if (unlikely(mana_state_load(priv) != fast->burst_word)) {
+			__atomic_store_n(in_use, 0, __ATOMIC_RELEASE);
+			return false;
+		}
+		return true;
+	case V_RCU:
+		rte_rcu_qsbr_thread_online(qsbr, 0);
+		if (unlikely(mana_state_load(priv) != fast->burst_word)) {
+			rte_rcu_qsbr_thread_offline(qsbr, 0);
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static __rte_always_inline void
+bench_exit(enum variant v, uint32_t *busy, uint32_t *in_use)
+{
+	switch (v) {
+	case V_NONE:
+		break;
+	case V_OURS:
+		mana_burst_exit(busy);
+		break;
+	case V_CAS:
+		__atomic_store_n(in_use, 0, __ATOMIC_RELEASE);
+		break;
+	case V_RCU:
+		rte_rcu_qsbr_thread_offline(qsbr, 0);
+		break;
+	}
+}
+
+static __rte_always_inline uint16_t
+bench_rx(enum variant v, struct mana_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct mana_fast *fast = &mana_fast[rxq->port_id];
+	uint16_t nb;
+
+	if (!bench_enter(v, &rxq->busy, &rxq_cas.in_use, rxq->priv, fast))
+		return 0;
+	nb = mana_rx_burst_body(rxq, fast, pkts, n);
+	bench_exit(v, &rxq->busy, &rxq_cas.in_use);
+	return nb;
+}
+
+static __rte_always_inline uint16_t
+bench_tx(enum variant v, struct mana_txq *txq, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct mana_fast *fast = &mana_fast[txq->port_id];
+	uint16_t nb;
+
+	if (!bench_enter(v, &txq->busy, &txq_cas.in_use, txq->priv, fast))
+		return 0;
+	nb = mana_tx_burst_body(txq, fast, pkts, n);
+	bench_exit(v, &txq->busy, &txq_cas.in_use);
+	return nb;
+}
+
+/* Per-variant specialisations, so each is compiled like a real burst function. */
+#define BENCH_VARIANT(name, v)							\
+static __rte_noinline uint16_t							\
+rx_##name(struct mana_rxq *q, struct rte_mbuf **p, uint16_t n) { return bench_rx(v, q, p, n); } \
+static __rte_noinline uint16_t							\
+tx_##name(struct mana_txq *q, struct rte_mbuf **p, uint16_t n) { return bench_tx(v, q, p, n); }
+
+BENCH_VARIANT(none, V_NONE)
+BENCH_VARIANT(ours, V_OURS)
+BENCH_VARIANT(cas, V_CAS)
+BENCH_VARIANT(rcu, V_RCU)
+
+typedef uint16_t (*rx_fn)(struct mana_rxq *, struct rte_mbuf **, uint16_t);
+typedef uint16_t (*tx_fn)(struct mana_txq *, struct rte_mbuf **, uint16_t);
+
+static const rx_fn rx_fns[NB_VARIANTS] = { rx_none, rx_ours, rx_cas, rx_rcu };
+static const tx_fn tx_fns[NB_VARIANTS] = { tx_none, tx_ours, tx_cas, tx_rcu };
+
+struct sample {
+	double rx_idle;
+	double tx;
+	double rx;
+};
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void
+build_packets(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned int n)
+{
+	unsigned int i;
+
+	if (rte_pktmbuf_alloc_bulk(mp, pkts, n) != 0)
+		rte_exit(EXIT_FAILURE, "out of mbufs\n");
+	for (i = 0; i < n; i++) {
+		char *p = rte_pktmbuf_append(pkts[i], 64);
+
+		memset(p, 0, 64);
+		p[12] = 0x08;	/* IPv4 ethertype, payload ignored */
+	}
+}
+
+/* One round of one variant: mean cycles per call for each workload. */
+static struct sample
+run_round(unsigned int v, struct mana_rxq *rxq, struct mana_txq *txq, struct rte_mempool *mp,
+	  unsigned int iters)
+{
+	struct rte_mbuf *pkts[BURST], *rx[BURST];
+	uint64_t t_idle = 0, t_tx = 0, t_rx = 0, n_rx_calls = 0, n_tx_calls = 0;
+	struct sample s;
+	unsigned int i;
+
+	/* Idle Rx: nothing is in flight. */
+	for (i = 0; i < iters; i++) {
+		uint64_t t0 = rte_rdtsc_precise();
+		uint16_t n = rx_fns[v](rxq, rx, BURST);
+
+		t_idle += rte_rdtsc_precise() - t0;
+		if (n != 0)
+			rte_pktmbuf_free_bulk(rx, n);
+	}
+	/* Loopback: send 32, receive them back. */
+	for (i = 0; i < iters / 8; i++) {
+		uint16_t sent = 0, got = 0;
+		uint64_t t0, deadline;
+
+		build_packets(mp, pkts, BURST);
+		while (sent < BURST) {
+			t0 = rte_rdtsc_precise();
+			sent += tx_fns[v](txq, pkts + sent, BURST - sent);
+			t_tx += rte_rdtsc_precise() - t0;
+			n_tx_calls++;
+		}
+		deadline = rte_rdtsc() + rte_get_tsc_hz();
+		while (got < BURST && rte_rdtsc() < deadline) {
+			uint16_t n;
+
+			t0 = rte_rdtsc_precise();
+			n = rx_fns[v](rxq, rx, BURST - got);
+			if (n != 0) {
+				t_rx += rte_rdtsc_precise() - t0;
+				n_rx_calls++;
+				rte_pktmbuf_free_bulk(rx, n);
+				got += n;
+			}
+		}
+		if (got < BURST)
+			rte_exit(EXIT_FAILURE, "loopback lost packets\n");
+	}
+	s.rx_idle = (double)t_idle / iters;
+	s.tx = n_tx_calls ? (double)t_tx / n_tx_calls : 0;
+	s.rx = n_rx_calls ? (double)t_rx / n_rx_calls : 0;
+	return s;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rte_eth_conf conf = { .rxmode.mq_mode = RTE_ETH_MQ_RX_NONE };
+	unsigned int rounds = 31, iters = 200000, r, v, k;
+	double idle[NB_VARIANTS][64], tx[NB_VARIANTS][64], rx[NB_VARIANTS][64];
+	double med_idle[NB_VARIANTS], med_tx[NB_VARIANTS], med_rx[NB_VARIANTS];
+	struct rte_mempool *mp;
+	struct mana_rxq *rxq;
+	struct mana_txq *txq;
+	size_t qsbr_size;
+	int ret, opt;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "EAL init failed\n");
+	argc -= ret;
+	argv += ret;
+	while ((opt = getopt(argc, argv, "r:i:")) != -1) {
+		if (opt == 'r')
+			rounds = RTE_MIN((unsigned int)atoi(optarg), 64u);
+		else if (opt == 'i')
+			iters = (unsigned int)atoi(optarg);
+	}
+	if (rounds == 0 || iters < 8)
+		rte_exit(EXIT_FAILURE, "usage: mana-bench-guard [EAL] -- [-r rounds] [-i iters]\n");
+
+	qsbr_size = rte_rcu_qsbr_get_memsize(1);
+	qsbr = rte_zmalloc("bench_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE);
+	if (qsbr == NULL || rte_rcu_qsbr_init(qsbr, 1) != 0 ||
+	    rte_rcu_qsbr_thread_register(qsbr, 0) != 0)
+		rte_exit(EXIT_FAILURE, "qsbr setup failed\n");
+
+	mp = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (mp == NULL ||
+	    rte_eth_dev_configure(0, 1, 1, &conf) != 0 ||
+	    rte_eth_rx_queue_setup(0, 0, 512, 0, NULL, mp) != 0 ||
+	    rte_eth_tx_queue_setup(0, 0, 512, 0, NULL) != 0 ||
+	    rte_eth_dev_start(0) != 0)
+		rte_exit(EXIT_FAILURE, "port setup failed (is --vdev=net_mana_sim0 given?)\n");
+	rxq = rte_eth_devices[0].data->rx_queues[0];
+	txq = rte_eth_devices[0].data->tx_queues[0];
+
+	/* Warm up every variant once. */
+	for (v = 0; v < NB_VARIANTS; v++)
+		run_round(v, rxq, txq, mp, iters / 10);
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k < NB_VARIANTS; k++) {
+			struct sample s;
+
+			v = (k + r) % NB_VARIANTS;
+			s = run_round(v, rxq, txq, mp, iters);
+			idle[v][r] = s.rx_idle;
+			tx[v][r] = s.tx;
+			rx[v][r] = s.rx;
+		}
+	}
+	for (v = 0; v < NB_VARIANTS; v++) {
+		med_idle[v] = median(idle[v], rounds);
+		med_tx[v] = median(tx[v], rounds);
+		med_rx[v] = median(rx[v], rounds);
+	}
+
+	printf("burst-guard cost, TSC cycles per burst call (median of %u rounds, %u idle Rx"
+	       " calls + %u loopback bursts of %d per round), ratio to no guard:\n",
+	       rounds, iters, iters / 8, BURST);
+	printf("%-6s %14s %8s %14s %8s %14s %8s\n", "guard", "rx idle", "ratio", "tx 32",
+	       "ratio", "rx 32", "ratio");
+	for (v = 0; v < NB_VARIANTS; v++)
+		printf("%-6s %14.1f %8.3f %14.1f %8.3f %14.1f %8.3f\n", variant_names[v],
+		       med_idle[v], med_idle[v] / med_idle[V_NONE], med_tx[v],
+		       med_tx[v] / med_tx[V_NONE], med_rx[v], med_rx[v] / med_rx[V_NONE]);
+	printf("{\"bench\":\"guard\",\"rounds\":%u", rounds);
+	for (v = 0; v < NB_VARIANTS; v++)
+		printf(",\"%s\":{\"rx_idle\":%.1f,\"tx\":%.1f,\"rx\":%.1f}", variant_names[v],
+		       med_idle[v], med_tx[v], med_rx[v]);
+	printf("}\n");
+
+	rte_eth_dev_stop(0);
+	rte_eth_dev_close(0);
+	rte_free(qsbr);
+	rte_mempool_free(mp);
+	rte_eal_cleanup();
+	return 0;
+}
