@@ -304,6 +304,16 @@ struct mana_local {
 	struct mana_hw_mr *mr[MANA_MR_MAX];
 	struct rte_intr_handle *intr;
 
+	/*
+	 * Software state of queues whose poller was stuck inside a burst when
+	 * the data path was torn down: replaced, kept until port close.
+	 */
+	struct {
+		void *queue;
+		bool is_tx;
+	} quarantine[MANA_MAX_QUEUES];
+	unsigned int nb_quarantined;
+
 	/* Serialises control operations and reset phases. */
 	struct mana_mutex ctl_lock;
 	/* Serialises writers of the shared MR table. */
@@ -354,6 +364,8 @@ bool mana_reset_doorbell_available(struct rte_eth_dev *dev);
 int mana_queues_create(struct rte_eth_dev *dev);
 void mana_queues_destroy(struct rte_eth_dev *dev);
 void mana_queues_release_mbufs(struct rte_eth_dev *dev);
+void mana_queues_quarantine(struct rte_eth_dev *dev, uint64_t rxq_mask, uint64_t txq_mask);
+void mana_queues_reap_quarantine(struct rte_eth_dev *dev);
 int mana_rss_create(struct rte_eth_dev *dev);
 
 /* mana_rx.c / mana_tx.c */
@@ -367,6 +379,10 @@ void mana_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
 int mana_rxq_post_all(struct mana_rxq *rxq);
 void mana_rxq_drain(struct mana_rxq *rxq);
 void mana_txq_drain(struct mana_txq *txq);
+void mana_rxq_free(struct mana_rxq *rxq);
+void mana_txq_free(struct mana_txq *txq);
+struct mana_rxq *mana_rxq_clone(const struct mana_rxq *old);
+struct mana_txq *mana_txq_clone(const struct mana_txq *old);
 uint16_t mana_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mana_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mana_rx_burst_fenced(void *rxq, struct rte_mbuf **pkts, uint16_t n);

@@ -82,6 +82,7 @@ rte_pmd_mana_get_reset_info(uint16_t port_id, struct rte_pmd_mana_reset_info *in
 	info->last_hw_down_us = rs->last_hw_down_us;
 	for (i = 0; i < RTE_DIM(info->last_phase_us) && i < MANA_PHASE_MAX; i++)
 		info->last_phase_us[i] = rs->last_phase_us[i];
+	info->last_event_ns = rs->last_event_ns;
 	info->last_error = rs->last_error;
 	return 0;
 }

@@ -300,6 +300,7 @@ mana_stop_locked(struct mana_local *lp) __mana_requires(&lp->ctl_lock)
 			" (slots %#" PRIx64 ") are evicted", dev->data->port_id, q.stuck,
 			priv->args.quiesce_timeout_ms, q.stuck_slots);
 		mana_registry_evict(dev, q.stuck_slots & ~UINT64_C(1));
+		mana_queues_quarantine(dev, q.stuck_rxq, q.stuck_txq);
 	}
 	mana_mp_broadcast(dev, MANA_MP_STOP_RXTX, priv->db_generation, -1,
 			  priv->args.ack_timeout_ms, &round);
@@ -377,6 +378,7 @@ mana_dev_close(struct rte_eth_dev *dev)
 		mana_rx_queue_release(dev, i);
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
 		mana_tx_queue_release(dev, i);
+	mana_queues_reap_quarantine(dev);
 	mana_mr_release_all(dev, true);
 	if (lp->pd != NULL)
 		lp->ops->dealloc_pd(lp->pd);

@@ -14,6 +14,7 @@
 #include <rte_ethdev.h>
 
 #include "mana.h"
+#include "mp/mana_mp.h"
 
 static void
 mana_gdma_queue_init(struct mana_gdma_queue *q, const struct mana_hw_queue_info *info,
@@ -237,4 +238,81 @@ mana_queues_release_mbufs(struct rte_eth_dev *dev)
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
 		if (dev->data->tx_queues[i] != NULL)
 			mana_txq_drain(dev->data->tx_queues[i]);
+}
+
+/*
+ * A poller stuck inside a burst past the quiesce deadline still holds a
+ * pointer to its queue. Rather than rebuild the queue under it, give the
+ * port a fresh, empty copy and keep the old one - with whatever buffers it
+ * holds - away from everyone until the port closes. A straggler that wakes
+ * up then writes only into memory nobody else uses, before it faults on its
+ * revoked doorbell.
+ */
+void
+mana_queues_quarantine(struct rte_eth_dev *dev, uint64_t rxq_mask, uint64_t txq_mask)
+{
+	struct mana_local *lp = mana_local(dev);
+	uint16_t i;
+
+	for (i = 0; i < dev->data->nb_rx_queues && i < 64; i++) {
+		struct mana_rxq *old = dev->data->rx_queues[i];
+		struct mana_rxq *fresh;
+
+		if (!(rxq_mask & (UINT64_C(1) << i)) || old == NULL ||
+		    lp->nb_quarantined == RTE_DIM(lp->quarantine))
+			continue;
+		fresh = mana_rxq_clone(old);
+		if (fresh == NULL)
+			continue;
+		lp->quarantine[lp->nb_quarantined].queue = old;
+		lp->quarantine[lp->nb_quarantined++].is_tx = false;
+		dev->data->rx_queues[i] = fresh;
+		DRV_LOG(WARNING, "port %u: Rx queue %u quarantined (poller stuck in a burst)",
+			dev->data->port_id, i);
+	}
+	for (i = 0; i < dev->data->nb_tx_queues && i < 64; i++) {
+		struct mana_txq *old = dev->data->tx_queues[i];
+		struct mana_txq *fresh;
+
+		if (!(txq_mask & (UINT64_C(1) << i)) || old == NULL ||
+		    lp->nb_quarantined == RTE_DIM(lp->quarantine))
+			continue;
+		fresh = mana_txq_clone(old);
+		if (fresh == NULL)
+			continue;
+		lp->quarantine[lp->nb_quarantined].queue = old;
+		lp->quarantine[lp->nb_quarantined++].is_tx = true;
+		dev->data->tx_queues[i] = fresh;
+		DRV_LOG(WARNING, "port %u: Tx queue %u quarantined (poller stuck in a burst)",
+			dev->data->port_id, i);
+	}
+}
+
+/*
+ * Port close: free quarantined queues whose poller has left or died, with
+ * their buffers; a poller still inside keeps its queue (leaked, logged).
+ */
+void
+mana_queues_reap_quarantine(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	unsigned int i;
+
+	for (i = 0; i < lp->nb_quarantined; i++) {
+		void *queue = lp->quarantine[i].queue;
+		bool is_tx = lp->quarantine[i].is_tx;
+		uint32_t tag = is_tx ? ((struct mana_txq *)queue)->busy :
+			((struct mana_rxq *)queue)->busy;
+
+		if (tag != 0 && mana_registry_slot_alive(dev, (int)tag - 1)) {
+			DRV_LOG(ERR, "port %u: a quarantined queue is still in use; leaked",
+				dev->data->port_id);
+			continue;
+		}
+		if (is_tx)
+			mana_txq_free(queue);
+		else
+			mana_rxq_free(queue);
+	}
+	lp->nb_quarantined = 0;
 }

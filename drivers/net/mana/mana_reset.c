@@ -299,6 +299,7 @@ mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run)
 			  priv->args.quiesce_timeout_ms, q.stuck_slots);
 		mana_registry_evict(dev, q.stuck_slots & ~UINT64_C(1));
 		priv->reset.evictions += __builtin_popcountll(q.stuck_slots & ~UINT64_C(1));
+		mana_queues_quarantine(dev, q.stuck_rxq, q.stuck_txq);
 	}
 	if (q.dead_owner != 0)
 		RESET_LOG(NOTICE, "port %u: %u queue(s) held by dead processes",

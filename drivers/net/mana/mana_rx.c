@@ -138,6 +138,42 @@ fail:
 	return ret;
 }
 
+/* Give back the queue's buffers and free it. */
+void
+mana_rxq_free(struct mana_rxq *rxq)
+{
+	mana_rxq_drain(rxq);
+	rte_free(rxq->desc);
+	rte_free(rxq);
+}
+
+/* A new, empty queue with @old's configuration (see mana_queues_quarantine). */
+struct mana_rxq *
+mana_rxq_clone(const struct mana_rxq *old)
+{
+	struct mana_rxq *rxq;
+
+	rxq = rte_zmalloc_socket("mana_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, old->socket);
+	if (rxq == NULL)
+		return NULL;
+	rxq->desc = rte_zmalloc_socket("mana_rxq_desc", sizeof(*rxq->desc) * old->nb_desc,
+				       RTE_CACHE_LINE_SIZE, old->socket);
+	if (rxq->desc == NULL) {
+		rte_free(rxq);
+		return NULL;
+	}
+	rxq->port_id = old->port_id;
+	rxq->queue_id = old->queue_id;
+	rxq->nb_desc = old->nb_desc;
+	rxq->desc_mask = old->desc_mask;
+	rxq->buf_len = old->buf_len;
+	rxq->mp = old->mp;
+	rxq->priv = old->priv;
+	rxq->socket = old->socket;
+	rxq->stats = old->stats;
+	return rxq;
+}
+
 void
 mana_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
@@ -145,8 +181,6 @@ mana_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (rxq == NULL)
 		return;
-	mana_rxq_drain(rxq);
-	rte_free(rxq->desc);
-	rte_free(rxq);
+	mana_rxq_free(rxq);
 	dev->data->rx_queues[qid] = NULL;
 }

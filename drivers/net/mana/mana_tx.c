@@ -102,6 +102,41 @@ mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 	return 0;
 }
 
+/* Give back the mbufs awaiting completion and free the queue. */
+void
+mana_txq_free(struct mana_txq *txq)
+{
+	mana_txq_drain(txq);
+	rte_free(txq->desc);
+	rte_free(txq);
+}
+
+/* A new, empty queue with @old's configuration (see mana_queues_quarantine). */
+struct mana_txq *
+mana_txq_clone(const struct mana_txq *old)
+{
+	struct mana_txq *txq;
+
+	txq = rte_zmalloc_socket("mana_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE, old->socket);
+	if (txq == NULL)
+		return NULL;
+	txq->desc = rte_zmalloc_socket("mana_txq_desc", sizeof(*txq->desc) * old->nb_desc,
+				       RTE_CACHE_LINE_SIZE, old->socket);
+	if (txq->desc == NULL) {
+		rte_free(txq);
+		return NULL;
+	}
+	txq->port_id = old->port_id;
+	txq->queue_id = old->queue_id;
+	txq->nb_desc = old->nb_desc;
+	txq->desc_mask = old->desc_mask;
+	txq->max_sge = old->max_sge;
+	txq->priv = old->priv;
+	txq->socket = old->socket;
+	txq->stats = old->stats;
+	return txq;
+}
+
 void
 mana_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
@@ -109,8 +144,6 @@ mana_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (txq == NULL)
 		return;
-	mana_txq_drain(txq);
-	rte_free(txq->desc);
-	rte_free(txq);
+	mana_txq_free(txq);
 	dev->data->tx_queues[qid] = NULL;
 }

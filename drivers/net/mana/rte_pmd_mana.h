@@ -56,6 +56,7 @@ struct rte_pmd_mana_reset_info {
 	uint64_t last_total_us;		/**< fatal event to traffic allowed again */
 	uint64_t last_hw_down_us;	/**< of which waiting for the device */
 	uint64_t last_phase_us[8];	/**< indexed by phase: 1 quiesce .. 7 resume */
+	uint64_t last_event_ns;		/**< CLOCK_MONOTONIC of the last fatal event */
 	int32_t last_error;
 };
 

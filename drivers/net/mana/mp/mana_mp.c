@@ -10,12 +10,18 @@
  * the port, then the process, and answers a bad message with an error.
  */
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+
+#include <rte_alarm.h>
 
 #include <rte_eal.h>
 #include <rte_memory.h>
@@ -27,6 +33,8 @@
 
 #define MANA_MP_LIVENESS_SLICE_NS	2000000ull	/* look for dead peers every 2 ms */
 #define MANA_MP_MAX_REGION		(16u << 20)
+#define MANA_MP_SEND_TIMEOUT_MS		20	/* see mana_mp_bound_sends() */
+#define MANA_MP_RESYNC_DELAY_US		1000
 
 const struct mana_mp_spec mana_mp_specs[MANA_MP_TYPE_MAX] = {
 	[MANA_MP_ATTACH] = { "ATTACH", sizeof(struct mana_mp_attach_req),
@@ -66,6 +74,8 @@ static struct mana_local *mana_mp_ports[RTE_MAX_ETHPORTS];
 static unsigned int mana_mp_nb_ports;
 /* Secondary: EAL keys pending requests by peer and name, so one at a time. */
 static struct mana_mutex mana_mp_request_lock;
+/* Secondary: a re-synchronisation with the primary is scheduled. */
+static bool mana_mp_resync_armed[RTE_MAX_ETHPORTS];
 
 RTE_INIT(mana_mp_locks_init)
 {
@@ -397,6 +407,64 @@ mana_mp_send_ack(const struct mana_mp_hdr *req, int slot, int32_t result)
 		       mana_mp_type_name(req->type), rte_strerror(rte_errno));
 }
 
+/*
+ * A secondary that stopped reading for a while (hung, SIGSTOPped) misses
+ * messages: the primary's sends to it time out once its queue is full. When
+ * such a process runs again and finds the port settled on a doorbell
+ * generation newer than its own mapping, it attaches again - which
+ * re-admits it to the registry and hands it the current doorbell - from an
+ * alarm, since an rte_mp callback may not issue requests.
+ */
+static void
+mana_mp_resync(void *arg)
+{
+	uint16_t port_id = (uint16_t)(uintptr_t)arg;
+	struct mana_mp_attach_result att;
+	struct rte_eth_dev *dev;
+	struct mana_local *lp;
+	int ret;
+
+	mana_mutex_lock(&mana_mp_lock);
+	mana_mp_resync_armed[port_id] = false;
+	lp = mana_mp_port(port_id);
+	mana_mutex_unlock(&mana_mp_lock);
+	/* Port close cancels this alarm before it frees lp. */
+	if (lp == NULL)
+		return;
+	dev = lp->dev;
+	ret = mana_mp_request_attach(dev, &att);
+	if (ret != 0) {
+		MP_LOG(ERR, "port %u: re-synchronising with the primary failed: %s", port_id,
+		       strerror(-ret));
+		return;
+	}
+	lp->slot = att.slot;
+	mana_fast[port_id].busy_tag = (uint32_t)att.slot + 1;
+	if (att.fd >= 0) {
+		ret = mana_db_map(dev, att.fd, att.generation, att.db_region_size);
+		close(att.fd);
+	}
+	mana_set_burst_functions(dev, lp->priv->started);
+	MP_LOG(NOTICE, "port %u: re-synchronised with the primary (slot %d, doorbell generation"
+	       " %u): %d", port_id, att.slot, att.generation, ret);
+}
+
+/* Behind the primary? Schedule mana_mp_resync(). */
+static void
+mana_mp_check_behind(struct mana_local *lp) __mana_requires(&mana_mp_lock)
+{
+	uint64_t word = mana_state_load(lp->priv);
+	enum mana_dev_state st = mana_word_state(word);
+	uint16_t port_id = lp->dev->data->port_id;
+
+	if ((st != MANA_DEV_ACTIVE && st != MANA_DEV_STOPPED) ||
+	    lp->db_generation >= mana_word_generation(word) || mana_mp_resync_armed[port_id])
+		return;
+	if (rte_eal_alarm_set(MANA_MP_RESYNC_DELAY_US, mana_mp_resync,
+			      (void *)(uintptr_t)port_id) == 0)
+		mana_mp_resync_armed[port_id] = true;
+}
+
 /* Is @fd something a doorbell region of @len bytes can be mapped from? */
 static int
 mana_mp_check_db_fd(int fd, uint32_t len)
@@ -488,11 +556,13 @@ mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer __rte_u
 			MP_LOG(ERR, "port %u: EVENT %u is not forwarded", hdr->port_id, ev->event);
 		else
 			mana_event_post(hdr->port_id, (enum rte_eth_event_type)ev->event);
+		mana_mp_check_behind(lp);
 		mana_mutex_unlock(&mana_mp_lock);
 		return 0;
 	default:
 		break;
 	}
+	mana_mp_check_behind(lp);
 	mana_mutex_unlock(&mana_mp_lock);
 	MP_LOG(DEBUG, "port %u: %s seq %u gen %u -> %d", hdr->port_id,
 	       mana_mp_type_name(hdr->type), hdr->seq, hdr->generation, result);
@@ -503,6 +573,55 @@ mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer __rte_u
 /* ------------------------------------------------------------------ */
 /* Registration of this process's action and ports.                    */
 
+/*
+ * EAL's rte_mp socket is blocking, and a Unix datagram socket holds at most
+ * net.unix.max_dgram_qlen (10 by default) unread messages: a peer that has
+ * stopped reading (a hung or SIGSTOPped process) would block every later
+ * send of ours forever - the reset thread included. Bound each send with a
+ * timeout on this process's EAL socket (found by its bound path); receives
+ * are unaffected. A message that times out is simply not delivered to that
+ * peer, which the broadcast then treats as silent.
+ */
+static void
+mana_mp_bound_sends(void)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = MANA_MP_SEND_TIMEOUT_MS * 1000 };
+	char want[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	struct dirent *ent;
+	size_t want_len;
+	DIR *dir;
+
+	if (primary)
+		snprintf(want, sizeof(want), "%s/mp_socket", rte_eal_get_runtime_dir());
+	else
+		snprintf(want, sizeof(want), "%s/mp_socket_%d_", rte_eal_get_runtime_dir(),
+			 (int)getpid());
+	want_len = strlen(want);
+	dir = opendir("/proc/self/fd");
+	if (dir == NULL)
+		return;
+	while ((ent = readdir(dir)) != NULL) {
+		struct sockaddr_un addr;
+		socklen_t len = sizeof(addr);
+		int fd = atoi(ent->d_name);
+
+		if (ent->d_name[0] == '.' || fd == dirfd(dir))
+			continue;
+		memset(&addr, 0, sizeof(addr));
+		if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0 ||
+		    addr.sun_family != AF_UNIX)
+			continue;
+		if (primary ? strcmp(addr.sun_path, want) != 0 :
+		    strncmp(addr.sun_path, want, want_len) != 0)
+			continue;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0)
+			MP_LOG(DEBUG, "rte_mp sends bounded to %d ms", MANA_MP_SEND_TIMEOUT_MS);
+		break;
+	}
+	closedir(dir);
+}
+
 int
 mana_mp_attach_port(struct rte_eth_dev *dev)
 {
@@ -511,6 +630,7 @@ mana_mp_attach_port(struct rte_eth_dev *dev)
 
 	mana_mutex_lock(&mana_mp_lock);
 	if (mana_mp_nb_ports == 0) {
+		mana_mp_bound_sends();
 		ret = rte_mp_action_register(primary ? MANA_MP_ACTION_PRIMARY :
 					     MANA_MP_ACTION_SECONDARY,
 					     primary ? mana_mp_primary_handler :
@@ -536,9 +656,13 @@ mana_mp_detach_port(struct rte_eth_dev *dev)
 {
 	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
 
+	/* Waits for a running re-synchronisation (never called from it). */
+	if (!primary)
+		rte_eal_alarm_cancel(mana_mp_resync, (void *)(uintptr_t)dev->data->port_id);
 	mana_mutex_lock(&mana_mp_lock);
 	if (mana_mp_ports[dev->data->port_id] != NULL) {
 		mana_mp_ports[dev->data->port_id] = NULL;
+		mana_mp_resync_armed[dev->data->port_id] = false;
 		if (--mana_mp_nb_ports == 0)
 			rte_mp_action_unregister(primary ? MANA_MP_ACTION_PRIMARY :
 						 MANA_MP_ACTION_SECONDARY);

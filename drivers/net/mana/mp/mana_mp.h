@@ -93,6 +93,8 @@ struct mana_quiesce_result {
 	uint32_t dead_owner;	/* ... whose owner had died (treated as quiescent) */
 	uint32_t stuck;		/* ... still inside at the deadline */
 	uint64_t stuck_slots;	/* registry slots owning the stuck queues */
+	uint64_t stuck_rxq;	/* the stuck queues, bit per queue id */
+	uint64_t stuck_txq;
 	uint64_t elapsed_ns;
 };
 

@@ -164,14 +164,18 @@ mana_quiesce_wait(struct rte_eth_dev *dev, uint32_t tag, uint32_t timeout_ms,
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		struct mana_rxq *rxq = dev->data->rx_queues[i];
 
-		if (rxq != NULL && !mana_quiesce_one(&w, &rxq->busy))
+		if (rxq != NULL && !mana_quiesce_one(&w, &rxq->busy)) {
+			res->stuck_rxq |= UINT64_C(1) << (i % 64);
 			all = false;
+		}
 	}
 	for (i = 0; i < dev->data->nb_tx_queues; i++) {
 		struct mana_txq *txq = dev->data->tx_queues[i];
 
-		if (txq != NULL && !mana_quiesce_one(&w, &txq->busy))
+		if (txq != NULL && !mana_quiesce_one(&w, &txq->busy)) {
+			res->stuck_txq |= UINT64_C(1) << (i % 64);
 			all = false;
+		}
 	}
 	res->elapsed_ns = mana_now_ns() - start;
 	return all ? 0 : -ETIMEDOUT;

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * Coordination overhead of a reset: from the device's fatal event to
+ * traffic on every queue of every process, minus the time the device itself
+ * was away. One binary, run as the primary (port setup, resets, results) or
+ * as worker k (a secondary polling queue k with loopback traffic). They
+ * share a memzone; every timestamp is CLOCK_MONOTONIC, common to all
+ * processes. bench/reset_overhead.py runs it for 1..16 workers.
+ *
+ *   primary: mana-bench-reset <EAL> --vdev=net_mana_sim0,... -- -w N -r ROUNDS -d DOWN_MS
+ *   worker:  mana-bench-reset <EAL> --proc-type=secondary -- -k K
+ *
+ * Per round the primary injects a service reset (down DOWN_MS), waits until
+ * the state word leaves ACTIVE, arms every worker, and waits until every
+ * (live, not stopped) worker has received a packet again. A worker records
+ * the time of its first packet after being armed: bursts return nothing
+ * between the fatal event and the resume, so that packet was sent and
+ * received after recovery. overhead = max(resume) - event - (up - down),
+ * the device's own down interval coming from the device model.
+ */
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_thash.h>
+#include <rte_udp.h>
+
+#include "rte_pmd_mana.h"
+#include "sim/mana_sim.h"
+
+#define MZ_NAME		"bench_reset"
+#define MAX_WORKERS	32
+#define BURST		8
+#define FRAME		64
+
+struct worker_slot {
+	volatile uint32_t attached;
+	volatile uint32_t armed;
+	volatile uint64_t resumed_ns;
+	volatile uint64_t rx;
+	volatile uint64_t tx;
+	volatile int32_t pid;
+};
+
+struct shared {
+	volatile uint32_t stop;
+	volatile uint32_t started;	/* port started: workers may send */
+	uint32_t workers;
+	uint8_t rss_key[40];
+	uint16_t reta[64];
+	struct worker_slot w[MAX_WORKERS];
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+sleep_us(unsigned int us)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)us * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static uint16_t
+sport_for(const struct shared *sh, uint16_t queue)
+{
+	uint32_t sport;
+
+	for (sport = 1024; sport < 65535; sport++) {
+		struct rte_ipv4_tuple t = {
+			.src_addr = RTE_IPV4(10, 0, 0, 1), .dst_addr = RTE_IPV4(10, 0, 0, 2),
+			.sport = (uint16_t)sport, .dport = 9,
+		};
+
+		if (sh->reta[rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, sh->rss_key) % 64] ==
+		    queue)
+			return (uint16_t)sport;
+	}
+	return 0;
+}
+
+static void
+fill(struct rte_mbuf *m, uint16_t sport)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	m->data_len = m->pkt_len = FRAME;
+	memset(eth, 0, FRAME);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(FRAME - sizeof(*eth));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 1));
+	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 2));
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(9);
+	udp->dgram_len = rte_cpu_to_be_16(FRAME - sizeof(*eth) - sizeof(*ip));
+}
+
+/* Worker k: poll queue k, send a small burst every ~100 us, note resumption. */
+static int
+run_worker(unsigned int k)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(MZ_NAME);
+	struct rte_mbuf *pkts[BURST];
+	struct worker_slot *slot;
+	struct rte_mempool *mp;
+	struct shared *sh;
+	char name[32];
+	uint64_t next_tx = 0;
+	uint16_t sport;
+	int i;
+
+	if (mz == NULL)
+		rte_exit(EXIT_FAILURE, "worker: start the primary first\n");
+	sh = mz->addr;
+	if (k >= sh->workers)
+		rte_exit(EXIT_FAILURE, "worker %u: the primary runs %u workers\n", k, sh->workers);
+	slot = &sh->w[k];
+	snprintf(name, sizeof(name), "br_pool_%u", k);
+	mp = rte_pktmbuf_pool_create(name, 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (mp == NULL)
+		rte_exit(EXIT_FAILURE, "worker %u: no mempool\n", k);
+	while (!sh->started && !sh->stop)
+		sleep_us(1000);
+	sport = sport_for(sh, (uint16_t)k);
+	slot->pid = getpid();
+	slot->attached = 1;
+
+	while (!sh->stop) {
+		uint64_t t = now_ns();
+		uint16_t n;
+
+		if (t >= next_tx && rte_pktmbuf_alloc_bulk(mp, pkts, BURST) == 0) {
+			for (i = 0; i < BURST; i++)
+				fill(pkts[i], sport);
+			n = rte_eth_tx_burst(0, (uint16_t)k, pkts, BURST);
+			slot->tx += n;
+			if (n < BURST)
+				rte_pktmbuf_free_bulk(pkts + n, BURST - n);
+			next_tx = t + 100000;
+		}
+		n = rte_eth_rx_burst(0, (uint16_t)k, pkts, BURST);
+		if (n != 0) {
+			if (slot->armed) {
+				slot->resumed_ns = now_ns();
+				slot->armed = 0;
+			}
+			slot->rx += n;
+			rte_pktmbuf_free_bulk(pkts, n);
+		} else {
+			sleep_us(20);
+		}
+	}
+	return 0;
+}
+
+/* A worker that is alive and not stopped (the hung-worker experiment). */
+static bool
+worker_running(const struct worker_slot *w)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)w->pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && p[2] != 'T' && p[2] != 'Z' && p[2] != 't';
+}
+
+static int
+run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
+{
+	struct rte_eth_conf conf = {
+		.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS,
+		.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP,
+	};
+	struct rte_eth_rss_reta_entry64 reta[1] = { { .mask = UINT64_MAX } };
+	const struct rte_memzone *mz;
+	struct rte_eth_rss_conf rss;
+	struct rte_eth_dev_info info;
+	struct rte_mempool *mp;
+	struct shared *sh;
+	char dev_name[RTE_ETH_NAME_MAX_LEN];
+	double *overhead;
+	unsigned int r, k;
+	uint64_t deadline;
+
+	mz = rte_memzone_reserve(MZ_NAME, sizeof(*sh), SOCKET_ID_ANY, 0);
+	if (mz == NULL)
+		rte_exit(EXIT_FAILURE, "memzone\n");
+	sh = mz->addr;
+	memset(sh, 0, sizeof(*sh));
+	sh->workers = workers;
+	mp = rte_pktmbuf_pool_create("br_rx_pool", 2048 * workers + 1023, 256, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (mp == NULL || rte_eth_dev_configure(0, (uint16_t)workers, (uint16_t)workers, &conf))
+		rte_exit(EXIT_FAILURE, "port configure\n");
+	for (k = 0; k < workers; k++)
+		if (rte_eth_rx_queue_setup(0, (uint16_t)k, 256, 0, NULL, mp) != 0 ||
+		    rte_eth_tx_queue_setup(0, (uint16_t)k, 256, 0, NULL) != 0)
+			rte_exit(EXIT_FAILURE, "queue setup\n");
+	if (rte_eth_dev_start(0) != 0)
+		rte_exit(EXIT_FAILURE, "start\n");
+	rss.rss_key = sh->rss_key;
+	rss.rss_key_len = sizeof(sh->rss_key);
+	if (rte_eth_dev_rss_hash_conf_get(0, &rss) != 0 ||
+	    rte_eth_dev_rss_reta_query(0, reta, 64) != 0 || rte_eth_dev_info_get(0, &info))
+		rte_exit(EXIT_FAILURE, "rss query\n");
+	memcpy(sh->reta, reta[0].reta, sizeof(sh->reta));
+	rte_eth_dev_get_name_by_port(0, dev_name);
+	rte_smp_wmb();
+	sh->started = 1;
+	printf("{\"ev\":\"ready\",\"workers\":%u}\n", workers);
+	fflush(stdout);
+
+	/* Every worker attached and receiving. */
+	deadline = now_ns() + 60ull * 1000000000ull;
+	for (k = 0; k < workers; k++) {
+		while ((!sh->w[k].attached || sh->w[k].rx == 0) && now_ns() < deadline)
+			sleep_us(1000);
+		if (!sh->w[k].attached || sh->w[k].rx == 0)
+			rte_exit(EXIT_FAILURE, "worker %u never got traffic\n", k);
+	}
+	printf("{\"ev\":\"traffic\"}\n");
+	fflush(stdout);
+	/* Give the launcher a moment to stop a worker for the hung experiment. */
+	sleep_us(300000);
+
+	overhead = calloc(rounds, sizeof(*overhead));
+	for (r = 0; r < rounds; r++) {
+		struct mana_sim_fault fault = { .kind = MANA_SIM_FAULT_RESET, .down_ms = down_ms };
+		struct rte_pmd_mana_reset_info ri;
+		struct rte_pmd_mana_state st;
+		struct mana_sim_stats ss;
+		uint64_t last = 0, succeeded;
+		unsigned int running = 0;
+
+		rte_pmd_mana_get_reset_info(0, &ri);
+		succeeded = ri.succeeded;
+		for (k = 0; k < workers; k++)
+			sh->w[k].resumed_ns = 0;
+		if (mana_sim_inject(dev_name, &fault) != 0)
+			rte_exit(EXIT_FAILURE, "inject\n");
+		do {
+			rte_pmd_mana_get_state(0, &st);
+		} while (st.state == RTE_PMD_MANA_ACTIVE);
+		for (k = 0; k < workers; k++)
+			sh->w[k].armed = 1;
+		deadline = now_ns() + 30ull * 1000000000ull;
+		for (k = 0; k < workers; k++) {
+			if (!worker_running(&sh->w[k]))
+				continue;
+			running++;
+			while (sh->w[k].resumed_ns == 0 && now_ns() < deadline)
+				sleep_us(200);
+			if (sh->w[k].resumed_ns == 0)
+				rte_exit(EXIT_FAILURE, "worker %u did not resume\n", k);
+			last = RTE_MAX(last, sh->w[k].resumed_ns);
+		}
+		rte_pmd_mana_get_reset_info(0, &ri);
+		mana_sim_get_stats(dev_name, &ss);
+		if (ri.succeeded != succeeded + 1)
+			rte_exit(EXIT_FAILURE, "reset %u did not succeed\n", r);
+		overhead[r] = ((double)(last - ri.last_event_ns) -
+			       (double)(ss.last_up_ns - ss.last_down_ns)) / 1e6;
+		printf("{\"ev\":\"round\",\"round\":%u,\"workers\":%u,\"running\":%u,"
+		       "\"event_to_traffic_ms\":%.3f,\"device_down_ms\":%.3f,\"overhead_ms\":%.3f,"
+		       "\"evictions\":%" PRIu64 ",\"phases_us\":[", r, workers, running,
+		       (double)(last - ri.last_event_ns) / 1e6,
+		       (double)(ss.last_up_ns - ss.last_down_ns) / 1e6, overhead[r], ri.evictions);
+		for (k = 1; k < 8; k++)
+			printf("%s%" PRIu64, k > 1 ? "," : "", ri.last_phase_us[k]);
+		printf("]}\n");
+		fflush(stdout);
+		sleep_us(50000);
+	}
+	sh->stop = 1;
+	sleep_us(100000);
+	rte_eth_dev_stop(0);
+	rte_eth_dev_close(0);
+	free(overhead);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned int workers = 1, rounds = 5, down_ms = 100;
+	int worker = -1, opt, ret;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "EAL init failed\n");
+	argc -= ret;
+	argv += ret;
+	while ((opt = getopt(argc, argv, "w:r:d:k:")) != -1) {
+		switch (opt) {
+		case 'w': workers = (unsigned int)atoi(optarg); break;
+		case 'r': rounds = (unsigned int)atoi(optarg); break;
+		case 'd': down_ms = (unsigned int)atoi(optarg); break;
+		case 'k': worker = atoi(optarg); break;
+		default: rte_exit(EXIT_FAILURE, "bad option\n");
+		}
+	}
+	if (workers == 0 || workers > MAX_WORKERS)
+		rte_exit(EXIT_FAILURE, "1..%d workers\n", MAX_WORKERS);
+	if (rte_eal_process_type() == RTE_PROC_SECONDARY)
+		ret = run_worker((unsigned int)(worker < 0 ? 0 : worker));
+	else
+		ret = run_primary(workers, rounds, down_ms);
+	rte_eal_cleanup();
+	return ret;
+}
