@@ -5,7 +5,10 @@
 /*
  * libFuzzer target for net_mana's rte_mp handlers (primary and secondary
  * side). Each input is one message as EAL would hand it to the action:
- *   byte 0: bit 0 selects the handler (0 primary, 1 secondary)
+ *   byte 0: bit 0 selects the handler (0 primary, 1 secondary); bit 1: the
+ *           message comes from the socket of the pid in its header (else
+ *           from this process's); secondary-side messages come from the
+ *           primary's socket unless bit 2 is set
  *   byte 1: number of file descriptors attached (mod 9, EAL caps it at 8)
  *   rest:   the parameter bytes (len_param = their count, at most 256)
  * Attached descriptors are fresh memfds owned by the message; the handler
@@ -84,6 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rte_mp_msg msg;
 	int fds[RTE_MP_MAX_FD_NUM];
+	char peer[128];
 	size_t len;
 	int i, nfds;
 
@@ -100,10 +104,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < nfds; i++)
 		msg.fds[i] = fds[i] = fuzz_memfd();
 
-	if (data[0] & 1)
-		mana_mp_secondary_handler(&msg, "/nonexistent/fuzz_peer");
-	else
-		mana_mp_primary_handler(&msg, "/nonexistent/fuzz_peer");
+	if (data[0] & 1) {
+		if (data[0] & 4)
+			snprintf(peer, sizeof(peer), "%s/mp_socket_1_0", rte_eal_get_runtime_dir());
+		else
+			snprintf(peer, sizeof(peer), "%s/mp_socket", rte_eal_get_runtime_dir());
+		mana_mp_secondary_handler(&msg, peer);
+	} else {
+		int32_t pid = getpid();
+
+		if ((data[0] & 2) && len >= 12)
+			memcpy(&pid, data + 2 + 8, sizeof(pid));
+		snprintf(peer, sizeof(peer), "%s/mp_socket_%d_0", rte_eal_get_runtime_dir(),
+			 (int)pid);
+		mana_mp_primary_handler(&msg, peer);
+	}
 
 	for (i = 0; i < nfds; i++) {
 		if (fcntl(fds[i], F_GETFD) != -1) {

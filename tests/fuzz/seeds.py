@@ -8,7 +8,7 @@ import struct
 import sys
 
 MAGIC, VERSION = 0x414E414D, 1
-ATTACH, DETACH, REG_MR, START, STOP, UNMAP, REMAP, EVENT, ACK = range(1, 10)
+ATTACH, DETACH, REG_MR, START, STOP, UNMAP, REMAP, PORT_CLOSED, EVENT, ACK = range(1, 11)
 
 
 def hdr(mtype, port=0, pid=1, seq=1, gen=1, result=0):
@@ -19,14 +19,15 @@ def main(out):
     os.makedirs(out, exist_ok=True)
     pid = os.getpid()
     seeds = {
-        "attach": (0, 0, hdr(ATTACH, pid=pid) + struct.pack("<Q", 12345)),
-        "detach": (0, 0, hdr(DETACH, pid=pid) + struct.pack("<iI", 1, 0)),
-        "reg_mr": (0, 0, hdr(REG_MR, pid=pid) + struct.pack("<QQ", 0x100000000, 4096)),
-        "ack": (0, 0, hdr(ACK, pid=pid) + struct.pack("<HHi", UNMAP, 0, 1)),
+        "attach": (2, 0, hdr(ATTACH, pid=pid) + struct.pack("<Q", 12345)),
+        "detach": (2, 0, hdr(DETACH, pid=pid) + struct.pack("<iI", 1, 0)),
+        "reg_mr": (2, 0, hdr(REG_MR, pid=pid) + struct.pack("<QQ", 0x100000000, 4096)),
+        "ack": (2, 0, hdr(ACK, pid=pid) + struct.pack("<HHi", UNMAP, 0, 1)),
         "start": (1, 0, hdr(START) + struct.pack("<II", 262144, 0)),
         "stop": (1, 0, hdr(STOP) + struct.pack("<II", 262144, 0)),
         "unmap": (1, 0, hdr(UNMAP, gen=1) + struct.pack("<II", 262144, 0)),
         "remap": (1, 1, hdr(REMAP, gen=2) + struct.pack("<II", 262144, 0)),
+        "port_closed": (1, 0, hdr(PORT_CLOSED) + struct.pack("<II", 262144, 0)),
         "event": (1, 0, hdr(EVENT) + struct.pack("<II", 12, 0)),
         "garbage": (0, 1, b"\x00" * 8),
     }

@@ -347,6 +347,7 @@ mana_state_load(const struct mana_priv *priv)
 bool mana_dev_is_mana(const struct rte_eth_dev *dev);
 int mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state state);
 void mana_set_burst_functions(struct rte_eth_dev *dev, bool running);
+void mana_dev_release_secondary(struct rte_eth_dev *dev, bool detach);
 
 /* mana_devargs.c */
 int mana_devargs_parse(const char *args, struct mana_devargs *out, char *hw_args,

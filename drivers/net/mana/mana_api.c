@@ -16,15 +16,25 @@
 
 #define MANA_API __attribute__((visibility("default")))
 
+/* A net_mana port of this process; with @shared, its shared data must exist. */
 static struct rte_eth_dev *
-mana_api_port(uint16_t port_id)
+mana_api_port_of(uint16_t port_id, bool shared)
 {
 	struct rte_eth_dev *dev;
 
 	if (!rte_eth_dev_is_valid_port(port_id))
 		return NULL;
 	dev = &rte_eth_devices[port_id];
-	return mana_dev_is_mana(dev) && mana_local(dev) != NULL ? dev : NULL;
+	if (!mana_dev_is_mana(dev) || mana_local(dev) == NULL)
+		return NULL;
+	/* No private data: the primary has released the port under us. */
+	return !shared || dev->data->dev_private != NULL ? dev : NULL;
+}
+
+static struct rte_eth_dev *
+mana_api_port(uint16_t port_id)
+{
+	return mana_api_port_of(port_id, true);
 }
 
 MANA_API int
@@ -136,7 +146,8 @@ rte_pmd_mana_test_keep_doorbell(uint16_t port_id, bool keep)
 MANA_API int
 rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
 {
-	struct rte_eth_dev *dev = mana_api_port(port_id);
+	/* Works on a port the primary has closed: that is its purpose. */
+	struct rte_eth_dev *dev = mana_api_port_of(port_id, false);
 	const struct mana_txq *txq = NULL;
 	const struct mana_fast *fast;
 	uint32_t offset = 0, id = 0, tail = 0;
@@ -150,7 +161,7 @@ rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
 	 * Once the primary has closed the port the shared queue array is gone;
 	 * the first doorbell page of the region is then as good a target.
 	 */
-	if (queue_id < dev->data->nb_tx_queues)
+	if (dev->data->dev_private != NULL && queue_id < dev->data->nb_tx_queues)
 		txq = dev->data->tx_queues[queue_id];
 	if (txq != NULL) {
 		offset = txq->sq.db_offset;

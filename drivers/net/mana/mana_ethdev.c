@@ -340,15 +340,27 @@ mana_local_free(struct rte_eth_dev *dev)
 	dev->process_private = NULL;
 }
 
-static int
-mana_dev_close_secondary(struct rte_eth_dev *dev)
+/*
+ * Secondary: leave the port. @detach tells the primary (not when the
+ * primary itself is closing the port and asked us to go).
+ */
+void
+mana_dev_release_secondary(struct rte_eth_dev *dev, bool detach)
 {
 	mana_event_close(dev->data->port_id);
 	mana_set_burst_functions(dev, false);
+	mana_local(dev)->test_keep_doorbell = false;
 	mana_db_unmap(dev, 0);
-	mana_mp_request_detach(dev);
+	if (detach)
+		mana_mp_request_detach(dev);
 	mana_mp_detach_port(dev);
 	mana_local_free(dev);
+}
+
+static int
+mana_dev_close_secondary(struct rte_eth_dev *dev)
+{
+	mana_dev_release_secondary(dev, true);
 	return 0;
 }
 
@@ -373,6 +385,9 @@ mana_dev_close(struct rte_eth_dev *dev)
 	if (lp->ctx != NULL)
 		mana_mp_broadcast(dev, MANA_MP_UNMAP_DB, priv->db_generation, -1,
 				  priv->args.ack_timeout_ms, &round);
+	/* ... and lets go of the port before its shared data goes. */
+	mana_mp_broadcast(dev, MANA_MP_PORT_CLOSED, priv->db_generation, -1,
+			  priv->args.ack_timeout_ms, &round);
 	mana_db_unmap(dev, 0);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		mana_rx_queue_release(dev, i);
@@ -732,29 +747,27 @@ mana_fast_init(uint16_t port_id, int slot)
 	__atomic_store_n(&fast->burst_word, MANA_BURST_WORD_NONE, __ATOMIC_RELEASE);
 }
 
-/* Primary: open the device and make the port. */
+/* Primary: open the device (@hw_dev, owned from here on) and make the port. */
 static int
 mana_probe_primary(struct rte_eth_dev *dev, const struct mana_hw_ops *ops, const char *hw_name,
-		   const struct mana_devargs *args, const char *hw_args)
+		   const struct mana_devargs *args, struct mana_hw_dev *hw_dev)
 {
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_local *lp;
 	int ret;
 
 	lp = mana_local_alloc(dev);
-	if (lp == NULL)
+	if (lp == NULL) {
+		ops->put_device(hw_dev);
 		return -ENOMEM;
+	}
 	lp->ops = ops;
+	lp->hw_dev = hw_dev;
 	priv->port_id = dev->data->port_id;
 	priv->args = *args;
 	strlcpy(priv->hw_name, hw_name, sizeof(priv->hw_name));
 	priv->barrier_cmd = mana_membarrier_init() == 0 ? mana_membarrier_command() : -1;
 
-	ret = ops->get_device(hw_name, hw_args, &lp->hw_dev);
-	if (ret != 0) {
-		PMD_INIT_LOG(ERR, "%s: device not usable: %s", hw_name, strerror(-ret));
-		goto fail;
-	}
 	ret = ops->open(lp->hw_dev, &lp->ctx);
 	if (ret != 0) {
 		PMD_INIT_LOG(ERR, "%s: cannot open the device: %s", hw_name, strerror(-ret));
@@ -873,6 +886,7 @@ mana_probe_common(struct rte_device *rdev, const struct mana_hw_ops *ops, const 
 		  const char *hw_name, const char *args)
 {
 	char hw_args[MANA_HW_ARGS_LEN];
+	struct mana_hw_dev *hw_dev;
 	struct mana_devargs devargs;
 	struct rte_eth_dev *dev;
 	int ret;
@@ -898,17 +912,26 @@ mana_probe_common(struct rte_device *rdev, const struct mana_hw_ops *ops, const 
 		PMD_INIT_LOG(ERR, "%s: invalid devargs", name);
 		return ret;
 	}
+	/* The device validates its own arguments before anything is allocated. */
+	ret = ops->get_device(hw_name, hw_args, &hw_dev);
+	if (ret != 0) {
+		PMD_INIT_LOG(ERR, "%s: device not usable: %s", hw_name, strerror(-ret));
+		return ret;
+	}
 	dev = rte_eth_dev_allocate(name);
-	if (dev == NULL)
+	if (dev == NULL) {
+		ops->put_device(hw_dev);
 		return -ENOMEM;
+	}
 	dev->data->dev_private = rte_zmalloc_socket(name, sizeof(struct mana_priv),
 						    RTE_CACHE_LINE_SIZE, rdev->numa_node);
 	if (dev->data->dev_private == NULL) {
+		ops->put_device(hw_dev);
 		rte_eth_dev_release_port(dev);
 		return -ENOMEM;
 	}
 	dev->device = rdev;
-	ret = mana_probe_primary(dev, ops, hw_name, &devargs, hw_args);
+	ret = mana_probe_primary(dev, ops, hw_name, &devargs, hw_dev);
 	if (ret != 0) {
 		rte_eth_dev_release_port(dev);
 		return ret;

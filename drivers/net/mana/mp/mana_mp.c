@@ -47,6 +47,7 @@ const struct mana_mp_spec mana_mp_specs[MANA_MP_TYPE_MAX] = {
 	[MANA_MP_STOP_RXTX] = { "STOP_RXTX", sizeof(struct mana_mp_bcast), 0, 0, 0 },
 	[MANA_MP_UNMAP_DB] = { "UNMAP_DB", sizeof(struct mana_mp_bcast), 0, 0, 0 },
 	[MANA_MP_REMAP_DB] = { "REMAP_DB", sizeof(struct mana_mp_bcast), 0, 1, 0 },
+	[MANA_MP_PORT_CLOSED] = { "PORT_CLOSED", sizeof(struct mana_mp_bcast), 0, 0, 0 },
 	[MANA_MP_EVENT] = { "EVENT", sizeof(struct mana_mp_event), 0, 0, 0 },
 	[MANA_MP_ACK] = { "ACK", sizeof(struct mana_mp_ack), 0, 0, 1 },
 };
@@ -177,7 +178,7 @@ mana_mp_reply_status(const struct rte_mp_msg *req, const void *peer, int32_t res
 		     size_t len)
 {
 	const struct mana_mp_hdr *in = (const struct mana_mp_hdr *)req->param;
-	struct rte_mp_msg reply;
+	struct rte_mp_msg reply __rte_aligned(8);
 	struct mana_mp_hdr *out = (struct mana_mp_hdr *)reply.param;
 	uint16_t type = MANA_MP_INVALID;
 	uint16_t port = 0;
@@ -198,7 +199,7 @@ static void
 mana_mp_on_attach(const struct rte_mp_msg *msg, const void *peer)
 {
 	const struct mana_mp_attach_req *req = (const void *)msg->param;
-	struct rte_mp_msg reply;
+	struct rte_mp_msg reply __rte_aligned(8);
 	struct mana_mp_attach_rep *rep = (struct mana_mp_attach_rep *)reply.param;
 	struct mana_local *lp;
 	struct rte_eth_dev *dev;
@@ -351,14 +352,48 @@ out:
 	mana_mutex_unlock(&mana_mp_lock);
 }
 
-int
-mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer)
+/*
+ * The pid in a secondary's socket name (<runtime dir>/mp_socket_<pid>_<n>),
+ * or 0: the sender a message really came from.
+ */
+static int32_t
+mana_mp_peer_pid(const void *peer)
+{
+	const char *name = strrchr(peer, '/');
+	long pid;
+	char *end;
+
+	name = name != NULL ? name + 1 : peer;
+	if (strncmp(name, "mp_socket_", 10) != 0)
+		return 0;
+	pid = strtol(name + 10, &end, 10);
+	if (*end != '_' || pid <= 0 || pid > INT32_MAX)
+		return 0;
+	return (int32_t)pid;
+}
+
+/* Secondaries take orders from the primary's socket only. */
+static bool
+mana_mp_peer_is_primary(const void *peer)
+{
+	char primary[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	snprintf(primary, sizeof(primary), "%s/mp_socket", rte_eal_get_runtime_dir());
+	return strcmp(peer, primary) == 0;
+}
+
+static int
+mana_mp_primary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 {
 	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
 	const char *why = NULL;
 	int ret;
 
 	ret = mana_mp_validate(msg, 1, &why);
+	if (ret == 0 && hdr->pid != mana_mp_peer_pid(peer)) {
+		why = "sender pid does not match the socket it came from";
+		ret = -EPERM;
+	}
 	if (ret != 0) {
 		MP_LOG(ERR, "rejected message (len %d, fds %d): %s", msg->len_param,
 		       msg->num_fds, why);
@@ -390,10 +425,12 @@ mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer)
 /* ------------------------------------------------------------------ */
 /* Secondary side: broadcasts from the primary.                        */
 
+static void mana_mp_send_ack(const struct mana_mp_hdr *req, int slot, int32_t result);
+
 static void
 mana_mp_send_ack(const struct mana_mp_hdr *req, int slot, int32_t result)
 {
-	struct rte_mp_msg msg;
+	struct rte_mp_msg msg __rte_aligned(8);
 	struct mana_mp_ack *ack = (struct mana_mp_ack *)msg.param;
 
 	mana_mp_hdr_init(&msg, MANA_MP_ACTION_PRIMARY, MANA_MP_ACK, req->port_id, sizeof(*ack));
@@ -465,6 +502,54 @@ mana_mp_check_behind(struct mana_local *lp) __mana_requires(&mana_mp_lock)
 		mana_mp_resync_armed[port_id] = true;
 }
 
+/*
+ * The primary is closing the port: release it in this process too (ethdev
+ * then answers -ENODEV and the application gets RTE_ETH_EVENT_DESTROY),
+ * then acknowledge, so the primary frees the shared port data only once no
+ * secondary can touch it any more. Runs from an alarm: releasing calls
+ * application callbacks, which must not run on the rte_mp thread.
+ */
+static struct mana_mp_hdr mana_mp_port_gone_req[RTE_MAX_ETHPORTS];
+
+static void
+mana_mp_port_gone(void *arg)
+{
+	uint16_t port_id = (uint16_t)(uintptr_t)arg;
+	struct mana_mp_hdr req;
+	struct mana_local *lp;
+	int slot;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(port_id);
+	req = mana_mp_port_gone_req[port_id];
+	mana_mutex_unlock(&mana_mp_lock);
+	if (lp == NULL) {
+		mana_mp_send_ack(&req, -1, -ENODEV);
+		return;
+	}
+	slot = lp->slot;
+	if (lp->test_keep_doorbell) {
+		MP_LOG(WARNING, "port %u: test hook: keeping the port and its doorbell", port_id);
+		mana_mp_send_ack(&req, slot, 0);
+		return;
+	}
+	mana_dev_release_secondary(lp->dev, false);
+	rte_eth_dev_release_port(&rte_eth_devices[port_id]);
+	MP_LOG(NOTICE, "port %u: closed by the primary; released", port_id);
+	mana_mp_send_ack(&req, slot, 0);
+}
+
+static void
+mana_mp_schedule_port_gone(struct mana_local *lp, const struct mana_mp_hdr *req)
+	__mana_requires(&mana_mp_lock)
+{
+	uint16_t port_id = lp->dev->data->port_id;
+
+	mana_mp_port_gone_req[port_id] = *req;
+	if (rte_eal_alarm_set(1, mana_mp_port_gone, (void *)(uintptr_t)port_id) != 0)
+		mana_mp_send_ack(req, lp->slot, -EIO);
+}
+
 /* Is @fd something a doorbell region of @len bytes can be mapped from? */
 static int
 mana_mp_check_db_fd(int fd, uint32_t len)
@@ -503,8 +588,8 @@ mana_mp_on_remap(struct mana_local *lp, const struct rte_mp_msg *msg)
 	return ret;
 }
 
-int
-mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer __rte_unused)
+static int
+mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 {
 	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
 	const struct mana_mp_event *ev = (const void *)msg->param;
@@ -514,6 +599,11 @@ mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer __rte_u
 	int slot = -1;
 	int ret;
 
+	if (!mana_mp_peer_is_primary(peer)) {
+		MP_LOG(ERR, "rejected message from %s: not the primary", (const char *)peer);
+		mana_mp_close_fds(msg);
+		return 0;
+	}
 	ret = mana_mp_validate(msg, 0, &why);
 	if (ret != 0) {
 		MP_LOG(ERR, "rejected message (len %d, fds %d): %s", msg->len_param,
@@ -547,6 +637,11 @@ mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer __rte_u
 	case MANA_MP_REMAP_DB:
 		result = mana_mp_on_remap(lp, msg);
 		break;
+	case MANA_MP_PORT_CLOSED:
+		/* Released from an alarm, which answers when done. */
+		mana_mp_schedule_port_gone(lp, hdr);
+		mana_mutex_unlock(&mana_mp_lock);
+		return 0;
 	case MANA_MP_EVENT:
 		if (ev->event != RTE_ETH_EVENT_INTR_RMV &&
 		    ev->event != RTE_ETH_EVENT_ERR_RECOVERING &&
@@ -568,6 +663,28 @@ mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer __rte_u
 	       mana_mp_type_name(hdr->type), hdr->seq, hdr->generation, result);
 	mana_mp_send_ack(hdr, slot, result);
 	return 0;
+}
+
+/*
+ * The rte_mp actions. EAL hands over a message whose parameters are only
+ * 4-byte aligned; work on an aligned copy.
+ */
+int
+mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer)
+{
+	struct rte_mp_msg copy __rte_aligned(8);
+
+	memcpy(&copy, msg, sizeof(copy));
+	return mana_mp_primary_dispatch(&copy, peer);
+}
+
+int
+mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer)
+{
+	struct rte_mp_msg copy __rte_aligned(8);
+
+	memcpy(&copy, msg, sizeof(copy));
+	return mana_mp_secondary_dispatch(&copy, peer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -731,7 +848,7 @@ mana_mp_request(struct rte_eth_dev *dev, struct rte_mp_msg *req, struct rte_mp_m
 int
 mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *res)
 {
-	struct rte_mp_msg req, reply;
+	struct rte_mp_msg req __rte_aligned(8), reply __rte_aligned(8);
 	struct mana_mp_attach_req *a = (struct mana_mp_attach_req *)req.param;
 	const struct mana_mp_attach_rep *rep = (const void *)reply.param;
 	int ret;
@@ -762,7 +879,7 @@ mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *re
 int
 mana_mp_request_detach(struct rte_eth_dev *dev)
 {
-	struct rte_mp_msg req, reply;
+	struct rte_mp_msg req __rte_aligned(8), reply __rte_aligned(8);
 	struct mana_mp_detach_req *d = (struct mana_mp_detach_req *)req.param;
 	int ret;
 
@@ -778,7 +895,7 @@ mana_mp_request_detach(struct rte_eth_dev *dev)
 int
 mana_mp_request_reg_mr(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 {
-	struct rte_mp_msg req, reply;
+	struct rte_mp_msg req __rte_aligned(8), reply __rte_aligned(8);
 	struct mana_mp_reg_mr_req *r = (struct mana_mp_reg_mr_req *)req.param;
 	int ret;
 
@@ -881,7 +998,7 @@ mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t gene
 	struct mana_mp_round *round = lp->round;
 	uint64_t start = mana_now_ns();
 	uint64_t silent, dead;
-	struct rte_mp_msg msg;
+	struct rte_mp_msg msg __rte_aligned(8);
 	struct mana_mp_bcast *b = (struct mana_mp_bcast *)msg.param;
 	uint32_t seq;
 
@@ -936,7 +1053,7 @@ mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t gene
 void
 mana_mp_send_event(struct rte_eth_dev *dev, enum rte_eth_event_type event)
 {
-	struct rte_mp_msg msg;
+	struct rte_mp_msg msg __rte_aligned(8);
 	struct mana_mp_event *ev = (struct mana_mp_event *)msg.param;
 
 	if (mana_registry_members(dev, true) == 0)

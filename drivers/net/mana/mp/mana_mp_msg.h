@@ -24,6 +24,9 @@
  *    peer, and every process attached to the EAL - dpdk-proc-info too -
  *    counts as a peer.)
  *  - EVENT is one-way and unanswered.
+ *  - Receivers check the sender: the primary accepts a message only if the
+ *    pid in its header is that of the socket it came from; secondaries
+ *    accept messages from the primary's socket only.
  */
 
 #include <stdint.h>
@@ -47,6 +50,7 @@ enum mana_mp_type {
 	MANA_MP_STOP_RXTX,	/* install the stopped burst functions */
 	MANA_MP_UNMAP_DB,	/* drop the doorbell mapping of a generation */
 	MANA_MP_REMAP_DB,	/* map the new doorbell region (1 fd) */
+	MANA_MP_PORT_CLOSED,	/* the primary is closing the port: release it */
 	/* Primary -> secondaries, one-way. */
 	MANA_MP_EVENT,		/* deliver an ethdev event to the application */
 	/* Secondary -> primary, one-way answer to a broadcast. */
@@ -103,7 +107,7 @@ struct mana_mp_status {
 };
 
 /*
- * START_RXTX, STOP_RXTX, UNMAP_DB, REMAP_DB. REMAP_DB carries one fd and
+ * START_RXTX, STOP_RXTX, UNMAP_DB, REMAP_DB, PORT_CLOSED. REMAP_DB carries one fd and
  * hdr.generation is the new generation; UNMAP_DB's hdr.generation is the
  * one being revoked.
  */

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+#ifndef MANA_TRAFFIC_APP_H
+#define MANA_TRAFFIC_APP_H
+
+/* mana-traffic: shared state of the test application (see main.c). */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+#include "mana_traffic.h"
+
+#define APP_MAX_QUEUES		64
+#define APP_MAX_FLOWS_PER_Q	64
+#define APP_MAX_BURST		512
+
+enum app_exit {
+	APP_EXIT_OK = 0,
+	APP_EXIT_USAGE = 1,
+	APP_EXIT_SETUP = 2,
+	APP_EXIT_RUNTIME = 3,
+};
+
+enum app_on_failed {
+	APP_ON_FAILED_NONE = 0,
+	APP_ON_FAILED_CLOSE,
+};
+
+enum app_stop_port {
+	APP_STOP_PORT_AUTO = 0,	/* primary stops the port at `stop` when it is the last user */
+	APP_STOP_PORT_ALWAYS,
+	APP_STOP_PORT_NEVER,
+};
+
+struct app_cfg {
+	uint16_t queues;
+	uint16_t desc;
+	uint32_t mbufs;
+	uint16_t own[APP_MAX_QUEUES];
+	uint16_t nb_own;
+	bool own_given;
+	uint64_t rate;		/* per owned queue, 0: as fast as possible */
+	uint16_t flows;
+	uint32_t size;
+	uint16_t segs;
+	uint16_t burst;
+	uint32_t status_ms;
+	uint32_t drain_ms;
+	uint32_t start_timeout_ms;
+	uint64_t duration_ms;	/* 0: until `stop` */
+	bool events;
+	enum app_on_failed on_failed;
+	enum app_stop_port stop_port;
+	bool keep_doorbell;
+	bool verify;
+	int proc_id;		/* -1: derived from the lcore id */
+	uint32_t idle_us;	/* sleep of an idle loop iteration */
+};
+
+struct app_flow {
+	struct mtrf_flow f;
+	uint64_t sent;		/* == next sequence number */
+	int sink_idx;
+};
+
+struct app_queue {
+	uint16_t qid;
+	uint16_t nb_flows;
+	uint16_t next_flow;
+	struct app_flow flows[APP_MAX_FLOWS_PER_Q];
+	uint64_t rx;
+	uint64_t tx;
+	uint64_t tx_refused;
+	uint64_t tx_nombuf;
+	double tokens;
+	uint64_t last_tsc;
+};
+
+struct app {
+	struct app_cfg cfg;
+	bool primary;
+	const char *role;
+	int pid;
+	uint16_t port;
+	char port_name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t proc_id;
+	uint64_t hz;
+	uint64_t t0;
+	struct rte_mempool *rx_pool;	/* primary: created; secondary: looked up */
+	struct rte_mempool *tx_pool;
+	struct mtrf_sink *sink;
+	struct app_queue q[APP_MAX_QUEUES];	/* one per owned queue */
+	struct rte_eth_conf port_conf;
+
+	bool sending;
+	bool stopping;
+	uint64_t stop_deadline;
+	/* Callback <-> main loop handshake (the callback runs on another thread). */
+	uint32_t poll_block_req;
+	uint32_t poll_blocked;
+	uint32_t port_closed;
+	bool port_stopped;	/* primary: stopped by a command; ethdev forbids bursts then */
+	uint32_t on_failed_done;
+	bool stdin_open;
+	bool stdin_is_pipe;
+};
+
+extern struct app app;
+
+/* out.c: one JSON object per line on stdout, one write() per line. */
+struct sb {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+
+void sb_init(struct sb *sb);
+void sb_printf(struct sb *sb, const char *fmt, ...) __rte_format_printf(2, 3);
+void sb_str(struct sb *sb, const char *s);	/* a JSON string, quoted and escaped */
+void sb_emit(struct sb *sb);			/* adds '\n', writes, frees */
+void sb_free(struct sb *sb);
+double app_now_s(void);
+void app_log(const char *fmt, ...) __rte_format_printf(1, 2);
+
+/* main.c */
+const char *app_state_name(uint32_t state);
+void app_json_stats(struct sb *sb);
+void app_json_mempools(struct sb *sb);
+void app_json_flows(struct sb *sb);
+void app_begin_stop(void);
+int app_close_port(int *stop_ret);
+bool app_port_usable(void);
+
+/* cmd.c */
+void app_cmd_poll(void);
+
+#endif /* MANA_TRAFFIC_APP_H */

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * The stdin command channel of mana-traffic: polled without blocking from
+ * the main loop, one command per line, one JSON answer per command.
+ */
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include <rte_pmd_mana.h>
+#include "sim/mana_sim.h"
+
+#include "app.h"
+
+#define APP_CMD_MAX_LINE	256
+#define APP_CMD_MAX_ARGS	8
+
+static char app_cmd_buf[4096];
+static size_t app_cmd_len;
+static bool app_cmd_discard;	/* inside an over-long line */
+
+static void
+app_cmd_begin(struct sb *sb, const char *cmd, int ret)
+{
+	sb_init(sb);
+	sb_printf(sb, "{\"ev\":\"cmd\",\"cmd\":");
+	sb_str(sb, cmd);
+	sb_printf(sb, ",\"ret\":%d,\"t\":%.3f,\"pid\":%d,\"role\":\"%s\"", ret, app_now_s(), app.pid,
+		  app.role);
+}
+
+static void
+app_cmd_reply(const char *cmd, int ret, const char *error)
+{
+	struct sb sb;
+
+	app_cmd_begin(&sb, cmd, ret);
+	if (error != NULL) {
+		sb_printf(&sb, ",\"error\":");
+		sb_str(&sb, error);
+	}
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
+}
+
+static bool
+app_cmd_port_open(const char *cmd)
+{
+	if (__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE)) {
+		app_cmd_reply(cmd, -ENODEV, "port closed");
+		return false;
+	}
+	return true;
+}
+
+static int
+app_cmd_num(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void
+app_cmd_inject(char **argv, int argc)
+{
+	struct mana_sim_fault fault;
+	const char *kind = argc > 1 ? argv[1] : "";
+	long a = 0, b = 0;
+	int ret = 0;
+
+	memset(&fault, 0, sizeof(fault));
+	if (strcmp(kind, "reset") == 0) {
+		fault.kind = MANA_SIM_FAULT_RESET;
+		if (argc > 2)
+			ret = app_cmd_num(argv[2], 0, INT32_MAX, &a);
+		fault.down_ms = (uint32_t)a;
+	} else if (strcmp(kind, "remove") == 0) {
+		fault.kind = MANA_SIM_FAULT_REMOVE;
+	} else if (strcmp(kind, "fail_open") == 0) {
+		fault.kind = MANA_SIM_FAULT_FAIL_OPEN;
+		a = 1;
+		if (argc > 2 && strcmp(argv[2], "inf") == 0)
+			a = -1;
+		else if (argc > 2)
+			ret = app_cmd_num(argv[2], -1, INT32_MAX, &a);
+		fault.count = (int32_t)a;
+	} else if (strcmp(kind, "fatal_in_recovery") == 0) {
+		fault.kind = MANA_SIM_FAULT_FATAL_IN_RECOVERY;
+		ret = app_cmd_num(argc > 2 ? argv[2] : NULL, 0, INT32_MAX, &a);
+		if (ret == 0 && argc > 3)
+			ret = app_cmd_num(argv[3], 0, INT32_MAX, &b);
+		fault.delay_ms = (uint32_t)a;
+		fault.down_ms = (uint32_t)b;
+	} else if (strcmp(kind, "event_delay") == 0) {
+		fault.kind = MANA_SIM_FAULT_EVENT_DELAY;
+		ret = app_cmd_num(argc > 2 ? argv[2] : NULL, 0, INT32_MAX, &a);
+		fault.delay_ms = (uint32_t)a;
+	} else {
+		app_cmd_reply("inject", -EINVAL, "kind: reset|remove|fail_open|fatal_in_recovery|"
+			      "event_delay");
+		return;
+	}
+	if (ret != 0) {
+		app_cmd_reply("inject", -EINVAL, "bad argument");
+		return;
+	}
+	ret = mana_sim_inject(app.port_name, &fault);
+	app_cmd_reply("inject", ret, ret != 0 ? strerror(-ret) : NULL);
+}
+
+static void
+app_cmd_state(void)
+{
+	struct rte_pmd_mana_state st;
+	struct sb sb;
+	int ret;
+
+	if (!app_cmd_port_open("state"))
+		return;
+	ret = rte_pmd_mana_get_state(app.port, &st);
+	app_cmd_begin(&sb, "state", ret);
+	if (ret == 0)
+		sb_printf(&sb, ",\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,\"slot\":%d,"
+			  "\"procs\":%u,\"resets_ok\":%" PRIu64 ",\"resets_failed\":%" PRIu64,
+			  app_state_name(st.state), st.generation, st.phase,
+			  st.mapped_generation, st.slot, st.processes, st.resets_succeeded,
+			  st.resets_failed);
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
+}
+
+static void
+app_cmd_exec(char *line)
+{
+	char *argv[APP_CMD_MAX_ARGS];
+	char *save = NULL, *tok;
+	const char *cmd;
+	struct sb sb;
+	int argc = 0;
+	long v;
+	int ret;
+
+	for (tok = strtok_r(line, " \t\r", &save); tok != NULL && argc < APP_CMD_MAX_ARGS;
+	     tok = strtok_r(NULL, " \t\r", &save))
+		argv[argc++] = tok;
+	if (argc == 0)
+		return;
+	cmd = argv[0];
+
+	if (strcmp(cmd, "stop") == 0) {
+		app_cmd_reply(cmd, 0, NULL);
+		app_begin_stop();
+	} else if (strcmp(cmd, "pause") == 0) {
+		app.sending = false;
+		app_cmd_reply(cmd, 0, NULL);
+	} else if (strcmp(cmd, "resume") == 0) {
+		app.sending = !app.stopping && app.cfg.nb_own > 0;
+		app_cmd_reply(cmd, app.sending ? 0 : -EINVAL, NULL);
+	} else if (strcmp(cmd, "port_stop") == 0) {
+		if (app_cmd_port_open(cmd)) {
+			ret = rte_eth_dev_stop(app.port);
+			if (ret == 0 && app.primary)
+				app.port_stopped = true;
+			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+		}
+	} else if (strcmp(cmd, "port_start") == 0) {
+		if (app_cmd_port_open(cmd)) {
+			ret = rte_eth_dev_start(app.port);
+			if (ret == 0)
+				app.port_stopped = false;
+			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+		}
+	} else if (strcmp(cmd, "port_close") == 0) {
+		if (app_cmd_port_open(cmd)) {
+			int stop_ret;
+
+			/* The main loop is here, not polling: no handshake needed. */
+			ret = app_close_port(&stop_ret);
+			app_cmd_begin(&sb, cmd, ret);
+			sb_printf(&sb, ",\"stop\":%d}", stop_ret);
+			sb_emit(&sb);
+		}
+	} else if (strcmp(cmd, "configure") == 0) {
+		if (app_cmd_port_open(cmd)) {
+			ret = rte_eth_dev_configure(app.port, app.cfg.queues, app.cfg.queues,
+						    &app.port_conf);
+			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+		}
+	} else if (strcmp(cmd, "rxq_setup") == 0) {
+		if (app_cmd_port_open(cmd)) {
+			ret = rte_eth_rx_queue_setup(app.port, 0, app.cfg.desc, rte_socket_id(),
+						     NULL, app.rx_pool);
+			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+		}
+	} else if (strcmp(cmd, "ring") == 0) {
+		if (app_cmd_num(argc > 1 ? argv[1] : NULL, 0, UINT16_MAX, &v) != 0) {
+			app_cmd_reply(cmd, -EINVAL, "usage: ring QUEUE");
+		} else if (app_cmd_port_open(cmd)) {
+			ret = rte_pmd_mana_test_ring_doorbell(app.port, (uint16_t)v);
+			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+		}
+	} else if (strcmp(cmd, "inject") == 0) {
+		app_cmd_inject(argv, argc);
+	} else if (strcmp(cmd, "mempools") == 0) {
+		app_cmd_begin(&sb, cmd, 0);
+		sb_printf(&sb, ",\"mempools\":");
+		app_json_mempools(&sb);
+		sb_printf(&sb, "}");
+		sb_emit(&sb);
+	} else if (strcmp(cmd, "state") == 0) {
+		app_cmd_state();
+	} else if (strcmp(cmd, "stats") == 0) {
+		app_cmd_begin(&sb, cmd, 0);
+		sb_printf(&sb, ",\"stats\":");
+		app_json_stats(&sb);
+		sb_printf(&sb, "}");
+		sb_emit(&sb);
+	} else if (strcmp(cmd, "flows") == 0) {
+		app_cmd_begin(&sb, cmd, 0);
+		sb_printf(&sb, ",");
+		app_json_flows(&sb);
+		sb_printf(&sb, "}");
+		sb_emit(&sb);
+	} else {
+		app_cmd_reply(cmd, -EINVAL, "unknown command");
+	}
+}
+
+void
+app_cmd_poll(void)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	char *nl;
+	ssize_t n;
+
+	if (!app.stdin_open)
+		return;
+	if (poll(&pfd, 1, 0) <= 0)
+		return;
+	if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
+		return;
+	}
+	n = read(STDIN_FILENO, app_cmd_buf + app_cmd_len, sizeof(app_cmd_buf) - app_cmd_len - 1);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		app.stdin_open = false;
+		/* A harness that goes away closes the pipe: finish cleanly. */
+		if (app.stdin_is_pipe) {
+			app_log("end of stdin: stopping");
+			app_begin_stop();
+		}
+		return;
+	}
+	app_cmd_len += (size_t)n;
+	app_cmd_buf[app_cmd_len] = '\0';
+	while ((nl = strchr(app_cmd_buf, '\n')) != NULL) {
+		size_t used = (size_t)(nl - app_cmd_buf) + 1;
+
+		*nl = '\0';
+		if (app_cmd_discard)
+			app_cmd_discard = false;
+		else if (strlen(app_cmd_buf) > APP_CMD_MAX_LINE)
+			app_cmd_reply("?", -E2BIG, "command line too long");
+		else
+			app_cmd_exec(app_cmd_buf);
+		memmove(app_cmd_buf, app_cmd_buf + used, app_cmd_len - used + 1);
+		app_cmd_len -= used;
+	}
+	if (app_cmd_len == sizeof(app_cmd_buf) - 1) {
+		/* No newline in a full buffer: drop it and the rest of that line. */
+		app_cmd_reply("?", -E2BIG, "command line too long");
+		app_cmd_len = 0;
+		app_cmd_discard = true;
+	}
+}

@@ -1,0 +1,1145 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 mana-mp-reset authors
+ */
+
+/*
+ * mana-traffic: a DPDK primary or secondary that sends and counts
+ * sequence-numbered flows through net_mana (see usage() for everything).
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_memzone.h>
+
+#include <rte_pmd_mana.h>
+
+#include "app.h"
+
+#define APP_IDLE_US		200
+#define APP_DEFAULT_DESC	512
+#define APP_CB_WAIT_MS		2000
+#define APP_RX_POOL		"mtrf_rx"
+
+struct app app;
+
+static volatile sig_atomic_t app_signalled;
+
+static void
+usage(const char *prog)
+{
+	printf(
+"Usage: %s [EAL options] -- [options]\n"
+"\n"
+"Sends and counts sequence-numbered UDP flows through port 0 (the first ethdev).\n"
+"Primary (--proc-type=primary): creates the Rx mempool, configures --queues Rx = Tx\n"
+"queues with RSS over IPv4+UDP, starts the port. Secondary: waits (bounded) until the\n"
+"primary has started the port, creates its own Tx mempool (mtrf_tx_<pid>). Every\n"
+"process transmits on and polls the queues it owns; each flow is steered by RSS back\n"
+"to the queue it is sent on (loopback), so every process counts its own flows.\n"
+"\n"
+"Options:\n"
+"  --queues N          primary: number of Rx = Tx queues (default 1)\n"
+"  --desc D            ring size (default %u)\n"
+"  --mbufs M           size of each mempool this process creates (default: computed)\n"
+"  --own LIST          queues this process polls and sends on, e.g. 0,2-3 (may be empty;\n"
+"                      default: all queues in the primary, none in a secondary)\n"
+"  --rate PPS          per owned queue (default 20000; 0: as fast as possible)\n"
+"  --flows F           flows per owned queue (default 2, max %u)\n"
+"  --size BYTES        frame size without CRC (default 128; at least %u is used)\n"
+"  --segs S            Tx segments per packet (default 1)\n"
+"  --burst B           burst size (default 32)\n"
+"  --status-ms MS      status line period (default 200; 0: none)\n"
+"  --drain-ms MS       at `stop`, how long to keep receiving (default 300)\n"
+"  --start-timeout-ms MS  secondary: wait for the port to start (default 10000)\n"
+"  --duration-ms MS    behave as if `stop` arrived after MS (default: never)\n"
+"  --events            print ERR_RECOVERING, RECOVERY_SUCCESS, RECOVERY_FAILED, INTR_RMV\n"
+"  --on-failed none|close  on RECOVERY_FAILED or INTR_RMV, from inside the callback: stop\n"
+"                      polling, then close the port (primary: stop + close; implies --events)\n"
+"  --stop-port auto|always|never  primary at `stop`: stop the port before the final\n"
+"                      report (auto: only when no other process is attached; default)\n"
+"  --keep-doorbell     ignore UNMAP_DB (rte_pmd_mana_test_keep_doorbell: a protocol\n"
+"                      violation, for tests)\n"
+"  --no-verify         do not check packet contents (checksum, lengths, padding)\n"
+"  --proc-id K         stamped into packets (default: the main lcore id)\n"
+"  --idle-us US        sleep when a loop found nothing to do and nothing due (default %u)\n"
+"  --help\n"
+"\n"
+"Commands, one per line on stdin; each answers {\"ev\":\"cmd\",\"cmd\":...,\"ret\":...}:\n"
+"  stop                stop sending, receive until every flow is complete or --drain-ms,\n"
+"                      print {\"ev\":\"final\",...} and exit. At stop the primary stops the\n"
+"                      port first when it is the last user (see --stop-port) so that every\n"
+"                      mbuf is back in its pool, and closes it before exiting; a secondary\n"
+"                      closes its port (detaches from the primary) and exits. Secondaries\n"
+"                      never free their Tx pool: the port may still hold their mbufs.\n"
+"  pause | resume      stop / restart sending\n"
+"  port_stop | port_start | port_close | configure | rxq_setup\n"
+"                      the ethdev call, with the return code\n"
+"  ring Q              rte_pmd_mana_test_ring_doorbell(port, Q)\n"
+"  inject KIND [ARGS]  mana_sim_inject on the port's device: reset [DOWN_MS] | remove |\n"
+"                      fail_open [COUNT|inf] | fatal_in_recovery DELAY_MS [DOWN_MS] |\n"
+"                      event_delay DELAY_MS\n"
+"  mempools | state | stats | flows\n"
+"SIGINT/SIGTERM and end of stdin (when it is a pipe) act as `stop`.\n"
+"\n"
+"Output: one JSON object per line on stdout (ready, status, event, closed, cmd, final).\n"
+"Exit codes: 0 ok, 1 usage, 2 setup failure, 3 runtime failure.\n",
+	       prog, APP_DEFAULT_DESC, APP_MAX_FLOWS_PER_Q, MTRF_MIN_FRAME, APP_IDLE_US);
+}
+
+static int
+parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* "0,2-3" -> queue ids. */
+static int
+parse_list(const char *s, uint16_t *ids, uint16_t *n)
+{
+	char buf[512];
+	char *tok, *save = NULL;
+	bool seen[APP_MAX_QUEUES] = { false };
+
+	*n = 0;
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		uint64_t lo, hi, v;
+
+		if (dash != NULL) {
+			*dash = '\0';
+			if (parse_u64(tok, 0, APP_MAX_QUEUES - 1, &lo) != 0 ||
+			    parse_u64(dash + 1, lo, APP_MAX_QUEUES - 1, &hi) != 0)
+				return -EINVAL;
+		} else {
+			if (parse_u64(tok, 0, APP_MAX_QUEUES - 1, &lo) != 0)
+				return -EINVAL;
+			hi = lo;
+		}
+		for (v = lo; v <= hi; v++) {
+			if (seen[v])
+				return -EINVAL;
+			seen[v] = true;
+			ids[(*n)++] = (uint16_t)v;
+		}
+	}
+	return 0;
+}
+
+enum {
+	OPT_QUEUES = 256, OPT_DESC, OPT_MBUFS, OPT_OWN, OPT_RATE, OPT_FLOWS, OPT_SIZE, OPT_SEGS,
+	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
+	OPT_ON_FAILED, OPT_STOP_PORT, OPT_KEEP_DOORBELL, OPT_NO_VERIFY, OPT_PROC_ID, OPT_IDLE_US,
+	OPT_HELP,
+};
+
+static const struct option app_opts[] = {
+	{ "queues", required_argument, NULL, OPT_QUEUES },
+	{ "desc", required_argument, NULL, OPT_DESC },
+	{ "mbufs", required_argument, NULL, OPT_MBUFS },
+	{ "own", required_argument, NULL, OPT_OWN },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "flows", required_argument, NULL, OPT_FLOWS },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "segs", required_argument, NULL, OPT_SEGS },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "status-ms", required_argument, NULL, OPT_STATUS_MS },
+	{ "drain-ms", required_argument, NULL, OPT_DRAIN_MS },
+	{ "start-timeout-ms", required_argument, NULL, OPT_START_TIMEOUT_MS },
+	{ "duration-ms", required_argument, NULL, OPT_DURATION_MS },
+	{ "events", no_argument, NULL, OPT_EVENTS },
+	{ "on-failed", required_argument, NULL, OPT_ON_FAILED },
+	{ "stop-port", required_argument, NULL, OPT_STOP_PORT },
+	{ "keep-doorbell", no_argument, NULL, OPT_KEEP_DOORBELL },
+	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+	{ "proc-id", required_argument, NULL, OPT_PROC_ID },
+	{ "idle-us", required_argument, NULL, OPT_IDLE_US },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+parse_args(int argc, char **argv, struct app_cfg *cfg)
+{
+	uint64_t v = 0;
+	int opt, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->queues = 1;
+	cfg->desc = APP_DEFAULT_DESC;
+	cfg->rate = 20000;
+	cfg->flows = 2;
+	cfg->size = 128;
+	cfg->segs = 1;
+	cfg->burst = 32;
+	cfg->status_ms = 200;
+	cfg->drain_ms = 300;
+	cfg->start_timeout_ms = 10000;
+	cfg->verify = true;
+	cfg->proc_id = -1;
+	cfg->idle_us = APP_IDLE_US;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", app_opts, NULL)) != -1) {
+		ret = 0;
+		switch (opt) {
+		case OPT_QUEUES:
+			ret = parse_u64(optarg, 1, APP_MAX_QUEUES, &v);
+			cfg->queues = (uint16_t)v;
+			break;
+		case OPT_DESC:
+			ret = parse_u64(optarg, 64, 8192, &v);
+			cfg->desc = (uint16_t)v;
+			break;
+		case OPT_MBUFS:
+			ret = parse_u64(optarg, 64, 4u << 20, &v);
+			cfg->mbufs = (uint32_t)v;
+			break;
+		case OPT_OWN:
+			ret = parse_list(optarg, cfg->own, &cfg->nb_own);
+			cfg->own_given = true;
+			break;
+		case OPT_RATE:
+			ret = parse_u64(optarg, 0, 100000000, &cfg->rate);
+			break;
+		case OPT_FLOWS:
+			ret = parse_u64(optarg, 1, APP_MAX_FLOWS_PER_Q, &v);
+			cfg->flows = (uint16_t)v;
+			break;
+		case OPT_SIZE:
+			ret = parse_u64(optarg, 64, MTRF_MAX_FRAME, &v);
+			cfg->size = (uint32_t)v;
+			break;
+		case OPT_SEGS:
+			ret = parse_u64(optarg, 1, MTRF_MAX_SEGS, &v);
+			cfg->segs = (uint16_t)v;
+			break;
+		case OPT_BURST:
+			ret = parse_u64(optarg, 1, APP_MAX_BURST, &v);
+			cfg->burst = (uint16_t)v;
+			break;
+		case OPT_STATUS_MS:
+			ret = parse_u64(optarg, 0, 3600000, &v);
+			cfg->status_ms = (uint32_t)v;
+			break;
+		case OPT_DRAIN_MS:
+			ret = parse_u64(optarg, 0, 3600000, &v);
+			cfg->drain_ms = (uint32_t)v;
+			break;
+		case OPT_START_TIMEOUT_MS:
+			ret = parse_u64(optarg, 0, 3600000, &v);
+			cfg->start_timeout_ms = (uint32_t)v;
+			break;
+		case OPT_DURATION_MS:
+			ret = parse_u64(optarg, 1, UINT32_MAX, &cfg->duration_ms);
+			break;
+		case OPT_EVENTS:
+			cfg->events = true;
+			break;
+		case OPT_ON_FAILED:
+			if (strcmp(optarg, "none") == 0)
+				cfg->on_failed = APP_ON_FAILED_NONE;
+			else if (strcmp(optarg, "close") == 0)
+				cfg->on_failed = APP_ON_FAILED_CLOSE;
+			else
+				ret = -EINVAL;
+			break;
+		case OPT_STOP_PORT:
+			if (strcmp(optarg, "auto") == 0)
+				cfg->stop_port = APP_STOP_PORT_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				cfg->stop_port = APP_STOP_PORT_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				cfg->stop_port = APP_STOP_PORT_NEVER;
+			else
+				ret = -EINVAL;
+			break;
+		case OPT_KEEP_DOORBELL:
+			cfg->keep_doorbell = true;
+			break;
+		case OPT_NO_VERIFY:
+			cfg->verify = false;
+			break;
+		case OPT_PROC_ID:
+			ret = parse_u64(optarg, 0, UINT16_MAX, &v);
+			cfg->proc_id = (int)v;
+			break;
+		case OPT_IDLE_US:
+			ret = parse_u64(optarg, 1, 100000, &v);
+			cfg->idle_us = (uint32_t)v;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (ret != 0) {
+			app_log("bad value for --%s: '%s'", app_opts[opt - OPT_QUEUES].name,
+				optarg);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		app_log("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (cfg->on_failed != APP_ON_FAILED_NONE)
+		cfg->events = true;
+	if (mtrf_frame_len(cfg->size) < cfg->segs) {
+		app_log("--segs %u exceeds the frame length", cfg->segs);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *
+app_state_name(uint32_t state)
+{
+	switch (state) {
+	case RTE_PMD_MANA_STOPPED: return "stopped";
+	case RTE_PMD_MANA_ACTIVE: return "active";
+	case RTE_PMD_MANA_RESETTING: return "resetting";
+	case RTE_PMD_MANA_FAILED: return "failed";
+	case RTE_PMD_MANA_CLOSED: return "closed";
+	default: return "unknown";
+	}
+}
+
+static const char *
+app_event_name(enum rte_eth_event_type event)
+{
+	switch (event) {
+	case RTE_ETH_EVENT_ERR_RECOVERING: return "ERR_RECOVERING";
+	case RTE_ETH_EVENT_RECOVERY_SUCCESS: return "RECOVERY_SUCCESS";
+	case RTE_ETH_EVENT_RECOVERY_FAILED: return "RECOVERY_FAILED";
+	case RTE_ETH_EVENT_INTR_RMV: return "INTR_RMV";
+	default: return "OTHER";
+	}
+}
+
+bool
+app_port_usable(void)
+{
+	return !app.port_stopped && !__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&app.poll_blocked, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Close the port: ethdev refuses to close a started port in the primary, so
+ * the primary stops it first. The caller makes sure nobody polls meanwhile.
+ */
+int
+app_close_port(int *stop_ret)
+{
+	int ret;
+
+	*stop_ret = 0;
+	__atomic_store_n(&app.port_closed, 1, __ATOMIC_RELEASE);
+	if (app.primary && !app.port_stopped) {
+		*stop_ret = rte_eth_dev_stop(app.port);
+		if (*stop_ret != 0)
+			app_log("rte_eth_dev_stop: %s", strerror(-*stop_ret));
+		else
+			app.port_stopped = true;
+	}
+	/* A secondary's port is released by the PMD when the primary closes it. */
+	if (!app.primary && !rte_eth_dev_is_valid_port(app.port)) {
+		app_log("port %u already released (closed by the primary)", app.port);
+		return 0;
+	}
+	ret = rte_eth_dev_close(app.port);
+	if (ret != 0)
+		app_log("rte_eth_dev_close: %s", strerror(-ret));
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Event callbacks (EAL interrupt thread).                              */
+
+static void
+app_on_failed_close(enum rte_eth_event_type event)
+{
+	uint64_t start = rte_rdtsc();
+	uint64_t limit = start + app.hz * APP_CB_WAIT_MS / 1000;
+	int stop_ret, close_ret;
+	bool blocked;
+	struct sb sb;
+
+	/* The main loop stops polling before we pull the port from under it. */
+	__atomic_store_n(&app.poll_block_req, 1, __ATOMIC_RELEASE);
+	while (!(blocked = __atomic_load_n(&app.poll_blocked, __ATOMIC_ACQUIRE)) &&
+	       rte_rdtsc() < limit)
+		rte_delay_us_sleep(100);
+	if (!blocked)
+		app_log("main loop did not stop polling within %u ms", APP_CB_WAIT_MS);
+	close_ret = app_close_port(&stop_ret);
+
+	sb_init(&sb);
+	sb_printf(&sb, "{\"ev\":\"closed\",\"by\":\"callback\",\"event\":\"%s\",\"t\":%.3f,"
+		  "\"pid\":%d,\"role\":\"%s\",\"polling_stopped\":%s,\"wait_us\":%.0f,"
+		  "\"stop\":%d,\"close\":%d}", app_event_name(event), app_now_s(), app.pid,
+		  app.role, blocked ? "true" : "false",
+		  (double)(rte_rdtsc() - start) * 1e6 / (double)app.hz, stop_ret, close_ret);
+	sb_emit(&sb);
+}
+
+static int
+app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte_unused,
+	     void *ret_param __rte_unused)
+{
+	struct sb sb;
+
+	sb_init(&sb);
+	sb_printf(&sb, "{\"ev\":\"event\",\"type\":\"%s\",\"t\":%.3f,\"pid\":%d,\"role\":\"%s\","
+		  "\"port\":%u}", app_event_name(event), app_now_s(), app.pid, app.role,
+		  port_id);
+	sb_emit(&sb);
+	if ((event == RTE_ETH_EVENT_RECOVERY_FAILED || event == RTE_ETH_EVENT_INTR_RMV) &&
+	    app.cfg.on_failed == APP_ON_FAILED_CLOSE &&
+	    __atomic_exchange_n(&app.on_failed_done, 1, __ATOMIC_ACQ_REL) == 0)
+		app_on_failed_close(event);
+	return 0;
+}
+
+static int
+app_register_events(void)
+{
+	static const enum rte_eth_event_type events[] = {
+		RTE_ETH_EVENT_ERR_RECOVERING, RTE_ETH_EVENT_RECOVERY_SUCCESS,
+		RTE_ETH_EVENT_RECOVERY_FAILED, RTE_ETH_EVENT_INTR_RMV,
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < RTE_DIM(events); i++) {
+		ret = rte_eth_dev_callback_register(app.port, events[i], app_event_cb, NULL);
+		if (ret != 0) {
+			app_log("cannot register the %s callback: %s", app_event_name(events[i]),
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup.                                                               */
+
+static uint16_t
+app_data_room(uint32_t bytes)
+{
+	return (uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(bytes, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM));
+}
+
+static struct rte_mempool *
+app_pool_create(const char *name, uint32_t n, uint16_t data_room)
+{
+	uint32_t cache = RTE_MIN(256u, n / 8);
+	struct rte_mempool *mp;
+
+	mp = rte_pktmbuf_pool_create(name, n, cache, 0, data_room, (int)rte_socket_id());
+	if (mp == NULL)
+		app_log("cannot create mempool %s (%u mbufs of %u bytes): %s", name, n, data_room,
+			rte_strerror(rte_errno));
+	return mp;
+}
+
+static int
+app_setup_primary(void)
+{
+	struct app_cfg *cfg = &app.cfg;
+	uint32_t n = cfg->mbufs;
+	uint16_t q;
+	int ret;
+
+	if (n == 0)
+		n = (uint32_t)cfg->queues * (cfg->desc + 4u * cfg->burst) + 2048;
+	app.rx_pool = app_pool_create(APP_RX_POOL, n, app_data_room(mtrf_frame_len(cfg->size)));
+	if (app.rx_pool == NULL)
+		return -ENOMEM;
+
+	memset(&app.port_conf, 0, sizeof(app.port_conf));
+	app.port_conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	app.port_conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IPV4 |
+						    RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	if (cfg->segs > 1)
+		app.port_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	ret = rte_eth_dev_configure(app.port, cfg->queues, cfg->queues, &app.port_conf);
+	if (ret != 0) {
+		app_log("rte_eth_dev_configure(%u queues): %s", cfg->queues, strerror(-ret));
+		return ret;
+	}
+	for (q = 0; q < cfg->queues; q++) {
+		ret = rte_eth_rx_queue_setup(app.port, q, cfg->desc, rte_socket_id(), NULL,
+					     app.rx_pool);
+		if (ret != 0) {
+			app_log("rte_eth_rx_queue_setup(%u): %s", q, strerror(-ret));
+			return ret;
+		}
+		ret = rte_eth_tx_queue_setup(app.port, q, cfg->desc, rte_socket_id(), NULL);
+		if (ret != 0) {
+			app_log("rte_eth_tx_queue_setup(%u): %s", q, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = rte_eth_dev_start(app.port);
+	if (ret != 0) {
+		app_log("rte_eth_dev_start: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Secondary: wait until the primary has started the port. */
+static int
+app_wait_started(void)
+{
+	uint64_t deadline = rte_rdtsc() + app.hz * app.cfg.start_timeout_ms / 1000;
+	struct rte_pmd_mana_state st;
+	int ret;
+
+	for (;;) {
+		ret = rte_pmd_mana_get_state(app.port, &st);
+		if (ret != 0) {
+			app_log("rte_pmd_mana_get_state: %s", strerror(-ret));
+			return ret;
+		}
+		if (st.state == RTE_PMD_MANA_ACTIVE)
+			return 0;
+		if (st.state == RTE_PMD_MANA_FAILED || st.state == RTE_PMD_MANA_CLOSED) {
+			app_log("port %u is %s", app.port, app_state_name(st.state));
+			return -ENODEV;
+		}
+		if (rte_rdtsc() >= deadline || app_signalled) {
+			app_log("port %u not started after %u ms (state %s)", app.port,
+				app.cfg.start_timeout_ms, app_state_name(st.state));
+			return -ETIMEDOUT;
+		}
+		rte_delay_us_sleep(2000);
+	}
+}
+
+static int
+app_setup_flows(void)
+{
+	struct app_cfg *cfg = &app.cfg;
+	struct rte_ether_addr mac;
+	struct mtrf_rss rss;
+	uint16_t i, j;
+	int ret;
+
+	ret = rte_eth_macaddr_get(app.port, &mac);
+	if (ret != 0) {
+		app_log("rte_eth_macaddr_get: %s", strerror(-ret));
+		return ret;
+	}
+	ret = mtrf_rss_query(app.port, &rss);
+	if (ret != 0) {
+		app_log("cannot read the RSS configuration: %s", strerror(-ret));
+		return ret;
+	}
+	app.sink = mtrf_sink_create(RTE_MAX(1u, (uint32_t)cfg->nb_own * cfg->flows), 0,
+				    cfg->verify);
+	if (app.sink == NULL) {
+		app_log("cannot create the sink");
+		return -ENOMEM;
+	}
+	for (i = 0; i < cfg->nb_own; i++) {
+		struct app_queue *aq = &app.q[i];
+
+		aq->qid = cfg->own[i];
+		aq->nb_flows = cfg->flows;
+		for (j = 0; j < cfg->flows; j++) {
+			struct app_flow *af = &aq->flows[j];
+			struct mtrf_flow *f = &af->f;
+
+			f->src_ip = (10u << 24) | ((uint32_t)(app.proc_id & 0xff) << 16) |
+				    ((uint32_t)aq->qid << 8) | (uint32_t)(j + 1);
+			f->dst_ip = (10u << 24) | (255u << 16) | (uint32_t)(app.proc_id & 0xff) << 8 |
+				    1u;
+			f->dport = (uint16_t)(9000 + j);
+			f->proc_id = app.proc_id;
+			f->flow_id = (uint16_t)(aq->qid * APP_MAX_FLOWS_PER_Q + j);
+			rte_ether_addr_copy(&mac, &f->src_mac);
+			rte_ether_addr_copy(&mac, &f->dst_mac);
+			ret = mtrf_flow_steer(&rss, f, aq->qid,
+					      (uint16_t)(1024 + (aq->qid * 977u + j * 131u) % 60000));
+			if (ret != 0) {
+				app_log("no UDP source port steers a flow to queue %u", aq->qid);
+				return ret;
+			}
+			af->sink_idx = mtrf_sink_add_flow(app.sink, f->proc_id, f->flow_id,
+							  aq->qid);
+			if (af->sink_idx < 0)
+				return af->sink_idx;
+		}
+	}
+	return 0;
+}
+
+static int
+app_setup_tx_pool(void)
+{
+	struct app_cfg *cfg = &app.cfg;
+	uint32_t seg_len = (mtrf_frame_len(cfg->size) + cfg->segs - 1) / cfg->segs;
+	uint32_t n = cfg->mbufs;
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	if (cfg->nb_own == 0)
+		return 0;
+	if (n == 0)
+		n = (uint32_t)cfg->nb_own * (cfg->desc + 4u * cfg->burst) * cfg->segs + 1024;
+	snprintf(name, sizeof(name), "mtrf_tx_%d", app.pid);
+	app.tx_pool = app_pool_create(name, n, app_data_room(seg_len));
+	return app.tx_pool == NULL ? -ENOMEM : 0;
+}
+
+static int
+app_setup(void)
+{
+	struct app_cfg *cfg = &app.cfg;
+	struct rte_eth_dev_info info;
+	struct sb sb;
+	uint16_t i, j;
+	int ret;
+
+	RTE_ETH_FOREACH_DEV(app.port)
+		break;
+	if (!rte_eth_dev_is_valid_port(app.port)) {
+		app_log("no ethdev port (did the device probe fail? see the log above)");
+		return -ENODEV;
+	}
+	rte_eth_dev_get_name_by_port(app.port, app.port_name);
+	ret = rte_pmd_mana_get_state(app.port, &(struct rte_pmd_mana_state){ 0 });
+	if (ret != 0) {
+		app_log("port %u (%s) is not a net_mana port", app.port, app.port_name);
+		return ret;
+	}
+	if (cfg->events) {
+		ret = app_register_events();
+		if (ret != 0)
+			return ret;
+	}
+	if (app.primary) {
+		if (!cfg->own_given) {
+			cfg->nb_own = cfg->queues;
+			for (i = 0; i < cfg->queues; i++)
+				cfg->own[i] = i;
+		}
+		for (i = 0; i < cfg->nb_own; i++) {
+			if (cfg->own[i] >= cfg->queues) {
+				app_log("--own %u: only %u queues", cfg->own[i], cfg->queues);
+				return -EINVAL;
+			}
+		}
+		ret = app_setup_primary();
+		if (ret != 0)
+			return ret;
+	} else {
+		ret = app_wait_started();
+		if (ret != 0)
+			return ret;
+		app.rx_pool = rte_mempool_lookup(APP_RX_POOL);
+	}
+	if (cfg->keep_doorbell) {
+		ret = rte_pmd_mana_test_keep_doorbell(app.port, true);
+		if (ret != 0) {
+			app_log("rte_pmd_mana_test_keep_doorbell: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	ret = rte_eth_dev_info_get(app.port, &info);
+	if (ret != 0)
+		return ret;
+	if (!app.primary)
+		cfg->queues = info.nb_rx_queues;
+	for (i = 0; i < cfg->nb_own; i++) {
+		if (cfg->own[i] >= info.nb_rx_queues || cfg->own[i] >= info.nb_tx_queues) {
+			app_log("--own %u: the port has %u queues", cfg->own[i], info.nb_rx_queues);
+			return -EINVAL;
+		}
+	}
+	ret = app_setup_flows();
+	if (ret != 0)
+		return ret;
+	ret = app_setup_tx_pool();
+	if (ret != 0)
+		return ret;
+
+	sb_init(&sb);
+	sb_printf(&sb, "{\"ev\":\"ready\",\"t\":%.3f,\"pid\":%d,\"role\":\"%s\",\"proc_id\":%u,"
+		  "\"lcore\":%u,\"port\":%u,\"name\":", app_now_s(), app.pid, app.role,
+		  app.proc_id, rte_lcore_id(), app.port);
+	sb_str(&sb, app.port_name);
+	sb_printf(&sb, ",\"queues\":%u,\"own\":[", info.nb_rx_queues);
+	for (i = 0; i < cfg->nb_own; i++)
+		sb_printf(&sb, "%s%u", i ? "," : "", cfg->own[i]);
+	sb_printf(&sb, "],\"tx_pool\":");
+	sb_str(&sb, app.tx_pool != NULL ? app.tx_pool->name : "");
+	sb_printf(&sb, ",\"flows\":[");
+	for (i = 0; i < cfg->nb_own; i++) {
+		for (j = 0; j < app.q[i].nb_flows; j++) {
+			const struct mtrf_flow *f = &app.q[i].flows[j].f;
+
+			sb_printf(&sb, "%s{\"q\":%u,\"flow\":%u,\"src\":\"%u.%u.%u.%u\","
+				  "\"dst\":\"%u.%u.%u.%u\",\"sport\":%u,\"dport\":%u}",
+				  i || j ? "," : "", app.q[i].qid, f->flow_id,
+				  f->src_ip >> 24, (f->src_ip >> 16) & 0xff, (f->src_ip >> 8) & 0xff,
+				  f->src_ip & 0xff, f->dst_ip >> 24, (f->dst_ip >> 16) & 0xff,
+				  (f->dst_ip >> 8) & 0xff, f->dst_ip & 0xff, f->sport, f->dport);
+		}
+	}
+	sb_printf(&sb, "]}");
+	sb_emit(&sb);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data path.                                                           */
+
+/* Receive on every owned queue; *busy when a burst came back full. */
+static unsigned int
+app_rx(uint64_t now, bool *busy)
+{
+	struct rte_mbuf *pkts[APP_MAX_BURST];
+	unsigned int total = 0;
+	uint16_t i, k, n;
+
+	for (i = 0; i < app.cfg.nb_own; i++) {
+		struct app_queue *aq = &app.q[i];
+
+		n = rte_eth_rx_burst(app.port, aq->qid, pkts, app.cfg.burst);
+		if (n == 0)
+			continue;
+		for (k = 0; k < n; k++)
+			mtrf_sink_rx(app.sink, pkts[k], aq->qid, now);
+		rte_pktmbuf_free_bulk(pkts, n);
+		aq->rx += n;
+		total += n;
+		if (n == app.cfg.burst)
+			*busy = true;
+	}
+	return total;
+}
+
+/* Send what the token bucket allows; *busy when more is already due. */
+static unsigned int
+app_tx_queue(struct app_queue *aq, uint64_t now, bool *busy)
+{
+	struct app_cfg *cfg = &app.cfg;
+	struct rte_mbuf *pkts[APP_MAX_BURST];
+	uint16_t which[APP_MAX_BURST];
+	uint16_t want, n, sent, k;
+
+	if (cfg->rate == 0) {
+		want = cfg->burst;
+		*busy = true;
+	} else {
+		double cap = RTE_MAX(2.0 * cfg->burst, (double)cfg->rate / 1000.0);
+
+		aq->tokens += (double)(now - aq->last_tsc) * (double)cfg->rate / (double)app.hz;
+		if (aq->tokens > cap)
+			aq->tokens = cap;
+		aq->last_tsc = now;
+		if (aq->tokens < 1.0)
+			return 0;
+		want = (uint16_t)RTE_MIN((double)cfg->burst, aq->tokens);
+	}
+	for (n = 0; n < want; n++) {
+		uint16_t fi = aq->next_flow;
+		struct app_flow *af = &aq->flows[fi];
+
+		pkts[n] = mtrf_build(app.tx_pool, &af->f, af->sent, now, cfg->size, cfg->segs);
+		if (pkts[n] == NULL) {
+			aq->tx_nombuf++;
+			break;
+		}
+		which[n] = fi;
+		af->sent++;
+		aq->next_flow = (uint16_t)((fi + 1) % aq->nb_flows);
+	}
+	if (n == 0)
+		return 0;
+	sent = rte_eth_tx_burst(app.port, aq->qid, pkts, n);
+	/* Refused packets are the tail of the burst: the highest seqs of their flows. */
+	for (k = sent; k < n; k++)
+		aq->flows[which[k]].sent--;
+	if (sent < n) {
+		aq->tx_refused += n - sent;
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+		aq->next_flow = which[sent];
+	}
+	aq->tx += sent;
+	if (cfg->rate != 0) {
+		aq->tokens -= n;
+		if (aq->tokens >= 1.0 && sent == n)
+			*busy = true;
+	}
+	return sent;
+}
+
+static unsigned int
+app_tx(uint64_t now, bool *busy)
+{
+	unsigned int total = 0;
+	uint16_t i;
+
+	if (app.tx_pool == NULL)
+		return 0;
+	for (i = 0; i < app.cfg.nb_own; i++)
+		total += app_tx_queue(&app.q[i], now, busy);
+	return total;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reports.                                                             */
+
+void
+app_json_stats(struct sb *sb)
+{
+	struct rte_eth_stats st;
+	uint16_t q, nq;
+	int ret;
+
+	if (__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) ||
+	    (ret = rte_eth_stats_get(app.port, &st)) != 0) {
+		sb_printf(sb, "null");
+		return;
+	}
+	sb_printf(sb, "{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64 ",\"ibytes\":%" PRIu64
+		  ",\"obytes\":%" PRIu64 ",\"imissed\":%" PRIu64 ",\"ierrors\":%" PRIu64
+		  ",\"oerrors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 ",\"queues\":{",
+		  st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed, st.ierrors,
+		  st.oerrors, st.rx_nombuf);
+	nq = RTE_MIN(app.cfg.queues, (uint16_t)RTE_ETHDEV_QUEUE_STAT_CNTRS);
+	for (q = 0; q < nq; q++)
+		sb_printf(sb, "%s\"%u\":{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64
+			  ",\"ibytes\":%" PRIu64 ",\"obytes\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
+			  q ? "," : "", q, st.q_ipackets[q], st.q_opackets[q], st.q_ibytes[q],
+			  st.q_obytes[q], st.q_errors[q]);
+	sb_printf(sb, "}}");
+}
+
+struct app_walk {
+	struct sb *sb;
+	unsigned int n;
+};
+
+static void
+app_mempool_cb(struct rte_mempool *mp, void *arg)
+{
+	struct app_walk *w = arg;
+
+	sb_printf(w->sb, "%s{\"name\":", w->n++ ? "," : "");
+	sb_str(w->sb, mp->name);
+	sb_printf(w->sb, ",\"size\":%u,\"avail\":%u,\"in_use\":%u}", mp->size,
+		  rte_mempool_avail_count(mp), rte_mempool_in_use_count(mp));
+}
+
+void
+app_json_mempools(struct sb *sb)
+{
+	struct app_walk w = { sb, 0 };
+
+	sb_printf(sb, "[");
+	rte_mempool_walk(app_mempool_cb, &w);
+	sb_printf(sb, "]");
+}
+
+void
+app_json_flows(struct sb *sb)
+{
+	struct mtrf_sink_totals t;
+	uint64_t sent = 0, received = 0, unique = 0, dup = 0, refused = 0, nombuf = 0;
+	uint64_t reordered = 0, wrong_queue = 0, corrupt = 0;
+	uint16_t i, j;
+	unsigned int n = 0;
+
+	sb_printf(sb, "\"flows\":[");
+	for (i = 0; i < app.cfg.nb_own; i++) {
+		const struct app_queue *aq = &app.q[i];
+
+		refused += aq->tx_refused;
+		nombuf += aq->tx_nombuf;
+		for (j = 0; j < aq->nb_flows; j++) {
+			const struct app_flow *af = &aq->flows[j];
+			const struct mtrf_flow_counts *c = mtrf_sink_counts(app.sink, af->sink_idx);
+			double lat_avg = c->unique ? (double)c->lat_sum / (double)c->unique : 0;
+
+			sb_printf(sb, "%s{\"q\":%u,\"flow\":%u,\"proc\":%u,\"sent\":%" PRIu64
+				  ",\"received\":%" PRIu64 ",\"unique\":%" PRIu64 ",\"dup\":%" PRIu64
+				  ",\"reordered\":%" PRIu64 ",\"lost\":%" PRId64
+				  ",\"too_old\":%" PRIu64 ",\"wrong_queue\":%" PRIu64
+				  ",\"corrupt\":%" PRIu64 ",\"lat_avg_us\":%.1f,\"lat_max_us\":%.1f}",
+				  n++ ? "," : "", aq->qid, af->f.flow_id, af->f.proc_id, af->sent,
+				  c->received, c->unique, c->dup, c->reordered,
+				  (int64_t)(af->sent - c->unique), c->too_old, c->wrong_queue,
+				  c->corrupt, lat_avg * 1e6 / (double)app.hz,
+				  (double)c->lat_max * 1e6 / (double)app.hz);
+			sent += af->sent;
+			received += c->received;
+			unique += c->unique;
+			dup += c->dup;
+			reordered += c->reordered;
+			wrong_queue += c->wrong_queue;
+			corrupt += c->corrupt;
+		}
+	}
+	mtrf_sink_totals(app.sink, &t);
+	sb_printf(sb, "],\"totals\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"unique\":%"
+		  PRIu64 ",\"lost\":%" PRId64 ",\"dup\":%" PRIu64 ",\"reordered\":%" PRIu64
+		  ",\"wrong_queue\":%" PRIu64 ",\"corrupt\":%" PRIu64 ",\"bad\":%" PRIu64
+		  ",\"tx_refused\":%" PRIu64 ",\"tx_nombuf\":%" PRIu64 "}",
+		  sent, received, unique, (int64_t)(sent - unique), dup, reordered, wrong_queue,
+		  corrupt, t.bad, refused, nombuf);
+}
+
+static void
+app_status(void)
+{
+	struct rte_pmd_mana_state st;
+	struct sb sb;
+	uint16_t i;
+	int ret;
+
+	ret = __atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) ? -ENODEV :
+	      rte_pmd_mana_get_state(app.port, &st);
+	sb_init(&sb);
+	sb_printf(&sb, "{\"ev\":\"status\",\"t\":%.3f,\"pid\":%d,\"role\":\"%s\",", app_now_s(),
+		  app.pid, app.role);
+	if (ret == 0)
+		sb_printf(&sb, "\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,"
+			  "\"procs\":%u,\"resets_ok\":%" PRIu64 ",\"resets_failed\":%" PRIu64 ",",
+			  app_state_name(st.state), st.generation, st.phase,
+			  st.mapped_generation, st.processes, st.resets_succeeded,
+			  st.resets_failed);
+	else
+		sb_printf(&sb, "\"state\":\"%s\",\"gen\":0,",
+			  __atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) ? "closed" :
+			  "unknown");
+	sb_printf(&sb, "\"sending\":%s,\"polling\":%s,\"queues\":{", app.sending ? "true" : "false",
+		  app_port_usable() ? "true" : "false");
+	for (i = 0; i < app.cfg.nb_own; i++)
+		sb_printf(&sb, "%s\"%u\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"tx_refused\":%"
+			  PRIu64 ",\"tx_nombuf\":%" PRIu64 "}", i ? "," : "", app.q[i].qid,
+			  app.q[i].rx, app.q[i].tx, app.q[i].tx_refused, app.q[i].tx_nombuf);
+	sb_printf(&sb, "}}");
+	sb_emit(&sb);
+}
+
+static bool
+app_drained(void)
+{
+	uint16_t i, j;
+
+	for (i = 0; i < app.cfg.nb_own; i++) {
+		for (j = 0; j < app.q[i].nb_flows; j++) {
+			const struct app_flow *af = &app.q[i].flows[j];
+
+			if (mtrf_sink_counts(app.sink, af->sink_idx)->unique < af->sent)
+				return false;
+		}
+	}
+	return true;
+}
+
+void
+app_begin_stop(void)
+{
+	if (app.stopping)
+		return;
+	app.stopping = true;
+	app.sending = false;
+	app.stop_deadline = rte_rdtsc() + app.hz * app.cfg.drain_ms / 1000;
+}
+
+/* Print the final report; returns the exit code. */
+static int
+app_finish(void)
+{
+	bool closed = __atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE);
+	bool stop_port = false;
+	int stop_ret = 0;
+	struct rte_pmd_mana_state st;
+	struct sb sb;
+
+	if (app.primary && !closed && !app.port_stopped) {
+		if (app.cfg.stop_port == APP_STOP_PORT_ALWAYS)
+			stop_port = true;
+		else if (app.cfg.stop_port == APP_STOP_PORT_AUTO)
+			stop_port = rte_pmd_mana_get_state(app.port, &st) == 0 &&
+				    st.processes <= 1;
+	}
+	sb_init(&sb);
+	sb_printf(&sb, "{\"ev\":\"final\",\"t\":%.3f,\"pid\":%d,\"role\":\"%s\",\"proc_id\":%u,",
+		  app_now_s(), app.pid, app.role, app.proc_id);
+	app_json_flows(&sb);
+	sb_printf(&sb, ",\"stats\":");
+	app_json_stats(&sb);	/* before a stop: the numbers of the run */
+	if (stop_port) {
+		stop_ret = rte_eth_dev_stop(app.port);
+		if (stop_ret != 0)
+			app_log("rte_eth_dev_stop: %s", strerror(-stop_ret));
+		else
+			app.port_stopped = true;
+	}
+	sb_printf(&sb, ",\"port_stopped\":%s,\"stop_ret\":%d,\"mempools\":",
+		  app.port_stopped ? "true" : "false", stop_ret);
+	app_json_mempools(&sb);
+	sb_printf(&sb, ",\"exit\":0}");
+	sb_emit(&sb);
+
+	if (!__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) &&
+	    app_close_port(&stop_ret) != 0)
+		return APP_EXIT_RUNTIME;
+	return APP_EXIT_OK;
+}
+
+static void
+app_signal(int sig __rte_unused)
+{
+	app_signalled = 1;
+}
+
+static int
+app_loop(void)
+{
+	uint64_t status_period = app.hz * app.cfg.status_ms / 1000;
+	uint64_t next_status = rte_rdtsc() + status_period;
+	uint64_t end = app.cfg.duration_ms ? rte_rdtsc() + app.hz * app.cfg.duration_ms / 1000 : 0;
+	uint16_t i;
+
+	for (i = 0; i < app.cfg.nb_own; i++)
+		app.q[i].last_tsc = rte_rdtsc();
+	app.sending = app.cfg.nb_own > 0;
+	for (;;) {
+		uint64_t now = rte_rdtsc();
+		bool busy = false;
+
+		app_cmd_poll();
+		if (app_signalled || (end != 0 && now >= end))
+			app_begin_stop();
+		if (__atomic_load_n(&app.poll_block_req, __ATOMIC_ACQUIRE))
+			__atomic_store_n(&app.poll_blocked, 1, __ATOMIC_RELEASE);
+		if (app_port_usable()) {
+			app_rx(now, &busy);
+			if (app.sending)
+				app_tx(now, &busy);
+			else
+				for (i = 0; i < app.cfg.nb_own; i++)
+					app.q[i].last_tsc = now;
+		}
+		if (status_period != 0 && now >= next_status) {
+			app_status();
+			next_status = now + status_period;
+		}
+		if (app.stopping && (app_drained() || now >= app.stop_deadline ||
+				     !app_port_usable()))
+			return app_finish();
+		/* Nothing queued up and nothing due: do not burn the core. */
+		if (!busy)
+			rte_delay_us_sleep(app.cfg.idle_us);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction sa;
+	struct stat stdin_st;
+	int i, ret, code;
+
+	app.pid = getpid();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			int j;
+
+			for (j = i + 1; j < argc; j++) {
+				if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+					usage(argv[0]);
+					return APP_EXIT_OK;
+				}
+			}
+			break;
+		}
+	}
+	setvbuf(stdout, NULL, _IONBF, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = app_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		app_log("rte_eal_init: %s", rte_strerror(rte_errno));
+		return APP_EXIT_SETUP;
+	}
+	app.hz = rte_get_tsc_hz();
+	app.t0 = rte_rdtsc();
+	app.primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	app.role = app.primary ? "primary" : "secondary";
+	argv[ret] = argv[0];
+	if (parse_args(argc - ret, argv + ret, &app.cfg) != 0) {
+		usage(argv[0]);
+		rte_eal_cleanup();
+		return APP_EXIT_USAGE;
+	}
+	app.proc_id = app.cfg.proc_id >= 0 ? (uint16_t)app.cfg.proc_id : (uint16_t)rte_lcore_id();
+	app.stdin_open = true;
+	app.stdin_is_pipe = fstat(STDIN_FILENO, &stdin_st) == 0 && S_ISFIFO(stdin_st.st_mode);
+
+	ret = app_setup();
+	if (ret != 0) {
+		struct sb sb;
+
+		sb_init(&sb);
+		sb_printf(&sb, "{\"ev\":\"error\",\"t\":%.3f,\"pid\":%d,\"role\":\"%s\","
+			  "\"phase\":\"setup\",\"ret\":%d,\"error\":", app_now_s(), app.pid,
+			  app.role, ret);
+		sb_str(&sb, strerror(-ret));
+		sb_printf(&sb, "}");
+		sb_emit(&sb);
+		if (rte_eth_dev_is_valid_port(app.port))
+			rte_eth_dev_close(app.port);
+		/* What is still allocated (memzones pin hugepages past exit). */
+		rte_memzone_dump(stderr);
+		rte_eal_cleanup();
+		return APP_EXIT_SETUP;
+	}
+	code = app_loop();
+	mtrf_sink_free(app.sink);
+	ret = rte_eal_cleanup();
+	if (ret != 0) {
+		app_log("rte_eal_cleanup: %s", strerror(-ret));
+		if (code == APP_EXIT_OK)
+			code = APP_EXIT_RUNTIME;
+	}
+	return code;
+}

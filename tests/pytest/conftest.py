@@ -1,0 +1,485 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 mana-mp-reset authors
+"""Fixtures that run real DPDK primaries and secondaries (mana-traffic).
+
+Environment:
+  MANA_BUILD     build directory (default: <repo>/build)
+  MANA_SANITIZE  "1": the binaries are ASan/UBSan builds (adds
+                 --base-virtaddr to every process, sets ASAN/UBSAN/LSAN options)
+
+Every test gets its own EAL --file-prefix; teardown kills and reaps every
+child (SIGTERM, then SIGKILL after a grace period) and removes
+/var/run/dpdk/<prefix> and /dev/hugepages/<prefix>map_*, pass or fail.
+Synchronisation is always a condition polled against a deadline.
+"""
+
+import glob
+import itertools
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+BUILD = Path(os.environ.get("MANA_BUILD", str(REPO / "build"))).resolve()
+SANITIZE = os.environ.get("MANA_SANITIZE", "") == "1"
+APP = BUILD / "app" / "mana-traffic"
+TOOLS = BUILD / "tests" / "tools"
+PMD_DIR = BUILD / "drivers" / "net" / "mana"
+SIM_DIR = BUILD / "sim"
+RUNTIME_DIR = Path("/var/run/dpdk")
+HUGE_DIR = Path("/dev/hugepages")
+LSAN_SUPP = HERE / "lsan.supp"
+VDEV = "net_mana_sim0"
+
+# Slower under sanitizers: scale every deadline.
+TIME_SCALE = 3.0 if SANITIZE else 1.0
+GRACE_S = 3.0 * TIME_SCALE
+
+_prefix_counter = itertools.count()
+
+
+def scaled(seconds):
+    return seconds * TIME_SCALE
+
+
+def child_env(extra=None):
+    env = dict(os.environ)
+    libs = [str(PMD_DIR), str(SIM_DIR)]
+    if env.get("LD_LIBRARY_PATH"):
+        libs.append(env["LD_LIBRARY_PATH"])
+    env["LD_LIBRARY_PATH"] = ":".join(libs)
+    if SANITIZE:
+        env["ASAN_OPTIONS"] = ("halt_on_error=1:abort_on_error=0:detect_leaks=1:"
+                               "exitcode=86:print_summary=1:handle_sigbus=0")
+        env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=87"
+        env["LSAN_OPTIONS"] = f"suppressions={LSAN_SUPP}:print_suppressions=0"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def eal_args(prefix, lcore, secondary=False):
+    """EAL arguments of one process of a test (lcore 0: the primary)."""
+    args = ["--no-pci", f"--file-prefix={prefix}",
+            f"--lcores={lcore}@0" if not secondary else f"--lcores={lcore}@(0-1)"]
+    if secondary:
+        args.append("--proc-type=secondary")
+    else:
+        args.append("--proc-type=primary")
+    if SANITIZE:
+        args.append("--base-virtaddr=0x200000000000")
+    return args
+
+
+def cleanup_prefix(prefix):
+    """Remove what EAL leaves for @prefix (runtime dir, hugepage files)."""
+    shutil.rmtree(RUNTIME_DIR / prefix, ignore_errors=True)
+    for f in glob.glob(str(HUGE_DIR / f"{prefix}map_*")):
+        try:
+            os.unlink(f)
+        except FileNotFoundError:
+            pass
+
+
+def hugepage_files(prefix):
+    return sorted(glob.glob(str(HUGE_DIR / f"{prefix}map_*")))
+
+
+class WaitTimeout(AssertionError):
+    pass
+
+
+class Proc:
+    """A child process speaking the one-JSON-object-per-line protocol."""
+
+    def __init__(self, name, argv, logdir, env=None):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.stderr_path = Path(logdir) / f"{name}.stderr.log"
+        self.stdout_path = Path(logdir) / f"{name}.stdout.log"
+        self._stderr = open(self.stderr_path, "wb")
+        self._stdout_log = open(self.stdout_path, "w", buffering=1)
+        self.lines = []        # parsed JSON objects, in order
+        self.raw = []          # stdout lines that are not JSON
+        self.eof = False
+        self.cond = threading.Condition()
+        self.started = time.monotonic()
+        self.p = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=self._stderr, env=env if env is not None else child_env(),
+                                  start_new_session=True)
+        self.pid = self.p.pid
+        self._reader = threading.Thread(target=self._read, name=f"reader-{name}", daemon=True)
+        self._reader.start()
+
+    def __repr__(self):
+        return f"<Proc {self.name} pid {self.pid} rc {self.p.returncode}>"
+
+    def _read(self):
+        for raw in iter(self.p.stdout.readline, b""):
+            text = raw.decode("utf-8", "replace").rstrip("\n")
+            self._stdout_log.write(text + "\n")
+            try:
+                obj = json.loads(text)
+                if not isinstance(obj, dict):
+                    raise ValueError
+            except ValueError:
+                with self.cond:
+                    self.raw.append(text)
+                    self.cond.notify_all()
+                continue
+            with self.cond:
+                self.lines.append(obj)
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    # -- state -------------------------------------------------------------
+
+    @property
+    def returncode(self):
+        return self.p.poll()
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def events(self, ev):
+        with self.cond:
+            return [o for o in self.lines if o.get("ev") == ev]
+
+    def last(self, ev):
+        with self.cond:
+            for o in reversed(self.lines):
+                if o.get("ev") == ev:
+                    return o
+        return None
+
+    def stderr_text(self):
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def describe(self, tail=40):
+        with self.cond:
+            last = self.lines[-5:]
+            raw = self.raw[-10:]
+        err = self.stderr_text().splitlines()[-tail:]
+        return (f"--- {self.name} (pid {self.pid}, returncode {self.p.poll()}) ---\n"
+                f"argv: {shlex.join(self.argv)}\n"
+                f"last JSON lines: {json.dumps(last)}\n"
+                + (f"other stdout: {raw}\n" if raw else "")
+                + "stderr tail:\n  " + "\n  ".join(err))
+
+    # -- waiting -----------------------------------------------------------
+
+    def wait_for(self, pred, timeout, what="condition"):
+        """Poll @pred() until true or @timeout (scaled) elapses; returns its value."""
+        deadline = time.monotonic() + scaled(timeout)
+        with self.cond:
+            while True:
+                value = pred()
+                if value:
+                    return value
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                if self.eof and self.p.poll() is not None:
+                    # Nothing more can arrive; one last look.
+                    value = pred()
+                    if value:
+                        return value
+                    raise WaitTimeout(f"{self.name} exited (returncode {self.p.returncode}) "
+                                      f"while waiting for {what}\n{self.describe()}")
+                self.cond.wait(min(0.05, deadline - now))
+        raise WaitTimeout(f"timeout ({scaled(timeout):.1f}s) waiting for {what} "
+                          f"from {self.name}\n{self.describe()}")
+
+    def wait_line(self, match, timeout, start=0, what="line"):
+        """First JSON line at index >= @start for which match(obj) is true."""
+        def find():
+            for o in self.lines[start:]:
+                if match(o):
+                    return o
+            return None
+        return self.wait_for(find, timeout, what)
+
+    def wait_ev(self, ev, timeout, start=0, **fields):
+        def match(o):
+            return o.get("ev") == ev and all(o.get(k) == v for k, v in fields.items())
+        return self.wait_line(match, timeout, start, what=f"{ev} {fields or ''}")
+
+    def wait_ready(self, timeout=15):
+        return self.wait_ev("ready", timeout)
+
+    def wait_status(self, pred, timeout, what="status", start=None):
+        """First status line (after now, or @start) satisfying pred(status)."""
+        if start is None:
+            start = self.mark()
+        return self.wait_line(lambda o: o.get("ev") == "status" and pred(o), timeout, start,
+                              what=what)
+
+    def mark(self):
+        with self.cond:
+            return len(self.lines)
+
+    def wait_exit(self, timeout):
+        try:
+            return self.p.wait(scaled(timeout))
+        except subprocess.TimeoutExpired:
+            raise WaitTimeout(f"{self.name} did not exit within {scaled(timeout):.1f}s\n"
+                              f"{self.describe()}") from None
+
+    # -- control -----------------------------------------------------------
+
+    def send(self, cmd):
+        self.p.stdin.write((cmd + "\n").encode())
+        self.p.stdin.flush()
+
+    def command(self, cmd, timeout=10):
+        """Send @cmd and return its {"ev":"cmd"} answer."""
+        start = self.mark()
+        word = cmd.split()[0]
+        self.send(cmd)
+        return self.wait_line(lambda o: o.get("ev") == "cmd" and o.get("cmd") == word,
+                              timeout, start, what=f"answer to '{cmd}'")
+
+    def poll_command(self, cmd, pred, timeout, what=None, period=0.05):
+        """Repeat @cmd until pred(answer) holds; returns that answer."""
+        deadline = time.monotonic() + scaled(timeout)
+        while True:
+            ans = self.command(cmd, timeout)
+            if pred(ans):
+                return ans
+            if time.monotonic() >= deadline:
+                raise WaitTimeout(f"timeout waiting for {what or cmd} from {self.name}: "
+                                  f"last answer {ans}\n{self.describe()}")
+            time.sleep(period)
+
+    def stop(self, timeout=20, check=True):
+        """`stop`: returns the final report; checks exit code 0."""
+        start = self.mark()
+        self.send("stop")
+        final = self.wait_ev("final", timeout, start)
+        rc = self.wait_exit(timeout)
+        if check:
+            assert rc == 0, f"{self.name} exited {rc}\n{self.describe()}"
+        return final
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.pid, sig)
+
+    def kill(self):
+        """SIGKILL and reap."""
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.p.wait()
+
+    def close_files(self):
+        for f in (self.p.stdin,):
+            try:
+                f.close()
+            except (OSError, BrokenPipeError):
+                pass
+        self._reader.join(timeout=2)
+        try:
+            self.p.stdout.close()
+        except OSError:
+            pass
+        self._stderr.close()
+        self._stdout_log.close()
+
+
+def terminate_all(procs, grace=GRACE_S):
+    """SIGTERM every live child, SIGKILL what remains after @grace, reap all."""
+    live = [p for p in procs if p.alive()]
+    for p in live:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    for p in live:
+        try:
+            p.p.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for p in procs:
+        p.kill()
+        p.close_files()
+
+
+class Telemetry:
+    """Minimal DPDK telemetry v2 client (stdlib only)."""
+
+    def __init__(self, prefix, timeout=5.0):
+        self.path = RUNTIME_DIR / prefix / "dpdk_telemetry.v2"
+        deadline = time.monotonic() + scaled(timeout)
+        while not self.path.exists():
+            if time.monotonic() >= deadline:
+                raise WaitTimeout(f"no telemetry socket at {self.path}")
+            time.sleep(0.02)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.settimeout(scaled(timeout))
+        self.sock.connect(str(self.path))
+        self.greeting = json.loads(self.sock.recv(65536).decode())
+        self.max_len = int(self.greeting.get("max_output_len", 16384))
+
+    def cmd(self, command, params=None):
+        text = command if params is None else f"{command},{params}"
+        self.sock.send(text.encode())
+        reply = json.loads(self.sock.recv(self.max_len + 1024).decode())
+        return reply.get(command, reply)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Cluster:
+    """The processes of one test, sharing one EAL file prefix."""
+
+    def __init__(self, prefix, logdir):
+        self.prefix = prefix
+        self.logdir = Path(logdir)
+        self.procs = []
+        self._names = itertools.count()
+
+    def spawn(self, name, argv, env=None):
+        p = Proc(name, argv, self.logdir, env=env if env is not None else child_env())
+        self.procs.append(p)
+        return p
+
+    def primary(self, extra_vdev_args="", app_args=(), wait_ready=True, name="primary"):
+        vdev = VDEV + (f",{extra_vdev_args}" if extra_vdev_args else "")
+        if isinstance(app_args, str):
+            app_args = shlex.split(app_args)
+        argv = [APP, *eal_args(self.prefix, 0), f"--vdev={vdev}", "--", *app_args]
+        p = self.spawn(name, argv)
+        if wait_ready:
+            p.wait_ready()
+        return p
+
+    def secondary(self, k, app_args=(), wait_ready=True, name=None):
+        if isinstance(app_args, str):
+            app_args = shlex.split(app_args)
+        argv = [APP, *eal_args(self.prefix, k, secondary=True), "--", *app_args]
+        p = self.spawn(name or f"secondary{k}", argv)
+        if wait_ready:
+            p.wait_ready()
+        return p
+
+    def telemetry(self):
+        return Telemetry(self.prefix)
+
+    def teardown(self):
+        terminate_all(self.procs)
+        cleanup_prefix(self.prefix)
+
+    def describe(self):
+        return "\n".join(p.describe(tail=80) for p in self.procs)
+
+
+def _prefix_for(node_name):
+    base = re.sub(r"[^A-Za-z0-9]", "", node_name)[:16]
+    return f"mt{os.getpid()}_{next(_prefix_counter)}_{base}"
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _failed(request):
+    for when in ("setup", "call"):
+        rep = getattr(request.node, "rep_" + when, None)
+        if rep is not None and rep.failed:
+            return True
+    return False
+
+
+@pytest.fixture
+def prefix(request):
+    """A unique EAL file prefix, cleaned up after the test."""
+    pfx = _prefix_for(request.node.name)
+    cleanup_prefix(pfx)
+    yield pfx
+    cleanup_prefix(pfx)
+
+
+@pytest.fixture
+def cluster(request, prefix, tmp_path):
+    c = Cluster(prefix, tmp_path)
+    yield c
+    failed = _failed(request)
+    c.teardown()
+    if failed:
+        sys.stderr.write(f"\n===== process logs of {request.node.name} "
+                         f"(kept in {tmp_path}) =====\n{c.describe()}\n")
+
+
+def pytest_report_header(config):
+    return [f"mana build: {BUILD} (sanitize={SANITIZE})"]
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = [p for p in (APP,) if not Path(p).exists()]
+    if missing:
+        skip = pytest.mark.skip(reason=f"not built: {missing} (set MANA_BUILD)")
+        for item in items:
+            item.add_marker(skip)
+
+
+# -- helpers shared by the tests ---------------------------------------------
+
+def flows_by_queue(final):
+    out = {}
+    for f in final["flows"]:
+        out.setdefault(f["q"], []).append(f)
+    return out
+
+
+def assert_clean_final(final, min_sent=1, allow_reorder=False):
+    """Every flow sent something and arrived complete, once, in its queue."""
+    assert final["flows"], f"no flows in {final}"
+    for f in final["flows"]:
+        tag = f"pid {final['pid']} q {f['q']} flow {f['flow']}: {f}"
+        assert f["sent"] >= min_sent, tag
+        assert f["lost"] == 0, tag
+        assert f["unique"] == f["sent"], tag
+        assert f["dup"] == 0, tag
+        assert f["received"] == f["sent"], tag
+        assert f["wrong_queue"] == 0, tag
+        assert f["corrupt"] == 0, tag
+        if not allow_reorder:
+            assert f["reordered"] == 0, tag
+    assert final["totals"]["bad"] == 0, final["totals"]
+
+
+def assert_pools_full(pools, what=""):
+    assert pools, f"no mempools reported {what}"
+    for mp in pools:
+        assert mp["avail"] == mp["size"], f"mempool {mp['name']} not full {what}: {mp}"
