@@ -217,6 +217,19 @@ app_cmd_exec(char *line)
 			ret = rte_pmd_mana_test_ring_doorbell(app.port, (uint16_t)v);
 			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
 		}
+	} else if (strcmp(cmd, "send_raw") == 0) {
+		long type, len, nfds, gen;
+
+		if (argc != 5 || app_cmd_num(argv[1], 0, UINT16_MAX, &type) != 0 ||
+		    app_cmd_num(argv[2], 0, 256, &len) != 0 ||
+		    app_cmd_num(argv[3], 0, 8, &nfds) != 0 ||
+		    app_cmd_num(argv[4], 0, UINT32_MAX, &gen) != 0) {
+			app_cmd_reply(cmd, -EINVAL, "usage: send_raw TYPE LEN NFDS GENERATION");
+		} else if (app_cmd_port_open(cmd)) {
+			ret = rte_pmd_mana_test_send_raw(app.port, (uint16_t)type, (int)len,
+							 (int)nfds, (uint32_t)gen);
+			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+		}
 	} else if (strcmp(cmd, "inject") == 0) {
 		app_cmd_inject(argv, argc);
 	} else if (strcmp(cmd, "mempools") == 0) {

@@ -90,6 +90,7 @@ usage(const char *prog)
 "  port_stop | port_start | port_close | configure | rxq_setup\n"
 "                      the ethdev call, with the return code\n"
 "  ring Q              rte_pmd_mana_test_ring_doorbell(port, Q)\n"
+"  send_raw T L N G    primary: rte_pmd_mana_test_send_raw(port, T, L, N, G)\n"
 "  inject KIND [ARGS]  mana_sim_inject on the port's device: reset [DOWN_MS] | remove |\n"
 "                      fail_open [COUNT|inf] | fatal_in_recovery DELAY_MS [DOWN_MS] |\n"
 "                      event_delay DELAY_MS\n"

@@ -22,12 +22,9 @@
  * Only for the names of the broadcasts a process answered
  * (rte_pmd_mana_proc.last_msg): the public header has the numbers only.
  */
-#include "drivers/net/mana/mp/mana_mp_msg.h"
 
 #include "demo.h"
 
-static_assert(DEMO_MSG_UNMAP_DB == MANA_MP_UNMAP_DB, "UNMAP_DB message type");
-static_assert(DEMO_MSG_REMAP_DB == MANA_MP_REMAP_DB, "REMAP_DB message type");
 
 uint64_t
 demo_now_ns(void)
@@ -81,14 +78,7 @@ demo_proc_state_name(uint32_t state)
 const char *
 demo_msg_name(uint32_t type)
 {
-	switch (type) {
-	case MANA_MP_START_RXTX: return "START_RXTX";
-	case MANA_MP_STOP_RXTX: return "STOP_RXTX";
-	case MANA_MP_UNMAP_DB: return "UNMAP_DB";
-	case MANA_MP_REMAP_DB: return "REMAP_DB";
-	case 0: return "-";
-	default: return "other";
-	}
+	return type == 0 ? "-" : rte_pmd_mana_msg_name(type);
 }
 
 void

@@ -44,13 +44,6 @@ enum demo_ev {
 	DEMO_EV_MAX,
 };
 
-/*
- * Broadcast types in rte_pmd_mana_proc.last_msg (enum mana_mp_type of the
- * PMD's mp/mana_mp_msg.h; common.c checks they agree).
- */
-#define DEMO_MSG_UNMAP_DB	6
-#define DEMO_MSG_REMAP_DB	7
-
 enum demo_proc_state {
 	DEMO_PROC_FREE = 0,
 	DEMO_PROC_STARTING,	/* attached, setting up */

@@ -310,14 +310,23 @@ demo_track_registry(struct demo_primary *p, struct demo_reset_rec *rec)
 
 		if (pr->slot < 0 || pr->slot >= DEMO_REG_MAX)
 			continue;
-		if (pr->last_msg == DEMO_MSG_UNMAP_DB && !rec->unmap[pr->slot].have) {
+		/* The registry keeps each process's last UNMAP_DB and REMAP_DB answer. */
+		if (pr->unmap_generation == rec->gen_before && !rec->unmap[pr->slot].have) {
 			rec->unmap[pr->slot].have = true;
 			rec->unmap[pr->slot].p = *pr;
+			rec->unmap[pr->slot].p.last_msg = RTE_PMD_MANA_MSG_UNMAP_DB;
+			rec->unmap[pr->slot].p.last_result = pr->unmap_result;
+			rec->unmap[pr->slot].p.last_latency_us = pr->unmap_latency_us;
+			rec->unmap[pr->slot].p.db_generation =
+				pr->unmap_result == 0 ? 0 : rec->gen_before;
 		}
-		if (pr->last_msg == DEMO_MSG_REMAP_DB && pr->db_generation > rec->gen_before &&
-		    !rec->remap[pr->slot].have) {
+		if (pr->remap_generation > rec->gen_before && !rec->remap[pr->slot].have) {
 			rec->remap[pr->slot].have = true;
 			rec->remap[pr->slot].p = *pr;
+			rec->remap[pr->slot].p.last_msg = RTE_PMD_MANA_MSG_REMAP_DB;
+			rec->remap[pr->slot].p.last_result = pr->remap_result;
+			rec->remap[pr->slot].p.last_latency_us = pr->remap_latency_us;
+			rec->remap[pr->slot].p.db_generation = pr->remap_generation;
 		}
 	}
 }

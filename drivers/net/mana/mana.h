@@ -130,6 +130,13 @@ struct mana_proc_slot {
 	uint32_t missed_acks;
 	uint64_t last_answer_ns;
 	uint64_t last_latency_ns;	/* broadcast to answer, last round */
+	/* The last answers to the reset's two broadcasts. */
+	int32_t unmap_result;
+	uint32_t unmap_generation;
+	uint64_t unmap_latency_ns;
+	int32_t remap_result;
+	uint32_t remap_generation;
+	uint64_t remap_latency_ns;
 };
 
 /* Memory registrations, shared so every process can look up keys. */

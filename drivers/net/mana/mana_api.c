@@ -6,13 +6,17 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include <ethdev_driver.h>
+#include <rte_errno.h>
 #include <rte_io.h>
 
 #include "mana.h"
 #include "mana_gdma.h"
 #include "rte_pmd_mana.h"
+#include "mp/mana_mp.h"
 
 #define MANA_API __attribute__((visibility("default")))
 
@@ -62,6 +66,20 @@ rte_pmd_mana_get_state(uint16_t port_id, struct rte_pmd_mana_state *state)
 	state->resets_succeeded = priv->reset.succeeded;
 	state->resets_failed = priv->reset.failed;
 	return 0;
+}
+
+static_assert((int)RTE_PMD_MANA_MSG_START_RXTX == (int)MANA_MP_START_RXTX, "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_STOP_RXTX == (int)MANA_MP_STOP_RXTX, "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_UNMAP_DB == (int)MANA_MP_UNMAP_DB, "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_REMAP_DB == (int)MANA_MP_REMAP_DB, "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_PORT_CLOSED == (int)MANA_MP_PORT_CLOSED, "public message numbers");
+
+MANA_API const char *
+rte_pmd_mana_msg_name(uint32_t type)
+{
+	if (type == MANA_MP_INVALID || type >= MANA_MP_TYPE_MAX)
+		return "INVALID";
+	return mana_mp_specs[type].name;
 }
 
 MANA_API const char *
@@ -125,6 +143,12 @@ rte_pmd_mana_get_procs(uint16_t port_id, struct rte_pmd_mana_proc *procs, unsign
 				.last_result = s->last_result,
 				.last_latency_us = s->last_latency_ns / 1000,
 				.missed_acks = s->missed_acks,
+				.unmap_result = s->unmap_result,
+				.unmap_generation = s->unmap_generation,
+				.unmap_latency_us = s->unmap_latency_ns / 1000,
+				.remap_result = s->remap_result,
+				.remap_generation = s->remap_generation,
+				.remap_latency_us = s->remap_latency_ns / 1000,
 			};
 		}
 		count++;
@@ -170,4 +194,49 @@ rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
 	}
 	rte_write64(gdma_db_value(id, tail, 0), fast->db_base + offset + GDMA_DB_OFFSET_SQ);
 	return 0;
+}
+
+MANA_API int
+rte_pmd_mana_test_send_raw(uint16_t port_id, uint16_t type, int len_param, int num_fds,
+			   uint32_t generation)
+{
+	struct rte_eth_dev *dev = mana_api_port(port_id);
+	struct rte_mp_msg msg __rte_aligned(8);
+	struct mana_mp_hdr *hdr = (struct mana_mp_hdr *)msg.param;
+	struct mana_mp_bcast *b = (struct mana_mp_bcast *)msg.param;
+	int i, ret = 0;
+
+	if (dev == NULL)
+		return -ENODEV;
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	if (len_param < 0 || len_param > RTE_MP_MAX_PARAM_LEN || num_fds < 0 ||
+	    num_fds > RTE_MP_MAX_FD_NUM)
+		return -EINVAL;
+	memset(&msg, 0, sizeof(msg));
+	strlcpy(msg.name, MANA_MP_ACTION_SECONDARY, sizeof(msg.name));
+	msg.len_param = len_param;
+	hdr->magic = MANA_MP_MAGIC;
+	hdr->version = MANA_MP_VERSION;
+	hdr->type = type;
+	hdr->port_id = port_id;
+	hdr->pid = getpid();
+	hdr->seq = UINT32_MAX;	/* matches no broadcast: answers are ignored */
+	hdr->generation = generation;
+	b->db_region_size = mana_priv(dev)->db_region_size;
+	for (i = 0; i < num_fds; i++) {
+		msg.fds[i] = memfd_create("mana_test_raw", MFD_CLOEXEC);
+		if (msg.fds[i] < 0 || ftruncate(msg.fds[i], b->db_region_size) != 0) {
+			ret = -errno;
+			num_fds = i + (msg.fds[i] >= 0);
+			goto out;
+		}
+	}
+	msg.num_fds = num_fds;
+	if (rte_mp_sendmsg(&msg) != 0)
+		ret = -rte_errno;
+out:
+	for (i = 0; i < num_fds; i++)
+		close(msg.fds[i]);
+	return ret;
 }

@@ -629,7 +629,8 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 		return;
 	}
 	if (ret < 0) {
-		mana_reset_fail(dev, &run, ret);
+		/* Absent past the bound or gone for good: the device was removed. */
+		mana_reset_fail(dev, &run, run.removed ? -ENODEV : ret);
 		return;
 	}
 	priv->reset.succeeded++;

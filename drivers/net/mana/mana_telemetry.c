@@ -134,6 +134,12 @@ mana_tel_procs(const char *cmd __rte_unused, const char *params, struct rte_tel_
 		rte_tel_data_add_dict_int(p, "last_result", s->last_result);
 		rte_tel_data_add_dict_u64(p, "last_latency_us", s->last_latency_ns / 1000);
 		rte_tel_data_add_dict_u64(p, "missed_acks", s->missed_acks);
+		rte_tel_data_add_dict_int(p, "unmap_result", s->unmap_result);
+		rte_tel_data_add_dict_u64(p, "unmap_generation", s->unmap_generation);
+		rte_tel_data_add_dict_u64(p, "unmap_latency_us", s->unmap_latency_ns / 1000);
+		rte_tel_data_add_dict_int(p, "remap_result", s->remap_result);
+		rte_tel_data_add_dict_u64(p, "remap_generation", s->remap_generation);
+		rte_tel_data_add_dict_u64(p, "remap_latency_us", s->remap_latency_ns / 1000);
 		snprintf(key, sizeof(key), "%d", i);
 		rte_tel_data_add_dict_container(d, key, p, 0);
 	}

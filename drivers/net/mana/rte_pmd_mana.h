@@ -67,16 +67,36 @@ const char *rte_pmd_mana_phase_name(uint32_t phase);
 __rte_experimental
 int rte_pmd_mana_get_reset_info(uint16_t port_id, struct rte_pmd_mana_reset_info *info);
 
+/** Multi-process messages a process answers (rte_pmd_mana_proc.last_msg). */
+enum rte_pmd_mana_msg {
+	RTE_PMD_MANA_MSG_START_RXTX = 4,
+	RTE_PMD_MANA_MSG_STOP_RXTX = 5,
+	RTE_PMD_MANA_MSG_UNMAP_DB = 6,
+	RTE_PMD_MANA_MSG_REMAP_DB = 7,
+	RTE_PMD_MANA_MSG_PORT_CLOSED = 8,
+};
+
+/** Name of a message type ("UNMAP_DB"...), "INVALID" if unknown. */
+__rte_experimental
+const char *rte_pmd_mana_msg_name(uint32_t type);
+
 /** One process of the port's registry. */
 struct rte_pmd_mana_proc {
 	int32_t slot;			/**< 0 is the primary */
 	int32_t pid;
 	uint32_t state;			/**< 1 attached, 2 evicted */
 	uint32_t db_generation;		/**< doorbell generation it has mapped */
-	uint32_t last_msg;		/**< type of the last broadcast it answered */
+	uint32_t last_msg;		/**< enum rte_pmd_mana_msg it answered last */
 	int32_t last_result;
 	uint64_t last_latency_us;	/**< broadcast to its answer */
 	uint32_t missed_acks;
+	/* Its last answers to UNMAP_DB and REMAP_DB (generation 0: none yet). */
+	int32_t unmap_result;
+	uint32_t unmap_generation;
+	uint64_t unmap_latency_us;
+	int32_t remap_result;
+	uint32_t remap_generation;
+	uint64_t remap_latency_us;
 };
 
 /**
@@ -103,6 +123,18 @@ int rte_pmd_mana_test_keep_doorbell(uint16_t port_id, bool keep);
  */
 __rte_experimental
 int rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id);
+
+/**
+ * Fault injection for tests, primary only: broadcast a message of @type to
+ * every secondary with a well-formed header but the given parameter length,
+ * number of attached descriptors (fresh memfds of the doorbell region's
+ * size) and doorbell generation - to check that secondaries reject what
+ * does not match the message catalogue and close what they were sent.
+ * @return 0, -ENODEV, -E_RTE_SECONDARY or -EINVAL.
+ */
+__rte_experimental
+int rte_pmd_mana_test_send_raw(uint16_t port_id, uint16_t type, int len_param, int num_fds,
+			       uint32_t generation);
 
 #ifdef __cplusplus
 }

@@ -267,6 +267,15 @@ mana_registry_note_answer(struct rte_eth_dev *dev, int slot, uint16_t type, int3
 	s->last_answer_ns = mana_now_ns();
 	if (latency_ns != 0)
 		s->last_latency_ns = latency_ns;
+	if (type == MANA_MP_UNMAP_DB) {
+		s->unmap_result = result;
+		s->unmap_generation = generation;
+		s->unmap_latency_ns = latency_ns;
+	} else if (type == MANA_MP_REMAP_DB) {
+		s->remap_result = result;
+		s->remap_generation = generation;
+		s->remap_latency_ns = latency_ns;
+	}
 	if (s->state == MANA_PROC_EVICTED && type == MANA_MP_REMAP_DB && result == 0 &&
 	    generation == __atomic_load_n(&priv->db_generation, __ATOMIC_ACQUIRE))
 		s->state = MANA_PROC_ATTACHED;
