@@ -50,10 +50,12 @@ test-pytest: build
 test: build build-clang
 	$(MAKE) test-unit test-pytest
 
-# The suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the
+# IPC fuzzer (itself built with ASan/UBSan).
 asan: build-asan
 	meson test -C $(BUILD_ASAN) --suite unit --print-errorlogs
 	MANA_BUILD=$(abspath $(BUILD_ASAN)) MANA_SANITIZE=1 $(PYTEST) tests/pytest $(PYTEST_ARGS)
+	$(MAKE) fuzz
 
 # libFuzzer on the rte_mp handlers of both process types.
 fuzz: setup $(BUILD_FUZZ)/build.ninja

@@ -20,58 +20,13 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
-#include <rte_thash.h>
-#include <rte_udp.h>
+
+#include "traffic/mana_traffic.h"
 
 #define BURST	32
 #define MAX_Q	16
-#define FRAME	64
-
-static uint8_t rss_key[40];
-static struct rte_eth_rss_reta_entry64 reta[64 / RTE_ETH_RETA_GROUP_SIZE];
-
-/* A UDP source port whose RSS hash lands on @queue. */
-static uint16_t
-sport_for(uint16_t queue)
-{
-	uint32_t sport;
-
-	for (sport = 1024; sport < 65535; sport++) {
-		struct rte_ipv4_tuple t = {
-			.src_addr = RTE_IPV4(10, 0, 0, 1), .dst_addr = RTE_IPV4(10, 0, 0, 2),
-			.sport = (uint16_t)sport, .dport = 9,
-		};
-		uint32_t h = rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, rss_key);
-
-		if (reta[0].reta[h % 64] == queue)
-			return (uint16_t)sport;
-	}
-	rte_exit(EXIT_FAILURE, "no flow for queue %u\n", queue);
-}
-
-static void
-fill(struct rte_mbuf *m, uint16_t sport)
-{
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-	m->data_len = m->pkt_len = FRAME;
-	memset(eth, 0, FRAME);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(FRAME - sizeof(*eth));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 1));
-	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 2));
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(sport);
-	udp->dst_port = rte_cpu_to_be_16(9);
-	udp->dgram_len = rte_cpu_to_be_16(FRAME - sizeof(*eth) - sizeof(*ip));
-}
+#define FRAME	MTRF_MIN_FRAME
 
 int
 main(int argc, char **argv)
@@ -80,9 +35,10 @@ main(int argc, char **argv)
 		.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS,
 		.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP,
 	};
-	struct rte_eth_rss_conf rss = { .rss_key = rss_key, .rss_key_len = sizeof(rss_key) };
-	uint64_t rx_count[MAX_Q] = { 0 }, t_end, t_start;
-	uint16_t nq = 1, q, sport[MAX_Q];
+	uint64_t rx_count[MAX_Q] = { 0 }, t_end, t_start, seq = 0;
+	struct mtrf_flow flows[MAX_Q];
+	struct mtrf_rss rss;
+	uint16_t nq = 1, q;
 	struct rte_mbuf *pkts[BURST];
 	struct rte_mempool *mp;
 	double secs = 3.0, total = 0;
@@ -111,13 +67,17 @@ main(int argc, char **argv)
 		if (rte_eth_rx_queue_setup(0, q, 1024, 0, NULL, mp) != 0 ||
 		    rte_eth_tx_queue_setup(0, q, 1024, 0, NULL) != 0)
 			rte_exit(EXIT_FAILURE, "queue setup failed\n");
-	if (rte_eth_dev_start(0) != 0 || rte_eth_dev_rss_hash_conf_get(0, &rss) != 0)
+	if (rte_eth_dev_start(0) != 0 || mtrf_rss_query(0, &rss) != 0)
 		rte_exit(EXIT_FAILURE, "start failed\n");
-	reta[0].mask = UINT64_MAX;
-	if (rte_eth_dev_rss_reta_query(0, reta, 64) != 0)
-		rte_exit(EXIT_FAILURE, "reta query failed\n");
-	for (q = 0; q < nq; q++)
-		sport[q] = sport_for(q);
+	/* One UDP flow per queue, steered by the port's RSS back to that queue. */
+	for (q = 0; q < nq; q++) {
+		flows[q] = (struct mtrf_flow){
+			.src_ip = RTE_IPV4(10, 0, 0, 1), .dst_ip = RTE_IPV4(10, 0, 0, 2),
+			.dport = 9, .flow_id = q,
+		};
+		if (mtrf_flow_steer(&rss, &flows[q], q, 1024) != 0)
+			rte_exit(EXIT_FAILURE, "no flow for queue %u\n", q);
+	}
 
 	t_start = rte_rdtsc();
 	t_end = t_start + (uint64_t)(secs * rte_get_tsc_hz());
@@ -126,8 +86,11 @@ main(int argc, char **argv)
 			uint16_t n, sent;
 
 			if (rte_pktmbuf_alloc_bulk(mp, pkts, BURST) == 0) {
-				for (i = 0; i < BURST; i++)
-					fill(pkts[i], sport[q]);
+				for (i = 0; i < BURST; i++) {
+					pkts[i]->data_len = pkts[i]->pkt_len = FRAME;
+					mtrf_fill(rte_pktmbuf_mtod(pkts[i], uint8_t *), FRAME,
+						  &flows[q], seq++, 0);
+				}
 				sent = rte_eth_tx_burst(0, q, pkts, BURST);
 				if (sent < BURST)
 					rte_pktmbuf_free_bulk(pkts + sent, BURST - sent);
@@ -144,7 +107,8 @@ main(int argc, char **argv)
 		printf("  queue %u: %.2f Mpps received\n", q, rx_count[q] / secs / 1e6);
 		total += rx_count[q] / secs / 1e6;
 	}
-	printf("{\"bench\":\"dataplane\",\"queues\":%u,\"mpps_per_queue\":%.3f,\"mpps_total\":%.3f}\n",
+	printf("{\"bench\":\"dataplane\",\"queues\":%u,\"mpps_per_queue\":%.3f,"
+	       "\"mpps_total\":%.3f}\n",
 	       nq, total / nq, total);
 	rte_eth_dev_stop(0);
 	rte_eth_dev_close(0);

@@ -33,19 +33,17 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
-#include <rte_thash.h>
-#include <rte_udp.h>
 
 #include "rte_pmd_mana.h"
 #include "sim/mana_sim.h"
+#include "traffic/mana_traffic.h"
 
 #define MZ_NAME		"bench_reset"
 #define MAX_WORKERS	32
 #define BURST		8
-#define FRAME		64
+#define FRAME		MTRF_MIN_FRAME
 
 struct worker_slot {
 	volatile uint32_t attached;
@@ -60,8 +58,6 @@ struct shared {
 	volatile uint32_t stop;
 	volatile uint32_t started;	/* port started: workers may send */
 	uint32_t workers;
-	uint8_t rss_key[40];
-	uint16_t reta[64];
 	struct worker_slot w[MAX_WORKERS];
 };
 
@@ -82,58 +78,21 @@ sleep_us(unsigned int us)
 	nanosleep(&ts, NULL);
 }
 
-static uint16_t
-sport_for(const struct shared *sh, uint16_t queue)
-{
-	uint32_t sport;
-
-	for (sport = 1024; sport < 65535; sport++) {
-		struct rte_ipv4_tuple t = {
-			.src_addr = RTE_IPV4(10, 0, 0, 1), .dst_addr = RTE_IPV4(10, 0, 0, 2),
-			.sport = (uint16_t)sport, .dport = 9,
-		};
-
-		if (sh->reta[rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, sh->rss_key) % 64] ==
-		    queue)
-			return (uint16_t)sport;
-	}
-	return 0;
-}
-
-static void
-fill(struct rte_mbuf *m, uint16_t sport)
-{
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-	m->data_len = m->pkt_len = FRAME;
-	memset(eth, 0, FRAME);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(FRAME - sizeof(*eth));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 1));
-	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 2));
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(sport);
-	udp->dst_port = rte_cpu_to_be_16(9);
-	udp->dgram_len = rte_cpu_to_be_16(FRAME - sizeof(*eth) - sizeof(*ip));
-}
-
 /* Worker k: poll queue k, send a small burst every ~100 us, note resumption. */
 static int
 run_worker(unsigned int k)
 {
 	const struct rte_memzone *mz = rte_memzone_lookup(MZ_NAME);
+	struct mtrf_flow flow = {
+		.src_ip = RTE_IPV4(10, 0, 0, 1), .dst_ip = RTE_IPV4(10, 0, 0, 2), .dport = 9,
+	};
 	struct rte_mbuf *pkts[BURST];
 	struct worker_slot *slot;
 	struct rte_mempool *mp;
+	struct mtrf_rss rss;
 	struct shared *sh;
 	char name[32];
-	uint64_t next_tx = 0;
-	uint16_t sport;
+	uint64_t next_tx = 0, seq = 0;
 	int i;
 
 	if (mz == NULL)
@@ -148,7 +107,9 @@ run_worker(unsigned int k)
 		rte_exit(EXIT_FAILURE, "worker %u: no mempool\n", k);
 	while (!sh->started && !sh->stop)
 		sleep_us(1000);
-	sport = sport_for(sh, (uint16_t)k);
+	flow.flow_id = (uint16_t)k;
+	if (mtrf_rss_query(0, &rss) != 0 || mtrf_flow_steer(&rss, &flow, (uint16_t)k, 1024) != 0)
+		rte_exit(EXIT_FAILURE, "worker %u: cannot steer a flow to its queue\n", k);
 	slot->pid = getpid();
 	slot->attached = 1;
 
@@ -157,8 +118,11 @@ run_worker(unsigned int k)
 		uint16_t n;
 
 		if (t >= next_tx && rte_pktmbuf_alloc_bulk(mp, pkts, BURST) == 0) {
-			for (i = 0; i < BURST; i++)
-				fill(pkts[i], sport);
+			for (i = 0; i < BURST; i++) {
+				pkts[i]->data_len = pkts[i]->pkt_len = FRAME;
+				mtrf_fill(rte_pktmbuf_mtod(pkts[i], uint8_t *), FRAME, &flow, seq++,
+					  0);
+			}
 			n = rte_eth_tx_burst(0, (uint16_t)k, pkts, BURST);
 			slot->tx += n;
 			if (n < BURST)
@@ -206,10 +170,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS,
 		.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_UDP,
 	};
-	struct rte_eth_rss_reta_entry64 reta[1] = { { .mask = UINT64_MAX } };
 	const struct rte_memzone *mz;
-	struct rte_eth_rss_conf rss;
-	struct rte_eth_dev_info info;
 	struct rte_mempool *mp;
 	struct shared *sh;
 	char dev_name[RTE_ETH_NAME_MAX_LEN];
@@ -233,12 +194,6 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 			rte_exit(EXIT_FAILURE, "queue setup\n");
 	if (rte_eth_dev_start(0) != 0)
 		rte_exit(EXIT_FAILURE, "start\n");
-	rss.rss_key = sh->rss_key;
-	rss.rss_key_len = sizeof(sh->rss_key);
-	if (rte_eth_dev_rss_hash_conf_get(0, &rss) != 0 ||
-	    rte_eth_dev_rss_reta_query(0, reta, 64) != 0 || rte_eth_dev_info_get(0, &info))
-		rte_exit(EXIT_FAILURE, "rss query\n");
-	memcpy(sh->reta, reta[0].reta, sizeof(sh->reta));
 	rte_eth_dev_get_name_by_port(0, dev_name);
 	rte_smp_wmb();
 	sh->started = 1;

@@ -28,11 +28,18 @@ done
 need_update=0
 [ -n "$missing" ] && need_update=1
 
-# deb-src for the DPDK source package (driver-SDK headers come from it).
+# deb-src for the DPDK source package (driver-SDK headers come from it):
+# deb822 sources (Debian 12 default), or a classic sources.list.
 SRC=/etc/apt/sources.list.d/debian.sources
 if [ -f "$SRC" ] && grep -q '^Types: deb$' "$SRC"; then
 	say "enabling deb-src in $SRC"
 	sed -i 's/^Types: deb$/Types: deb deb-src/' "$SRC"
+	need_update=1
+fi
+LIST=/etc/apt/sources.list
+if [ -f "$LIST" ] && grep -q '^deb ' "$LIST" && ! grep -q '^deb-src ' "$LIST"; then
+	say "adding deb-src lines to $LIST"
+	grep '^deb ' "$LIST" | sed 's/^deb /deb-src /' >> "$LIST"
 	need_update=1
 fi
 

@@ -38,9 +38,11 @@ const struct mana_hw_ops *mana_sim_hw_ops(void);
 
 /* Device-level argument keys accepted by get_device() (see doc/). */
 #define MANA_SIM_ARG_MAC	"mac"		/* xx:xx:xx:xx:xx:xx */
-#define MANA_SIM_ARG_PEER	"peer"		/* name of the sim port at the other end of the wire */
+/* name of the sim port at the other end of the wire */
+#define MANA_SIM_ARG_PEER	"peer"
 #define MANA_SIM_ARG_MAX_QUEUES	"max_queues"	/* 1..64, default 16 */
-#define MANA_SIM_ARG_DOWN_MS	"down_ms"	/* default down time of a service reset, default 200 */
+/* default down time of a service reset, default 200 */
+#define MANA_SIM_ARG_DOWN_MS	"down_ms"
 #define MANA_SIM_ARG_FAULTS	"faults"	/* schedule, see below */
 #define MANA_SIM_ARG_LINK_MBPS	"link_mbps"	/* advertised speed, default 100000 */
 

@@ -68,11 +68,16 @@ rte_pmd_mana_get_state(uint16_t port_id, struct rte_pmd_mana_state *state)
 	return 0;
 }
 
-static_assert((int)RTE_PMD_MANA_MSG_START_RXTX == (int)MANA_MP_START_RXTX, "public message numbers");
-static_assert((int)RTE_PMD_MANA_MSG_STOP_RXTX == (int)MANA_MP_STOP_RXTX, "public message numbers");
-static_assert((int)RTE_PMD_MANA_MSG_UNMAP_DB == (int)MANA_MP_UNMAP_DB, "public message numbers");
-static_assert((int)RTE_PMD_MANA_MSG_REMAP_DB == (int)MANA_MP_REMAP_DB, "public message numbers");
-static_assert((int)RTE_PMD_MANA_MSG_PORT_CLOSED == (int)MANA_MP_PORT_CLOSED, "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_START_RXTX == (int)MANA_MP_START_RXTX,
+	      "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_STOP_RXTX == (int)MANA_MP_STOP_RXTX,
+	      "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_UNMAP_DB == (int)MANA_MP_UNMAP_DB,
+	      "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_REMAP_DB == (int)MANA_MP_REMAP_DB,
+	      "public message numbers");
+static_assert((int)RTE_PMD_MANA_MSG_PORT_CLOSED == (int)MANA_MP_PORT_CLOSED,
+	      "public message numbers");
 
 MANA_API const char *
 rte_pmd_mana_msg_name(uint32_t type)

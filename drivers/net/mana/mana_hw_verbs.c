@@ -257,7 +257,8 @@ mana_verbs_query(struct mana_hw_ctx *hctx, struct mana_hw_caps *caps)
 	ret = mana_verbs_mac(hctx, &caps->mac);
 	if (ret != 0)
 		return ret;
-	caps->max_queues = (uint32_t)RTE_MIN((uint32_t)attr.orig_attr.max_qp, (uint32_t)attr.orig_attr.max_cq);
+	caps->max_queues = RTE_MIN((uint32_t)attr.orig_attr.max_qp,
+				   (uint32_t)attr.orig_attr.max_cq);
 	caps->max_rx_desc = (uint32_t)attr.orig_attr.max_qp_wr;
 	caps->max_tx_desc = (uint32_t)attr.orig_attr.max_qp_wr;
 	caps->max_send_sge = (uint32_t)attr.orig_attr.max_sge;

@@ -408,8 +408,9 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 		if (mana_now_ns() >= deadline) {
 			run->removed = ret == -EAGAIN;
 			RESET_LOG(ERR, "port %u: device %s after %u ms (%u attempts)",
-				  dev->data->port_id, run->removed ? "did not come back" :
-				  "keeps failing to open", priv->args.recovery_timeout_ms, attempts);
+				  dev->data->port_id,
+				  run->removed ? "did not come back" : "keeps failing to open",
+				  priv->args.recovery_timeout_ms, attempts);
 			break;
 		}
 		if (mana_reset_sleep(lp->reset, priv->args.recovery_poll_ms))

@@ -77,7 +77,8 @@ mana_tx_csum(struct rte_mbuf *m, struct mana_tx_short_oob *oob)
 	else if (ipv6)
 		phdr = rte_ipv6_phdr_cksum(l3, m->ol_flags);
 	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM) {
-		rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, m->l2_len + m->l3_len)->cksum = phdr;
+		rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *,
+					m->l2_len + m->l3_len)->cksum = phdr;
 		oob->compute_tcp_csum = 1;
 	} else {
 		rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,

@@ -1039,8 +1039,9 @@ mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t gene
 		mana_registry_release_dead(dev, res->dead);
 	if (res->evicted != 0) {
 		mana_registry_evict(dev, res->evicted);
-		MP_LOG(ERR, "port %u: %s: evicted silent processes (slots %#" PRIx64 ") after %u ms",
-		       dev->data->port_id, mana_mp_type_name(type), res->evicted, timeout_ms);
+		MP_LOG(ERR, "port %u: %s: evicted silent processes (slots %#" PRIx64
+		       ") after %u ms", dev->data->port_id, mana_mp_type_name(type), res->evicted,
+		       timeout_ms);
 	}
 	res->elapsed_ns = mana_now_ns() - start;
 	MP_LOG(DEBUG, "port %u: %s seq %u: expected %#" PRIx64 " answered %#" PRIx64
