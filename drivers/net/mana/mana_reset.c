@@ -44,6 +44,7 @@ struct mana_reset_ctl {
 	struct mana_mutex lock;
 	struct mana_cond cond;
 	uint32_t requested_gen;	/* newest generation that reported a fatal event, 0: none */
+	bool announced;		/* ERR_RECOVERING delivered for the current recovery */
 	bool running;		/* the thread is inside a reset */
 	bool cancel;		/* dev_close: abandon, start no new reset */
 	bool exit;		/* thread must return */
@@ -180,8 +181,10 @@ mana_reset_request(struct rte_eth_dev *dev, uint32_t generation)
 	if (!ctl->cancel && !ctl->exit) {
 		first = !ctl->running && ctl->requested_gen == 0;
 		ctl->requested_gen = RTE_MAX(ctl->requested_gen, generation);
-		if (first)
+		if (first) {
 			ctl->event_ns = mana_now_ns();
+			ctl->announced = true;
+		}
 		mana_cond_broadcast(&ctl->cond);
 	}
 	mana_mutex_unlock(&ctl->lock);
@@ -505,20 +508,41 @@ mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run)
 /* The reset thread.                                                   */
 
 /*
- * Take a pending fatal event from generation @min_generation or newer;
- * older ones (the instance this reset is already replacing) are dropped.
+ * Drop pending fatal events older than @min_generation (instances this
+ * reset has replaced). With @take, also take one from @min_generation or
+ * newer and say so; without, leave it pending for the next reset.
  */
 static bool
-mana_reset_take_request(struct mana_reset_ctl *ctl, uint32_t min_generation)
+mana_reset_pending(struct mana_reset_ctl *ctl, uint32_t min_generation, bool take)
 {
-	bool take;
+	bool found;
 
 	mana_mutex_lock(&ctl->lock);
-	take = ctl->requested_gen != 0 && ctl->requested_gen >= min_generation;
-	if (take || ctl->requested_gen < min_generation)
+	if (ctl->requested_gen < min_generation)
+		ctl->requested_gen = 0;
+	found = ctl->requested_gen != 0;
+	if (found && take)
 		ctl->requested_gen = 0;
 	mana_mutex_unlock(&ctl->lock);
-	return take;
+	return found;
+}
+
+/*
+ * Every recovery starts with ERR_RECOVERING. The interrupt thread delivers
+ * it for the first fatal event; a reset started by an event that arrived
+ * while the previous one was finishing delivers it here.
+ */
+static void
+mana_reset_announce(struct rte_eth_dev *dev, struct mana_reset_ctl *ctl)
+{
+	bool needed;
+
+	mana_mutex_lock(&ctl->lock);
+	needed = !ctl->announced;
+	ctl->announced = true;
+	mana_mutex_unlock(&ctl->lock);
+	if (needed)
+		mana_event_post(dev->data->port_id, RTE_ETH_EVENT_ERR_RECOVERING);
 }
 
 static bool
@@ -580,6 +604,7 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 	priv->reset.started++;
 	memset(priv->reset.last_phase_us, 0, sizeof(priv->reset.last_phase_us));
 	priv->reset.last_hw_down_us = 0;
+	mana_reset_announce(dev, ctl);
 
 	while (i < RTE_DIM(mana_reset_phases)) {
 		enum mana_reset_phase phase = mana_reset_phases[i].phase;
@@ -598,7 +623,7 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 			break;
 		/* Only events of the instance opened by this reset count. */
 		if (phase >= MANA_PHASE_REOPEN && phase < MANA_PHASE_RESUME &&
-		    mana_reset_take_request(ctl, run.new_generation)) {
+		    mana_reset_pending(ctl, run.new_generation, true)) {
 			priv->reset.restarts++;
 			if (++run.restarts > priv->args.max_reset_restarts) {
 				ret = -EIO;
@@ -616,12 +641,13 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 	mana_reset_set_phase(dev, MANA_PHASE_NONE);
 	/*
 	 * Events of the instances this reset replaced are moot; one from the
-	 * instance now running (after RESUME) starts the next reset.
+	 * instance now running starts the next reset (a new recovery, which is
+	 * announced again).
 	 */
-	if (ret < 0)
-		mana_reset_take_request(ctl, UINT32_MAX);
-	else
-		mana_reset_take_request(ctl, run.new_generation + 1);
+	mana_reset_pending(ctl, ret < 0 ? UINT32_MAX : run.new_generation, false);
+	mana_mutex_lock(&ctl->lock);
+	ctl->announced = false;
+	mana_mutex_unlock(&ctl->lock);
 
 	if (ret == -ECANCELED) {
 		if (run.new_ctx != NULL)
