@@ -341,7 +341,8 @@ mana_local_free(struct rte_eth_dev *dev)
 }
 
 /*
- * Secondary: leave the port. @detach tells the primary (not when the
+ * Secondary: leave the port, which the caller has taken out of the rte_mp
+ * table (mana_mp_detach_port). @detach tells the primary (not when the
  * primary itself is closing the port and asked us to go).
  */
 void
@@ -353,13 +354,18 @@ mana_dev_release_secondary(struct rte_eth_dev *dev, bool detach)
 	mana_db_unmap(dev, 0);
 	if (detach)
 		mana_mp_request_detach(dev);
-	mana_mp_detach_port(dev);
 	mana_local_free(dev);
 }
 
 static int
 mana_dev_close_secondary(struct rte_eth_dev *dev)
 {
+	if (!mana_mp_detach_port(dev)) {
+		/* The primary closed the port: its release runs or has run. */
+		mana_mp_cancel_port_gone(dev);
+		return 0;
+	}
+	mana_mp_cancel_port_gone(dev);
 	mana_dev_release_secondary(dev, true);
 	return 0;
 }

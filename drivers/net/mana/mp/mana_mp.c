@@ -517,22 +517,25 @@ mana_mp_port_gone(void *arg)
 	uint16_t port_id = (uint16_t)(uintptr_t)arg;
 	struct mana_mp_hdr req;
 	struct mana_local *lp;
+	bool keep;
 	int slot;
 
 	mana_mutex_lock(&mana_mp_lock);
 	lp = mana_mp_port(port_id);
 	req = mana_mp_port_gone_req[port_id];
+	keep = lp != NULL && lp->test_keep_doorbell;
 	mana_mutex_unlock(&mana_mp_lock);
-	if (lp == NULL) {
+	if (keep) {
+		MP_LOG(WARNING, "port %u: test hook: keeping the port and its doorbell", port_id);
+		mana_mp_send_ack(&req, lp->slot, 0);
+		return;
+	}
+	/* The application may be closing the port right now: one of us releases. */
+	if (lp == NULL || !mana_mp_detach_port(lp->dev)) {
 		mana_mp_send_ack(&req, -1, -ENODEV);
 		return;
 	}
 	slot = lp->slot;
-	if (lp->test_keep_doorbell) {
-		MP_LOG(WARNING, "port %u: test hook: keeping the port and its doorbell", port_id);
-		mana_mp_send_ack(&req, slot, 0);
-		return;
-	}
 	mana_dev_release_secondary(lp->dev, false);
 	rte_eth_dev_release_port(&rte_eth_devices[port_id]);
 	MP_LOG(NOTICE, "port %u: closed by the primary; released", port_id);
@@ -768,23 +771,43 @@ mana_mp_attach_port(struct rte_eth_dev *dev)
 	return ret;
 }
 
-void
+/*
+ * Stop serving @dev over rte_mp. Returns true for the caller that took the
+ * port out of the table: in a secondary, the application's close and the
+ * primary's PORT_CLOSED may race to release a port, and only that caller
+ * releases it.
+ */
+bool
 mana_mp_detach_port(struct rte_eth_dev *dev)
 {
 	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	uint16_t port_id = dev->data->port_id;
+	bool detached = false;
 
 	/* Waits for a running re-synchronisation (never called from it). */
 	if (!primary)
-		rte_eal_alarm_cancel(mana_mp_resync, (void *)(uintptr_t)dev->data->port_id);
+		rte_eal_alarm_cancel(mana_mp_resync, (void *)(uintptr_t)port_id);
 	mana_mutex_lock(&mana_mp_lock);
-	if (mana_mp_ports[dev->data->port_id] != NULL) {
-		mana_mp_ports[dev->data->port_id] = NULL;
-		mana_mp_resync_armed[dev->data->port_id] = false;
+	if (mana_mp_ports[port_id] != NULL) {
+		mana_mp_ports[port_id] = NULL;
+		mana_mp_resync_armed[port_id] = false;
+		detached = true;
 		if (--mana_mp_nb_ports == 0)
 			rte_mp_action_unregister(primary ? MANA_MP_ACTION_PRIMARY :
 						 MANA_MP_ACTION_SECONDARY);
 	}
 	mana_mutex_unlock(&mana_mp_lock);
+	return detached;
+}
+
+/*
+ * Secondary close: a pending release by PORT_CLOSED is dropped; one that is
+ * running (it has the port already) is waited for.
+ */
+void
+mana_mp_cancel_port_gone(struct rte_eth_dev *dev)
+{
+	rte_eal_alarm_cancel(mana_mp_port_gone, (void *)(uintptr_t)dev->data->port_id);
 }
 
 /* ------------------------------------------------------------------ */

@@ -21,7 +21,8 @@
 
 /* Serve @dev over rte_mp in this process (the action is registered once). */
 int mana_mp_attach_port(struct rte_eth_dev *dev);
-void mana_mp_detach_port(struct rte_eth_dev *dev);
+bool mana_mp_detach_port(struct rte_eth_dev *dev);
+void mana_mp_cancel_port_gone(struct rte_eth_dev *dev);
 
 /* Secondary -> primary. */
 struct mana_mp_attach_result {
