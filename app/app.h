@@ -101,6 +101,7 @@ struct app {
 	struct rte_eth_conf port_conf;
 
 	bool sending;
+	bool held;		/* `hold`: no burst calls until `release` */
 	bool stopping;
 	uint64_t stop_deadline;
 	/* Callback <-> main loop handshake (the callback runs on another thread). */
@@ -129,6 +130,7 @@ void sb_str(struct sb *sb, const char *s);	/* a JSON string, quoted and escaped 
 void sb_emit(struct sb *sb);			/* adds '\n', writes, frees */
 void sb_free(struct sb *sb);
 double app_now_s(void);
+double app_mono_s(void);			/* CLOCK_MONOTONIC, seconds */
 void app_log(const char *fmt, ...) __rte_format_printf(1, 2);
 
 /* main.c */

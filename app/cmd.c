@@ -34,8 +34,8 @@ app_cmd_begin(struct sb *sb, const char *cmd, int ret)
 	sb_init(sb);
 	sb_printf(sb, "{\"ev\":\"cmd\",\"cmd\":");
 	sb_str(sb, cmd);
-	sb_printf(sb, ",\"ret\":%d,\"t\":%.3f,\"pid\":%d,\"role\":\"%s\"", ret, app_now_s(), app.pid,
-		  app.role);
+	sb_printf(sb, ",\"ret\":%d,\"t\":%.3f,\"mono\":%.6f,\"pid\":%d,\"role\":\"%s\"", ret,
+		  app_now_s(), app_mono_s(), app.pid, app.role);
 }
 
 static void
@@ -174,6 +174,13 @@ app_cmd_exec(char *line)
 	} else if (strcmp(cmd, "resume") == 0) {
 		app.sending = !app.stopping && app.cfg.nb_own > 0;
 		app_cmd_reply(cmd, app.sending ? 0 : -EINVAL, NULL);
+	} else if (strcmp(cmd, "hold") == 0) {
+		/* Commands run between bursts: none is in progress now. */
+		app.held = true;
+		app_cmd_reply(cmd, 0, NULL);
+	} else if (strcmp(cmd, "release") == 0) {
+		app.held = false;
+		app_cmd_reply(cmd, 0, NULL);
 	} else if (strcmp(cmd, "port_stop") == 0) {
 		if (app_cmd_port_open(cmd)) {
 			ret = rte_eth_dev_stop(app.port);
@@ -208,6 +215,22 @@ app_cmd_exec(char *line)
 		if (app_cmd_port_open(cmd)) {
 			ret = rte_eth_rx_queue_setup(app.port, 0, app.cfg.desc, rte_socket_id(),
 						     NULL, app.rx_pool);
+			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+		}
+	} else if (strcmp(cmd, "queues_setup") == 0) {
+		if (app_cmd_port_open(cmd)) {
+			uint16_t q;
+
+			/* Every Rx and Tx queue, as at start (after a failed configure
+			 * ethdev has released them all). */
+			ret = 0;
+			for (q = 0; q < app.cfg.queues && ret == 0; q++) {
+				ret = rte_eth_rx_queue_setup(app.port, q, app.cfg.desc,
+							     rte_socket_id(), NULL, app.rx_pool);
+				if (ret == 0)
+					ret = rte_eth_tx_queue_setup(app.port, q, app.cfg.desc,
+								     rte_socket_id(), NULL);
+			}
 			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
 		}
 	} else if (strcmp(cmd, "ring") == 0) {

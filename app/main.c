@@ -87,8 +87,11 @@ usage(const char *prog)
 "                      closes its port (detaches from the primary) and exits. Secondaries\n"
 "                      never free their Tx pool: the port may still hold their mbufs.\n"
 "  pause | resume      stop / restart sending\n"
+"  hold | release      stop / restart polling and sending: after `hold` has answered, this\n"
+"                      process makes no burst call (it is outside every queue) until `release`\n"
 "  port_stop | port_start | port_close | configure | rxq_setup\n"
-"                      the ethdev call, with the return code\n"
+"                      the ethdev call, with the return code (rxq_setup: queue 0)\n"
+"  queues_setup        rte_eth_rx/tx_queue_setup of every queue, as at start\n"
 "  ring Q              rte_pmd_mana_test_ring_doorbell(port, Q)\n"
 "  send_raw T L N G    primary: rte_pmd_mana_test_send_raw(port, T, L, N, G)\n"
 "  inject KIND [ARGS]  mana_sim_inject on the port's device: reset [DOWN_MS] | remove |\n"
@@ -97,7 +100,9 @@ usage(const char *prog)
 "  mempools | state | stats | flows\n"
 "SIGINT/SIGTERM and end of stdin (when it is a pipe) act as `stop`.\n"
 "\n"
-"Output: one JSON object per line on stdout (ready, status, event, closed, cmd, final).\n"
+"Output: one JSON object per line on stdout (ready, status, event, closed, cmd, final);\n"
+"\"t\" is seconds since start; status, event, closed and cmd lines also carry \"mono\",\n"
+"CLOCK_MONOTONIC seconds (comparable across processes and with the PMD's timestamps).\n"
 "Exit codes: 0 ok, 1 usage, 2 setup failure, 3 runtime failure.\n",
 	       prog, APP_DEFAULT_DESC, APP_MAX_FLOWS_PER_Q, MTRF_MIN_FRAME, APP_IDLE_US);
 }
@@ -346,7 +351,8 @@ app_event_name(enum rte_eth_event_type event)
 bool
 app_port_usable(void)
 {
-	return !app.port_stopped && !__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) &&
+	return !app.port_stopped && !app.held &&
+	       !__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&app.poll_blocked, __ATOMIC_ACQUIRE);
 }
 
@@ -402,9 +408,9 @@ app_on_failed_close(enum rte_eth_event_type event)
 
 	sb_init(&sb);
 	sb_printf(&sb, "{\"ev\":\"closed\",\"by\":\"callback\",\"event\":\"%s\",\"t\":%.3f,"
-		  "\"pid\":%d,\"role\":\"%s\",\"polling_stopped\":%s,\"wait_us\":%.0f,"
-		  "\"stop\":%d,\"close\":%d}", app_event_name(event), app_now_s(), app.pid,
-		  app.role, blocked ? "true" : "false",
+		  "\"mono\":%.6f,\"pid\":%d,\"role\":\"%s\",\"polling_stopped\":%s,"
+		  "\"wait_us\":%.0f,\"stop\":%d,\"close\":%d}", app_event_name(event), app_now_s(),
+		  app_mono_s(), app.pid, app.role, blocked ? "true" : "false",
 		  (double)(rte_rdtsc() - start) * 1e6 / (double)app.hz, stop_ret, close_ret);
 	sb_emit(&sb);
 }
@@ -416,9 +422,9 @@ app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte
 	struct sb sb;
 
 	sb_init(&sb);
-	sb_printf(&sb, "{\"ev\":\"event\",\"type\":\"%s\",\"t\":%.3f,\"pid\":%d,\"role\":\"%s\","
-		  "\"port\":%u}", app_event_name(event), app_now_s(), app.pid, app.role,
-		  port_id);
+	sb_printf(&sb, "{\"ev\":\"event\",\"type\":\"%s\",\"t\":%.3f,\"mono\":%.6f,\"pid\":%d,"
+		  "\"role\":\"%s\",\"port\":%u}", app_event_name(event), app_now_s(), app_mono_s(),
+		  app.pid, app.role, port_id);
 	sb_emit(&sb);
 	if ((event == RTE_ETH_EVENT_RECOVERY_FAILED || event == RTE_ETH_EVENT_INTR_RMV) &&
 	    app.cfg.on_failed == APP_ON_FAILED_CLOSE &&
@@ -931,8 +937,8 @@ app_status(void)
 	ret = __atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) ? -ENODEV :
 	      rte_pmd_mana_get_state(app.port, &st);
 	sb_init(&sb);
-	sb_printf(&sb, "{\"ev\":\"status\",\"t\":%.3f,\"pid\":%d,\"role\":\"%s\",", app_now_s(),
-		  app.pid, app.role);
+	sb_printf(&sb, "{\"ev\":\"status\",\"t\":%.3f,\"mono\":%.6f,\"pid\":%d,\"role\":\"%s\",",
+		  app_now_s(), app_mono_s(), app.pid, app.role);
 	if (ret == 0)
 		sb_printf(&sb, "\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,"
 			  "\"procs\":%u,\"resets_ok\":%" PRIu64 ",\"resets_failed\":%" PRIu64 ",",

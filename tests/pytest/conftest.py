@@ -483,3 +483,140 @@ def assert_pools_full(pools, what=""):
     assert pools, f"no mempools reported {what}"
     for mp in pools:
         assert mp["avail"] == mp["size"], f"mempool {mp['name']} not full {what}: {mp}"
+
+
+# -- helpers of the reset tests (test_reset*.py) -------------------------------
+
+RESET_EVENTS = ("ERR_RECOVERING", "RECOVERY_SUCCESS", "RECOVERY_FAILED", "INTR_RMV")
+
+
+def event_types(proc, start=0):
+    """Types of the recovery events @proc printed (--events), in order."""
+    with proc.cond:
+        return [o["type"] for o in proc.lines[start:] if o.get("ev") == "event"]
+
+
+def line_index(proc, obj):
+    """Index of the JSON line @obj (identity) in @proc.lines."""
+    with proc.cond:
+        for i, o in enumerate(proc.lines):
+            if o is obj:
+                return i
+    raise ValueError("line not found")
+
+
+def wait_events(proc, types, timeout, start=0):
+    """Wait until the event lines from @start begin with @types (a sequence);
+    returns those event lines. Fails at once on an unexpected event."""
+    types = list(types)
+
+    def check():
+        got = [o for o in proc.lines[start:] if o.get("ev") == "event"]
+        seen = [o["type"] for o in got]
+        if seen[:len(types)] != types[:len(seen)]:
+            raise AssertionError(f"{proc.name}: events {seen}, expected {types}\n"
+                                 f"{proc.describe()}")
+        return got[:len(types)] if len(got) >= len(types) else None
+    return proc.wait_for(check, timeout, what=f"events {types}")
+
+
+def queue_rx(status, q):
+    return status.get("queues", {}).get(str(q), {}).get("rx", 0)
+
+
+def rx_before(proc, idx, q):
+    """rx of queue @q in the last status line before line @idx (0 if none)."""
+    with proc.cond:
+        for o in reversed(proc.lines[:idx]):
+            if o.get("ev") == "status":
+                return queue_rx(o, q)
+    return 0
+
+
+def wait_rx_after(proc, queues, idx, n, timeout, what="traffic"):
+    """First status line after line @idx in which every queue of @queues
+    received at least @n more packets than in the last status line before
+    @idx. Returns that status line."""
+    base = {q: rx_before(proc, idx, q) for q in queues}
+    return proc.wait_line(lambda o: o.get("ev") == "status" and
+                          all(queue_rx(o, q) >= base[q] + n for q in queues),
+                          timeout, idx, what=f"{what} on queues {list(queues)} "
+                                             f"(+{n} after line {idx}, base {base})")
+
+
+def tel_ok(tel, command, params):
+    """A /mana_sim/* command that must succeed."""
+    ans = tel.cmd(command, params)
+    assert isinstance(ans, dict) and ans.get("result") == 0, f"{command},{params}: {ans}"
+    return ans
+
+
+def sim_reset(tel, down_ms):
+    return tel_ok(tel, "/mana_sim/reset", f"{VDEV},{down_ms}")
+
+
+def mana_info(tel, port=0):
+    return tel.cmd("/mana/info", str(port))
+
+
+def mana_procs(tel, port=0):
+    """The registry as {pid: entry} (entry carries its "slot")."""
+    out = {}
+    for slot, e in tel.cmd("/mana/procs", str(port)).items():
+        e = dict(e, slot=int(slot))
+        out[e["pid"]] = e
+    return out
+
+
+def sim_info(tel):
+    return tel_ok(tel, "/mana_sim/info", VDEV)
+
+
+def wait_until(pred, timeout, what="condition", period=0.01):
+    """Poll @pred() (scaled @timeout); returns its first true value."""
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f"timeout ({scaled(timeout):.1f}s) waiting for {what}: "
+                              f"last value {value!r}")
+        time.sleep(period)
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def proc_state(pid):
+    """The state letter of /proc/<pid>/stat ('R', 'S', 'T', 'Z'...), '' if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def freeze(proc):
+    """SIGSTOP @proc and wait until every thread of it is stopped."""
+    proc.signal(signal.SIGSTOP)
+
+    def stopped():
+        try:
+            tids = os.listdir(f"/proc/{proc.pid}/task")
+        except OSError:
+            return False
+        for t in tids:
+            try:
+                with open(f"/proc/{proc.pid}/task/{t}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] not in ("T", "t"):
+                        return False
+            except OSError:
+                pass
+        return True
+    wait_until(stopped, 5, f"{proc.name} stopped")
+
+
+def thaw(proc):
+    proc.signal(signal.SIGCONT)

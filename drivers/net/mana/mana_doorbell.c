@@ -69,8 +69,12 @@ mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 		ret = -ESTALE;
 		goto out;
 	}
-	if (lp->db_generation == generation)
+	if (lp->db_generation == generation) {
+		/* Already mapped; the registry may have been reset meanwhile. */
+		__atomic_store_n(&lp->priv->procs[lp->slot].db_generation, generation,
+				 __ATOMIC_RELEASE);
 		goto out;
+	}
 	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (addr == MAP_FAILED) {
 		ret = -errno;

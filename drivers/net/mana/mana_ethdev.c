@@ -555,18 +555,29 @@ mana_tx_queue_setup_op(struct rte_eth_dev *dev, uint16_t idx, uint16_t nb_desc,
 	return ret;
 }
 
+/* ethdev releases queues on reconfiguration: serialise with reset phases. */
 static void
 mana_rx_queue_release_op(struct rte_eth_dev *dev, uint16_t qid)
 {
-	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
-		mana_rx_queue_release(dev, qid);
+	struct mana_local *lp = mana_local(dev);
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return;
+	mana_mutex_lock(&lp->ctl_lock);
+	mana_rx_queue_release(dev, qid);
+	mana_mutex_unlock(&lp->ctl_lock);
 }
 
 static void
 mana_tx_queue_release_op(struct rte_eth_dev *dev, uint16_t qid)
 {
-	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
-		mana_tx_queue_release(dev, qid);
+	struct mana_local *lp = mana_local(dev);
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return;
+	mana_mutex_lock(&lp->ctl_lock);
+	mana_tx_queue_release(dev, qid);
+	mana_mutex_unlock(&lp->ctl_lock);
 }
 
 /* Apply a new RSS configuration to a running port. Caller holds ctl_lock. */

@@ -556,6 +556,27 @@ mana_reset_cancelled(struct mana_reset_ctl *ctl)
 	return cancel;
 }
 
+/*
+ * A phase working on the new instance failed: was it because that instance
+ * died too? The fatal event may still be on its way to the interrupt
+ * thread; look at the context's events directly as well.
+ */
+static bool
+mana_reset_new_instance_died(struct rte_eth_dev *dev, struct mana_reset_run *run)
+{
+	struct mana_local *lp = mana_local(dev);
+	enum mana_hw_event event;
+	bool died = false;
+
+	if (mana_reset_pending(lp->reset, run->new_generation, true))
+		return true;
+	mana_mutex_lock(&lp->ctl_lock);
+	while (lp->ctx != NULL && lp->ops->get_async_event(lp->ctx, &event) == 0)
+		died |= event == MANA_HW_EVENT_DEVICE_FATAL;
+	mana_mutex_unlock(&lp->ctl_lock);
+	return died;
+}
+
 static void
 mana_reset_emit(struct rte_eth_dev *dev, enum rte_eth_event_type event)
 {
@@ -619,11 +640,13 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 		priv->reset.last_phase_us[phase] += (mana_now_ns() - t0) / 1000;
 		if (phase == MANA_PHASE_WAIT_HW)
 			priv->reset.last_hw_down_us += (mana_now_ns() - t0) / 1000;
-		if (ret < 0)
-			break;
-		/* Only events of the instance opened by this reset count. */
+		/*
+		 * Only events of the instance opened by this reset count; a phase
+		 * that failed because that instance died restarts too.
+		 */
 		if (phase >= MANA_PHASE_REOPEN && phase < MANA_PHASE_RESUME &&
-		    mana_reset_pending(ctl, run.new_generation, true)) {
+		    (ret < 0 ? mana_reset_new_instance_died(dev, &run) :
+		     mana_reset_pending(ctl, run.new_generation, true))) {
 			priv->reset.restarts++;
 			if (++run.restarts > priv->args.max_reset_restarts) {
 				ret = -EIO;
@@ -633,9 +656,12 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 			}
 			RESET_LOG(WARNING, "port %u: restarting the reset (%u)",
 				  dev->data->port_id, run.restarts);
+			ret = 0;
 			i = 0;
 			continue;
 		}
+		if (ret < 0)
+			break;
 		i++;
 	}
 	mana_reset_set_phase(dev, MANA_PHASE_NONE);

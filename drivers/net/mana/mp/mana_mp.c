@@ -635,7 +635,12 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 		mana_set_burst_functions(lp->dev, false);
 		break;
 	case MANA_MP_UNMAP_DB:
-		result = mana_db_unmap(lp->dev, hdr->generation);
+		/* Only a generation that exists (0 would mean "whatever is mapped"). */
+		if (hdr->generation == 0 ||
+		    hdr->generation > __atomic_load_n(&lp->priv->db_generation, __ATOMIC_ACQUIRE))
+			result = -EINVAL;
+		else
+			result = mana_db_unmap(lp->dev, hdr->generation);
 		break;
 	case MANA_MP_REMAP_DB:
 		result = mana_mp_on_remap(lp, msg);

@@ -130,10 +130,17 @@ mana_registry_attach(struct rte_eth_dev *dev, int32_t pid, uint64_t start_time)
 	if (slot > 0) {
 		struct mana_proc_slot *s = &priv->procs[slot];
 
-		mana_slot_clear(s);
-		s->pid = pid;
-		s->start_time = start_time;
-		s->attached_ns = mana_now_ns();
+		/*
+		 * A process attaching again (re-synchronising after eviction)
+		 * keeps what it published (its mapped generation) and its
+		 * answers; a new one starts clean.
+		 */
+		if (s->state == MANA_PROC_FREE || s->pid != pid || s->start_time != start_time) {
+			mana_slot_clear(s);
+			s->pid = pid;
+			s->start_time = start_time;
+			s->attached_ns = mana_now_ns();
+		}
 		s->state = MANA_PROC_ATTACHED;
 	}
 	mana_mutex_unlock(&lp->registry_lock);

@@ -1,0 +1,626 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 mana-mp-reset authors
+"""Resets that meet a fault: a secondary killed inside a burst, a hung
+secondary, the primary killed mid-reset, a fatal event during recovery, a
+delayed fatal event, a device that does not come back (recovery failure),
+hot-remove. The expected behaviour is doc/protocol.rst "Failure policy" and
+doc/guides/nics/mana.rst "Service reset: what the application sees"."""
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import (SANITIZE, VDEV, assert_pools_full, event_types, fd_count, freeze,
+                      line_index, mana_info, mana_procs, scaled, sim_info, sim_reset, tel_ok,
+                      thaw, wait_events, wait_rx_after, wait_until, WaitTimeout)
+from test_reset import DESC, RATE, check_final, start_three, stop_all
+
+OK_PAIR = ["ERR_RECOVERING", "RECOVERY_SUCCESS"]
+COMMON_ARGS = f"--rate {RATE} --flows 2 --desc {DESC} --events --status-ms 50"
+BURST = 32
+RX_REFILL_BATCH = 64      # drivers/net/mana/mana_rx_dp.h
+# Sanitizer builds are slower: extra slack for the few wall-clock bounds.
+SLACK_S = 0.1 if SANITIZE else 0.0
+
+
+def wait_phase(tel, phase, timeout=5):
+    return wait_until(lambda: (lambda i: i if i["phase"] == phase else None)(mana_info(tel)),
+                      timeout, f"reset phase {phase}")
+
+
+def recovered(procs, marks, timeout=10, n=RATE // 100):
+    """Every (proc, queue) of @procs saw exactly ERR_RECOVERING then
+    RECOVERY_SUCCESS since @marks and has traffic again; returns
+    {name: (events, first status with traffic)}."""
+    out = {}
+    for p, q in procs:
+        ev = wait_events(p, OK_PAIR, timeout, start=marks[p.name])
+        st = wait_rx_after(p, [q], line_index(p, ev[1]), n, timeout,
+                           what="traffic after RECOVERY_SUCCESS")
+        out[p.name] = (ev, st)
+    return out
+
+
+def wait_readmitted(tel, proc, gen):
+    """@proc, evicted while frozen and now running again, maps doorbell
+    generation @gen and is attached in the registry again. (The registry's
+    copy of its generation: test_readmitted_registry_generation.)"""
+    wait_until(lambda: proc.command("state")["mapped"] == gen, 5,
+               f"{proc.name} mapping generation {gen}")
+    return wait_until(lambda: (lambda e: e if e and e["state"] == "attached" else None)(
+        mana_procs(tel).get(proc.pid)), 5, f"{proc.name} attached in the registry")
+
+
+# -- 3. a secondary killed inside a burst ------------------------------------
+
+def test_secondary_killed_in_burst(cluster):
+    """3. A secondary bursting at full rate (--rate 0) is SIGKILLed while it
+    is inside a burst (its guard word is set), then a reset: the dead owner's
+    guard is cleared without waiting for quiesce_timeout_ms, its slot is
+    released, the reset finishes well within ack + quiesce timeout, the
+    others carry traffic again."""
+    down_ms = 100
+    args = f"--flows 2 --desc {DESC} --events --status-ms 50"
+    pri = cluster.primary(app_args=f"--queues 3 --own 0 --rate {RATE} {args}")
+    victim = cluster.secondary(1, f"--own 1 --rate 0 {args}")
+    other = cluster.secondary(2, f"--own 2 --rate {RATE} {args}")
+    for p, q in ((pri, 0), (victim, 1), (other, 2)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the kill")
+
+    with cluster.telemetry() as tel:
+        info0 = mana_info(tel)
+        slot = mana_procs(tel)[victim.pid]["slot"]
+        # Catch it inside a burst: stop it, look at queue 1's guard words.
+        for attempt in range(100):
+            freeze(victim)
+            q1 = tel.cmd("/mana/queues", "0")["1"]
+            if slot in (q1["rx_busy_slot"], q1["tx_busy_slot"]):
+                break
+            thaw(victim)
+        else:
+            pytest.fail(f"secondary never caught inside a burst of queue 1: {q1}")
+        victim.kill()                       # SIGKILL while inside the burst, reaped
+        assert victim.returncode == -9
+        assert tel.cmd("/mana/queues", "0")["1"] == q1     # the guard is still set
+
+        marks = {p.name: p.mark() for p in (pri, other)}
+        sim_reset(tel, down_ms)
+        recovered([(pri, 0), (other, 2)], marks)
+
+        info = mana_info(tel)
+        assert info["resets_succeeded"] == info0["resets_succeeded"] + 1, info
+        assert info["state"] == "active", info
+        # The dead process was not waited for: no quiesce timeout, no eviction,
+        # and the coordination (total minus the device's own absence) stays far
+        # below quiesce_timeout_ms + ack_timeout_ms.
+        assert info["quiesce_timeouts"] == 0 and info["evictions"] == 0, info
+        assert info["dead_processes"] >= 1, info
+        overhead_ms = (info["last_total_us"] - info["last_hw_down_us"]) / 1000
+        limit_ms = (info["quiesce_timeout_ms"] + info["ack_timeout_ms"]) / 5
+        assert overhead_ms < limit_ms, (overhead_ms, limit_ms, info)
+        reg = mana_procs(tel)
+        assert victim.pid not in reg, reg
+        assert set(reg) == {pri.pid, other.pid}, reg
+        assert reg[other.pid]["state"] == "attached", reg
+        for qid, q in tel.cmd("/mana/queues", "0").items():
+            assert q["rx_busy_slot"] == -1 and q["tx_busy_slot"] == -1, (qid, q)
+
+    finals = stop_all([(pri, 0), (other, 2)])
+    for p, q in ((pri, 0), (other, 2)):
+        assert event_types(p) == OK_PAIR, (p.name, event_types(p))
+        check_final(finals[q], 1, p.name)
+    # What the killed process held in its hands is lost with it: per pool at
+    # most the burst it had received or built, plus the buffers an Rx burst
+    # takes from the pool to refill the ring before posting them (up to
+    # MANA_RX_REFILL_BATCH, 64). Everything else came back.
+    for mp in finals[0]["mempools"]:
+        if mp["name"] in ("mtrf_rx", f"mtrf_tx_{victim.pid}"):
+            assert mp["in_use"] <= BURST + RX_REFILL_BATCH, mp
+        else:
+            assert mp["avail"] == mp["size"], mp
+
+
+# -- 4. a hung secondary ------------------------------------------------------
+
+def test_hung_secondary_evicted_and_readmitted(cluster):
+    """4. A secondary frozen (SIGSTOP, outside every burst) during two resets:
+    the first waits ack_timeout_ms for it, then evicts it, and everyone else
+    has RECOVERY_SUCCESS and traffic within down + ack timeout + 10 %; the
+    second does not wait for it at all. SIGCONT: it re-synchronises by
+    itself (doc/protocol.rst "Bounded sends"), is attached again with the
+    current doorbell and carries traffic; no descriptor leaked."""
+    ack_ms, down_ms = 300, 100
+    procs = start_three(cluster, status_ms=20, vdev=f"ack_timeout_ms={ack_ms}")
+    (pri, _), (hung, _), (other, _) = procs
+    live = [procs[0], procs[2]]
+    with cluster.telemetry() as tel:
+        gen0 = mana_info(tel)["generation"]
+        assert hung.command("hold")["ret"] == 0      # no burst from now on
+        fds0 = fd_count(hung.pid)
+        freeze(hung)
+        hung_mark = hung.mark()
+
+        bound_s = (down_ms + ack_ms) / 1000 * 1.1 + SLACK_S
+        for n in (1, 2):
+            marks = {p.name: p.mark() for p, _ in live}
+            sim_reset(tel, down_ms)
+            res = recovered(live, marks, n=RATE // 1000)
+            info = mana_info(tel)
+            t_event = info["last_event_ns"] / 1e9
+            assert info["resets_succeeded"] == n and info["generation"] == gen0 + n, info
+            for name, (ev, st) in res.items():
+                # Event and traffic times, CLOCK_MONOTONIC, from the fatal event.
+                assert ev[1]["mono"] - t_event <= bound_s, (name, n, ev, t_event, bound_s)
+                assert st["mono"] - t_event <= bound_s + 0.03, (name, n, st, t_event)
+            total_ms = info["last_total_us"] / 1000
+            if n == 1:
+                # Waited for the silent process once, until the deadline (the
+                # device's absence overlaps that wait).
+                assert ack_ms <= info["last_phase_us"]["unmap"] / 1000 < ack_ms * 1.1, info
+                assert ack_ms <= total_ms <= bound_s * 1000, info
+                assert info["evictions"] >= 1, info
+                assert info["dead_processes"] == 0, info
+                e = mana_procs(tel)[hung.pid]
+                assert e["state"] == "evicted" and e["missed_acks"] >= 1, e
+            else:
+                # Evicted: not waited for at all any more.
+                assert total_ms - info["last_hw_down_us"] / 1000 < min(50, ack_ms / 3), info
+                assert mana_procs(tel)[hung.pid]["state"] == "evicted"
+        evictions = info["evictions"]
+        assert hung.alive()
+
+        thaw(hung)
+        # It notices by itself that the port moved on and attaches again.
+        wait_readmitted(tel, hung, gen0 + 2)
+        rel = hung.command("release")
+        wait_rx_after(hung, [1], line_index(hung, rel), RATE // 20, timeout=5,
+                      what="traffic of the re-admitted secondary")
+        # What it missed arrived when it ran again, in order.
+        assert event_types(hung, hung_mark) == OK_PAIR * 2, event_types(hung, hung_mark)
+        assert fd_count(hung.pid) <= fds0 + 2, (fds0, fd_count(hung.pid))
+
+        # Now a member again: the next reset includes it and waits for nobody.
+        marks = {p.name: p.mark() for p, _ in procs}
+        sim_reset(tel, down_ms)
+        recovered(procs, marks)
+        info = mana_info(tel)
+        assert info["evictions"] == evictions, info
+        assert info["last_total_us"] / 1000 < down_ms + ack_ms / 3, info
+        assert mana_procs(tel)[hung.pid]["db_generation"] == gen0 + 3
+
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0
+        f = finals[q]
+        assert all(x["dup"] == 0 and x["corrupt"] == 0 for x in f["flows"]), f["flows"]
+    assert_pools_full(finals[0]["mempools"], "after the hung secondary came back")
+
+
+def test_readmitted_registry_generation(cluster):
+    """4b. /mana/procs shows the doorbell generation a re-admitted secondary
+    really maps (doc: "the doorbell generation it has mapped"). Ten
+    freeze / reset / thaw rounds (the bug depends on whether the queued
+    REMAP_DB or the re-attach lands first; a round shows it about half of
+    the time); each must end with the registry right."""
+    ack_ms = 100
+    pri = cluster.primary(extra_vdev_args=f"ack_timeout_ms={ack_ms}",
+                          app_args=f"--queues 2 --own 0 {COMMON_ARGS}")
+    sec = cluster.secondary(1, f"--own 1 {COMMON_ARGS}")
+    with cluster.telemetry() as tel:
+        for rnd in range(10):
+            gen = mana_info(tel)["generation"]
+            assert sec.command("hold")["ret"] == 0
+            freeze(sec)
+            m = pri.mark()
+            sim_reset(tel, 20)
+            wait_events(pri, OK_PAIR, 10, m)
+            assert mana_procs(tel)[sec.pid]["state"] == "evicted"
+            thaw(sec)
+            wait_readmitted(tel, sec, gen + 1)
+            assert sec.command("release")["ret"] == 0
+            e = wait_until(lambda: (lambda e: e if e["db_generation"] == gen + 1 else None)(
+                mana_procs(tel)[sec.pid]), 1, f"round {rnd}: registry shows generation "
+                f"{gen + 1} for the re-admitted secondary: {mana_procs(tel)[sec.pid]}")
+            assert e["remap_generation"] == gen + 1 and e["remap_result"] == 0, e
+
+
+# -- 6. the primary killed mid-reset -----------------------------------------
+
+def test_primary_killed_mid_reset(cluster):
+    """6. The primary is SIGKILLed while the device is away: the secondaries
+    keep running (bursts return 0), answer commands, and `stop` ends each
+    within a deadline with a final report and exit code 0 (no signal)."""
+    down_ms = 2000
+    procs = start_three(cluster)
+    pri = procs[0][0]
+    secs = procs[1:]
+    with cluster.telemetry() as tel:
+        marks = {p.name: p.mark() for p, _ in procs}
+        sim_reset(tel, down_ms)
+        for p, _ in procs:
+            wait_events(p, OK_PAIR[:1], 5, start=marks[p.name])
+        wait_phase(tel, "wait_hw")
+    t_kill = time.monotonic()
+    pri.kill()
+    assert pri.returncode == -9
+
+    for p, q in secs:
+        # Still running half a second later, bursts returning 0.
+        st = p.wait_status(lambda s: s["mono"] >= t_kill + 0.5, timeout=5,
+                           what="status lines after the primary died")
+        assert st["state"] == "resetting", st
+        rx = st["queues"][str(q)]["rx"]
+        st2 = p.wait_status(lambda s: True, timeout=2)
+        assert st2["queues"][str(q)]["rx"] == rx, (st, st2)
+        assert st2["queues"][str(q)]["tx_refused"] > st["queues"][str(q)]["tx_refused"]
+        ans = p.command("state")
+        assert ans["ret"] == 0 and ans["state"] == "resetting", ans
+        assert p.command("flows")["ret"] == 0
+        assert p.command("ring 0")["ret"] == -errno.ENXIO    # nothing mapped, no fault
+        assert p.alive()
+
+    for p, q in secs:
+        t0 = time.monotonic()
+        final = p.stop(timeout=10)        # final report, exit code 0
+        took = time.monotonic() - t0
+        assert took < scaled(5), f"{p.name} took {took:.1f} s to stop"
+        assert final["exit"] == 0 and final["flows"], final
+        assert event_types(p) == OK_PAIR[:1], event_types(p)
+
+
+# -- 7. fatal event during recovery, delayed fatal event ----------------------
+
+def test_fatal_during_reopen_restarts(cluster):
+    """7a. A second fatal event that arrives while the reset is rebuilding
+    the queues in the new instance (reopen phase made long with 8 queues of
+    4096 descriptors; the event 1 ms after the device is reopened): the
+    reset restarts and succeeds (doc/protocol.rst: "a fatal one now restarts
+    the reset"), each process sees one ERR_RECOVERING and one
+    RECOVERY_SUCCESS, traffic resumes."""
+    common = f"--rate {RATE} --flows 2 --desc 4096 --events --status-ms 50"
+    pri = cluster.primary(app_args=f"--queues 8 --own 0 {common}")
+    secs = [cluster.secondary(k, f"--own {k} {common}") for k in (1, 2)]
+    procs = [(pri, 0), (secs[0], 1), (secs[1], 2)]
+    for p, q in procs:
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic")
+    with cluster.telemetry() as tel:
+        marks = {p.name: p.mark() for p, _ in procs}
+        tel_ok(tel, "/mana_sim/fatal_in_recovery", f"{VDEV},1,20")
+        sim_reset(tel, 50)
+        for p, _ in procs:
+            p.wait_line(lambda o: o.get("ev") == "event" and o["type"] != "ERR_RECOVERING",
+                        10, marks[p.name], what="end of the recovery")
+        info = mana_info(tel)
+        assert info["last_phase_us"]["reopen"] > 0, info
+        assert info["resets_failed"] == 0, info
+        assert info["reset_restarts"] >= 1 and info["resets_succeeded"] == 1, info
+        recovered(procs, marks)
+
+
+def test_fatal_during_remap_restarts(cluster):
+    """7b. A second fatal event from the new instance while the reset waits
+    for REMAP_DB answers (a secondary frozen after it answered UNMAP_DB keeps
+    the remap phase open for ack_timeout_ms): the reset restarts from the
+    quiesce phase and succeeds; reset_restarts 1; every running process sees
+    exactly one ERR_RECOVERING and one RECOVERY_SUCCESS and carries traffic;
+    the frozen one catches up when it runs again."""
+    ack_ms, down_ms = 300, 200
+    procs = start_three(cluster, vdev=f"ack_timeout_ms={ack_ms}")
+    (pri, _), (sec1, _), (slow, _) = procs
+    live = procs[:2]
+    with cluster.telemetry() as tel:
+        gen0 = mana_info(tel)["generation"]
+        marks = {p.name: p.mark() for p, _ in procs}
+        # 50 ms after the device is back, well inside the 300 ms remap wait.
+        tel_ok(tel, "/mana_sim/fatal_in_recovery", f"{VDEV},50,50")
+        sim_reset(tel, down_ms)
+        wait_phase(tel, "wait_hw")            # UNMAP_DB answered by everyone
+        assert slow.command("hold")["ret"] == 0
+        freeze(slow)
+        recovered(live, marks)
+        info = mana_info(tel)
+        assert info["reset_restarts"] == 1, info
+        assert info["resets_started"] == 1 and info["resets_succeeded"] == 1, info
+        assert info["resets_failed"] == 0, info
+        assert info["generation"] == gen0 + 2, (gen0, info)
+        assert sim_info(tel)["resets"] == 2
+        thaw(slow)
+        wait_readmitted(tel, slow, gen0 + 2)
+        rel = slow.command("release")
+        wait_rx_after(slow, [2], line_index(slow, rel), RATE // 20, 5)
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert event_types(p) == OK_PAIR, (p.name, event_types(p))
+        check_final(finals[q], 2, p.name)
+    assert_pools_full(finals[0]["mempools"], "after a restarted reset")
+
+
+class Gdb:
+    """gdb attached in non-stop mode to one process: a breakpoint stops only
+    the thread that hits it, every other thread keeps running."""
+
+    def __init__(self, pid, logdir):
+        self.log = open(Path(logdir) / f"gdb-{pid}.log", "wb")
+        self.p = subprocess.Popen(["gdb", "-q", "-nx", "-iex", "set debuginfod enabled off"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        self.out = b""
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        for c in ("set pagination off", "set confirm off", "set non-stop on",
+                  f"attach {pid}"):
+            self.cmd(c)
+        self.sync(60)
+
+    def _read(self):
+        for chunk in iter(lambda: os.read(self.p.stdout.fileno(), 65536), b""):
+            self.log.write(chunk)
+            with self.cond:
+                self.out += chunk
+                self.cond.notify_all()
+
+    def cmd(self, c):
+        self.p.stdin.write((c + "\n").encode())
+        self.p.stdin.flush()
+
+    def mark(self):
+        with self.cond:
+            return len(self.out)
+
+    def expect(self, text, timeout, start=0):
+        deadline = time.monotonic() + scaled(timeout)
+        with self.cond:
+            while text.encode() not in self.out[start:]:
+                left = deadline - time.monotonic()
+                if left <= 0 or self.p.poll() is not None:
+                    raise WaitTimeout(f"gdb: no '{text}' within {timeout} s:\n"
+                                      f"{self.out[start:][-3000:].decode(errors='replace')}")
+                self.cond.wait(min(left, 0.1))
+            return self.out[start:].decode(errors="replace")
+
+    def sync(self, timeout=10, start=None):
+        """Every command sent so far has been executed; returns the output
+        since @start (default: now)."""
+        token = f"SYNC{time.monotonic_ns()}"
+        m = self.mark() if start is None else start
+        self.cmd(f"echo {token}\\n")
+        return self.expect(token, timeout, m)
+
+    def run_all(self, timeout=10):
+        """Continue every stopped thread; return once all of them run."""
+        deadline = time.monotonic() + scaled(timeout)
+        while True:
+            self.cmd("continue -a &")
+            m = self.mark()
+            self.cmd("info threads")
+            out = self.sync(start=m)
+            threads = [ln for ln in out.splitlines() if "Thread 0x" in ln]
+            if threads and all(ln.rstrip().endswith("(running)") for ln in threads):
+                return
+            if time.monotonic() >= deadline:
+                raise WaitTimeout(f"gdb: threads not all running:\n{out[-3000:]}")
+            time.sleep(0.05)
+
+    def close(self):
+        if self.p.poll() is None:
+            try:
+                self.cmd("detach")
+                self.cmd("quit")
+                self.p.wait(scaled(10))
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
+        self.reader.join(2)
+        self.p.stdin.close()
+        self.p.stdout.close()
+        self.log.close()
+
+
+@pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
+def test_fatal_during_resume_starts_next_reset(cluster, tmp_path):
+    """7d. A fatal event from the new instance that arrives while the reset
+    thread is in its last phase (resume): not dropped - the next reset runs,
+    announced by its own ERR_RECOVERING, and succeeds; traffic resumes.
+    Deterministic: gdb (non-stop) holds the reset thread at
+    mana_reset_resume() while the device dies again and the interrupt thread
+    takes the event."""
+    procs = start_three(cluster)
+    pri = procs[0][0]
+    gdb = Gdb(pri.pid, tmp_path)
+    try:
+        gdb.cmd("break mana_reset_resume")
+        assert "Breakpoint 1 at" in gdb.sync(30), "no symbol mana_reset_resume"
+        gdb.run_all()
+        with cluster.telemetry() as tel:
+            gen0 = mana_info(tel)["generation"]
+            marks = {p.name: p.mark() for p, _ in procs}
+            m = gdb.mark()
+            sim_reset(tel, 20)
+            gdb.expect("Breakpoint 1,", 10, m)
+            info = mana_info(tel)
+            assert info["phase"] == "resume" and info["state"] == "resetting", info
+            # The instance this reset opened dies; the interrupt thread sees it.
+            sim_reset(tel, 20)
+            wait_until(lambda: f"fatal event from generation {gen0 + 1} during recovery"
+                       in pri.stderr_text(), 5, "the interrupt thread taking the event")
+            gdb.cmd("delete")
+            gdb.cmd("continue -a &")
+            gdb.sync()
+        gdb.close()
+        with cluster.telemetry() as tel:
+            for p, q in procs:
+                ev = wait_events(p, OK_PAIR * 2, 10, marks[p.name])
+                wait_rx_after(p, [q], line_index(p, ev[3]), RATE // 100, 10,
+                              what="traffic after the follow-up reset")
+            info = mana_info(tel)
+            assert info["resets_started"] == 2 and info["resets_succeeded"] == 2, info
+            assert info["state"] == "active" and info["generation"] == gen0 + 2, info
+    finally:
+        gdb.close()
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert event_types(p) == OK_PAIR * 2, (p.name, event_types(p))
+        check_final(finals[q], 2, p.name)
+    assert_pools_full(finals[0]["mempools"], "after a follow-up reset")
+
+
+@pytest.mark.parametrize("delay_ms,down_ms", [(150, 100), (50, 150)],
+                         ids=["event-after-return", "event-while-away"])
+def test_delayed_fatal_event(cluster, delay_ms, down_ms):
+    """7c. The fatal event is posted @delay_ms after the device died (before
+    or after it is back): recovery still succeeds, one event pair per
+    process, traffic resumes, nothing but loss."""
+    procs = start_three(cluster)
+    with cluster.telemetry() as tel:
+        marks = {p.name: p.mark() for p, _ in procs}
+        tel_ok(tel, "/mana_sim/event_delay", f"{VDEV},{delay_ms}")
+        sim_reset(tel, down_ms)
+        recovered(procs, marks)
+        info = mana_info(tel)
+        sim = sim_info(tel)
+        assert info["resets_succeeded"] == 1 and info["reset_restarts"] == 0, info
+        assert info["resets_failed"] == 0, info
+        # The PMD heard of it only @delay_ms after the device died.
+        assert info["last_event_ns"] - sim["last_down_ns"] >= delay_ms * 1e6 * 0.95, (info, sim)
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert event_types(p) == OK_PAIR, (p.name, event_types(p))
+        check_final(finals[q], 1, p.name)
+    assert_pools_full(finals[0]["mempools"], "after a delayed fatal event")
+
+
+# -- 8. recovery failure ------------------------------------------------------
+
+def test_recovery_fails_port_failed(cluster):
+    """8a. The device comes back but every open fails (fail_open forever,
+    recovery_timeout_ms=400): the port is FAILED, every process gets
+    RECOVERY_FAILED and no INTR_RMV (the device is present, not removed:
+    doc/protocol.rst wait_hw), bursts return 0 (Tx refused, nothing
+    received), configure is refused with -EIO; everything exits cleanly and
+    every mbuf is back."""
+    procs = start_three(cluster, vdev="recovery_timeout_ms=400")
+    pri = procs[0][0]
+    with cluster.telemetry() as tel:
+        marks = {p.name: p.mark() for p, _ in procs}
+        tel_ok(tel, "/mana_sim/fail_open", f"{VDEV},-1")
+        sim_reset(tel, 50)
+        failed_at = {}
+        for p, _ in procs:
+            ev = wait_events(p, ["ERR_RECOVERING", "RECOVERY_FAILED"], 10, marks[p.name])
+            failed_at[p.name] = line_index(p, ev[1])
+        info = mana_info(tel)
+        assert info["state"] == "failed", info
+        assert info["resets_failed"] == 1 and info["resets_succeeded"] == 0, info
+        assert info["removals"] == 0 and info["last_error"] == -errno.EIO, info
+        assert sim_info(tel)["state"] == "up"
+    for p, q in procs:
+        # Half a second of bursts in the failed state: nothing gets through.
+        a = p.wait_line(lambda o: o.get("ev") == "status", 5, failed_at[p.name])
+        b = p.wait_status(lambda s: s["mono"] >= a["mono"] + 0.5, 5)
+        assert b["state"] == "failed", b
+        qa, qb = a["queues"][str(q)], b["queues"][str(q)]
+        assert qb["rx"] == qa["rx"] and qb["tx"] == qa["tx"], (qa, qb)
+        assert qb["tx_refused"] > qa["tx_refused"], (qa, qb)
+        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED"], event_types(p)
+    # ethdev refuses to configure a started port (-EBUSY) before asking the
+    # PMD; once stopped, the PMD refuses configure and start of a FAILED port.
+    assert pri.command("configure")["ret"] == -errno.EBUSY
+    assert pri.command("port_stop")["ret"] == 0
+    assert pri.command("port_start")["ret"] == -errno.EIO
+    assert pri.command("configure")["ret"] == -errno.EIO
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0
+        assert all(f["dup"] == 0 and f["corrupt"] == 0 for f in finals[q]["flows"])
+    assert_pools_full(finals[0]["mempools"], "after a failed recovery")
+
+
+def test_recovery_fails_close_in_callback(cluster):
+    """8b. Same failure with --on-failed close: the primary stops and closes
+    the port from inside its RECOVERY_FAILED callback, each secondary closes
+    its own from inside its callback; nothing hangs, everything exits 0."""
+    procs = start_three(cluster, vdev="recovery_timeout_ms=300", extra="--on-failed close")
+    with cluster.telemetry() as tel:
+        marks = {p.name: p.mark() for p, _ in procs}
+        tel_ok(tel, "/mana_sim/fail_open", f"{VDEV},-1")
+        sim_reset(tel, 50)
+    closed = {}
+    for p, _ in procs:
+        ev = wait_events(p, ["ERR_RECOVERING", "RECOVERY_FAILED"], 10, marks[p.name])
+        c = p.wait_ev("closed", 10, line_index(p, ev[1]))
+        assert c["by"] == "callback" and c["event"] == "RECOVERY_FAILED", c
+        assert c["polling_stopped"] is True and c["stop"] == 0 and c["close"] == 0, c
+        assert c["wait_us"] < scaled(2) * 1e6, c
+        closed[p.name] = c
+    for p, q in procs:
+        st = p.wait_status(lambda s: s["state"] == "closed" and not s["polling"], 5)
+        assert st["queues"][str(q)]["tx_refused"] >= 0
+        assert p.command("state")["ret"] == -errno.ENODEV
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0 and finals[q]["stats"] is None, finals[q]
+        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED"], event_types(p)
+    assert_pools_full(finals[0]["mempools"], "after closing a failed port")
+
+
+def test_recovery_after_open_retries(cluster):
+    """8c. The first 3 opens after the device is back fail: the reset keeps
+    polling (recovery_poll_ms) and succeeds."""
+    procs = start_three(cluster)
+    with cluster.telemetry() as tel:
+        marks = {p.name: p.mark() for p, _ in procs}
+        tel_ok(tel, "/mana_sim/fail_open", f"{VDEV},3")
+        sim_reset(tel, 50)
+        recovered(procs, marks)
+        info = mana_info(tel)
+        assert info["resets_succeeded"] == 1 and info["resets_failed"] == 0, info
+        assert info["last_error"] == 0, info
+        assert info["last_hw_down_us"] >= 40000, info
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert event_types(p) == OK_PAIR
+        check_final(finals[q], 1, p.name)
+    assert_pools_full(finals[0]["mempools"], "after a recovery with retries")
+
+
+# -- 9. hot-remove ------------------------------------------------------------
+
+def test_hot_remove(cluster):
+    """9. Hot-remove: RECOVERY_FAILED then INTR_RMV in every process, the
+    port FAILED with removals 1; the primary closes the port while the
+    secondaries are attached, everything exits 0, every mbuf is back."""
+    procs = start_three(cluster)
+    pri = procs[0][0]
+    with cluster.telemetry() as tel:
+        marks = {p.name: p.mark() for p, _ in procs}
+        tel_ok(tel, "/mana_sim/remove", VDEV)
+        for p, _ in procs:
+            wait_events(p, ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"], 10,
+                        marks[p.name])
+        info = mana_info(tel)
+        assert info["state"] == "failed" and info["removals"] == 1, info
+        assert info["resets_failed"] == 1 and info["last_error"] == -errno.ENODEV, info
+        assert sim_info(tel)["state"] == "removed"
+    for p, q in procs:
+        st = p.wait_status(lambda s: s["state"] == "failed", 5)
+        assert p.wait_status(lambda s: True, 2)["queues"][str(q)]["rx"] == \
+            st["queues"][str(q)]["rx"]
+    t0 = time.monotonic()
+    ans = pri.command("port_close", timeout=15)
+    assert ans["ret"] == 0 and ans["stop"] == 0, ans
+    assert time.monotonic() - t0 < scaled(2)
+    assert_pools_full(pri.command("mempools")["mempools"], "after closing the removed port")
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, finals[q]
+        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"]
