@@ -58,11 +58,15 @@ asan: build-asan
 	$(MAKE) fuzz
 
 # libFuzzer on the rte_mp handlers of both process types.
+# Each side's handler is fuzzed in its own process type (FUZZ_SECONDS each).
 fuzz: setup $(BUILD_FUZZ)/build.ninja
-	ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_mp
+	ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_mp app/mana-traffic
 	python3 tests/fuzz/seeds.py $(BUILD_FUZZ)/fuzz-corpus
-	$(BUILD_FUZZ)/tests/fuzz/fuzz_mp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		$(BUILD_FUZZ)/fuzz-corpus
+	cd $(BUILD_FUZZ) && MANA_FUZZ_SIDE=primary ./tests/fuzz/fuzz_mp \
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz-corpus/primary
+	cd $(BUILD_FUZZ) && MANA_FUZZ_SIDE=secondary MANA_FUZZ_PRIMARY=$$PWD/app/mana-traffic \
+		./tests/fuzz/fuzz_mp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		fuzz-corpus/secondary
 
 demo: build
 	./scripts/demo.sh $(BUILD)

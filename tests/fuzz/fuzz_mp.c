@@ -3,32 +3,42 @@
  */
 
 /*
- * libFuzzer target for net_mana's rte_mp handlers (primary and secondary
- * side). Each input is one message as EAL would hand it to the action:
- *   byte 0: bit 0 selects the handler (0 primary, 1 secondary); bit 1: the
- *           message comes from the socket of the pid in its header (else
- *           from this process's); secondary-side messages come from the
- *           primary's socket unless bit 2 is set
+ * libFuzzer target for net_mana's rte_mp handlers, each fuzzed in the
+ * process type it runs in (env MANA_FUZZ_SIDE):
+ *
+ *   primary   (default) this process is a DPDK primary (no hugepages, no
+ *             shared config) with a software MANA port configured and
+ *             started; inputs go to the primary's handler.
+ *   secondary this process is a real DPDK secondary attached to a primary
+ *             it starts itself (the test application, path in
+ *             MANA_FUZZ_PRIMARY, killed at exit); inputs go to the
+ *             secondary's handler, as sent by the primary's socket.
+ *
+ * Each input is one message as EAL would hand it to the action:
+ *   byte 0: primary side: bit 1 set - the message comes from the socket of
+ *           the pid in its header (else from this process's socket);
+ *           secondary side: bit 2 set - it comes from a stranger's socket
+ *           (else from the primary's)
  *   byte 1: number of file descriptors attached (mod 9, EAL caps it at 8)
  *   rest:   the parameter bytes (len_param = their count, at most 256)
  * Attached descriptors are fresh memfds owned by the message; the handler
- * must close every one of them whatever it decides - a descriptor still
- * open afterwards is reported as a leak (abort). Crashes, sanitizer reports
- * and leaks are failures.
- *
- * The process is a real DPDK primary (--in-memory, no hugepages) with a
- * software MANA port configured and started, so valid-looking messages
- * reach real state.
+ * must close every one of them whatever it decides - a descriptor number
+ * still open on the same memfd afterwards is reported as a leak (abort;
+ * other threads may reuse a closed number, hence the inode comparison).
+ * Crashes, sanitizer reports and leaks are failures.
  */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -41,6 +51,10 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static bool fuzz_secondary;
+static pid_t fuzz_primary_pid;
+static char fuzz_prefix[32];
+
 static void
 fuzz_die(const char *what)
 {
@@ -48,18 +62,93 @@ fuzz_die(const char *what)
 	exit(1);
 }
 
+static void
+fuzz_stop_primary(void)
+{
+	char path[128];
+
+	if (fuzz_primary_pid <= 0)
+		return;
+	kill(fuzz_primary_pid, SIGKILL);
+	waitpid(fuzz_primary_pid, NULL, 0);
+	fuzz_primary_pid = 0;
+	snprintf(path, sizeof(path), "rm -rf /var/run/dpdk/%s /dev/hugepages/%smap_*",
+		 fuzz_prefix, fuzz_prefix);
+	if (system(path) != 0)
+		fprintf(stderr, "fuzz_mp: cleanup of %s failed\n", fuzz_prefix);
+}
+
+/*
+ * A primary (control only) for the secondary side to attach to: the test
+ * application, with a stdin that never ends, ready once it says so.
+ */
+static void
+fuzz_start_primary(void)
+{
+	const char *app = getenv("MANA_FUZZ_PRIMARY");
+	int in[2], out[2];
+	char prefix_arg[64], line[512];
+	FILE *f;
+
+	if (app == NULL)
+		fuzz_die("MANA_FUZZ_PRIMARY must name the primary application");
+	snprintf(fuzz_prefix, sizeof(fuzz_prefix), "fzmp%d", (int)getpid());
+	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", fuzz_prefix);
+	if (pipe(in) != 0 || pipe(out) != 0)
+		fuzz_die("pipe");
+	fuzz_primary_pid = fork();
+	if (fuzz_primary_pid < 0)
+		fuzz_die("fork");
+	if (fuzz_primary_pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		close(in[1]);
+		close(out[0]);
+		execl(app, app, "--no-pci", prefix_arg, "--lcores=0@0", "--vdev=net_mana_sim0",
+		      "--log-level=lib.*:error", "--log-level=pmd.net.mana.*:emerg",
+		      "--base-virtaddr=0x200000000000", "--", "--queues", "1", "--own", "",
+		      "--status-ms", "0", (char *)NULL);
+		_exit(127);
+	}
+	atexit(fuzz_stop_primary);
+	close(in[0]);	/* in[1] stays open for good: the primary runs until killed */
+	close(out[1]);
+	f = fdopen(out[0], "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "\"ev\":\"ready\"") != NULL)
+			return;
+	fuzz_die("the primary did not start");
+}
+
 int
 LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 {
-	char *eal_args[] = {
+	const char *side = getenv("MANA_FUZZ_SIDE");
+	char *primary_args[] = {
 		"fuzz_mp", "--no-huge", "--no-pci", "--no-shconf", "-l", "0",
 		"--vdev=net_mana_sim0", "--log-level=lib.*:error",
+		"--log-level=pmd.net.mana.*:emerg", "--no-telemetry", NULL,
+	};
+	char prefix_arg[64];
+	char *secondary_args[] = {
+		"fuzz_mp", "--proc-type=secondary", "--no-pci", prefix_arg, "-l", "1",
+		"--base-virtaddr=0x200000000000", "--log-level=lib.*:error",
 		"--log-level=pmd.net.mana.*:emerg", "--no-telemetry", NULL,
 	};
 	struct rte_eth_conf conf = { .rxmode.mq_mode = RTE_ETH_MQ_RX_RSS };
 	struct rte_mempool *mp;
 
-	if (rte_eal_init((int)RTE_DIM(eal_args) - 1, eal_args) < 0)
+	fuzz_secondary = side != NULL && strcmp(side, "secondary") == 0;
+	if (fuzz_secondary) {
+		fuzz_start_primary();
+		snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", fuzz_prefix);
+		if (rte_eal_init((int)RTE_DIM(secondary_args) - 1, secondary_args) < 0)
+			fuzz_die("rte_eal_init (secondary)");
+		if (rte_eth_dev_count_avail() == 0)
+			fuzz_die("no port attached");
+		return 0;
+	}
+	if (rte_eal_init((int)RTE_DIM(primary_args) - 1, primary_args) < 0)
 		fuzz_die("rte_eal_init");
 	mp = rte_pktmbuf_pool_create("fuzz_pool", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (mp == NULL)
@@ -73,20 +162,46 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 }
 
 static int
-fuzz_memfd(void)
+fuzz_memfd(ino_t *ino)
 {
 	int fd = memfd_create("fuzz_mp", MFD_CLOEXEC);
+	struct stat st;
 
-	if (fd < 0 || ftruncate(fd, FUZZ_DB_SIZE) != 0)
+	if (fd < 0 || ftruncate(fd, FUZZ_DB_SIZE) != 0 || fstat(fd, &st) != 0)
 		abort();
+	*ino = st.st_ino;
 	return fd;
+}
+
+/* Is descriptor @fd still the memfd of inode @ino? */
+static bool
+fuzz_still_open(int fd, ino_t ino)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_ino == ino;
+}
+
+/*
+ * A well-formed PORT_CLOSED makes the secondary release its port for good
+ * (tests/pytest covers it); every later input would then find no port.
+ */
+static bool
+fuzz_releases_port(const struct rte_mp_msg *msg)
+{
+	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
+
+	return msg->len_param == (int)sizeof(struct mana_mp_bcast) && msg->num_fds == 0 &&
+	       hdr->magic == MANA_MP_MAGIC && hdr->version == MANA_MP_VERSION &&
+	       hdr->type == MANA_MP_PORT_CLOSED;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rte_mp_msg msg;
+	struct rte_mp_msg msg __rte_aligned(8);
 	int fds[RTE_MP_MAX_FD_NUM];
+	ino_t inos[RTE_MP_MAX_FD_NUM];
 	char peer[128];
 	size_t len;
 	int i, nfds;
@@ -96,15 +211,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&msg, 0, sizeof(msg));
 	nfds = data[1] % (RTE_MP_MAX_FD_NUM + 1);
 	len = RTE_MIN(size - 2, (size_t)RTE_MP_MAX_PARAM_LEN);
-	strlcpy(msg.name, (data[0] & 1) ? MANA_MP_ACTION_SECONDARY : MANA_MP_ACTION_PRIMARY,
+	strlcpy(msg.name, fuzz_secondary ? MANA_MP_ACTION_SECONDARY : MANA_MP_ACTION_PRIMARY,
 		sizeof(msg.name));
 	msg.len_param = (int)len;
 	memcpy(msg.param, data + 2, len);
 	msg.num_fds = nfds;
+	if (fuzz_secondary && fuzz_releases_port(&msg))
+		return 0;
 	for (i = 0; i < nfds; i++)
-		msg.fds[i] = fds[i] = fuzz_memfd();
+		msg.fds[i] = fds[i] = fuzz_memfd(&inos[i]);
 
-	if (data[0] & 1) {
+	if (fuzz_secondary) {
 		if (data[0] & 4)
 			snprintf(peer, sizeof(peer), "%s/mp_socket_1_0", rte_eal_get_runtime_dir());
 		else
@@ -121,7 +238,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	for (i = 0; i < nfds; i++) {
-		if (fcntl(fds[i], F_GETFD) != -1) {
+		if (fuzz_still_open(fds[i], inos[i])) {
 			fprintf(stderr, "fuzz_mp: descriptor %d of %d leaked by the handler\n",
 				i, nfds);
 			abort();

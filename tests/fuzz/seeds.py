@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 mana-mp-reset authors
-"""Write a seed corpus for fuzz_mp: one well-formed message of every type of
-drivers/net/mana/mp/mana_mp_msg.h, for each handler, with the right fd count."""
+"""Write the seed corpora of fuzz_mp (OUT/primary, OUT/secondary): one
+well-formed message of every type of drivers/net/mana/mp/mana_mp_msg.h for
+the side that receives it, with the right fd count."""
 import os
 import struct
 import sys
@@ -32,8 +33,10 @@ def main(out):
         "garbage": (0, 1, b"\x00" * 8),
     }
     for name, (side, nfds, param) in seeds.items():
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(bytes([side, nfds]) + param)
+        d = os.path.join(out, "secondary" if side & 1 else "primary")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(bytes([side & ~1, nfds]) + param)
 
 
 if __name__ == "__main__":
