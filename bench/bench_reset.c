@@ -44,11 +44,14 @@
 #define MAX_WORKERS	32
 #define BURST		8
 #define FRAME		MTRF_MIN_FRAME
+#define IDLE_BACKOFF_NS	1000000ull	/* idle this long: poll every 200 us */
 
 struct worker_slot {
 	volatile uint32_t attached;
 	volatile uint32_t armed;
 	volatile uint64_t resumed_ns;
+	volatile uint64_t tx_resumed_ns;	/* first burst the PMD took after arming */
+	volatile uint32_t tx_armed;
 	volatile uint64_t rx;
 	volatile uint64_t tx;
 	volatile int32_t pid;
@@ -92,7 +95,7 @@ run_worker(unsigned int k)
 	struct mtrf_rss rss;
 	struct shared *sh;
 	char name[32];
-	uint64_t next_tx = 0, seq = 0;
+	uint64_t next_tx = 0, seq = 0, idle_since = 0;
 	int i;
 
 	if (mz == NULL)
@@ -124,6 +127,10 @@ run_worker(unsigned int k)
 					  0);
 			}
 			n = rte_eth_tx_burst(0, (uint16_t)k, pkts, BURST);
+			if (n != 0 && slot->tx_armed) {
+				slot->tx_resumed_ns = now_ns();
+				slot->tx_armed = 0;
+			}
 			slot->tx += n;
 			if (n < BURST)
 				rte_pktmbuf_free_bulk(pkts + n, BURST - n);
@@ -137,8 +144,12 @@ run_worker(unsigned int k)
 			}
 			slot->rx += n;
 			rte_pktmbuf_free_bulk(pkts, n);
+			idle_since = 0;
 		} else {
-			sleep_us(20);
+			/* Idle: back off (a port in reset stays idle for a while). */
+			if (idle_since == 0)
+				idle_since = t;
+			sleep_us(t - idle_since > IDLE_BACKOFF_NS ? 200 : 20);
 		}
 	}
 	return 0;
@@ -219,7 +230,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		struct rte_pmd_mana_reset_info ri;
 		struct rte_pmd_mana_state st;
 		struct mana_sim_stats ss;
-		uint64_t last = 0, succeeded;
+		uint64_t last = 0, last_tx = 0, succeeded;
 		unsigned int running = 0;
 
 		rte_pmd_mana_get_reset_info(0, &ri);
@@ -231,8 +242,10 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		do {
 			rte_pmd_mana_get_state(0, &st);
 		} while (st.state == RTE_PMD_MANA_ACTIVE);
-		for (k = 0; k < workers; k++)
+		for (k = 0; k < workers; k++) {
+			sh->w[k].tx_armed = 1;
 			sh->w[k].armed = 1;
+		}
 		deadline = now_ns() + 30ull * 1000000000ull;
 		for (k = 0; k < workers; k++) {
 			if (!worker_running(&sh->w[k]))
@@ -243,6 +256,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 			if (sh->w[k].resumed_ns == 0)
 				rte_exit(EXIT_FAILURE, "worker %u did not resume\n", k);
 			last = RTE_MAX(last, sh->w[k].resumed_ns);
+			last_tx = RTE_MAX(last_tx, sh->w[k].tx_resumed_ns);
 		}
 		rte_pmd_mana_get_reset_info(0, &ri);
 		mana_sim_get_stats(dev_name, &ss);
@@ -251,13 +265,17 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		overhead[r] = ((double)(last - ri.last_event_ns) -
 			       (double)(ss.last_up_ns - ss.last_down_ns)) / 1e6;
 		printf("{\"ev\":\"round\",\"round\":%u,\"workers\":%u,\"running\":%u,"
+		       "\"event_to_resume_ms\":%.3f,\"event_to_tx_ms\":%.3f,"
 		       "\"event_to_traffic_ms\":%.3f,\"device_down_ms\":%.3f,\"overhead_ms\":%.3f,"
 		       "\"evictions\":%" PRIu64 ",\"phases_us\":[", r, workers, running,
+		       ri.last_total_us / 1e3, (double)(last_tx - ri.last_event_ns) / 1e6,
 		       (double)(last - ri.last_event_ns) / 1e6,
 		       (double)(ss.last_up_ns - ss.last_down_ns) / 1e6, overhead[r], ri.evictions);
-		for (k = 1; k < 8; k++)
+		for (k = 1; k < RTE_PMD_MANA_PHASE_MAX; k++)
 			printf("%s%" PRIu64, k > 1 ? "," : "", ri.last_phase_us[k]);
-		printf("]}\n");
+		printf("],\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
+		       ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64 "}}\n",
+		       ss.rx_drop_no_wqe, ss.rx_drop_no_rss, ss.tx_packets, ss.rx_packets);
 		fflush(stdout);
 		sleep_us(50000);
 	}

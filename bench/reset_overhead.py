@@ -99,12 +99,12 @@ def main():
     print(f"reset coordination overhead (event to traffic on every queue of every process,"
           f" minus the device's {a.down_ms} ms down time), {a.rounds} resets each:")
     print(f"{'secondaries':>11} {'median ms':>10} {'max ms':>8}   median phase us "
-          "(quiesce unmap teardown wait_hw reopen remap resume)")
+          "(quiesce unmap teardown wait_hw reopen remap rebuild resume)")
     medians = {}
     for n in [int(x) for x in a.workers.split(",")]:
         res = run(binary, n, a.rounds, a.down_ms, a.ack_ms, hang=False)
         ov = [r["overhead_ms"] for r in res]
-        phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(7)]
+        phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(8)]
         medians[n] = statistics.median(ov)
         print(f"{n:>11} {medians[n]:>10.3f} {max(ov):>8.3f}   {phases}")
         summary["runs"].append({"secondaries": n, "overhead_ms": ov, "phases_us": phases})

@@ -38,6 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
@@ -51,6 +54,7 @@
 #define SIM_SPIN_NS		30000ull
 #define SIM_SLEEP_MIN_NS	10000ull
 #define SIM_SLEEP_MAX_NS	1000000ull
+#define SIM_ENGINE_NICE		(-10)
 
 /* WQE header dword 1. */
 #define SIM_WQE_NUM_SGE(h)	((h) & 0xffu)
@@ -558,6 +562,13 @@ sim_engine_main(void *arg)
 	uint64_t now, deadline;
 	unsigned int work;
 
+	/*
+	 * Hardware does not wait for a CPU: when the engine wakes from an idle
+	 * sleep it should not queue behind the application's pollers for a
+	 * scheduler slice. Best effort (needs CAP_SYS_NICE).
+	 */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SIM_ENGINE_NICE) != 0)
+		SIM_LOG(DEBUG, "engine runs at normal priority: %s", strerror(errno));
 	SIM_LOG(INFO, "engine started");
 	while (!__atomic_load_n(&sim_engine_stop_req, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&sim_lock);

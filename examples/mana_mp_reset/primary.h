@@ -39,7 +39,7 @@ struct demo_reset_rec {
 	bool expected[DEMO_MAX_PROCS];	/* processes that had to come through it */
 	struct rte_pmd_mana_reset_info info_before;
 	struct rte_pmd_mana_reset_info info;
-	uint64_t phase_seen_ns[8];	/* first time this phase was observed */
+	uint64_t phase_seen_ns[RTE_PMD_MANA_PHASE_MAX];	/* first time each phase was seen */
 	struct rte_pmd_mana_proc before[DEMO_REG_MAX];
 	int nb_before;
 	struct rte_pmd_mana_proc after[DEMO_REG_MAX];

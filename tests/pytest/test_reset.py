@@ -20,7 +20,7 @@ from conftest import (assert_pools_full, event_types, fd_count, line_index, mana
 RATE = 20000          # packets per second per queue
 DESC = 512            # ring size (Rx and Tx)
 COMMON = f"--rate {RATE} --flows 2 --desc {DESC} --events"
-PHASES = ("quiesce", "unmap", "teardown", "wait_hw", "reopen", "remap", "resume")
+PHASES = ("quiesce", "unmap", "teardown", "wait_hw", "reopen", "remap", "rebuild", "resume")
 
 
 def start_three(cluster, status_ms=50, vdev="", extra=""):
@@ -113,7 +113,7 @@ def test_reset_three_processes(cluster):
         assert info["phase"] == "none", info
         ph = info["last_phase_us"]
         assert set(ph) == set(PHASES), ph
-        for name in ("quiesce", "unmap", "teardown", "wait_hw", "reopen", "remap"):
+        for name in ("quiesce", "unmap", "teardown", "wait_hw", "reopen", "remap", "rebuild"):
             assert ph[name] > 0, f"phase {name} took 0 us: {ph}"
         # (Two clock reads in the PMD: equal to a few microseconds.)
         assert abs(info["last_hw_down_us"] - ph["wait_hw"]) <= 100, info

@@ -427,46 +427,76 @@ class Gdb:
 
 
 @pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
-def test_fatal_during_resume_starts_next_reset(cluster, tmp_path):
-    """7d. A fatal event from the new instance that arrives while the reset
-    thread is in its last phase (resume): not dropped - the next reset runs,
-    announced by its own ERR_RECOVERING, and succeeds; traffic resumes.
-    Deterministic: gdb (non-stop) holds the reset thread at
-    mana_reset_resume() while the device dies again and the interrupt thread
-    takes the event."""
+def _fatal_at_breakpoint(cluster, tmp_path, function, phase, state):
+    """Hold the primary's reset thread at @function (gdb non-stop, only that
+    thread stops) while the instance this reset opened dies; then let go.
+    Returns (procs, gen0, marks)."""
     procs = start_three(cluster)
     pri = procs[0][0]
     gdb = Gdb(pri.pid, tmp_path)
     try:
-        gdb.cmd("break mana_reset_resume")
-        assert "Breakpoint 1 at" in gdb.sync(30), "no symbol mana_reset_resume"
+        gdb.cmd(f"break {function}")
+        assert "Breakpoint 1 at" in gdb.sync(30), f"no symbol {function}"
         gdb.run_all()
         with cluster.telemetry() as tel:
             gen0 = mana_info(tel)["generation"]
             marks = {p.name: p.mark() for p, _ in procs}
             m = gdb.mark()
             sim_reset(tel, 20)
-            gdb.expect("Breakpoint 1,", 10, m)
+            gdb.expect("Breakpoint 1", 10, m)
             info = mana_info(tel)
-            assert info["phase"] == "resume" and info["state"] == "resetting", info
+            assert info["phase"] == phase and info["state"] == state, info
             # The instance this reset opened dies; the interrupt thread sees it.
             sim_reset(tel, 20)
-            wait_until(lambda: f"fatal event from generation {gen0 + 1} during recovery"
-                       in pri.stderr_text(), 5, "the interrupt thread taking the event")
+            wait_until(lambda: f"generation {gen0 + 1}" in pri.stderr_text()
+                       and "fatal event" in pri.stderr_text(), 5,
+                       "the interrupt thread taking the event")
             gdb.cmd("delete")
             gdb.cmd("continue -a &")
             gdb.sync()
-        gdb.close()
-        with cluster.telemetry() as tel:
-            for p, q in procs:
-                ev = wait_events(p, OK_PAIR * 2, 10, marks[p.name])
-                wait_rx_after(p, [q], line_index(p, ev[3]), RATE // 100, 10,
-                              what="traffic after the follow-up reset")
-            info = mana_info(tel)
-            assert info["resets_started"] == 2 and info["resets_succeeded"] == 2, info
-            assert info["state"] == "active" and info["generation"] == gen0 + 2, info
     finally:
         gdb.close()
+    return procs, gen0, marks
+
+
+def test_fatal_during_resume_restarts(cluster, tmp_path):
+    """7d. A fatal event from the new instance while the reset is in its last
+    phase (collecting REMAP_DB answers, not yet ACTIVE): the reset restarts
+    instead of declaring a dead instance ACTIVE; one recovery, one event pair
+    per process, traffic resumes. Deterministic: gdb (non-stop) holds the
+    reset thread at mana_reset_resume() while the device dies again."""
+    procs, gen0, marks = _fatal_at_breakpoint(cluster, tmp_path, "mana_reset_resume",
+                                              "resume", "resetting")
+    with cluster.telemetry() as tel:
+        for p, q in procs:
+            ev = wait_events(p, OK_PAIR, 10, marks[p.name])
+            wait_rx_after(p, [q], line_index(p, ev[1]), RATE // 100, 10,
+                          what="traffic after the restarted reset")
+        info = mana_info(tel)
+        assert info["resets_started"] == 1 and info["resets_succeeded"] == 1, info
+        assert info["reset_restarts"] == 1, info
+        assert info["state"] == "active" and info["generation"] == gen0 + 2, info
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert event_types(p) == OK_PAIR, (p.name, event_types(p))
+        check_final(finals[q], 2, p.name)
+    assert_pools_full(finals[0]["mempools"], "after a restarted reset")
+
+
+def test_fatal_after_resume_starts_next_reset(cluster, tmp_path):
+    """7e. A fatal event from the new instance just after the reset made the
+    port ACTIVE again (while it delivers RECOVERY_SUCCESS): not dropped - the
+    next reset runs, announced by its own ERR_RECOVERING, and succeeds."""
+    procs, gen0, marks = _fatal_at_breakpoint(cluster, tmp_path, "mana_reset_emit",
+                                              "none", "active")
+    with cluster.telemetry() as tel:
+        for p, q in procs:
+            ev = wait_events(p, OK_PAIR * 2, 10, marks[p.name])
+            wait_rx_after(p, [q], line_index(p, ev[3]), RATE // 100, 10,
+                          what="traffic after the follow-up reset")
+        info = mana_info(tel)
+        assert info["resets_started"] == 2 and info["resets_succeeded"] == 2, info
+        assert info["state"] == "active" and info["generation"] == gen0 + 2, info
     finals = stop_all(procs)
     for p, q in procs:
         assert event_types(p) == OK_PAIR * 2, (p.name, event_types(p))

@@ -79,6 +79,8 @@ static_assert((int)RTE_PMD_MANA_MSG_REMAP_DB == (int)MANA_MP_REMAP_DB,
 static_assert((int)RTE_PMD_MANA_MSG_PORT_CLOSED == (int)MANA_MP_PORT_CLOSED,
 	      "public message numbers");
 
+static_assert(RTE_PMD_MANA_PHASE_MAX == MANA_PHASE_MAX, "public phase numbers");
+
 MANA_API const char *
 rte_pmd_mana_msg_name(uint32_t type)
 {

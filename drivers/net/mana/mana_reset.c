@@ -62,13 +62,16 @@ struct mana_reset_run {
 	uint32_t old_generation;	/* doorbell being revoked */
 	uint32_t new_generation;
 	struct mana_hw_ctx *new_ctx;	/* opened by WAIT_HW */
+	struct mana_mp_round_result remap; /* sent by REMAP, collected by RESUME */
 	unsigned int restarts;
 	bool removed;			/* the device is gone for good */
 };
 
-#define MANA_RESET_RESTART	1	/* phase result: start over from QUIESCE */
+#define MANA_RESET_RESTART	1	/* phase result: the new instance died, start over */
 
 typedef int (*mana_reset_phase_fn)(struct rte_eth_dev *dev, struct mana_reset_run *run);
+
+static bool mana_reset_pending(struct mana_reset_ctl *ctl, uint32_t min_generation, bool take);
 
 static int mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run);
 static int mana_reset_unmap(struct rte_eth_dev *dev, struct mana_reset_run *run);
@@ -76,6 +79,7 @@ static int mana_reset_teardown(struct rte_eth_dev *dev, struct mana_reset_run *r
 static int mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run);
 static int mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run);
 static int mana_reset_remap(struct rte_eth_dev *dev, struct mana_reset_run *run);
+static int mana_reset_rebuild(struct rte_eth_dev *dev, struct mana_reset_run *run);
 static int mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run);
 
 static const struct {
@@ -87,9 +91,10 @@ static const struct {
 	{ MANA_PHASE_UNMAP,	"unmap",	mana_reset_unmap },	/* UNMAP_DB, acks */
 	{ MANA_PHASE_TEARDOWN,	"teardown",	mana_reset_teardown },	/* queues, MRs, ctx */
 	{ MANA_PHASE_WAIT_HW,	"wait_hw",	mana_reset_wait_hw },	/* poll for return */
-	{ MANA_PHASE_REOPEN,	"reopen",	mana_reset_reopen },	/* rebuild */
-	{ MANA_PHASE_REMAP,	"remap",	mana_reset_remap },	/* REMAP_DB, acks */
-	{ MANA_PHASE_RESUME,	"resume",	mana_reset_resume },	/* ACTIVE, event */
+	{ MANA_PHASE_REOPEN,	"reopen",	mana_reset_reopen },	/* new context */
+	{ MANA_PHASE_REMAP,	"remap",	mana_reset_remap },	/* REMAP_DB sent */
+	{ MANA_PHASE_REBUILD,	"rebuild",	mana_reset_rebuild },	/* MRs, queues */
+	{ MANA_PHASE_RESUME,	"resume",	mana_reset_resume },	/* acks, ACTIVE */
 };
 
 const char *
@@ -122,8 +127,8 @@ mana_reset_set_phase(struct rte_eth_dev *dev, enum mana_reset_phase phase)
 
 /*
  * A secondary may be given the doorbell while the port is up, and during a
- * reset once the new region exists (REMAP onwards): a process that attaches
- * before that is in the REMAP broadcast's registry snapshot. Callers hold
+ * reset once the new region has been announced (REMAP onwards): a process
+ * that attaches before that is in the REMAP broadcast's registry snapshot. Callers hold
  * registry_lock, which orders this with mana_reset_set_phase().
  */
 bool
@@ -136,8 +141,7 @@ mana_reset_doorbell_available(struct rte_eth_dev *dev)
 	if (mana_local(dev)->ctx == NULL)
 		return false;
 	return st == MANA_DEV_ACTIVE || st == MANA_DEV_STOPPED ||
-	       (st == MANA_DEV_RESETTING &&
-		(phase == MANA_PHASE_REMAP || phase == MANA_PHASE_RESUME));
+	       (st == MANA_DEV_RESETTING && phase >= MANA_PHASE_REMAP);
 }
 
 /* ------------------------------------------------------------------ */
@@ -430,7 +434,6 @@ mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = lp->priv;
-	uint64_t t0 = mana_now_ns(), t_mr = t0, t_queues = t0;
 	struct mana_hw_caps caps;
 	int ret;
 
@@ -453,38 +456,48 @@ mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	__atomic_store_n(&priv->db_generation, run->new_generation, __ATOMIC_RELEASE);
 	ret = mana_db_map(dev, lp->ops->doorbell_fd(lp->ctx), run->new_generation,
 			  priv->db_region_size);
-	if (ret != 0)
-		goto out;
-	t_mr = mana_now_ns();
-	ret = mana_mr_rebuild(dev);
-	if (ret != 0)
-		goto out;
-	t_queues = mana_now_ns();
-	if (priv->started)
-		ret = mana_queues_create(dev);
-	RESET_LOG(DEBUG, "port %u: reopen: device %" PRIu64 " us, MRs %" PRIu64 " us, queues %"
-		  PRIu64 " us", dev->data->port_id, (t_mr - t0) / 1000, (t_queues - t_mr) / 1000,
-		  (mana_now_ns() - t_queues) / 1000);
 out:
 	if (ret != 0)
-		RESET_LOG(ERR, "port %u: rebuilding in the new device instance failed: %s",
+		RESET_LOG(ERR, "port %u: opening the new device instance failed: %s",
 			  dev->data->port_id, strerror(-ret));
 	mana_mutex_unlock(&lp->ctl_lock);
 	return ret;
 }
 
+/*
+ * Hand every secondary the new doorbell now: mapping it does not depend on
+ * the queues, so secondaries map while the primary rebuilds, and RESUME
+ * collects their answers.
+ */
 static int
 mana_reset_remap(struct rte_eth_dev *dev, struct mana_reset_run *run)
 {
 	struct mana_local *lp = mana_local(dev);
-	struct mana_mp_round_result r;
 
 	mana_mutex_lock(&lp->ctl_lock);
-	mana_mp_broadcast(dev, MANA_MP_REMAP_DB, run->new_generation,
-			  lp->ops->doorbell_fd(lp->ctx), lp->priv->args.ack_timeout_ms, &r);
-	mana_reset_account_round(dev, &r);
+	mana_mp_broadcast_begin(dev, MANA_MP_REMAP_DB, run->new_generation,
+				lp->ops->doorbell_fd(lp->ctx), lp->priv->args.ack_timeout_ms,
+				&run->remap);
 	mana_mutex_unlock(&lp->ctl_lock);
 	return 0;
+}
+
+/* Memory registrations and, if the application had started the port, queues. */
+static int
+mana_reset_rebuild(struct rte_eth_dev *dev, struct mana_reset_run *run __rte_unused)
+{
+	struct mana_local *lp = mana_local(dev);
+	int ret;
+
+	mana_mutex_lock(&lp->ctl_lock);
+	ret = mana_mr_rebuild(dev);
+	if (ret == 0 && lp->priv->started)
+		ret = mana_queues_create(dev);
+	if (ret != 0)
+		RESET_LOG(ERR, "port %u: rebuilding in the new device instance failed: %s",
+			  dev->data->port_id, strerror(-ret));
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
 }
 
 static int
@@ -495,6 +508,13 @@ mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	bool started;
 
 	mana_mutex_lock(&lp->ctl_lock);
+	mana_mp_broadcast_end(dev, &run->remap);
+	mana_reset_account_round(dev, &run->remap);
+	/* The new instance died while we collected the answers: start over. */
+	if (mana_reset_pending(lp->reset, run->new_generation, true)) {
+		mana_mutex_unlock(&lp->ctl_lock);
+		return MANA_RESET_RESTART;
+	}
 	started = priv->started;
 	mana_set_burst_functions(dev, started);
 	mana_state_set(priv, run->new_generation,
@@ -644,9 +664,10 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 		 * Only events of the instance opened by this reset count; a phase
 		 * that failed because that instance died restarts too.
 		 */
-		if (phase >= MANA_PHASE_REOPEN && phase < MANA_PHASE_RESUME &&
-		    (ret < 0 ? mana_reset_new_instance_died(dev, &run) :
-		     mana_reset_pending(ctl, run.new_generation, true))) {
+		if (ret == MANA_RESET_RESTART ||
+		    (phase >= MANA_PHASE_REOPEN && phase < MANA_PHASE_RESUME &&
+		     (ret < 0 ? mana_reset_new_instance_died(dev, &run) :
+		      mana_reset_pending(ctl, run.new_generation, true)))) {
 			priv->reset.restarts++;
 			if (++run.restarts > priv->args.max_reset_restarts) {
 				ret = -EIO;
@@ -656,6 +677,8 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 			}
 			RESET_LOG(WARNING, "port %u: restarting the reset (%u)",
 				  dev->data->port_id, run.restarts);
+			/* Answers to a REMAP_DB sent meanwhile no longer matter. */
+			run.remap.pending = false;
 			ret = 0;
 			i = 0;
 			continue;

@@ -58,6 +58,7 @@ static const struct mana_xstat mana_xstats[] = {
 	MANA_RESET_PHASE_US("last_reset_wait_hw_us", MANA_PHASE_WAIT_HW),
 	MANA_RESET_PHASE_US("last_reset_reopen_us", MANA_PHASE_REOPEN),
 	MANA_RESET_PHASE_US("last_reset_remap_us", MANA_PHASE_REMAP),
+	MANA_RESET_PHASE_US("last_reset_rebuild_us", MANA_PHASE_REBUILD),
 	MANA_RESET_PHASE_US("last_reset_resume_us", MANA_PHASE_RESUME),
 };
 

@@ -28,6 +28,9 @@ enum rte_pmd_mana_dev_state {
 	RTE_PMD_MANA_CLOSED,
 };
 
+/** Phases of a reset are numbered 1 .. RTE_PMD_MANA_PHASE_MAX - 1. */
+#define RTE_PMD_MANA_PHASE_MAX	9
+
 struct rte_pmd_mana_state {
 	uint32_t state;			/**< enum rte_pmd_mana_dev_state */
 	uint32_t generation;		/**< doorbell generation of the device */
@@ -55,7 +58,10 @@ struct rte_pmd_mana_reset_info {
 	uint64_t evictions;
 	uint64_t last_total_us;		/**< fatal event to traffic allowed again */
 	uint64_t last_hw_down_us;	/**< of which waiting for the device */
-	uint64_t last_phase_us[8];	/**< indexed by phase: 1 quiesce .. 7 resume */
+	/** Indexed by phase: 1 quiesce, 2 unmap, 3 teardown, 4 wait_hw, 5 reopen,
+	 *  6 remap, 7 rebuild, 8 resume (see rte_pmd_mana_phase_name()).
+	 */
+	uint64_t last_phase_us[RTE_PMD_MANA_PHASE_MAX];
 	uint64_t last_event_ns;		/**< CLOCK_MONOTONIC of the last fatal event */
 	int32_t last_error;
 };

@@ -1017,48 +1017,69 @@ mana_mp_round_wait(struct rte_eth_dev *dev, struct mana_mp_round *round, uint64_
 	return pending;
 }
 
-int
-mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
-		  int fd, uint32_t timeout_ms, struct mana_mp_round_result *res)
+/*
+ * Send @type to every secondary; the answers are collected by
+ * mana_mp_broadcast_end(), so the caller can work meanwhile. One round per
+ * port at a time.
+ */
+void
+mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
+			int fd, uint32_t timeout_ms, struct mana_mp_round_result *res)
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = lp->priv;
 	struct mana_mp_round *round = lp->round;
-	uint64_t start = mana_now_ns();
-	uint64_t silent, dead;
 	struct rte_mp_msg msg __rte_aligned(8);
 	struct mana_mp_bcast *b = (struct mana_mp_bcast *)msg.param;
-	uint32_t seq;
 
 	memset(res, 0, sizeof(*res));
+	res->type = type;
+	res->timeout_ms = timeout_ms;
+	res->start_ns = mana_now_ns();
 	res->expected = mana_registry_members(dev, false);
 	if (mana_registry_members(dev, true) == 0)
-		return 0;
+		return;
 
 	mana_mutex_lock(&round->lock);
-	seq = ++round->seq;
+	res->seq = ++round->seq;
 	round->type = type;
 	round->expected = res->expected;
 	round->answered = 0;
 	round->failed = 0;
-	round->sent_ns = start;
+	round->sent_ns = res->start_ns;
 	round->open = true;
 	mana_mutex_unlock(&round->lock);
+	res->pending = true;
 
 	mana_mp_hdr_init(&msg, MANA_MP_ACTION_SECONDARY, type, dev->data->port_id, sizeof(*b));
-	b->hdr.seq = seq;
+	b->hdr.seq = res->seq;
 	b->hdr.generation = generation;
 	b->db_region_size = priv->db_region_size;
 	if (fd >= 0) {
 		msg.num_fds = 1;
 		msg.fds[0] = fd;
 	}
-	/* Partial failures show up as silent peers and are handled below. */
+	/* Partial failures show up as silent peers and are handled at the end. */
 	if (rte_mp_sendmsg(&msg) != 0)
 		MP_LOG(ERR, "port %u: sending %s failed: %s", dev->data->port_id,
 		       mana_mp_type_name(type), rte_strerror(rte_errno));
+}
 
-	silent = mana_mp_round_wait(dev, round, start + (uint64_t)timeout_ms * 1000000ull, res);
+/*
+ * Wait for the answers of the round started by mana_mp_broadcast_begin()
+ * and apply the deadline policy. Returns what mana_mp_broadcast() does.
+ */
+int
+mana_mp_broadcast_end(struct rte_eth_dev *dev, struct mana_mp_round_result *res)
+{
+	struct mana_mp_round *round = mana_local(dev)->round;
+	uint64_t silent, dead;
+
+	if (!res->pending)
+		return 0;
+	res->pending = false;
+	silent = mana_mp_round_wait(dev, round,
+				    res->start_ns + (uint64_t)res->timeout_ms * 1000000ull, res);
 	/* Deadline policy: dead -> released; alive but silent -> evicted. */
 	dead = mana_mp_dead_among(dev, silent);
 	res->dead |= dead;
@@ -1068,15 +1089,23 @@ mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t gene
 	if (res->evicted != 0) {
 		mana_registry_evict(dev, res->evicted);
 		MP_LOG(ERR, "port %u: %s: evicted silent processes (slots %#" PRIx64
-		       ") after %u ms", dev->data->port_id, mana_mp_type_name(type), res->evicted,
-		       timeout_ms);
+		       ") after %u ms", dev->data->port_id, mana_mp_type_name(res->type),
+		       res->evicted, res->timeout_ms);
 	}
-	res->elapsed_ns = mana_now_ns() - start;
+	res->elapsed_ns = mana_now_ns() - res->start_ns;
 	MP_LOG(DEBUG, "port %u: %s seq %u: expected %#" PRIx64 " answered %#" PRIx64
 	       " failed %#" PRIx64 " dead %#" PRIx64 " in %" PRIu64 " us", dev->data->port_id,
-	       mana_mp_type_name(type), seq, res->expected, res->answered, res->failed,
-	       res->dead, res->elapsed_ns / 1000);
+	       mana_mp_type_name(res->type), res->seq, res->expected, res->answered,
+	       res->failed, res->dead, res->elapsed_ns / 1000);
 	return __builtin_popcountll(res->failed | res->dead | res->evicted);
+}
+
+int
+mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
+		  int fd, uint32_t timeout_ms, struct mana_mp_round_result *res)
+{
+	mana_mp_broadcast_begin(dev, type, generation, fd, timeout_ms, res);
+	return mana_mp_broadcast_end(dev, res);
 }
 
 void

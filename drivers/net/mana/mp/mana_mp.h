@@ -44,6 +44,12 @@ struct mana_mp_round_result {
 	uint64_t dead;		/* died during the round: released */
 	uint64_t evicted;	/* alive but silent at the deadline: evicted */
 	uint64_t elapsed_ns;
+	/* Round bookkeeping (mana_mp_broadcast_begin/end). */
+	uint64_t start_ns;
+	uint32_t timeout_ms;
+	uint32_t seq;
+	uint16_t type;
+	bool pending;
 };
 
 int mana_mp_round_create(struct mana_local *lp);
@@ -59,6 +65,11 @@ void mana_mp_round_destroy(struct mana_local *lp);
  */
 int mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
 		      int fd, uint32_t timeout_ms, struct mana_mp_round_result *res);
+/* The same in two halves, so the caller can work while secondaries answer. */
+void mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type,
+			     uint32_t generation, int fd, uint32_t timeout_ms,
+			     struct mana_mp_round_result *res);
+int mana_mp_broadcast_end(struct rte_eth_dev *dev, struct mana_mp_round_result *res);
 
 /* The rte_mp actions (exposed for the fuzz targets in tests/fuzz). */
 int mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer);
