@@ -39,5 +39,5 @@ for q in 1 2; do
 done
 
 echo "== reset coordination overhead (bench/bench_reset.c)"
-python3 bench/reset_overhead.py --build "$build" --rounds 9 --json "$out/reset.json" |
+python3 bench/reset_overhead.py --build "$build" --rounds 25 --json "$out/reset.json" |
 	tee "$out/reset.txt"
