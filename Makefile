@@ -64,9 +64,10 @@ fuzz: setup $(BUILD_FUZZ)/build.ninja
 	python3 tests/fuzz/seeds.py $(BUILD_FUZZ)/fuzz-corpus
 	cd $(BUILD_FUZZ) && MANA_FUZZ_SIDE=primary ./tests/fuzz/fuzz_mp \
 		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz-corpus/primary
-	cd $(BUILD_FUZZ) && MANA_FUZZ_SIDE=secondary MANA_FUZZ_PRIMARY=$$PWD/app/mana-traffic \
+	cd $(BUILD_FUZZ) && { MANA_FUZZ_SIDE=secondary MANA_FUZZ_PRIMARY=$$PWD/app/mana-traffic \
 		./tests/fuzz/fuzz_mp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		fuzz-corpus/secondary
+		fuzz-corpus/secondary; status=$$?; \
+		rm -rf /var/run/dpdk/fzmp* /dev/hugepages/fzmp*; exit $$status; }
 
 demo: build
 	./scripts/demo.sh $(BUILD)

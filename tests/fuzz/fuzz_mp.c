@@ -37,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -100,6 +101,8 @@ fuzz_start_primary(void)
 	if (fuzz_primary_pid < 0)
 		fuzz_die("fork");
 	if (fuzz_primary_pid == 0) {
+		/* A fuzzer that aborts on a finding skips atexit: die with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(in[0], STDIN_FILENO);
 		dup2(out[1], STDOUT_FILENO);
 		close(in[1]);
