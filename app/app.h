@@ -134,7 +134,6 @@ double app_mono_s(void);			/* CLOCK_MONOTONIC, seconds */
 void app_log(const char *fmt, ...) __rte_format_printf(1, 2);
 
 /* main.c */
-const char *app_state_name(uint32_t state);
 void app_json_stats(struct sb *sb);
 void app_json_mempools(struct sb *sb);
 void app_json_flows(struct sb *sb);

@@ -140,7 +140,7 @@ app_cmd_state(void)
 	if (ret == 0)
 		sb_printf(&sb, ",\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,\"slot\":%d,"
 			  "\"procs\":%u,\"resets_ok\":%" PRIu64 ",\"resets_failed\":%" PRIu64,
-			  app_state_name(st.state), st.generation, st.phase,
+			  rte_pmd_mana_state_name(st.state), st.generation, st.phase,
 			  st.mapped_generation, st.slot, st.processes, st.resets_succeeded,
 			  st.resets_failed);
 	sb_printf(&sb, "}");

@@ -323,19 +323,6 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 	return 0;
 }
 
-const char *
-app_state_name(uint32_t state)
-{
-	switch (state) {
-	case RTE_PMD_MANA_STOPPED: return "stopped";
-	case RTE_PMD_MANA_ACTIVE: return "active";
-	case RTE_PMD_MANA_RESETTING: return "resetting";
-	case RTE_PMD_MANA_FAILED: return "failed";
-	case RTE_PMD_MANA_CLOSED: return "closed";
-	default: return "unknown";
-	}
-}
-
 static const char *
 app_event_name(enum rte_eth_event_type event)
 {
@@ -539,12 +526,12 @@ app_wait_started(void)
 		if (st.state == RTE_PMD_MANA_ACTIVE)
 			return 0;
 		if (st.state == RTE_PMD_MANA_FAILED || st.state == RTE_PMD_MANA_CLOSED) {
-			app_log("port %u is %s", app.port, app_state_name(st.state));
+			app_log("port %u is %s", app.port, rte_pmd_mana_state_name(st.state));
 			return -ENODEV;
 		}
 		if (rte_rdtsc() >= deadline || app_signalled) {
 			app_log("port %u not started after %u ms (state %s)", app.port,
-				app.cfg.start_timeout_ms, app_state_name(st.state));
+				app.cfg.start_timeout_ms, rte_pmd_mana_state_name(st.state));
 			return -ETIMEDOUT;
 		}
 		rte_delay_us_sleep(2000);
@@ -942,7 +929,7 @@ app_status(void)
 	if (ret == 0)
 		sb_printf(&sb, "\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,"
 			  "\"procs\":%u,\"resets_ok\":%" PRIu64 ",\"resets_failed\":%" PRIu64 ",",
-			  app_state_name(st.state), st.generation, st.phase,
+			  rte_pmd_mana_state_name(st.state), st.generation, st.phase,
 			  st.mapped_generation, st.processes, st.resets_succeeded,
 			  st.resets_failed);
 	else

@@ -49,19 +49,6 @@ demo_ev_name(unsigned int ev)
 }
 
 const char *
-demo_port_state_name(uint32_t state)
-{
-	switch (state) {
-	case RTE_PMD_MANA_STOPPED: return "stopped";
-	case RTE_PMD_MANA_ACTIVE: return "active";
-	case RTE_PMD_MANA_RESETTING: return "resetting";
-	case RTE_PMD_MANA_FAILED: return "failed";
-	case RTE_PMD_MANA_CLOSED: return "closed";
-	default: return "-";
-	}
-}
-
-const char *
 demo_proc_state_name(uint32_t state)
 {
 	switch (state) {

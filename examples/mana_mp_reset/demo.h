@@ -167,7 +167,6 @@ struct demo_traffic {
 /* Common helpers (common.c). */
 uint64_t demo_now_ns(void);
 const char *demo_ev_name(unsigned int ev);
-const char *demo_port_state_name(uint32_t state);
 const char *demo_proc_state_name(uint32_t state);
 const char *demo_msg_name(uint32_t type);
 void demo_log(const char *fmt, ...) __rte_format_printf(1, 2);

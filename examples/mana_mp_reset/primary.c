@@ -134,7 +134,7 @@ demo_status(struct demo_primary *p, uint64_t now)
 	if (p->port_closed || rte_pmd_mana_get_state(p->port, &st) != 0) {
 		ADD("port closed");
 	} else {
-		ADD("port %s gen %u", demo_port_state_name(st.state), st.generation);
+		ADD("port %s gen %u", rte_pmd_mana_state_name(st.state), st.generation);
 		if (st.phase != 0)
 			ADD(" phase %s", rte_pmd_mana_phase_name(st.phase));
 	}
@@ -173,7 +173,7 @@ demo_status(struct demo_primary *p, uint64_t now)
 		demo_fmt_pps(txs, sizeof(txs), (double)(tx - p->status_prev_tx[k]) / dt);
 		ADD(" | %s rx %s tx %s %s", name, rxs, txs,
 		    p->died[k] ? "DIED" : s->state == DEMO_PROC_RUNNING ?
-		    demo_port_state_name(s->port_state) : demo_proc_state_name(s->state));
+		    rte_pmd_mana_state_name(s->port_state) : demo_proc_state_name(s->state));
 		p->status_prev_rx[k] = rx;
 		p->status_prev_tx[k] = tx;
 	}

@@ -160,13 +160,13 @@ demo_window_summary(struct demo_primary *p, uint32_t w)
 			demo_fail(p, "hot-remove: not every process heard of it within %u ms",
 				  p->o->resume_timeout_ms);
 		demo_say(p, "hot-remove: port %s; INTR_RMV reached %s",
-			 demo_port_state_name(rec->state_after),
+			 rte_pmd_mana_state_name(rec->state_after),
 			 rec->timed_out ? "NOT every process" : "every process");
 		return;
 	}
 	if (!rec->recovered) {
 		demo_fail(p, "reset %u: the port did not recover (state %s, last error %d%s)", w,
-			  demo_port_state_name(rec->state_after), rec->info.last_error,
+			  rte_pmd_mana_state_name(rec->state_after), rec->info.last_error,
 			  rec->timed_out ? ", timed out" : "");
 		return;
 	}
@@ -226,7 +226,7 @@ demo_text_window(const struct demo_primary *p, uint32_t w)
 
 	if (rec->kind == DEMO_WIN_REMOVE)
 		printf("\nhot-remove @ %.3f s: port %s\n", demo_rel_s(p, rec->inject_ns),
-		       demo_port_state_name(rec->state_after));
+		       rte_pmd_mana_state_name(rec->state_after));
 	else
 		printf("\nreset %u @ %.3f s: %s, generation %u -> %u%s\n", w,
 		       demo_rel_s(p, rec->inject_ns), rec->recovered ? "RECOVERED" : "NOT RECOVERED",
@@ -410,7 +410,7 @@ demo_text(const struct demo_primary *p, bool pass)
 		       p->pools[i].avail, p->pools[i].size - p->pools[i].avail);
 	printf("port      state before stop %s; rte_eth_dev_stop %d, rte_eth_dev_close %d; "
 	       "resets ok %" PRIu64 ", failed %" PRIu64 "\n",
-	       demo_port_state_name(p->final_state), p->stop_ret, p->close_ret,
+	       rte_pmd_mana_state_name(p->final_state), p->stop_ret, p->close_ret,
 	       p->info_final.succeeded, p->info_final.failed);
 
 	printf("\n");
@@ -486,7 +486,7 @@ demo_json_window(FILE *f, const struct demo_primary *p, uint32_t w)
 		rec->kind == DEMO_WIN_REMOVE ? "remove" : "reset", rec->down_ms,
 		demo_rel_s(p, rec->inject_ns), rec->inject_ret, rec->recovered ? "true" : "false",
 		rec->timed_out ? "true" : "false", rec->gen_before, rec->gen_after,
-		demo_port_state_name(rec->state_after));
+		rte_pmd_mana_state_name(rec->state_after));
 	fprintf(f, "\"primary_recovery_success_ms\":");
 	demo_json_ms(f, rec->inject_ns, rec->primary_success_ns);
 	fprintf(f, ",\"downtime_ms\":%.3f,\"hw_down_ms\":%.3f,\"coordination_ms\":%.3f,"
@@ -617,7 +617,7 @@ demo_json(const struct demo_primary *p, bool pass, int code)
 	demo_json_str(f, p->port_name);
 	fprintf(f, ",\"queues\":%u,\"state_before_stop\":\"%s\",\"stop_ret\":%d,\"close_ret\":%d,"
 		"\"resets_succeeded\":%" PRIu64 ",\"resets_failed\":%" PRIu64 "},",
-		p->sh->nb_queues, demo_port_state_name(p->final_state), p->stop_ret, p->close_ret,
+		p->sh->nb_queues, rte_pmd_mana_state_name(p->final_state), p->stop_ret, p->close_ret,
 		p->info_final.succeeded, p->info_final.failed);
 
 	fprintf(f, "\"resets\":[");
@@ -734,7 +734,7 @@ demo_csv(const struct demo_primary *p)
 			fprintf(f, "sample,%.4f,%s,%.0f,%.0f,%s,,\n", s->t,
 				demo_proc_name(p, k, name, sizeof(name)), s->rx_pps[k], s->tx_pps[k],
 				s->proc_state[k] == DEMO_PROC_RUNNING ?
-				demo_port_state_name(s->port_state[k]) :
+				rte_pmd_mana_state_name(s->port_state[k]) :
 				demo_proc_state_name(s->proc_state[k]));
 		}
 	}

@@ -76,12 +76,12 @@ demo_worker_wait_active(const struct demo_opts *o, uint16_t port, struct demo_sl
 			return 0;
 		if (st.state == RTE_PMD_MANA_FAILED || st.state == RTE_PMD_MANA_CLOSED) {
 			demo_slot_error(slot, "port %u is %s", port,
-					demo_port_state_name(st.state));
+					rte_pmd_mana_state_name(st.state));
 			return -ENODEV;
 		}
 		if (demo_now_ns() >= deadline || demo_signalled) {
 			demo_slot_error(slot, "port %u not started after %u ms (state %s)", port,
-					o->attach_timeout_ms, demo_port_state_name(st.state));
+					o->attach_timeout_ms, rte_pmd_mana_state_name(st.state));
 			return -ETIMEDOUT;
 		}
 		rte_delay_us_sleep(2000);

@@ -81,6 +81,17 @@ static_assert((int)RTE_PMD_MANA_MSG_PORT_CLOSED == (int)MANA_MP_PORT_CLOSED,
 
 static_assert(RTE_PMD_MANA_PHASE_MAX == MANA_PHASE_MAX, "public phase numbers");
 
+static_assert((int)RTE_PMD_MANA_STOPPED == (int)MANA_DEV_STOPPED &&
+	      (int)RTE_PMD_MANA_CLOSED == (int)MANA_DEV_CLOSED, "public state numbers");
+
+MANA_API const char *
+rte_pmd_mana_state_name(uint32_t state)
+{
+	if (state < RTE_PMD_MANA_STOPPED || state > RTE_PMD_MANA_CLOSED)
+		return "unknown";
+	return mana_state_name((enum mana_dev_state)state);
+}
+
 MANA_API const char *
 rte_pmd_mana_msg_name(uint32_t type)
 {

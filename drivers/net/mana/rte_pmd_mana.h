@@ -28,6 +28,10 @@ enum rte_pmd_mana_dev_state {
 	RTE_PMD_MANA_CLOSED,
 };
 
+/** Name of a state ("active"...), "unknown" if it is none of the above. */
+__rte_experimental
+const char *rte_pmd_mana_state_name(uint32_t state);
+
 /** Phases of a reset are numbered 1 .. RTE_PMD_MANA_PHASE_MAX - 1. */
 #define RTE_PMD_MANA_PHASE_MAX	9
 
