@@ -255,7 +255,6 @@ struct mana_priv {
 	uint16_t port_id;
 	uint16_t nb_queues;		/* Rx == Tx */
 	bool started;			/* the application started the port */
-	bool configured;
 	uint32_t db_generation;		/* of the current doorbell region */
 	uint32_t db_region_size;
 	int32_t barrier_cmd;		/* primary's membarrier command, -1: none */

@@ -196,7 +196,6 @@ mana_dev_configure(struct rte_eth_dev *dev)
 	for (i = 0; i < MANA_RETA_SIZE; i++)
 		priv->reta[i] = (uint16_t)(i % nb_q);
 	priv->nb_queues = nb_q;
-	priv->configured = true;
 	ret = 0;
 out:
 	mana_mutex_unlock(&lp->ctl_lock);

@@ -108,6 +108,7 @@ static int
 mana_tel_procs(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
 	struct rte_eth_dev *dev = mana_tel_port(params);
+	uint64_t now = mana_now_ns();
 	struct mana_priv *priv;
 	int i;
 
@@ -134,6 +135,10 @@ mana_tel_procs(const char *cmd __rte_unused, const char *params, struct rte_tel_
 		rte_tel_data_add_dict_int(p, "last_result", s->last_result);
 		rte_tel_data_add_dict_u64(p, "last_latency_us", s->last_latency_ns / 1000);
 		rte_tel_data_add_dict_u64(p, "missed_acks", s->missed_acks);
+		rte_tel_data_add_dict_u64(p, "attached_ms_ago", (now - s->attached_ns) / 1000000);
+		if (s->last_answer_ns != 0)
+			rte_tel_data_add_dict_u64(p, "last_answer_ms_ago",
+						  (now - s->last_answer_ns) / 1000000);
 		rte_tel_data_add_dict_int(p, "unmap_result", s->unmap_result);
 		rte_tel_data_add_dict_u64(p, "unmap_generation", s->unmap_generation);
 		rte_tel_data_add_dict_u64(p, "unmap_latency_us", s->unmap_latency_ns / 1000);
