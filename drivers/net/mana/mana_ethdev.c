@@ -380,8 +380,11 @@ mana_dev_close(struct rte_eth_dev *dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return mana_dev_close_secondary(dev);
 
-	/* Closing abandons a reset: no point waiting for the device. */
-	mana_reset_cancel(dev);
+	/*
+	 * Closing abandons a reset (no point waiting for the device), and stops
+	 * listening to the device before its context - and event fd - go.
+	 */
+	mana_reset_fini(dev);
 	mana_mutex_lock(&lp->ctl_lock);
 	if (priv->started)
 		mana_stop_locked(lp);
@@ -408,7 +411,6 @@ mana_dev_close(struct rte_eth_dev *dev)
 	lp->ctx = NULL;
 	mana_mutex_unlock(&lp->ctl_lock);
 
-	mana_reset_fini(dev);
 	mana_event_close(dev->data->port_id);
 	mana_mp_detach_port(dev);
 	mana_mp_round_destroy(lp);

@@ -831,19 +831,3 @@ mana_reset_wait_idle(struct rte_eth_dev *dev)
 		mana_cond_wait_until(&ctl->cond, &ctl->lock, UINT64_MAX);
 	mana_mutex_unlock(&ctl->lock);
 }
-
-void
-mana_reset_cancel(struct rte_eth_dev *dev)
-{
-	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
-
-	if (ctl == NULL)
-		return;
-	mana_mutex_lock(&ctl->lock);
-	ctl->cancel = true;
-	ctl->requested_gen = 0;
-	mana_cond_broadcast(&ctl->cond);
-	while (ctl->running)
-		mana_cond_wait_until(&ctl->cond, &ctl->lock, UINT64_MAX);
-	mana_mutex_unlock(&ctl->lock);
-}

@@ -11,12 +11,14 @@
 
 /* Interrupt handler on the device's async fd and the reset thread. Primary. */
 int mana_reset_init(struct rte_eth_dev *dev);
+/*
+ * Abandon a running reset (it stops at its next phase boundary or inside
+ * the wait for the device), join the thread, stop listening to the device.
+ */
 void mana_reset_fini(struct rte_eth_dev *dev);
 
 /* Block until no reset is running (dev_stop). Never from the reset thread. */
 void mana_reset_wait_idle(struct rte_eth_dev *dev);
-/* Abandon a running reset and wait for the thread to park (dev_close). */
-void mana_reset_cancel(struct rte_eth_dev *dev);
 
 /* May a secondary be handed the doorbell fd right now? */
 bool mana_reset_doorbell_available(struct rte_eth_dev *dev);
