@@ -86,9 +86,19 @@ mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state 
 	return 0;
 }
 
+/* What a stopped secondary's fast-path table points at instead of the queues. */
+static void *mana_no_queues[RTE_MAX_QUEUES_PER_PORT];
+
 /*
  * Install this process's burst functions for @dev. Secondaries update
- * their fast-path table themselves: ethdev sets it up only at probe there.
+ * their fast-path table themselves (ethdev sets it up only at probe there),
+ * from the rte_mp thread while lcores poll. rte_eth_rx_burst() loads the
+ * queue and the function separately, so a poller can pair one old and one
+ * new value; every pairing must be safe:
+ *  - a stopped table never points at the shared queue arrays (a failed
+ *    reconfigure frees them): it points at mana_no_queues (all NULL);
+ *  - stopping switches the function first, starting publishes the queues
+ *    first, and the running bursts return 0 for a NULL queue.
  */
 void
 mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
@@ -96,6 +106,7 @@ mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
 	bool fenced = mana_bursts_need_fence(mana_priv(dev));
 	eth_rx_burst_t rx = mana_rx_burst_stopped;
 	eth_tx_burst_t tx = mana_tx_burst_stopped;
+	struct rte_eth_fp_ops *fpo;
 
 	if (running) {
 		rx = fenced ? mana_rx_burst_fenced : mana_rx_burst;
@@ -103,15 +114,19 @@ mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
 	}
 	dev->rx_pkt_burst = rx;
 	dev->tx_pkt_burst = tx;
-	if (rte_eal_process_type() == RTE_PROC_SECONDARY) {
-		struct rte_eth_fp_ops *fpo = &rte_eth_fp_ops[dev->data->port_id];
-
-		/* Queue arrays first: they may have been reallocated by a reconfigure. */
-		fpo->rxq.data = dev->data->rx_queues;
-		fpo->txq.data = dev->data->tx_queues;
-		rte_atomic_thread_fence(__ATOMIC_RELEASE);
-		fpo->rx_pkt_burst = rx;
-		fpo->tx_pkt_burst = tx;
+	if (rte_eal_process_type() != RTE_PROC_SECONDARY)
+		return;
+	fpo = &rte_eth_fp_ops[dev->data->port_id];
+	if (running && dev->data->rx_queues != NULL && dev->data->tx_queues != NULL) {
+		__atomic_store_n(&fpo->rxq.data, dev->data->rx_queues, __ATOMIC_RELEASE);
+		__atomic_store_n(&fpo->txq.data, dev->data->tx_queues, __ATOMIC_RELEASE);
+		__atomic_store_n(&fpo->rx_pkt_burst, rx, __ATOMIC_RELEASE);
+		__atomic_store_n(&fpo->tx_pkt_burst, tx, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&fpo->rx_pkt_burst, mana_rx_burst_stopped, __ATOMIC_RELEASE);
+		__atomic_store_n(&fpo->tx_pkt_burst, mana_tx_burst_stopped, __ATOMIC_RELEASE);
+		__atomic_store_n(&fpo->rxq.data, mana_no_queues, __ATOMIC_RELEASE);
+		__atomic_store_n(&fpo->txq.data, mana_no_queues, __ATOMIC_RELEASE);
 	}
 }
 
@@ -922,6 +937,8 @@ mana_probe_common(struct rte_device *rdev, const struct mana_hw_ops *ops, const 
 			return ret;
 		}
 		rte_eth_dev_probing_finish(dev);
+		/* probing_finish rewrote the fast-path table from dev: redo ours. */
+		mana_set_burst_functions(dev, mana_priv(dev)->started);
 		return 0;
 	}
 
