@@ -36,6 +36,17 @@ def reset_and_wait_hw(tel, down_ms):
     return sim_info(tel)["last_down_ns"] / 1e9 + down_ms / 1000
 
 
+def start_and_check_traffic(tel, procs):
+    """port_start in the primary; traffic then flows in every process."""
+    pri = procs[0][0]
+    st = pri.command("port_start")
+    assert st["ret"] == 0, st
+    for p, q in procs:
+        wait_rx_after(p, [q], line_index(p, st) if p is pri else p.mark(), RATE // 20, 10,
+                      what="traffic after port_start")
+    assert mana_info(tel)["state"] == "active"
+
+
 def test_secondary_attaches_during_reset(cluster):
     """5. A secondary started while the port is RESETTING (device away for
     1.5 s) attaches without error, unmapped; the reset's REMAP_DB maps it;
@@ -107,12 +118,7 @@ def test_control_ops_started_port(cluster):
         assert ans["mono"] - reset_end < scaled(0.5), (ans, reset_end)
         for p, _ in procs:
             wait_events(p, OK_PAIR, 5, marks[p.name])
-        st = pri.command("port_start")
-        assert st["ret"] == 0, st
-        for p, q in procs:
-            wait_rx_after(p, [q], line_index(p, st) if p is pri else p.mark(), RATE // 20, 10,
-                          what="traffic after port_start")
-        assert mana_info(tel)["state"] == "active"
+        start_and_check_traffic(tel, procs)
     finals = stop_all(procs)
     for p, q in procs:
         assert event_types(p) == OK_PAIR
@@ -148,12 +154,7 @@ def test_control_ops_stopped_port(cluster):
         for cmd in ("configure", "queues_setup", "rxq_setup"):
             ans = pri.command(cmd)
             assert ans["ret"] == 0, ans
-        st = pri.command("port_start")
-        assert st["ret"] == 0, st
-        for p, q in procs:
-            wait_rx_after(p, [q], line_index(p, st) if p is pri else p.mark(), RATE // 20, 10,
-                          what="traffic after port_start")
-        assert mana_info(tel)["state"] == "active"
+        start_and_check_traffic(tel, procs)
     finals = stop_all(procs)
     for p, q in procs:
         assert event_types(p) == OK_PAIR
