@@ -9,8 +9,9 @@
  * port of the software device:
  *
  *   none    no guard at all (the baseline)
- *   ours    net_mana's guard: plain stores of the queue's guard word, one
- *           load and compare of the state word (mana_guard.h)
+ *   ours    net_mana's guarded burst itself (mana_rx_burst_guarded and
+ *           mana_tx_burst_guarded): plain stores of the queue's guard word,
+ *           one load and compare of the state word (mana_guard.h)
  *   cas     upstream-style: compare-and-swap a per-queue in-use flag on
  *           entry, clear it on exit, check the state in between
  *   rcu     rte_rcu_qsbr online/offline around the burst (a full fence on
@@ -57,16 +58,15 @@ static struct rte_rcu_qsbr *qsbr;
 static struct bench_queue_state rxq_cas, txq_cas;
 
 static __rte_always_inline bool
-bench_enter(enum variant v, uint32_t *busy, uint32_t *in_use, const struct mana_priv *priv,
+bench_enter(enum variant v, uint32_t *in_use, const struct mana_priv *priv,
 	    const struct mana_fast *fast)
 {
 	uint32_t expected = 0;
 
 	switch (v) {
 	case V_NONE:
+	case V_OURS:	/* not used: bench_rx/tx call the PMD's guarded burst */
 		return true;
-	case V_OURS:
-		return mana_burst_enter(busy, priv, fast, false);
 	case V_CAS:
 		if (!__atomic_compare_exchange_n(in_use, &expected, 1, false, __ATOMIC_ACQUIRE,
 						 __ATOMIC_RELAXED))
@@ -88,13 +88,11 @@ bench_enter(enum variant v, uint32_t *busy, uint32_t *in_use, const struct mana_
 }
 
 static __rte_always_inline void
-bench_exit(enum variant v, uint32_t *busy, uint32_t *in_use)
+bench_exit(enum variant v, uint32_t *in_use)
 {
 	switch (v) {
 	case V_NONE:
-		break;
 	case V_OURS:
-		mana_burst_exit(busy);
 		break;
 	case V_CAS:
 		__atomic_store_n(in_use, 0, __ATOMIC_RELEASE);
@@ -108,26 +106,32 @@ bench_exit(enum variant v, uint32_t *busy, uint32_t *in_use)
 static __rte_always_inline uint16_t
 bench_rx(enum variant v, struct mana_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
-	const struct mana_fast *fast = &mana_fast[rxq->port_id];
+	const struct mana_fast *fast;
 	uint16_t nb;
 
-	if (!bench_enter(v, &rxq->busy, &rxq_cas.in_use, rxq->priv, fast))
+	if (v == V_OURS)
+		return mana_rx_burst_guarded(rxq, pkts, n, false);
+	fast = &mana_fast[rxq->port_id];
+	if (!bench_enter(v, &rxq_cas.in_use, rxq->priv, fast))
 		return 0;
 	nb = mana_rx_burst_body(rxq, fast, pkts, n);
-	bench_exit(v, &rxq->busy, &rxq_cas.in_use);
+	bench_exit(v, &rxq_cas.in_use);
 	return nb;
 }
 
 static __rte_always_inline uint16_t
 bench_tx(enum variant v, struct mana_txq *txq, struct rte_mbuf **pkts, uint16_t n)
 {
-	const struct mana_fast *fast = &mana_fast[txq->port_id];
+	const struct mana_fast *fast;
 	uint16_t nb;
 
-	if (!bench_enter(v, &txq->busy, &txq_cas.in_use, txq->priv, fast))
+	if (v == V_OURS)
+		return mana_tx_burst_guarded(txq, pkts, n, false);
+	fast = &mana_fast[txq->port_id];
+	if (!bench_enter(v, &txq_cas.in_use, txq->priv, fast))
 		return 0;
 	nb = mana_tx_burst_body(txq, fast, pkts, n);
-	bench_exit(v, &txq->busy, &txq_cas.in_use);
+	bench_exit(v, &txq_cas.in_use);
 	return nb;
 }
 

@@ -372,7 +372,8 @@ bool mana_reset_doorbell_available(struct rte_eth_dev *dev);
 int mana_queues_create(struct rte_eth_dev *dev);
 void mana_queues_destroy(struct rte_eth_dev *dev);
 void mana_queues_release_mbufs(struct rte_eth_dev *dev);
-void mana_queues_quarantine(struct rte_eth_dev *dev, uint64_t rxq_mask, uint64_t txq_mask);
+struct mana_quiesce_result;
+int mana_queues_quiesce(struct rte_eth_dev *dev, struct mana_quiesce_result *q);
 void mana_queues_reap_quarantine(struct rte_eth_dev *dev);
 int mana_rss_create(struct rte_eth_dev *dev);
 

@@ -308,14 +308,7 @@ mana_stop_locked(struct mana_local *lp) __mana_requires(&lp->ctl_lock)
 	priv->started = false;
 	mana_set_burst_functions(dev, false);
 	/* No burst may start from here on; wait for those already inside. */
-	mana_quiesce_barrier();
-	if (mana_quiesce_wait(dev, 0, priv->args.quiesce_timeout_ms, &q) != 0) {
-		DRV_LOG(ERR, "port %u: %u queue(s) still inside a burst after %u ms; owners"
-			" (slots %#" PRIx64 ") are evicted", dev->data->port_id, q.stuck,
-			priv->args.quiesce_timeout_ms, q.stuck_slots);
-		mana_registry_evict(dev, q.stuck_slots & ~UINT64_C(1));
-		mana_queues_quarantine(dev, q.stuck_rxq, q.stuck_txq);
-	}
+	mana_queues_quiesce(dev, &q);
 	mana_mp_broadcast(dev, MANA_MP_STOP_RXTX, priv->db_generation, -1,
 			  priv->args.ack_timeout_ms, &round);
 	mana_queues_destroy(dev);
@@ -889,18 +882,14 @@ mana_probe_secondary(struct rte_eth_dev *dev)
 			     dev->data->port_id, strerror(-ret));
 		goto fail;
 	}
-	lp->slot = att.slot;
-	mana_fast_init(dev->data->port_id, att.slot);
-	if (att.fd >= 0) {
-		ret = mana_db_map(dev, att.fd, att.generation, att.db_region_size);
-		close(att.fd);
-		/* -ESTALE: told to unmap it meanwhile; REMAP_DB will follow. */
-		if (ret != 0 && ret != -ESTALE)
-			goto fail_detach;
-	} else {
+	/* -ESTALE: told to unmap it meanwhile; REMAP_DB will follow. */
+	ret = att.map_result;
+	if (ret != 0 && ret != -ESTALE)
+		goto fail_detach;
+	if (att.generation == 0)
 		PMD_INIT_LOG(NOTICE, "port %u: attached during a reset; the doorbell comes"
 			     " with its REMAP", dev->data->port_id);
-	}
+	/* For rte_eth_dev_probing_finish(), which copies them into the table. */
 	mana_set_burst_functions(dev, priv->started);
 	PMD_INIT_LOG(INFO, "port %u: secondary attached as slot %d", dev->data->port_id,
 		     lp->slot);
@@ -936,8 +925,11 @@ mana_probe_common(struct rte_device *rdev, const struct mana_hw_ops *ops, const 
 			rte_eth_dev_release_port(dev);
 			return ret;
 		}
+		/*
+		 * probing_finish fills the fast-path table from dev, queue arrays
+		 * included; set it again the way mana_set_burst_functions wants.
+		 */
 		rte_eth_dev_probing_finish(dev);
-		/* probing_finish rewrote the fast-path table from dev: redo ours. */
 		mana_set_burst_functions(dev, mana_priv(dev)->started);
 		return 0;
 	}

@@ -248,44 +248,54 @@ mana_queues_release_mbufs(struct rte_eth_dev *dev)
  * up then writes only into memory nobody else uses, before it faults on its
  * revoked doorbell.
  */
-void
-mana_queues_quarantine(struct rte_eth_dev *dev, uint64_t rxq_mask, uint64_t txq_mask)
+static void
+mana_queue_quarantine(struct rte_eth_dev *dev, uint16_t qid, bool is_tx)
 {
 	struct mana_local *lp = mana_local(dev);
+	void **slot = is_tx ? &dev->data->tx_queues[qid] : &dev->data->rx_queues[qid];
+	void *fresh;
+
+	if (*slot == NULL || lp->nb_quarantined == RTE_DIM(lp->quarantine))
+		return;
+	fresh = is_tx ? (void *)mana_txq_clone(*slot) : (void *)mana_rxq_clone(*slot);
+	if (fresh == NULL)
+		return;
+	lp->quarantine[lp->nb_quarantined].queue = *slot;
+	lp->quarantine[lp->nb_quarantined++].is_tx = is_tx;
+	*slot = fresh;
+	DRV_LOG(WARNING, "port %u: %s queue %u quarantined (poller stuck in a burst)",
+		dev->data->port_id, is_tx ? "Tx" : "Rx", qid);
+}
+
+/*
+ * Wait, bounded by quiesce_timeout_ms, until no burst is inside a queue
+ * (the caller has changed the state word). At the deadline, the processes
+ * still inside are evicted and their queues quarantined. Returns 0 or
+ * -ETIMEDOUT, with the details in @q.
+ */
+int
+mana_queues_quiesce(struct rte_eth_dev *dev, struct mana_quiesce_result *q)
+{
+	uint32_t timeout_ms = mana_priv(dev)->args.quiesce_timeout_ms;
+	uint64_t stuck_slots;
 	uint16_t i;
 
-	for (i = 0; i < dev->data->nb_rx_queues && i < 64; i++) {
-		struct mana_rxq *old = dev->data->rx_queues[i];
-		struct mana_rxq *fresh;
-
-		if (!(rxq_mask & (UINT64_C(1) << i)) || old == NULL ||
-		    lp->nb_quarantined == RTE_DIM(lp->quarantine))
-			continue;
-		fresh = mana_rxq_clone(old);
-		if (fresh == NULL)
-			continue;
-		lp->quarantine[lp->nb_quarantined].queue = old;
-		lp->quarantine[lp->nb_quarantined++].is_tx = false;
-		dev->data->rx_queues[i] = fresh;
-		DRV_LOG(WARNING, "port %u: Rx queue %u quarantined (poller stuck in a burst)",
-			dev->data->port_id, i);
-	}
-	for (i = 0; i < dev->data->nb_tx_queues && i < 64; i++) {
-		struct mana_txq *old = dev->data->tx_queues[i];
-		struct mana_txq *fresh;
-
-		if (!(txq_mask & (UINT64_C(1) << i)) || old == NULL ||
-		    lp->nb_quarantined == RTE_DIM(lp->quarantine))
-			continue;
-		fresh = mana_txq_clone(old);
-		if (fresh == NULL)
-			continue;
-		lp->quarantine[lp->nb_quarantined].queue = old;
-		lp->quarantine[lp->nb_quarantined++].is_tx = true;
-		dev->data->tx_queues[i] = fresh;
-		DRV_LOG(WARNING, "port %u: Tx queue %u quarantined (poller stuck in a burst)",
-			dev->data->port_id, i);
-	}
+	mana_quiesce_barrier();
+	if (mana_quiesce_wait(dev, 0, timeout_ms, q) == 0)
+		return 0;
+	/* Slot 0 is this process: the primary is not evicted from its own port. */
+	stuck_slots = q->stuck_slots & ~UINT64_C(1);
+	DRV_LOG(ERR, "port %u: %u queue(s) still inside a burst after %u ms; evicting their"
+		" processes (slots %#" PRIx64 ")", dev->data->port_id, q->stuck, timeout_ms,
+		stuck_slots);
+	mana_registry_evict(dev, stuck_slots);
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		if (q->stuck_rxq & (UINT64_C(1) << i))
+			mana_queue_quarantine(dev, i, false);
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		if (q->stuck_txq & (UINT64_C(1) << i))
+			mana_queue_quarantine(dev, i, true);
+	return -ETIMEDOUT;
 }
 
 /*

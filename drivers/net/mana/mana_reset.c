@@ -288,25 +288,18 @@ mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	if (run->restarts == 0)
 		mana_mp_send_event(dev, RTE_ETH_EVENT_ERR_RECOVERING);
 	/*
-	 * Bursts that read the old state word are now visible in their guards.
-	 * A stopped port has no bursts (and ethdev may be resizing its queue
-	 * arrays under a reconfigure): nothing to wait for.
+	 * Wait for the bursts that read the old state word. A stopped port has
+	 * no bursts (and ethdev may be resizing its queue arrays under a
+	 * reconfigure): nothing to wait for.
 	 */
 	memset(&q, 0, sizeof(q));
 	ret = 0;
-	if (priv->started) {
-		mana_quiesce_barrier();
-		ret = mana_quiesce_wait(dev, 0, priv->args.quiesce_timeout_ms, &q);
-	}
+	if (priv->started)
+		ret = mana_queues_quiesce(dev, &q);
 	priv->reset.quiesce_waits += q.waited;
 	if (ret != 0) {
 		priv->reset.quiesce_timeouts++;
-		RESET_LOG(ERR, "port %u: %u queue(s) still in a burst after %u ms; evicting"
-			  " their processes (slots %#" PRIx64 ")", dev->data->port_id, q.stuck,
-			  priv->args.quiesce_timeout_ms, q.stuck_slots);
-		mana_registry_evict(dev, q.stuck_slots & ~UINT64_C(1));
 		priv->reset.evictions += __builtin_popcountll(q.stuck_slots & ~UINT64_C(1));
-		mana_queues_quarantine(dev, q.stuck_rxq, q.stuck_txq);
 	}
 	if (q.dead_owner != 0)
 		RESET_LOG(NOTICE, "port %u: %u queue(s) held by dead processes",

@@ -11,28 +11,7 @@
 #include <rte_mbuf.h>
 
 #include "mana.h"
-#include "mana_guard.h"
 #include "mana_rx_dp.h"
-
-static __rte_always_inline uint16_t
-mana_rx_burst_guarded(void *dpdk_rxq, struct rte_mbuf **pkts, uint16_t n, const bool fenced)
-{
-	struct mana_rxq *rxq = dpdk_rxq;
-	const struct mana_fast *fast;
-	uint16_t nb_rx;
-
-	/* A secondary's table switching between stopped and running (see
-	 * mana_set_burst_functions): a queue of NULL means not yet.
-	 */
-	if (unlikely(rxq == NULL))
-		return 0;
-	fast = &mana_fast[rxq->port_id];
-	if (!mana_burst_enter(&rxq->busy, rxq->priv, fast, fenced))
-		return 0;
-	nb_rx = mana_rx_burst_body(rxq, fast, pkts, n);
-	mana_burst_exit(&rxq->busy);
-	return nb_rx;
-}
 
 uint16_t
 mana_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)

@@ -6,9 +6,9 @@
 #define MANA_RX_DP_H
 
 /*
- * The Rx data path without the burst guard. mana_rx.c wraps it in the
- * guard; bench/ wraps the very same code in other guards to measure what
- * the guard costs.
+ * The Rx data path: the burst body, and the guarded burst mana_rx.c
+ * installs. bench/ compiles the very same code, and wraps the body in
+ * other guards, to measure what the guard costs.
  */
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <rte_mempool.h>
 
 #include "mana.h"
+#include "mana_guard.h"
 #include "mana_rxtx.h"
 
 #define MANA_RX_REFILL_BATCH	64
@@ -166,6 +167,28 @@ mana_rx_burst_body(struct mana_rxq *rxq, const struct mana_fast *fast, struct rt
 
 	if (done != 0 && mana_rx_refill(rxq) != 0)
 		mana_rx_ring(rxq, fast);
+	return nb_rx;
+}
+
+/*
+ * The Rx burst as ethdev calls it: the body inside the burst guard. A
+ * secondary's fast-path table may briefly pair this function with a NULL
+ * queue while it switches (mana_set_burst_functions): nothing to do then.
+ */
+static __rte_always_inline uint16_t
+mana_rx_burst_guarded(void *dpdk_rxq, struct rte_mbuf **pkts, uint16_t n, const bool fenced)
+{
+	struct mana_rxq *rxq = dpdk_rxq;
+	const struct mana_fast *fast;
+	uint16_t nb_rx;
+
+	if (unlikely(rxq == NULL))
+		return 0;
+	fast = &mana_fast[rxq->port_id];
+	if (!mana_burst_enter(&rxq->busy, rxq->priv, fast, fenced))
+		return 0;
+	nb_rx = mana_rx_burst_body(rxq, fast, pkts, n);
+	mana_burst_exit(&rxq->busy);
 	return nb_rx;
 }
 

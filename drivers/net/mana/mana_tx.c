@@ -11,27 +11,7 @@
 #include <rte_mbuf.h>
 
 #include "mana.h"
-#include "mana_guard.h"
 #include "mana_tx_dp.h"
-
-/* Not running here: the packets stay with the caller. */
-static __rte_always_inline uint16_t
-mana_tx_burst_guarded(void *dpdk_txq, struct rte_mbuf **pkts, uint16_t n, const bool fenced)
-{
-	struct mana_txq *txq = dpdk_txq;
-	const struct mana_fast *fast;
-	uint16_t nb_tx;
-
-	/* A NULL queue: a secondary's table is switching (mana_set_burst_functions). */
-	if (unlikely(txq == NULL))
-		return 0;
-	fast = &mana_fast[txq->port_id];
-	if (!mana_burst_enter(&txq->busy, txq->priv, fast, fenced))
-		return 0;
-	nb_tx = mana_tx_burst_body(txq, fast, pkts, n);
-	mana_burst_exit(&txq->busy);
-	return nb_tx;
-}
 
 uint16_t
 mana_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)

@@ -6,9 +6,9 @@
 #define MANA_TX_DP_H
 
 /*
- * The Tx data path without the burst guard. mana_tx.c wraps it in the
- * guard; bench/ wraps the very same code in other guards to measure what
- * the guard costs.
+ * The Tx data path: the burst body, and the guarded burst mana_tx.c
+ * installs. bench/ compiles the very same code, and wraps the body in
+ * other guards, to measure what the guard costs.
  */
 
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include <rte_udp.h>
 
 #include "mana.h"
+#include "mana_guard.h"
 #include "mana_rxtx.h"
 
 /* Retire completed sends: their mbufs go back to their pools. */
@@ -179,6 +180,28 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 	txq->stats.packets += posted;
 	txq->stats.bytes += bytes;
 	return i;
+}
+
+/*
+ * The Tx burst as ethdev calls it: the body inside the burst guard. Not
+ * running here (or a NULL queue while a secondary's table switches, see
+ * mana_set_burst_functions): the packets stay with the caller.
+ */
+static __rte_always_inline uint16_t
+mana_tx_burst_guarded(void *dpdk_txq, struct rte_mbuf **pkts, uint16_t n, const bool fenced)
+{
+	struct mana_txq *txq = dpdk_txq;
+	const struct mana_fast *fast;
+	uint16_t nb_tx;
+
+	if (unlikely(txq == NULL))
+		return 0;
+	fast = &mana_fast[txq->port_id];
+	if (!mana_burst_enter(&txq->busy, txq->priv, fast, fenced))
+		return 0;
+	nb_tx = mana_tx_burst_body(txq, fast, pkts, n);
+	mana_burst_exit(&txq->busy);
+	return nb_tx;
 }
 
 #endif /* MANA_TX_DP_H */

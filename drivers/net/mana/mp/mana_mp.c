@@ -425,8 +425,6 @@ mana_mp_primary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 /* ------------------------------------------------------------------ */
 /* Secondary side: broadcasts from the primary.                        */
 
-static void mana_mp_send_ack(const struct mana_mp_hdr *req, int slot, int32_t result);
-
 static void
 mana_mp_send_ack(const struct mana_mp_hdr *req, int slot, int32_t result)
 {
@@ -475,15 +473,9 @@ mana_mp_resync(void *arg)
 		       strerror(-ret));
 		return;
 	}
-	lp->slot = att.slot;
-	mana_fast[port_id].busy_tag = (uint32_t)att.slot + 1;
-	if (att.fd >= 0) {
-		ret = mana_db_map(dev, att.fd, att.generation, att.db_region_size);
-		close(att.fd);
-	}
 	mana_set_burst_functions(dev, lp->priv->started);
 	MP_LOG(NOTICE, "port %u: re-synchronised with the primary (slot %d, doorbell generation"
-	       " %u): %d", port_id, att.slot, att.generation, ret);
+	       " %u): %d", port_id, att.slot, att.generation, att.map_result);
 }
 
 /* Behind the primary? Schedule mana_mp_resync(). */
@@ -879,7 +871,7 @@ mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *re
 	struct rte_mp_msg req __rte_aligned(8), reply __rte_aligned(8);
 	struct mana_mp_attach_req *a = (struct mana_mp_attach_req *)req.param;
 	const struct mana_mp_attach_rep *rep = (const void *)reply.param;
-	int ret;
+	int ret, fd;
 
 	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_ATTACH, dev->data->port_id,
 			 sizeof(*a));
@@ -893,13 +885,19 @@ mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *re
 		mana_mp_close_fds(&reply);
 		return ret;
 	}
+	fd = reply.num_fds == 1 ? reply.fds[0] : -1;
+	if (fd >= 0 && mana_mp_check_db_fd(fd, rep->db_region_size) != 0) {
+		close(fd);
+		return -EPROTO;
+	}
 	res->slot = rep->slot;
 	res->generation = rep->hdr.generation;
-	res->db_region_size = rep->db_region_size;
-	res->fd = reply.num_fds == 1 ? reply.fds[0] : -1;
-	if (res->fd >= 0 && mana_mp_check_db_fd(res->fd, res->db_region_size) != 0) {
-		close(res->fd);
-		return -EPROTO;
+	res->map_result = 0;
+	mana_local(dev)->slot = rep->slot;
+	mana_fast[dev->data->port_id].busy_tag = (uint32_t)rep->slot + 1;
+	if (fd >= 0) {
+		res->map_result = mana_db_map(dev, fd, rep->hdr.generation, rep->db_region_size);
+		close(fd);
 	}
 	return 0;
 }

@@ -27,11 +27,15 @@ void mana_mp_cancel_port_gone(struct rte_eth_dev *dev);
 /* Secondary -> primary. */
 struct mana_mp_attach_result {
 	int slot;
-	uint32_t generation;	/* 0: nothing to map yet */
-	uint32_t db_region_size;
-	int fd;			/* -1 when generation is 0; caller closes it */
+	uint32_t generation;	/* doorbell handed over; 0: none yet (mid-reset) */
+	int map_result;		/* of mapping it (mana_db_map) */
 };
 
+/*
+ * Attach to the primary's port (again, to re-synchronise): take the
+ * registry slot it gives and map the doorbell it hands over, if any.
+ * Returns the request's result; @res->map_result the mapping's.
+ */
 int mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *res);
 int mana_mp_request_detach(struct rte_eth_dev *dev);
 int mana_mp_request_reg_mr(struct rte_eth_dev *dev, uintptr_t addr, size_t len);
