@@ -83,18 +83,18 @@ def eal_args(prefix, lcore, secondary=False):
     return args
 
 
+def hugepage_files(prefix):
+    return sorted(glob.glob(str(HUGE_DIR / f"{prefix}map_*")))
+
+
 def cleanup_prefix(prefix):
     """Remove what EAL leaves for @prefix (runtime dir, hugepage files)."""
     shutil.rmtree(RUNTIME_DIR / prefix, ignore_errors=True)
-    for f in glob.glob(str(HUGE_DIR / f"{prefix}map_*")):
+    for f in hugepage_files(prefix):
         try:
             os.unlink(f)
         except FileNotFoundError:
             pass
-
-
-def hugepage_files(prefix):
-    return sorted(glob.glob(str(HUGE_DIR / f"{prefix}map_*")))
 
 
 class WaitTimeout(AssertionError):
@@ -292,11 +292,10 @@ class Proc:
         self.p.wait()
 
     def close_files(self):
-        for f in (self.p.stdin,):
-            try:
-                f.close()
-            except (OSError, BrokenPipeError):
-                pass
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
         self._reader.join(timeout=2)
         try:
             self.p.stdout.close()
@@ -312,6 +311,8 @@ def terminate_all(procs, grace=GRACE_S):
     for p in live:
         try:
             os.killpg(p.pid, signal.SIGTERM)
+            # A frozen one (freeze(): SIGSTOP) acts on SIGTERM only once running.
+            os.killpg(p.pid, signal.SIGCONT)
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + grace
@@ -364,7 +365,6 @@ class Cluster:
         self.prefix = prefix
         self.logdir = Path(logdir)
         self.procs = []
-        self._names = itertools.count()
 
     def spawn(self, name, argv, env=None):
         p = Proc(name, argv, self.logdir, env=env if env is not None else child_env())
@@ -488,6 +488,10 @@ def assert_pools_full(pools, what=""):
 # -- helpers of the reset tests (test_reset*.py) -------------------------------
 
 RESET_EVENTS = ("ERR_RECOVERING", "RECOVERY_SUCCESS", "RECOVERY_FAILED", "INTR_RMV")
+OK_PAIR = ["ERR_RECOVERING", "RECOVERY_SUCCESS"]      # a successful recovery
+RATE = 20000          # packets per second per queue
+DESC = 512            # ring size (Rx and Tx)
+COMMON = f"--rate {RATE} --flows 2 --desc {DESC} --events"
 
 
 def event_types(proc, start=0):
@@ -585,17 +589,77 @@ def wait_until(pred, timeout, what="condition", period=0.01):
         time.sleep(period)
 
 
+def start_procs(cluster, n_secs=2, queues=None, status_ms=50, vdev="", extra="",
+                common=COMMON, wait=True, what="traffic before the reset"):
+    """Primary (queue 0) + secondaries 1..@n_secs (queue k each) on a port of
+    @queues queues (default: one per process), all running
+    "@common --status-ms @status_ms @extra"; unless not @wait, wait for
+    traffic on every queue. Returns [(proc, queue)], the primary first."""
+    args = f"{common} --status-ms {status_ms} {extra}"
+    queues = n_secs + 1 if queues is None else queues
+    pri = cluster.primary(extra_vdev_args=vdev, app_args=f"--queues {queues} --own 0 {args}")
+    procs = [(pri, 0)] + [(cluster.secondary(k, f"--own {k} {args}"), k)
+                          for k in range(1, n_secs + 1)]
+    if wait:
+        for p, q in procs:
+            wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what=what)
+    return procs
+
+
+def check_final(final, resets, what=""):
+    """Nothing but loss, and loss only of what the rings can hold per reset."""
+    assert final["flows"], final
+    bound = 2 * DESC * resets       # Tx ring + posted Rx buffers, per queue and reset
+    per_q = {}
+    for f in final["flows"]:
+        tag = f"{what} pid {final['pid']} q {f['q']} flow {f['flow']}: {f}"
+        assert f["dup"] == 0 and f["corrupt"] == 0 and f["wrong_queue"] == 0, tag
+        assert f["reordered"] == 0 and f["too_old"] == 0, tag
+        assert f["lost"] >= 0 and f["sent"] > 0 and f["unique"] > 0, tag
+        per_q[f["q"]] = per_q.get(f["q"], 0) + f["lost"]
+    for q, lost in per_q.items():
+        assert lost <= bound, f"{what} queue {q} lost {lost} > {bound} for {resets} reset(s)"
+    assert final["totals"]["bad"] == 0, final["totals"]
+    return per_q
+
+
+def stop_all(procs):
+    """Secondaries first, the primary (last user: stops the port) last;
+    returns {queue: final report}."""
+    finals = {}
+    for p, q in reversed(procs):
+        finals[q] = p.stop()
+    return finals
+
+
+def marks_of(procs):
+    """{name: mark()} of every (proc, queue) of @procs."""
+    return {p.name: p.mark() for p, _ in procs}
+
+
+def recovered(procs, marks, timeout=10, n=RATE // 100, events=OK_PAIR, rx_timeout=None,
+              what="traffic after RECOVERY_SUCCESS"):
+    """Every (proc, queue) of @procs printed exactly @events since @marks
+    (within @timeout) and, after the last of them, received @n more packets
+    on its queue (within @rx_timeout, default @timeout); returns
+    {name: (events, first status with that traffic)}."""
+    out = {}
+    for p, q in procs:
+        ev = wait_events(p, events, timeout, start=marks[p.name])
+        st = wait_rx_after(p, [q], line_index(p, ev[-1]), n,
+                           timeout if rx_timeout is None else rx_timeout, what=what)
+        out[p.name] = (ev, st)
+    return out
+
+
+def wait_phase(tel, phase, timeout=5):
+    """Wait until /mana/info shows reset phase @phase; returns that info."""
+    return wait_until(lambda: (lambda i: i if i["phase"] == phase else None)(mana_info(tel)),
+                      timeout, f"reset phase {phase}")
+
+
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def proc_state(pid):
-    """The state letter of /proc/<pid>/stat ('R', 'S', 'T', 'Z'...), '' if gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return ""
 
 
 def freeze(proc):

@@ -5,8 +5,6 @@
 import errno
 import signal
 
-import pytest
-
 
 def _traffic(p, n=1000):
     """Wait until @p has received @n packets (by command: no status timer)."""

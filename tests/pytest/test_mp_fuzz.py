@@ -4,15 +4,10 @@
 
 import errno
 import json
-import os
 
-from conftest import TOOLS, assert_clean_final, eal_args
+from conftest import TOOLS, assert_clean_final, eal_args, fd_count
 
 FD_REPEAT = 40
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def test_malformed_requests_answered(cluster):

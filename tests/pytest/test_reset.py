@@ -14,41 +14,11 @@ import time
 
 import pytest
 
-from conftest import (assert_pools_full, event_types, fd_count, line_index, mana_info,
-                      mana_procs, scaled, sim_info, sim_reset, wait_events, wait_rx_after)
+from conftest import (OK_PAIR, RATE, assert_pools_full, check_final, event_types, fd_count,
+                      line_index, mana_info, mana_procs, marks_of, recovered, scaled, sim_info,
+                      sim_reset, start_procs, stop_all, wait_events, wait_rx_after)
 
-RATE = 20000          # packets per second per queue
-DESC = 512            # ring size (Rx and Tx)
-COMMON = f"--rate {RATE} --flows 2 --desc {DESC} --events"
 PHASES = ("quiesce", "unmap", "teardown", "wait_hw", "reopen", "remap", "rebuild", "resume")
-
-
-def start_three(cluster, status_ms=50, vdev="", extra=""):
-    """Primary (queue 0) + secondaries 1 and 2 (queues 1, 2), traffic on all."""
-    common = f"{COMMON} --status-ms {status_ms} {extra}"
-    pri = cluster.primary(extra_vdev_args=vdev, app_args=f"--queues 3 --own 0 {common}")
-    secs = [cluster.secondary(k, f"--own {k} {common}") for k in (1, 2)]
-    procs = [(pri, 0), (secs[0], 1), (secs[1], 2)]
-    for p, q in procs:
-        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the reset")
-    return procs
-
-
-def check_final(final, resets, what=""):
-    """Nothing but loss, and loss only of what the rings can hold per reset."""
-    assert final["flows"], final
-    bound = 2 * DESC * resets       # Tx ring + posted Rx buffers, per queue and reset
-    per_q = {}
-    for f in final["flows"]:
-        tag = f"{what} pid {final['pid']} q {f['q']} flow {f['flow']}: {f}"
-        assert f["dup"] == 0 and f["corrupt"] == 0 and f["wrong_queue"] == 0, tag
-        assert f["reordered"] == 0 and f["too_old"] == 0, tag
-        assert f["lost"] >= 0 and f["sent"] > 0 and f["unique"] > 0, tag
-        per_q[f["q"]] = per_q.get(f["q"], 0) + f["lost"]
-    for q, lost in per_q.items():
-        assert lost <= bound, f"{what} queue {q} lost {lost} > {bound} for {resets} reset(s)"
-    assert final["totals"]["bad"] == 0, final["totals"]
-    return per_q
 
 
 def assert_noticed_return(info, sim):
@@ -74,34 +44,22 @@ def check_no_loss_since(snapshot, final, what=""):
                                         f"end, {s['lost']} after the recovery: {s} {f}")
 
 
-def stop_all(procs):
-    """Secondaries first, the primary (last user: stops the port) last."""
-    finals = {}
-    for p, q in reversed(procs):
-        finals[q] = p.stop()
-    return finals
-
-
 def test_reset_three_processes(cluster):
     """1. One reset under traffic with 1 primary + 2 secondaries."""
     down_ms = 200
-    procs = start_three(cluster)
+    procs = start_procs(cluster)
     pri = procs[0][0]
     with cluster.telemetry() as tel:
         before = mana_info(tel)
         assert before["state"] == "active" and before["resets_succeeded"] == 0, before
         gen0 = before["generation"]
-        marks = {p.name: p.mark() for p, _ in procs}
+        marks = marks_of(procs)
         t_inject = time.monotonic()
         sim_reset(tel, down_ms)
 
-        for p, q in procs:
-            ev = wait_events(p, ["ERR_RECOVERING", "RECOVERY_SUCCESS"], timeout=10,
-                             start=marks[p.name])
+        # Traffic again on each process's queue after its RECOVERY_SUCCESS.
+        for ev, _ in recovered(procs, marks, n=RATE // 20, rx_timeout=5).values():
             assert ev[0]["mono"] <= ev[1]["mono"], ev
-            # Traffic again on this process's queue after its RECOVERY_SUCCESS.
-            wait_rx_after(p, [q], line_index(p, ev[1]), RATE // 20, timeout=5,
-                          what="traffic after RECOVERY_SUCCESS")
 
         info = mana_info(tel)
         assert info["state"] == "active", info
@@ -146,7 +104,7 @@ def test_reset_three_processes(cluster):
 
     finals = stop_all(procs)
     for p, q in procs:
-        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_SUCCESS"], event_types(p)
+        assert event_types(p) == OK_PAIR, event_types(p)
         check_final(finals[q], 1, p.name)
         check_no_loss_since(after[p.name], finals[q], p.name)
         assert finals[q]["exit"] == 0
@@ -159,20 +117,17 @@ def test_reset_three_processes(cluster):
 
 def run_back_to_back(cluster, n, down_ms, timeout_each=10):
     """@n resets, each injected only once every process has traffic again."""
-    procs = start_three(cluster, status_ms=20)
+    procs = start_procs(cluster, status_ms=20)
     secs = [p for p, _ in procs[1:]]
     with cluster.telemetry() as tel:
         gen0 = mana_info(tel)["generation"]
         fds0 = {p.name: fd_count(p.pid) for p in secs}
         t0 = time.monotonic()
         for i in range(n):
-            marks = {p.name: p.mark() for p, _ in procs}
+            marks = marks_of(procs)
             sim_reset(tel, down_ms)
-            for p, q in procs:
-                ev = wait_events(p, ["ERR_RECOVERING", "RECOVERY_SUCCESS"],
-                                 timeout=timeout_each, start=marks[p.name])
-                wait_rx_after(p, [q], line_index(p, ev[1]), RATE // 200, timeout=timeout_each,
-                              what=f"traffic after reset {i + 1}")
+            recovered(procs, marks, timeout_each, RATE // 200,
+                      what=f"traffic after reset {i + 1}")
         elapsed = time.monotonic() - t0
         info = mana_info(tel)
         assert info["state"] == "active", info
@@ -191,7 +146,7 @@ def run_back_to_back(cluster, n, down_ms, timeout_each=10):
     finals = stop_all(procs)
     for p, q in procs:
         types = event_types(p)
-        expect = ["ERR_RECOVERING", "RECOVERY_SUCCESS"] * n
+        expect = OK_PAIR * n
         first_bad = next((i for i, (a, b) in enumerate(zip(types, expect)) if a != b), None)
         assert types == expect, f"{p.name}: {len(types)} events, first wrong at {first_bad}"
         check_final(finals[q], n, p.name)
@@ -225,13 +180,11 @@ def test_fault_schedule_devarg(cluster):
     t1 = int(scaled(1.5) * 1000)
     gap = 1000
     sched = f"faults=reset@{t1}:50/reset@{t1 + gap}:80"
-    common = f"{COMMON} --status-ms 50"
-    pri = cluster.primary(extra_vdev_args=sched, app_args=f"--queues 2 --own 0 {common}")
-    sec = cluster.secondary(1, f"--own 1 {common}")
+    procs = start_procs(cluster, n_secs=1, vdev=sched, wait=False)
+    pri = procs[0][0]
     assert time.monotonic() < pri.started + t1 / 1000 - 0.2, "too slow to start before T1"
-    procs = [(pri, 0), (sec, 1)]
     for p, q in procs:
-        ev = wait_events(p, ["ERR_RECOVERING", "RECOVERY_SUCCESS"] * 2, timeout=t1 / 1000 + 10)
+        ev = wait_events(p, OK_PAIR * 2, timeout=t1 / 1000 + 10)
         # The device was created during the primary's EAL init.
         assert pri.started + t1 / 1000 <= ev[0]["mono"] <= pri.started + t1 / 1000 + scaled(1), \
             (pri.started, ev[0])
@@ -248,6 +201,6 @@ def test_fault_schedule_devarg(cluster):
         assert_noticed_return(info, sim)
     finals = stop_all(procs)
     for p, q in procs:
-        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_SUCCESS"] * 2
+        assert event_types(p) == OK_PAIR * 2
         check_final(finals[q], 2, p.name)
     assert_pools_full(finals[0]["mempools"], "after the scheduled resets")

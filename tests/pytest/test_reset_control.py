@@ -9,28 +9,22 @@ attaches and gets the new doorbell."""
 import errno
 import time
 
-from conftest import (assert_pools_full, event_types, line_index, mana_info, mana_procs, scaled,
-                      sim_info, sim_reset, wait_events, wait_rx_after, wait_until)
-from test_reset import DESC, RATE, check_final, stop_all
-
-COMMON = f"--rate {RATE} --flows 2 --desc {DESC} --events --status-ms 50"
-OK_PAIR = ["ERR_RECOVERING", "RECOVERY_SUCCESS"]
+from conftest import (COMMON, OK_PAIR, RATE, assert_pools_full, check_final, event_types,
+                      line_index, mana_info, mana_procs, marks_of, recovered, scaled, sim_info,
+                      sim_reset, start_procs, stop_all, wait_events, wait_phase, wait_rx_after,
+                      wait_until)
 
 
 def start_two(cluster):
     """Primary (queue 0) and one secondary (queue 1), traffic on both."""
-    pri = cluster.primary(app_args=f"--queues 2 --own 0 {COMMON}")
-    sec = cluster.secondary(1, f"--own 1 {COMMON}")
-    for p, q in ((pri, 0), (sec, 1)):
-        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic")
-    return [(pri, 0), (sec, 1)]
+    return start_procs(cluster, n_secs=1, what="traffic")
 
 
 def reset_and_wait_hw(tel, down_ms):
     """Inject a reset; return when the reset thread waits for the device,
     with the CLOCK_MONOTONIC time at which the device comes back."""
     sim_reset(tel, down_ms)
-    wait_until(lambda: mana_info(tel)["phase"] == "wait_hw", 5, "phase wait_hw")
+    wait_phase(tel, "wait_hw")
     info = mana_info(tel)
     assert info["state"] == "resetting", info
     return sim_info(tel)["last_down_ns"] / 1e9 + down_ms / 1000
@@ -52,16 +46,15 @@ def test_secondary_attaches_during_reset(cluster):
     1.5 s) attaches without error, unmapped; the reset's REMAP_DB maps it;
     after recovery its queue carries traffic; nobody crashes."""
     down_ms = 1500
-    common = COMMON.replace("--status-ms 50", "--status-ms 50 --start-timeout-ms 20000")
-    pri = cluster.primary(app_args=f"--queues 3 --own 0 {common}")
-    sec = cluster.secondary(1, f"--own 1 {common}")
-    for p, q in ((pri, 0), (sec, 1)):
-        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic")
+    extra = "--start-timeout-ms 20000"
+    first = start_procs(cluster, n_secs=1, queues=3, extra=extra, what="traffic")
+    (pri, _), (sec, _) = first
     with cluster.telemetry() as tel:
         gen0 = mana_info(tel)["generation"]
-        marks = {p.name: p.mark() for p in (pri, sec)}
+        marks = marks_of(first)
         up_at = reset_and_wait_hw(tel, down_ms)
-        late = cluster.secondary(2, f"--own 2 {common}", wait_ready=False)
+        late = cluster.secondary(2, f"--own 2 {COMMON} --status-ms 50 {extra}",
+                                 wait_ready=False)
         # Registered while the reset runs, with no doorbell yet.
         e = wait_until(lambda: mana_procs(tel).get(late.pid), 10, "the late secondary attached")
         assert e["state"] == "attached" and e["db_generation"] == 0, e
@@ -71,9 +64,7 @@ def test_secondary_attaches_during_reset(cluster):
         assert late.alive()
 
         ready = late.wait_ready(timeout=15)     # the app waits for the port to run
-        for p, q in ((pri, 0), (sec, 1)):
-            ev = wait_events(p, OK_PAIR, 10, marks[p.name])
-            wait_rx_after(p, [q], line_index(p, ev[1]), RATE // 20, 5)
+        recovered(first, marks, n=RATE // 20, rx_timeout=5, what="traffic")
         wait_rx_after(late, [2], line_index(late, ready), RATE // 20, 10,
                       what="traffic of the secondary that attached during the reset")
         e = mana_procs(tel)[late.pid]
@@ -84,7 +75,7 @@ def test_secondary_attaches_during_reset(cluster):
     # It attached after ERR_RECOVERING was sent: it hears the end only.
     assert event_types(late) == ["RECOVERY_SUCCESS"], event_types(late)
     assert not late.events("error")
-    procs = [(pri, 0), (sec, 1), (late, 2)]
+    procs = first + [(late, 2)]
     finals = stop_all(procs)
     for p, q in procs:
         check_final(finals[q], 1, p.name)
@@ -99,7 +90,7 @@ def test_control_ops_started_port(cluster):
     procs = start_two(cluster)
     (pri, _), (sec, _) = procs
     with cluster.telemetry() as tel:
-        marks = {p.name: p.mark() for p, _ in procs}
+        marks = marks_of(procs)
         up_at = reset_and_wait_hw(tel, down_ms)
         for cmd in ("configure", "rxq_setup"):
             ans = pri.command(cmd)
@@ -114,7 +105,6 @@ def test_control_ops_started_port(cluster):
         # It waited for the reset: returned after the device came back and
         # after the reset's last phase, not before.
         assert ans["mono"] >= up_at and ans["mono"] >= reset_end, (ans, up_at, reset_end)
-        assert ans["mono"] - t_send >= up_at - t_send - 0.005
         assert ans["mono"] - reset_end < scaled(0.5), (ans, reset_end)
         for p, _ in procs:
             wait_events(p, OK_PAIR, 5, marks[p.name])
@@ -141,7 +131,7 @@ def test_control_ops_stopped_port(cluster):
     assert pri.command("port_stop")["ret"] == 0
     with cluster.telemetry() as tel:
         assert mana_info(tel)["state"] == "stopped"
-        marks = {p.name: p.mark() for p, _ in procs}
+        marks = marks_of(procs)
         reset_and_wait_hw(tel, down_ms)
         for cmd in ("rxq_setup", "port_start", "configure"):
             ans = pri.command(cmd)

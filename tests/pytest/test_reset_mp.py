@@ -14,9 +14,9 @@ import struct
 
 import pytest
 
-from conftest import (RUNTIME_DIR, fd_count, line_index, mana_info, mana_procs, sim_reset,
-                      wait_events, wait_rx_after, wait_until)
-from test_reset import RATE, check_final, start_three, stop_all
+from conftest import (RATE, RUNTIME_DIR, check_final, fd_count, mana_info, mana_procs,
+                      marks_of, recovered, sim_reset, start_procs, stop_all, wait_rx_after,
+                      wait_until)
 
 UNMAP_DB, REMAP_DB = 6, 7
 BCAST_LEN = 40            # struct mana_mp_bcast
@@ -24,7 +24,6 @@ REPEAT = 20               # each case, so that a leak of one fd per message show
 MANA_MP_MAGIC = 0x414E414D
 MP_MSG = 0                # EAL's enum mp_type
 SECONDARY_ACTION = b"net_mana_mp_s"
-OK_PAIR = ["ERR_RECOVERING", "RECOVERY_SUCCESS"]
 
 # (id, type, len_param, num_fds, generation: "cur", "stale" or an int).
 # Every one is malformed or out of date; none may change a secondary's state.
@@ -60,13 +59,11 @@ def gen_value(g, cur):
 def after_one_reset(cluster):
     """Three processes with traffic, one reset done (so a stale generation
     exists); yields (procs, current generation)."""
-    procs = start_three(cluster)
+    procs = start_procs(cluster)
     with cluster.telemetry() as tel:
-        marks = {p.name: p.mark() for p, _ in procs}
+        marks = marks_of(procs)
         sim_reset(tel, 20)
-        for p, q in procs:
-            ev = wait_events(p, OK_PAIR, 10, marks[p.name])
-            wait_rx_after(p, [q], line_index(p, ev[1]), RATE // 100, 5)
+        recovered(procs, marks, rx_timeout=5, what="traffic")
         gen = mana_info(tel)["generation"]
     assert gen >= 2
     yield procs, gen

@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from conftest import SANITIZE, VDEV
+from conftest import SANITIZE, VDEV, wait_until
 
 TESTPMD = shutil.which("dpdk-testpmd")
 
@@ -74,8 +74,8 @@ def test_testpmd_multiprocess(cluster):
     # Per-queue ethdev stats from the primary's telemetry: queue 1 is served.
     with cluster.telemetry() as tel:
         first = tel.cmd("/ethdev/stats", "0")
-        pri.wait_for(lambda: tel.cmd("/ethdev/stats", "0")["q_ipackets"][1] >
-                     first["q_ipackets"][1] + 10000, 20, "traffic on queue 1")
+        wait_until(lambda: tel.cmd("/ethdev/stats", "0")["q_ipackets"][1] >
+                   first["q_ipackets"][1] + 10000, 20, "traffic on queue 1")
         st = tel.cmd("/ethdev/stats", "0")
     assert st["q_opackets"][1] > 10000, st
 

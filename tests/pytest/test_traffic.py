@@ -4,12 +4,7 @@
 
 import pytest
 
-from conftest import assert_clean_final, assert_pools_full, flows_by_queue
-
-
-def queue_rx_at_least(status, queues, n):
-    qs = status.get("queues", {})
-    return all(qs.get(str(q), {}).get("rx", 0) >= n for q in queues)
+from conftest import assert_clean_final, assert_pools_full, flows_by_queue, queue_rx, stop_all
 
 
 def test_three_processes_three_queues(cluster):
@@ -29,14 +24,12 @@ def test_three_processes_three_queues(cluster):
 
     # ~2 s of traffic on every queue (20k pps per queue).
     for p, q in procs:
-        p.wait_status(lambda s, q=q: queue_rx_at_least(s, [q], 2 * rate * 9 // 10),
+        p.wait_status(lambda s, q=q: queue_rx(s, q) >= 2 * rate * 9 // 10,
                       timeout=15, what=f"2 s of traffic on queue {q}")
         st = p.last("status")
         assert st["state"] == "active" and st["queues"][str(q)]["tx_refused"] == 0, st
 
-    finals = {}
-    for p, q in reversed(procs):      # secondaries first: the primary is then the last user
-        finals[q] = p.stop()
+    finals = stop_all(procs)      # secondaries first: the primary is then the last user
 
     for q, final in finals.items():
         assert_clean_final(final, min_sent=2 * rate * 9 // 10 // 2)   # 2 flows per queue
@@ -76,7 +69,7 @@ def test_multiseg_tx(cluster, where, segs, size):
     else:
         pri = cluster.primary(app_args="--queues 2 --own 0 --status-ms 100")
         worker, queues = cluster.secondary(1, f"--own 1 {args}"), [1]
-    worker.wait_status(lambda s: queue_rx_at_least(s, queues, rate), timeout=15,
+    worker.wait_status(lambda s: all(queue_rx(s, q) >= rate for q in queues), timeout=15,
                        what="1 s of multi-segment traffic")
     final = worker.stop()
     assert_clean_final(final, min_sent=rate // 3)    # 3 flows per queue
@@ -95,7 +88,7 @@ def test_stop_start_close_return_mbufs(cluster):
     """f. port_stop / port_start / port_close give every mbuf back."""
     rate = 20000
     pri = cluster.primary(app_args=f"--queues 2 --own 0,1 --rate {rate} --status-ms 100")
-    pri.wait_status(lambda s: queue_rx_at_least(s, [0, 1], rate // 4), timeout=10,
+    pri.wait_status(lambda s: all(queue_rx(s, q) >= rate // 4 for q in (0, 1)), timeout=10,
                     what="traffic before port_stop")
 
     assert pri.command("port_stop")["ret"] == 0
@@ -127,7 +120,7 @@ def test_close_returns_mbufs(cluster):
     """f. port_close with traffic in flight gives every mbuf back."""
     rate = 20000
     pri = cluster.primary(app_args=f"--queues 2 --own 0,1 --rate {rate} --status-ms 100")
-    pri.wait_status(lambda s: queue_rx_at_least(s, [0, 1], rate // 4), timeout=10,
+    pri.wait_status(lambda s: all(queue_rx(s, q) >= rate // 4 for q in (0, 1)), timeout=10,
                     what="traffic before port_close")
     assert pri.command("port_close")["ret"] == 0
     assert_pools_full(pri.command("mempools")["mempools"], "after port_close")
