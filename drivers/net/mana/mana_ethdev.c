@@ -86,19 +86,30 @@ mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state 
 	return 0;
 }
 
-/* What a stopped secondary's fast-path table points at instead of the queues. */
-static void *mana_no_queues[RTE_MAX_QUEUES_PER_PORT];
+/*
+ * What a stopped secondary's fast-path table points at instead of the
+ * shared queue arrays: parked queues, whose guard always refuses (their
+ * state word is 0: MANA_DEV_INIT, never a burst word).
+ */
+static struct mana_priv mana_parked_priv;
+static struct mana_rxq mana_parked_rxq = { .priv = &mana_parked_priv };
+static struct mana_txq mana_parked_txq = { .priv = &mana_parked_priv };
+static void *mana_parked_rxqs[RTE_MAX_QUEUES_PER_PORT] = {
+	[0 ... RTE_MAX_QUEUES_PER_PORT - 1] = &mana_parked_rxq
+};
+static void *mana_parked_txqs[RTE_MAX_QUEUES_PER_PORT] = {
+	[0 ... RTE_MAX_QUEUES_PER_PORT - 1] = &mana_parked_txq
+};
 
 /*
  * Install this process's burst functions for @dev. Secondaries update
  * their fast-path table themselves (ethdev sets it up only at probe there),
  * from the rte_mp thread while lcores poll. rte_eth_rx_burst() loads the
  * queue and the function separately, so a poller can pair one old and one
- * new value; every pairing must be safe:
- *  - a stopped table never points at the shared queue arrays (a failed
- *    reconfigure frees them): it points at mana_no_queues (all NULL);
- *  - stopping switches the function first, starting publishes the queues
- *    first, and the running bursts return 0 for a NULL queue.
+ * new value; every pairing is safe without a check on the burst path: a
+ * stopped table never points at the shared queue arrays (a failed
+ * reconfigure frees them) but at the parked queues, which the running
+ * bursts' guard turns away like any queue of a stopped port.
  */
 void
 mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
@@ -125,8 +136,8 @@ mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
 	} else {
 		__atomic_store_n(&fpo->rx_pkt_burst, mana_rx_burst_stopped, __ATOMIC_RELEASE);
 		__atomic_store_n(&fpo->tx_pkt_burst, mana_tx_burst_stopped, __ATOMIC_RELEASE);
-		__atomic_store_n(&fpo->rxq.data, mana_no_queues, __ATOMIC_RELEASE);
-		__atomic_store_n(&fpo->txq.data, mana_no_queues, __ATOMIC_RELEASE);
+		__atomic_store_n(&fpo->rxq.data, mana_parked_rxqs, __ATOMIC_RELEASE);
+		__atomic_store_n(&fpo->txq.data, mana_parked_txqs, __ATOMIC_RELEASE);
 	}
 }
 

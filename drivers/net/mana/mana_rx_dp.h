@@ -170,21 +170,14 @@ mana_rx_burst_body(struct mana_rxq *rxq, const struct mana_fast *fast, struct rt
 	return nb_rx;
 }
 
-/*
- * The Rx burst as ethdev calls it: the body inside the burst guard. A
- * secondary's fast-path table may briefly pair this function with a NULL
- * queue while it switches (mana_set_burst_functions): nothing to do then.
- */
+/* The Rx burst as ethdev calls it: the body inside the burst guard. */
 static __rte_always_inline uint16_t
 mana_rx_burst_guarded(void *dpdk_rxq, struct rte_mbuf **pkts, uint16_t n, const bool fenced)
 {
 	struct mana_rxq *rxq = dpdk_rxq;
-	const struct mana_fast *fast;
+	const struct mana_fast *fast = &mana_fast[rxq->port_id];
 	uint16_t nb_rx;
 
-	if (unlikely(rxq == NULL))
-		return 0;
-	fast = &mana_fast[rxq->port_id];
 	if (!mana_burst_enter(&rxq->busy, rxq->priv, fast, fenced))
 		return 0;
 	nb_rx = mana_rx_burst_body(rxq, fast, pkts, n);

@@ -184,19 +184,15 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 
 /*
  * The Tx burst as ethdev calls it: the body inside the burst guard. Not
- * running here (or a NULL queue while a secondary's table switches, see
- * mana_set_burst_functions): the packets stay with the caller.
+ * running here: the packets stay with the caller.
  */
 static __rte_always_inline uint16_t
 mana_tx_burst_guarded(void *dpdk_txq, struct rte_mbuf **pkts, uint16_t n, const bool fenced)
 {
 	struct mana_txq *txq = dpdk_txq;
-	const struct mana_fast *fast;
+	const struct mana_fast *fast = &mana_fast[txq->port_id];
 	uint16_t nb_tx;
 
-	if (unlikely(txq == NULL))
-		return 0;
-	fast = &mana_fast[txq->port_id];
 	if (!mana_burst_enter(&txq->busy, txq->priv, fast, fenced))
 		return 0;
 	nb_tx = mana_tx_burst_body(txq, fast, pkts, n);
