@@ -34,6 +34,13 @@ enum app_on_failed {
 	APP_ON_FAILED_CLOSE,
 };
 
+/* app.on_failed_done: the --on-failed close callback. */
+enum app_on_failed_state {
+	APP_ON_FAILED_IDLE = 0,		/* not started */
+	APP_ON_FAILED_RUNNING,		/* closing the port: the main loop keeps off it */
+	APP_ON_FAILED_DONE,
+};
+
 enum app_stop_port {
 	APP_STOP_PORT_AUTO = 0,	/* primary stops the port at `stop` when it is the last user */
 	APP_STOP_PORT_ALWAYS,
@@ -109,7 +116,7 @@ struct app {
 	uint32_t poll_blocked;
 	uint32_t port_closed;
 	bool port_stopped;	/* primary: stopped by a command; ethdev forbids bursts then */
-	uint32_t on_failed_done;
+	uint32_t on_failed_done;	/* enum app_on_failed_state */
 	bool stdin_open;
 	bool stdin_is_pipe;
 };
@@ -128,18 +135,21 @@ void sb_init(struct sb *sb);
 void sb_printf(struct sb *sb, const char *fmt, ...) __rte_format_printf(2, 3);
 void sb_str(struct sb *sb, const char *s);	/* a JSON string, quoted and escaped */
 void sb_emit(struct sb *sb);			/* adds '\n', writes, frees */
-void sb_free(struct sb *sb);
 double app_now_s(void);
 double app_mono_s(void);			/* CLOCK_MONOTONIC, seconds */
 void app_log(const char *fmt, ...) __rte_format_printf(1, 2);
 
 /* main.c */
+struct rte_pmd_mana_state;
+
+/* The port state fields, no surrounding comma; "slot" only when @slot. */
+void app_json_state(struct sb *sb, const struct rte_pmd_mana_state *st, bool slot);
 void app_json_stats(struct sb *sb);
 void app_json_mempools(struct sb *sb);
 void app_json_flows(struct sb *sb);
 void app_begin_stop(void);
 int app_close_port(int *stop_ret);
-bool app_port_usable(void);
+int app_queues_setup(void);	/* every Rx and Tx queue, as at start */
 
 /* cmd.c */
 void app_cmd_poll(void);

@@ -52,6 +52,13 @@ app_cmd_reply(const char *cmd, int ret, const char *error)
 	sb_emit(&sb);
 }
 
+/* The answer of an ethdev/PMD call: its return code, strerror when it failed. */
+static void
+app_cmd_ret(const char *cmd, int ret)
+{
+	app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+}
+
 static bool
 app_cmd_port_open(const char *cmd)
 {
@@ -123,7 +130,7 @@ app_cmd_inject(char **argv, int argc)
 		return;
 	}
 	ret = mana_sim_inject(app.port_name, &fault);
-	app_cmd_reply("inject", ret, ret != 0 ? strerror(-ret) : NULL);
+	app_cmd_ret("inject", ret);
 }
 
 static void
@@ -137,12 +144,10 @@ app_cmd_state(void)
 		return;
 	ret = rte_pmd_mana_get_state(app.port, &st);
 	app_cmd_begin(&sb, "state", ret);
-	if (ret == 0)
-		sb_printf(&sb, ",\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,\"slot\":%d,"
-			  "\"procs\":%u,\"resets_ok\":%" PRIu64 ",\"resets_failed\":%" PRIu64,
-			  rte_pmd_mana_state_name(st.state), st.generation, st.phase,
-			  st.mapped_generation, st.slot, st.processes, st.resets_succeeded,
-			  st.resets_failed);
+	if (ret == 0) {
+		sb_printf(&sb, ",");
+		app_json_state(&sb, &st, true);
+	}
 	sb_printf(&sb, "}");
 	sb_emit(&sb);
 }
@@ -186,14 +191,14 @@ app_cmd_exec(char *line)
 			ret = rte_eth_dev_stop(app.port);
 			if (ret == 0 && app.primary)
 				app.port_stopped = true;
-			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+			app_cmd_ret(cmd, ret);
 		}
 	} else if (strcmp(cmd, "port_start") == 0) {
 		if (app_cmd_port_open(cmd)) {
 			ret = rte_eth_dev_start(app.port);
 			if (ret == 0)
 				app.port_stopped = false;
-			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+			app_cmd_ret(cmd, ret);
 		}
 	} else if (strcmp(cmd, "port_close") == 0) {
 		if (app_cmd_port_open(cmd)) {
@@ -209,36 +214,24 @@ app_cmd_exec(char *line)
 		if (app_cmd_port_open(cmd)) {
 			ret = rte_eth_dev_configure(app.port, app.cfg.queues, app.cfg.queues,
 						    &app.port_conf);
-			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+			app_cmd_ret(cmd, ret);
 		}
 	} else if (strcmp(cmd, "rxq_setup") == 0) {
 		if (app_cmd_port_open(cmd)) {
 			ret = rte_eth_rx_queue_setup(app.port, 0, app.cfg.desc, rte_socket_id(),
 						     NULL, app.rx_pool);
-			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+			app_cmd_ret(cmd, ret);
 		}
 	} else if (strcmp(cmd, "queues_setup") == 0) {
-		if (app_cmd_port_open(cmd)) {
-			uint16_t q;
-
-			/* Every Rx and Tx queue, as at start (after a failed configure
-			 * ethdev has released them all). */
-			ret = 0;
-			for (q = 0; q < app.cfg.queues && ret == 0; q++) {
-				ret = rte_eth_rx_queue_setup(app.port, q, app.cfg.desc,
-							     rte_socket_id(), NULL, app.rx_pool);
-				if (ret == 0)
-					ret = rte_eth_tx_queue_setup(app.port, q, app.cfg.desc,
-								     rte_socket_id(), NULL);
-			}
-			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
-		}
+		/* As at start (after a failed configure ethdev has released them all). */
+		if (app_cmd_port_open(cmd))
+			app_cmd_ret(cmd, app_queues_setup());
 	} else if (strcmp(cmd, "ring") == 0) {
 		if (app_cmd_num(argc > 1 ? argv[1] : NULL, 0, UINT16_MAX, &v) != 0) {
 			app_cmd_reply(cmd, -EINVAL, "usage: ring QUEUE");
 		} else if (app_cmd_port_open(cmd)) {
 			ret = rte_pmd_mana_test_ring_doorbell(app.port, (uint16_t)v);
-			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+			app_cmd_ret(cmd, ret);
 		}
 	} else if (strcmp(cmd, "send_raw") == 0) {
 		long type, len, nfds, gen;
@@ -251,7 +244,7 @@ app_cmd_exec(char *line)
 		} else if (app_cmd_port_open(cmd)) {
 			ret = rte_pmd_mana_test_send_raw(app.port, (uint16_t)type, (int)len,
 							 (int)nfds, (uint32_t)gen);
-			app_cmd_reply(cmd, ret, ret != 0 ? strerror(-ret) : NULL);
+			app_cmd_ret(cmd, ret);
 		}
 	} else if (strcmp(cmd, "inject") == 0) {
 		app_cmd_inject(argv, argc);

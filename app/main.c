@@ -9,8 +9,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,7 +333,7 @@ app_event_name(enum rte_eth_event_type event)
 	}
 }
 
-bool
+static bool
 app_port_usable(void)
 {
 	return !app.port_stopped && !app.held &&
@@ -414,9 +412,17 @@ app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte
 		  app.pid, app.role, port_id);
 	sb_emit(&sb);
 	if ((event == RTE_ETH_EVENT_RECOVERY_FAILED || event == RTE_ETH_EVENT_INTR_RMV) &&
-	    app.cfg.on_failed == APP_ON_FAILED_CLOSE &&
-	    __atomic_exchange_n(&app.on_failed_done, 1, __ATOMIC_ACQ_REL) == 0)
-		app_on_failed_close(event);
+	    app.cfg.on_failed == APP_ON_FAILED_CLOSE) {
+		uint32_t idle = APP_ON_FAILED_IDLE;
+
+		/* Once only; the main loop keeps off the port until DONE. */
+		if (__atomic_compare_exchange_n(&app.on_failed_done, &idle, APP_ON_FAILED_RUNNING,
+						false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			app_on_failed_close(event);
+			__atomic_store_n(&app.on_failed_done, APP_ON_FAILED_DONE,
+					 __ATOMIC_RELEASE);
+		}
+	}
 	return 0;
 }
 
@@ -463,12 +469,33 @@ app_pool_create(const char *name, uint32_t n, uint16_t data_room)
 	return mp;
 }
 
+int
+app_queues_setup(void)
+{
+	uint16_t q;
+	int ret;
+
+	for (q = 0; q < app.cfg.queues; q++) {
+		ret = rte_eth_rx_queue_setup(app.port, q, app.cfg.desc, rte_socket_id(), NULL,
+					     app.rx_pool);
+		if (ret != 0) {
+			app_log("rte_eth_rx_queue_setup(%u): %s", q, strerror(-ret));
+			return ret;
+		}
+		ret = rte_eth_tx_queue_setup(app.port, q, app.cfg.desc, rte_socket_id(), NULL);
+		if (ret != 0) {
+			app_log("rte_eth_tx_queue_setup(%u): %s", q, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static int
 app_setup_primary(void)
 {
 	struct app_cfg *cfg = &app.cfg;
 	uint32_t n = cfg->mbufs;
-	uint16_t q;
 	int ret;
 
 	if (n == 0)
@@ -488,19 +515,9 @@ app_setup_primary(void)
 		app_log("rte_eth_dev_configure(%u queues): %s", cfg->queues, strerror(-ret));
 		return ret;
 	}
-	for (q = 0; q < cfg->queues; q++) {
-		ret = rte_eth_rx_queue_setup(app.port, q, cfg->desc, rte_socket_id(), NULL,
-					     app.rx_pool);
-		if (ret != 0) {
-			app_log("rte_eth_rx_queue_setup(%u): %s", q, strerror(-ret));
-			return ret;
-		}
-		ret = rte_eth_tx_queue_setup(app.port, q, cfg->desc, rte_socket_id(), NULL);
-		if (ret != 0) {
-			app_log("rte_eth_tx_queue_setup(%u): %s", q, strerror(-ret));
-			return ret;
-		}
-	}
+	ret = app_queues_setup();
+	if (ret != 0)
+		return ret;
 	ret = rte_eth_dev_start(app.port);
 	if (ret != 0) {
 		app_log("rte_eth_dev_start: %s", strerror(-ret));
@@ -803,8 +820,7 @@ app_tx(uint64_t now, bool *busy)
 	unsigned int total = 0;
 	uint16_t i;
 
-	if (app.tx_pool == NULL)
-		return 0;
+	/* Sending implies owned queues, and then setup made the Tx pool. */
 	for (i = 0; i < app.cfg.nb_own; i++)
 		total += app_tx_queue(&app.q[i], now, busy);
 	return total;
@@ -913,6 +929,18 @@ app_json_flows(struct sb *sb)
 		  corrupt, t.bad, refused, nombuf);
 }
 
+void
+app_json_state(struct sb *sb, const struct rte_pmd_mana_state *st, bool slot)
+{
+	sb_printf(sb, "\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,",
+		  rte_pmd_mana_state_name(st->state), st->generation, st->phase,
+		  st->mapped_generation);
+	if (slot)
+		sb_printf(sb, "\"slot\":%d,", st->slot);
+	sb_printf(sb, "\"procs\":%u,\"resets_ok\":%" PRIu64 ",\"resets_failed\":%" PRIu64,
+		  st->processes, st->resets_succeeded, st->resets_failed);
+}
+
 static void
 app_status(void)
 {
@@ -926,16 +954,14 @@ app_status(void)
 	sb_init(&sb);
 	sb_printf(&sb, "{\"ev\":\"status\",\"t\":%.3f,\"mono\":%.6f,\"pid\":%d,\"role\":\"%s\",",
 		  app_now_s(), app_mono_s(), app.pid, app.role);
-	if (ret == 0)
-		sb_printf(&sb, "\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,"
-			  "\"procs\":%u,\"resets_ok\":%" PRIu64 ",\"resets_failed\":%" PRIu64 ",",
-			  rte_pmd_mana_state_name(st.state), st.generation, st.phase,
-			  st.mapped_generation, st.processes, st.resets_succeeded,
-			  st.resets_failed);
-	else
+	if (ret == 0) {
+		app_json_state(&sb, &st, false);
+		sb_printf(&sb, ",");
+	} else {
 		sb_printf(&sb, "\"state\":\"%s\",\"gen\":0,",
 			  __atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) ? "closed" :
 			  "unknown");
+	}
 	sb_printf(&sb, "\"sending\":%s,\"polling\":%s,\"queues\":{", app.sending ? "true" : "false",
 		  app_port_usable() ? "true" : "false");
 	for (i = 0; i < app.cfg.nb_own; i++)
@@ -1026,6 +1052,8 @@ app_loop(void)
 	uint64_t status_period = app.hz * app.cfg.status_ms / 1000;
 	uint64_t next_status = rte_rdtsc() + status_period;
 	uint64_t end = app.cfg.duration_ms ? rte_rdtsc() + app.hz * app.cfg.duration_ms / 1000 : 0;
+	uint64_t cmd_period = app.hz / 1000, next_cmd = 0;
+	bool busy = false;
 	uint16_t i;
 
 	for (i = 0; i < app.cfg.nb_own; i++)
@@ -1033,13 +1061,30 @@ app_loop(void)
 	app.sending = app.cfg.nb_own > 0;
 	for (;;) {
 		uint64_t now = rte_rdtsc();
-		bool busy = false;
+		bool was_busy = busy;
 
-		app_cmd_poll();
-		if (app_signalled || (end != 0 && now >= end))
-			app_begin_stop();
+		busy = false;
 		if (__atomic_load_n(&app.poll_block_req, __ATOMIC_ACQUIRE))
 			__atomic_store_n(&app.poll_blocked, 1, __ATOMIC_RELEASE);
+		/*
+		 * The --on-failed callback is closing the port: no command, status
+		 * or final report may touch it meanwhile.
+		 */
+		if (__atomic_load_n(&app.poll_blocked, __ATOMIC_ACQUIRE) &&
+		    __atomic_load_n(&app.on_failed_done, __ATOMIC_ACQUIRE) != APP_ON_FAILED_DONE) {
+			rte_delay_us_sleep(app.cfg.idle_us);
+			continue;
+		}
+		/*
+		 * Commands run here, between bursts (what `hold` relies on). stdin
+		 * is polled (a syscall) after an idle iteration, else once per ms.
+		 */
+		if (!was_busy || now >= next_cmd) {
+			app_cmd_poll();
+			next_cmd = now + cmd_period;
+		}
+		if (app_signalled || (end != 0 && now >= end))
+			app_begin_stop();
 		if (app_port_usable()) {
 			app_rx(now, &busy);
 			if (app.sending)

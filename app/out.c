@@ -37,7 +37,7 @@ sb_init(struct sb *sb)
 	}
 }
 
-void
+static void
 sb_free(struct sb *sb)
 {
 	free(sb->buf);

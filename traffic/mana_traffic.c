@@ -70,7 +70,17 @@ mtrf_fill(uint8_t *buf, uint32_t len, const struct mtrf_flow *flow, uint64_t seq
 		buf[off] = mtrf_pad_byte(seq, off);
 }
 
-struct rte_mbuf *
+/* The offload metadata of a built packet, on its first segment. */
+static inline void
+mtrf_set_meta(struct rte_mbuf *m)
+{
+	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP;
+	m->l2_len = MTRF_L2_LEN;
+	m->l3_len = sizeof(struct rte_ipv4_hdr);
+}
+
+/* Split @len bytes of @frame over @nb_segs mbufs from @mp. */
+static struct rte_mbuf *
 mtrf_build_segs(struct rte_mempool *mp, const uint8_t *frame, uint32_t len, uint16_t nb_segs)
 {
 	struct rte_mbuf *segs[MTRF_MAX_SEGS];
@@ -109,9 +119,7 @@ mtrf_build_segs(struct rte_mempool *mp, const uint8_t *frame, uint32_t len, uint
 			return NULL;
 		}
 	}
-	segs[0]->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP;
-	segs[0]->l2_len = MTRF_L2_LEN;
-	segs[0]->l3_len = sizeof(struct rte_ipv4_hdr);
+	mtrf_set_meta(segs[0]);
 	return segs[0];
 }
 
@@ -144,24 +152,26 @@ mtrf_build(struct rte_mempool *mp, const struct mtrf_flow *flow, uint64_t seq, u
 	mtrf_fill(rte_pktmbuf_mtod(m, uint8_t *), len, flow, seq, tsc);
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
-	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP;
-	m->l2_len = MTRF_L2_LEN;
-	m->l3_len = sizeof(struct rte_ipv4_hdr);
+	mtrf_set_meta(m);
 	return m;
 }
 
-/* Check the padding of every segment of @m against @seq. */
+/* Check the padding (after headers and stamp) of every segment of @m against @seq. */
 static bool
 mtrf_padding_ok(const struct rte_mbuf *m, uint64_t seq)
 {
-	uint32_t off = 0;
+	uint32_t off = 0;	/* frame offset of p[i] */
 
 	for (; m != NULL; m = m->next) {
 		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint32_t i;
+		uint32_t i = 0;
 
-		for (i = 0; i < m->data_len; i++, off++)
-			if (off >= MTRF_MIN_FRAME && p[i] != mtrf_pad_byte(seq, off))
+		if (off < MTRF_MIN_FRAME) {
+			i = RTE_MIN((uint32_t)m->data_len, MTRF_MIN_FRAME - off);
+			off += i;
+		}
+		for (; i < m->data_len; i++, off++)
+			if (p[i] != mtrf_pad_byte(seq, off))
 				return false;
 	}
 	return true;
@@ -265,8 +275,12 @@ mtrf_rss_query(uint16_t port_id, struct mtrf_rss *rss)
 	rss->rss_hf = conf.rss_hf;
 	rss->key_len = conf.rss_key_len;
 	memset(reta, 0, sizeof(reta));
-	for (i = 0; i < info.reta_size / RTE_ETH_RETA_GROUP_SIZE; i++)
-		reta[i].mask = UINT64_MAX;
+	/* Every entry, the last group possibly partial. */
+	for (i = 0; i * RTE_ETH_RETA_GROUP_SIZE < info.reta_size; i++) {
+		uint16_t left = (uint16_t)(info.reta_size - i * RTE_ETH_RETA_GROUP_SIZE);
+		reta[i].mask = left >= RTE_ETH_RETA_GROUP_SIZE ? UINT64_MAX :
+			       RTE_LEN2MASK(left, uint64_t);
+	}
 	ret = rte_eth_dev_rss_reta_query(port_id, reta, info.reta_size);
 	if (ret != 0)
 		return ret;

@@ -87,10 +87,6 @@ void mtrf_fill(uint8_t *buf, uint32_t len, const struct mtrf_flow *flow, uint64_
 struct rte_mbuf *mtrf_build(struct rte_mempool *mp, const struct mtrf_flow *flow, uint64_t seq,
 			    uint64_t tsc, uint32_t size, uint16_t nb_segs);
 
-/* Split @len bytes of @frame over @nb_segs mbufs from @mp. */
-struct rte_mbuf *mtrf_build_segs(struct rte_mempool *mp, const uint8_t *frame, uint32_t len,
-				 uint16_t nb_segs);
-
 /* What a received packet says about itself. */
 enum mtrf_parse_result {
 	MTRF_PARSE_OK = 0,
@@ -148,7 +144,7 @@ struct mtrf_flow_counts {
 	uint64_t unique;	/* first arrival of a sequence number */
 	uint64_t dup;		/* sequence number already seen */
 	uint64_t reordered;	/* arrived with seq < highest seen */
-	uint64_t too_old;	/* below the window: counted as received only */
+	uint64_t too_old;	/* below the window: also counted as received and reordered */
 	uint64_t wrong_queue;	/* arrived on another queue than expected */
 	uint64_t corrupt;	/* stamp fine, content wrong (verify mode) */
 	uint64_t highest;	/* highest seq seen (valid when unique > 0) */
@@ -184,10 +180,9 @@ int mtrf_sink_account(struct mtrf_sink *sink, uint16_t proc_id, uint16_t flow_id
 /* Index of (proc_id, flow_id) or -ENOENT. */
 int mtrf_sink_find(const struct mtrf_sink *sink, uint16_t proc_id, uint16_t flow_id);
 const struct mtrf_flow_counts *mtrf_sink_counts(const struct mtrf_sink *sink, int idx);
-uint32_t mtrf_sink_nb_flows(const struct mtrf_sink *sink);
 
 struct mtrf_sink_totals {
-	uint64_t bad;		/* not an MTRF packet or an unknown flow */
+	uint64_t bad;		/* not_ip + bad_magic + unknown_flow */
 	uint64_t not_ip;
 	uint64_t bad_magic;
 	uint64_t unknown_flow;

@@ -34,7 +34,7 @@ struct mtrf_sink {
 	uint32_t hash_mask;
 	bool verify;
 	int32_t *hash;		/* open addressing: flow index or -1 */
-	struct mtrf_sink_totals totals;
+	struct mtrf_sink_totals totals;	/* but .bad: derived by mtrf_sink_totals() */
 	struct mtrf_sink_flow flows[];
 };
 
@@ -166,7 +166,6 @@ mtrf_sink_account(struct mtrf_sink *sink, uint16_t proc_id, uint16_t flow_id, ui
 
 	if (idx < 0) {
 		sink->totals.unknown_flow++;
-		sink->totals.bad++;
 		return -ENOENT;
 	}
 	f = &sink->flows[idx];
@@ -223,11 +222,9 @@ mtrf_sink_rx(struct mtrf_sink *sink, const struct rte_mbuf *m, uint16_t queue, u
 		break;
 	case MTRF_PARSE_NOT_IP:
 		sink->totals.not_ip++;
-		sink->totals.bad++;
 		break;
 	case MTRF_PARSE_BAD_MAGIC:
 		sink->totals.bad_magic++;
-		sink->totals.bad++;
 		break;
 	}
 	return r;
@@ -241,14 +238,9 @@ mtrf_sink_counts(const struct mtrf_sink *sink, int idx)
 	return &sink->flows[idx].c;
 }
 
-uint32_t
-mtrf_sink_nb_flows(const struct mtrf_sink *sink)
-{
-	return sink->nb_flows;
-}
-
 void
 mtrf_sink_totals(const struct mtrf_sink *sink, struct mtrf_sink_totals *t)
 {
 	*t = sink->totals;
+	t->bad = t->not_ip + t->bad_magic + t->unknown_flow;
 }

@@ -4,6 +4,7 @@
 
 /* Unit tests of the traffic library (meson test --suite unit). */
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,14 +45,12 @@ static const uint8_t ms_key[40] = {
 	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
-#define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
-
 static void
 test_flow(struct mtrf_flow *f, uint16_t flow_id)
 {
 	memset(f, 0, sizeof(*f));
-	f->src_ip = IP4(10, 1, 2, 3);
-	f->dst_ip = IP4(10, 255, 0, 1);
+	f->src_ip = RTE_IPV4(10, 1, 2, 3);
+	f->dst_ip = RTE_IPV4(10, 255, 0, 1);
 	f->sport = 4000;
 	f->dport = 5000;
 	f->proc_id = 7;
@@ -165,8 +164,8 @@ test_rss(void)
 
 	/* Microsoft's verification vector: 66.9.149.187:2794 -> 161.142.100.80:1766. */
 	memset(&f, 0, sizeof(f));
-	f.src_ip = IP4(66, 9, 149, 187);
-	f.dst_ip = IP4(161, 142, 100, 80);
+	f.src_ip = RTE_IPV4(66, 9, 149, 187);
+	f.dst_ip = RTE_IPV4(161, 142, 100, 80);
 	f.sport = 2794;
 	f.dport = 1766;
 	mtrf_rss_init(&rss, ms_key, sizeof(ms_key), RTE_ETH_RSS_IPV4, 64, 4);
@@ -339,7 +338,7 @@ test_sink_rx(struct rte_mempool *mp)
 int
 main(int argc, char **argv)
 {
-	char prefix[64], rundir[128];
+	char prefix[64], rundir[PATH_MAX];
 	char *eal_args[] = {
 		argv[0], "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "64",
 		"-l", "0", "--log-level=lib.*:error", prefix, NULL,
@@ -348,11 +347,12 @@ main(int argc, char **argv)
 
 	(void)argc;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=test_traffic_%d", (int)getpid());
-	snprintf(rundir, sizeof(rundir), "/var/run/dpdk/test_traffic_%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(eal_args) - 1, eal_args) < 0) {
 		fprintf(stderr, "EAL init failed\n");
 		return 2;
 	}
+	/* Removed after rte_eal_cleanup(), which forgets it. */
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	mp = rte_pktmbuf_pool_create("test_traffic", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     SOCKET_ID_ANY);
 	if (mp == NULL) {

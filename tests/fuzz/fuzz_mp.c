@@ -11,8 +11,9 @@
  *             started; inputs go to the primary's handler.
  *   secondary this process is a real DPDK secondary attached to a primary
  *             it starts itself (the test application, path in
- *             MANA_FUZZ_PRIMARY, killed at exit); inputs go to the
- *             secondary's handler, as sent by the primary's socket.
+ *             MANA_FUZZ_PRIMARY, killed at exit) under the EAL file
+ *             prefix MANA_FUZZ_PREFIX (default fzmp<pid>); inputs go to
+ *             the secondary's handler, as sent by the primary's socket.
  *
  * Each input is one message as EAL would hand it to the action:
  *   byte 0: primary side: bit 1 set - the message comes from the socket of
@@ -30,7 +31,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static bool fuzz_secondary;
 static pid_t fuzz_primary_pid;
 static char fuzz_prefix[32];
+static char fuzz_runtime_dir[PATH_MAX];	/* the primary's, once EAL knows it */
 
 static void
 fuzz_die(const char *what)
@@ -63,19 +67,41 @@ fuzz_die(const char *what)
 	exit(1);
 }
 
+/*
+ * The runtime directory of the primary's file prefix: as this process's EAL
+ * (same prefix) reports it, else - EAL not initialised - by EAL's own rule.
+ */
+static void
+fuzz_primary_runtime_dir(char *buf, size_t size)
+{
+	const char *base = "/var/run";
+
+	if (fuzz_runtime_dir[0] != '\0') {
+		snprintf(buf, size, "%s", fuzz_runtime_dir);
+		return;
+	}
+	if (getuid() != 0) {
+		base = getenv("XDG_RUNTIME_DIR");
+		if (base == NULL)
+			base = "/tmp";
+	}
+	snprintf(buf, size, "%s/dpdk/%s", base, fuzz_prefix);
+}
+
 static void
 fuzz_stop_primary(void)
 {
-	char path[128];
+	char dir[PATH_MAX], cmd[2 * PATH_MAX];
 
 	if (fuzz_primary_pid <= 0)
 		return;
 	kill(fuzz_primary_pid, SIGKILL);
 	waitpid(fuzz_primary_pid, NULL, 0);
 	fuzz_primary_pid = 0;
-	snprintf(path, sizeof(path), "rm -rf /var/run/dpdk/%s /dev/hugepages/%smap_*",
-		 fuzz_prefix, fuzz_prefix);
-	if (system(path) != 0)
+	fuzz_primary_runtime_dir(dir, sizeof(dir));
+	/* EAL has no API for the hugetlbfs mount: the default one. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' /dev/hugepages/%smap_*", dir, fuzz_prefix);
+	if (system(cmd) != 0)
 		fprintf(stderr, "fuzz_mp: cleanup of %s failed\n", fuzz_prefix);
 }
 
@@ -93,7 +119,10 @@ fuzz_start_primary(void)
 
 	if (app == NULL)
 		fuzz_die("MANA_FUZZ_PRIMARY must name the primary application");
-	snprintf(fuzz_prefix, sizeof(fuzz_prefix), "fzmp%d", (int)getpid());
+	if (getenv("MANA_FUZZ_PREFIX") != NULL)
+		snprintf(fuzz_prefix, sizeof(fuzz_prefix), "%s", getenv("MANA_FUZZ_PREFIX"));
+	else
+		snprintf(fuzz_prefix, sizeof(fuzz_prefix), "fzmp%d", (int)getpid());
 	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", fuzz_prefix);
 	if (pipe(in) != 0 || pipe(out) != 0)
 		fuzz_die("pipe");
@@ -147,6 +176,8 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 		snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", fuzz_prefix);
 		if (rte_eal_init((int)RTE_DIM(secondary_args) - 1, secondary_args) < 0)
 			fuzz_die("rte_eal_init (secondary)");
+		snprintf(fuzz_runtime_dir, sizeof(fuzz_runtime_dir), "%s",
+			 rte_eal_get_runtime_dir());
 		if (rte_eth_dev_count_avail() == 0)
 			fuzz_die("no port attached");
 		return 0;
@@ -233,8 +264,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		int32_t pid = getpid();
 
-		if ((data[0] & 2) && len >= 12)
-			memcpy(&pid, data + 2 + 8, sizeof(pid));
+		RTE_BUILD_BUG_ON(sizeof(pid) != RTE_SIZEOF_FIELD(struct mana_mp_hdr, pid));
+		if ((data[0] & 2) && len >= offsetof(struct mana_mp_hdr, pid) + sizeof(pid))
+			memcpy(&pid, msg.param + offsetof(struct mana_mp_hdr, pid), sizeof(pid));
 		snprintf(peer, sizeof(peer), "%s/mp_socket_%d_0", rte_eal_get_runtime_dir(),
 			 (int)pid);
 		mana_mp_primary_handler(&msg, peer);

@@ -46,7 +46,23 @@ struct fuzz_ctx {
 	unsigned int failed;
 	unsigned int cases;
 	int32_t attached_slot;
+	uint64_t start_time;	/* ours, as the primary checks it (/proc/PID/stat) */
 };
+
+/* A decimal option value within [min, max]. */
+static int
+parse_opt(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
 
 static uint64_t
 proc_start_time(int pid)
@@ -189,6 +205,32 @@ detach_req(struct rte_mp_msg *msg, uint16_t port, int32_t slot)
 	d->slot = slot;
 }
 
+/*
+ * @n descriptors on /dev/null as @msg's fds. On failure none stays open and
+ * the case counts as failed (it cannot be sent as meant).
+ */
+static bool
+null_fds(struct fuzz_ctx *ctx, const char *name, struct rte_mp_msg *msg, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		msg->fds[i] = open("/dev/null", O_RDONLY);
+		if (msg->fds[i] < 0) {
+			printf("{\"case\":\"%s\",\"error\":\"open /dev/null: %s\",\"ok\":false}\n",
+			       name, strerror(errno));
+			fflush(stdout);
+			while (i-- > 0)
+				close(msg->fds[i]);
+			ctx->cases++;
+			ctx->failed++;
+			return false;
+		}
+	}
+	msg->num_fds = n;
+	return true;
+}
+
 /* A pid that names no process. */
 static int
 dead_pid(void)
@@ -207,7 +249,7 @@ dead_pid(void)
 static void
 fuzz_header(struct fuzz_ctx *ctx)
 {
-	uint64_t st = proc_start_time(getpid());
+	uint64_t st = ctx->start_time;
 	struct rte_mp_msg msg;
 	struct mana_mp_hdr *hdr = (struct mana_mp_hdr *)msg.param;
 
@@ -248,7 +290,6 @@ fuzz_types(struct fuzz_ctx *ctx)
 	};
 	struct rte_mp_msg msg;
 	unsigned int i;
-	int fd;
 
 	for (i = 0; i < RTE_DIM(to_secondary); i++) {
 		uint16_t t = to_secondary[i];
@@ -259,16 +300,15 @@ fuzz_types(struct fuzz_ctx *ctx)
 	}
 	/* REMAP_DB is a secondary's message and carries an fd: both rejected, fd not kept. */
 	hdr_init(&msg, MANA_MP_REMAP_DB, ctx->port, sizeof(struct mana_mp_bcast));
-	fd = open("/dev/null", O_RDONLY);
-	msg.num_fds = 1;
-	msg.fds[0] = fd;
-	run_case(ctx, "secondary_type_remap_db_with_fd", &msg, EXPECT_RESULT, -EINVAL, NULL);
+	if (null_fds(ctx, "secondary_type_remap_db_with_fd", &msg, 1))
+		run_case(ctx, "secondary_type_remap_db_with_fd", &msg, EXPECT_RESULT, -EINVAL,
+			 NULL);
 }
 
 static void
 fuzz_lengths(struct fuzz_ctx *ctx)
 {
-	uint64_t st = proc_start_time(getpid());
+	uint64_t st = ctx->start_time;
 	struct rte_mp_msg msg;
 
 	attach_req(&msg, ctx->port, st);
@@ -288,34 +328,28 @@ fuzz_lengths(struct fuzz_ctx *ctx)
 static void
 fuzz_fds(struct fuzz_ctx *ctx, unsigned int repeat)
 {
-	uint64_t st = proc_start_time(getpid());
+	uint64_t st = ctx->start_time;
 	struct rte_mp_msg msg;
 	unsigned int i;
-	int k;
 
 	/* Every fd sent to the primary is a descriptor it must close. */
 	for (i = 0; i < repeat; i++) {
 		reg_mr_req(&msg, ctx->port, 0x1000, 0x1000);
-		msg.num_fds = 1;
-		msg.fds[0] = open("/dev/null", O_RDONLY);
-		run_case(ctx, "unexpected_fd_reg_mr", &msg, EXPECT_RESULT, -EINVAL, NULL);
+		if (null_fds(ctx, "unexpected_fd_reg_mr", &msg, 1))
+			run_case(ctx, "unexpected_fd_reg_mr", &msg, EXPECT_RESULT, -EINVAL, NULL);
 	}
 	attach_req(&msg, ctx->port, st);
-	msg.num_fds = RTE_MP_MAX_FD_NUM;
-	for (k = 0; k < RTE_MP_MAX_FD_NUM; k++)
-		msg.fds[k] = open("/dev/null", O_RDONLY);
-	run_case(ctx, "unexpected_fds_attach_max", &msg, EXPECT_RESULT, -EINVAL, NULL);
+	if (null_fds(ctx, "unexpected_fds_attach_max", &msg, RTE_MP_MAX_FD_NUM))
+		run_case(ctx, "unexpected_fds_attach_max", &msg, EXPECT_RESULT, -EINVAL, NULL);
 	detach_req(&msg, ctx->port, 1);
-	msg.num_fds = 2;
-	msg.fds[0] = open("/dev/null", O_RDONLY);
-	msg.fds[1] = open("/dev/null", O_RDONLY);
-	run_case(ctx, "unexpected_fds_detach", &msg, EXPECT_RESULT, -EINVAL, NULL);
+	if (null_fds(ctx, "unexpected_fds_detach", &msg, 2))
+		run_case(ctx, "unexpected_fds_detach", &msg, EXPECT_RESULT, -EINVAL, NULL);
 }
 
 static void
 fuzz_identity(struct fuzz_ctx *ctx)
 {
-	uint64_t st = proc_start_time(getpid());
+	uint64_t st = ctx->start_time;
 	struct rte_mp_msg msg;
 	struct mana_mp_hdr *hdr = (struct mana_mp_hdr *)msg.param;
 	int other = dead_pid();
@@ -406,7 +440,7 @@ fuzz_one_way(struct fuzz_ctx *ctx)
 static void
 fuzz_controls(struct fuzz_ctx *ctx)
 {
-	uint64_t st = proc_start_time(getpid());
+	uint64_t st = ctx->start_time;
 	struct rte_mp_msg msg, reply;
 	const struct mana_mp_attach_rep *rep = (const void *)reply.param;
 	void *dpdk_mem;
@@ -419,13 +453,14 @@ fuzz_controls(struct fuzz_ctx *ctx)
 		printf("{\"info\":\"control_attach\",\"slot\":%d,\"generation\":%u,"
 		       "\"fds\":%d,\"db_region_size\":%u}\n", ctx->attached_slot,
 		       rep->hdr.generation, reply.num_fds, rep->db_region_size);
-		for (i = 0; i < reply.num_fds; i++)
-			close(reply.fds[i]);
 		if (ctx->attached_slot <= 0 || (rep->hdr.generation != 0) != (reply.num_fds == 1)) {
 			printf("{\"case\":\"control_attach_reply\",\"ok\":false}\n");
 			ctx->failed++;
 		}
 	}
+	/* Whatever the answer was, its descriptors are ours to close. */
+	for (i = 0; i < reply.num_fds; i++)
+		close(reply.fds[i]);
 	if (ctx->attached_slot > 0) {
 		detach_req(&msg, ctx->port, ctx->attached_slot);
 		run_case(ctx, "control_detach", &msg, EXPECT_RESULT, 0, NULL);
@@ -453,6 +488,7 @@ main(int argc, char **argv)
 	unsigned int fd_repeat = 20;
 	bool controls = true;
 	int ret, opt;
+	long v = 0;
 
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
@@ -468,26 +504,35 @@ main(int argc, char **argv)
 	argv += ret;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		ret = 0;
 		switch (opt) {
 		case 'p':
-			ctx.port = (uint16_t)atoi(optarg);
+			ret = parse_opt(optarg, 0, UINT16_MAX, &v);
+			ctx.port = (uint16_t)v;
 			break;
 		case 'f':
-			fd_repeat = (unsigned int)atoi(optarg);
+			ret = parse_opt(optarg, 0, 1000000, &v);
+			fd_repeat = (unsigned int)v;
 			break;
 		case 't':
-			ctx.timeout_ms = (uint32_t)atoi(optarg);
+			ret = parse_opt(optarg, 0, 3600000, &v);
+			ctx.timeout_ms = (uint32_t)v;
 			break;
 		case 'n':
 			controls = false;
 			break;
 		default:
+			ret = -EINVAL;
+			break;
+		}
+		if (ret != 0) {
 			fprintf(stderr, "usage: mp-fuzz-send [EAL] -- [--port P] [--fd-repeat N] "
 				"[--timeout-ms MS] [--no-controls]\n");
 			rte_eal_cleanup();
 			return 2;
 		}
 	}
+	ctx.start_time = proc_start_time(getpid());
 
 	fuzz_header(&ctx);
 	fuzz_types(&ctx);
