@@ -59,15 +59,19 @@ asan: build-asan
 
 # libFuzzer on the rte_mp handlers of both process types.
 # Each side's handler is fuzzed in its own process type (FUZZ_SECONDS each).
+# The primary side uses no hugepages and no shared files; the secondary side
+# runs a primary under a prefix of its own, removed whatever happened.
 fuzz: setup $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_mp app/mana-traffic
 	python3 tests/fuzz/seeds.py $(BUILD_FUZZ)/fuzz-corpus
 	cd $(BUILD_FUZZ) && MANA_FUZZ_SIDE=primary ./tests/fuzz/fuzz_mp \
 		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz-corpus/primary
-	cd $(BUILD_FUZZ) && { MANA_FUZZ_SIDE=secondary MANA_FUZZ_PRIMARY=$$PWD/app/mana-traffic \
-		./tests/fuzz/fuzz_mp -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		fuzz-corpus/secondary; status=$$?; \
-		rm -rf /var/run/dpdk/fzmp* /dev/hugepages/fzmp*; exit $$status; }
+	cd $(BUILD_FUZZ) && { prefix=fzmp$$$$; \
+		MANA_FUZZ_SIDE=secondary MANA_FUZZ_PREFIX=$$prefix \
+		MANA_FUZZ_PRIMARY=$$PWD/app/mana-traffic ./tests/fuzz/fuzz_mp \
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz-corpus/secondary; \
+		status=$$?; rm -rf /var/run/dpdk/$$prefix /dev/hugepages/$${prefix}map_*; \
+		exit $$status; }
 
 demo: build
 	./scripts/demo.sh $(BUILD)
@@ -76,4 +80,4 @@ bench: build
 	./scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_CLANG) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_CLANG) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -4,8 +4,9 @@
 
 /*
  * Packets per second per queue through the PMD on the software device, in
- * loopback: the main lcore transmits bursts of 64-byte UDP frames on every
- * queue and receives them back (RSS sends each queue's flow to itself);
+ * loopback: the main lcore transmits bursts of 66-byte UDP frames (the
+ * smallest that carry the traffic stamp, MTRF_MIN_FRAME) on every queue
+ * and receives them back (RSS sends each queue's flow to itself);
  * the device engine runs on the other core. Reports received Mpps per queue.
  *
  *   build/bench/mana-bench-dataplane -l 0 --no-pci --vdev=net_mana_sim0 -- \
@@ -22,7 +23,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "traffic/mana_traffic.h"
+#include "bench_common.h"
 
 #define BURST	32
 #define MAX_Q	16
@@ -42,7 +43,7 @@ main(int argc, char **argv)
 	struct rte_mbuf *pkts[BURST];
 	struct rte_mempool *mp;
 	double secs = 3.0, total = 0;
-	int ret, opt, i;
+	int ret, opt;
 
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
@@ -50,14 +51,13 @@ main(int argc, char **argv)
 	argc -= ret;
 	argv += ret;
 	while ((opt = getopt(argc, argv, "q:t:")) != -1) {
-		if (opt == 'q')
-			{
+		if (opt == 'q') {
 			int want = atoi(optarg);
 
 			nq = (uint16_t)(want < 1 ? 1 : want > MAX_Q ? MAX_Q : want);
-		}
-		else if (opt == 't')
+		} else if (opt == 't') {
 			secs = atof(optarg);
+		}
 	}
 
 	mp = rte_pktmbuf_pool_create("dp_pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
@@ -85,12 +85,7 @@ main(int argc, char **argv)
 		for (q = 0; q < nq; q++) {
 			uint16_t n, sent;
 
-			if (rte_pktmbuf_alloc_bulk(mp, pkts, BURST) == 0) {
-				for (i = 0; i < BURST; i++) {
-					pkts[i]->data_len = pkts[i]->pkt_len = FRAME;
-					mtrf_fill(rte_pktmbuf_mtod(pkts[i], uint8_t *), FRAME,
-						  &flows[q], seq++, 0);
-				}
+			if (bench_build_burst(mp, pkts, BURST, &flows[q], FRAME, &seq) == 0) {
 				sent = rte_eth_tx_burst(0, q, pkts, BURST);
 				if (sent < BURST)
 					rte_pktmbuf_free_bulk(pkts + sent, BURST - sent);

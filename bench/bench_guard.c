@@ -24,7 +24,8 @@
  * over rounds of the mean TSC cycles per burst call, and ratios are to the
  * unguarded baseline measured in the same rounds.
  *
- *   build/bench/mana-bench-guard [--rounds N] [--iters N]
+ *   build/bench/mana-bench-guard -l 0 --no-pci --vdev=net_mana_sim0 -- \
+ *       [-r rounds (max 64)] [-i idle Rx calls per round]
  */
 
 #include <getopt.h>
@@ -50,12 +51,8 @@ enum variant { V_NONE, V_OURS, V_CAS, V_RCU };
 
 static const char *const variant_names[NB_VARIANTS] = { "none", "ours", "cas", "rcu" };
 
-struct bench_queue_state {
-	uint32_t in_use;	/* cas variant */
-};
-
 static struct rte_rcu_qsbr *qsbr;
-static struct bench_queue_state rxq_cas, txq_cas;
+static uint32_t rxq_in_use, txq_in_use;	/* the cas variant's per-queue flags */
 
 static __rte_always_inline bool
 bench_enter(enum variant v, uint32_t *in_use, const struct mana_priv *priv,
@@ -103,37 +100,29 @@ bench_exit(enum variant v, uint32_t *in_use)
 	}
 }
 
-static __rte_always_inline uint16_t
-bench_rx(enum variant v, struct mana_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
-{
-	const struct mana_fast *fast;
-	uint16_t nb;
-
-	if (v == V_OURS)
-		return mana_rx_burst_guarded(rxq, pkts, n, false);
-	fast = &mana_fast[rxq->port_id];
-	if (!bench_enter(v, &rxq_cas.in_use, rxq->priv, fast))
-		return 0;
-	nb = mana_rx_burst_body(rxq, fast, pkts, n);
-	bench_exit(v, &rxq_cas.in_use);
-	return nb;
+/*
+ * bench_rx() and bench_tx(): the PMD's @dir burst body in guard @v; the
+ * ours variant is the PMD's guarded burst itself.
+ */
+#define BENCH_BURST(dir)								\
+static __rte_always_inline uint16_t							\
+bench_##dir(enum variant v, struct mana_##dir##q *q, struct rte_mbuf **pkts, uint16_t n)	\
+{											\
+	const struct mana_fast *fast;							\
+	uint16_t nb;									\
+											\
+	if (v == V_OURS)								\
+		return mana_##dir##_burst_guarded(q, pkts, n, false);			\
+	fast = &mana_fast[q->port_id];							\
+	if (!bench_enter(v, &dir##q_in_use, q->priv, fast))				\
+		return 0;								\
+	nb = mana_##dir##_burst_body(q, fast, pkts, n);					\
+	bench_exit(v, &dir##q_in_use);							\
+	return nb;									\
 }
 
-static __rte_always_inline uint16_t
-bench_tx(enum variant v, struct mana_txq *txq, struct rte_mbuf **pkts, uint16_t n)
-{
-	const struct mana_fast *fast;
-	uint16_t nb;
-
-	if (v == V_OURS)
-		return mana_tx_burst_guarded(txq, pkts, n, false);
-	fast = &mana_fast[txq->port_id];
-	if (!bench_enter(v, &txq_cas.in_use, txq->priv, fast))
-		return 0;
-	nb = mana_tx_burst_body(txq, fast, pkts, n);
-	bench_exit(v, &txq_cas.in_use);
-	return nb;
-}
+BENCH_BURST(rx)
+BENCH_BURST(tx)
 
 /* Per-variant specialisations, so each is compiled like a real burst function. */
 #define BENCH_VARIANT(name, v)							\

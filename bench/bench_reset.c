@@ -38,7 +38,7 @@
 
 #include "rte_pmd_mana.h"
 #include "sim/mana_sim.h"
-#include "traffic/mana_traffic.h"
+#include "bench_common.h"
 
 #define MZ_NAME		"bench_reset"
 #define MAX_WORKERS	32
@@ -96,7 +96,6 @@ run_worker(unsigned int k)
 	struct shared *sh;
 	char name[32];
 	uint64_t next_tx = 0, seq = 0, idle_since = 0;
-	int i;
 
 	if (mz == NULL)
 		rte_exit(EXIT_FAILURE, "worker: start the primary first\n");
@@ -120,12 +119,7 @@ run_worker(unsigned int k)
 		uint64_t t = now_ns();
 		uint16_t n;
 
-		if (t >= next_tx && rte_pktmbuf_alloc_bulk(mp, pkts, BURST) == 0) {
-			for (i = 0; i < BURST; i++) {
-				pkts[i]->data_len = pkts[i]->pkt_len = FRAME;
-				mtrf_fill(rte_pktmbuf_mtod(pkts[i], uint8_t *), FRAME, &flow, seq++,
-					  0);
-			}
+		if (t >= next_tx && bench_build_burst(mp, pkts, BURST, &flow, FRAME, &seq) == 0) {
 			n = rte_eth_tx_burst(0, (uint16_t)k, pkts, BURST);
 			if (n != 0 && slot->tx_armed) {
 				slot->tx_resumed_ns = now_ns();
@@ -185,7 +179,6 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 	struct rte_mempool *mp;
 	struct shared *sh;
 	char dev_name[RTE_ETH_NAME_MAX_LEN];
-	double *overhead;
 	unsigned int r, k;
 	uint64_t deadline;
 
@@ -224,7 +217,6 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 	/* Give the launcher a moment to stop a worker for the hung experiment. */
 	sleep_us(300000);
 
-	overhead = calloc(rounds, sizeof(*overhead));
 	for (r = 0; r < rounds; r++) {
 		struct mana_sim_fault fault = { .kind = MANA_SIM_FAULT_RESET, .down_ms = down_ms };
 		struct rte_pmd_mana_reset_info ri;
@@ -232,6 +224,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		struct mana_sim_stats ss;
 		uint64_t last = 0, last_tx = 0, succeeded;
 		unsigned int running = 0;
+		double overhead;
 
 		rte_pmd_mana_get_reset_info(0, &ri);
 		succeeded = ri.succeeded;
@@ -262,7 +255,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		mana_sim_get_stats(dev_name, &ss);
 		if (ri.succeeded != succeeded + 1)
 			rte_exit(EXIT_FAILURE, "reset %u did not succeed\n", r);
-		overhead[r] = ((double)(last - ri.last_event_ns) -
+		overhead = ((double)(last - ri.last_event_ns) -
 			       (double)(ss.last_up_ns - ss.last_down_ns)) / 1e6;
 		printf("{\"ev\":\"round\",\"round\":%u,\"workers\":%u,\"running\":%u,"
 		       "\"event_to_resume_ms\":%.3f,\"event_to_tx_ms\":%.3f,"
@@ -270,7 +263,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		       "\"evictions\":%" PRIu64 ",\"phases_us\":[", r, workers, running,
 		       ri.last_total_us / 1e3, (double)(last_tx - ri.last_event_ns) / 1e6,
 		       (double)(last - ri.last_event_ns) / 1e6,
-		       (double)(ss.last_up_ns - ss.last_down_ns) / 1e6, overhead[r], ri.evictions);
+		       (double)(ss.last_up_ns - ss.last_down_ns) / 1e6, overhead, ri.evictions);
 		for (k = 1; k < RTE_PMD_MANA_PHASE_MAX; k++)
 			printf("%s%" PRIu64, k > 1 ? "," : "", ri.last_phase_us[k]);
 		printf("],\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
@@ -283,7 +276,6 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 	sleep_us(100000);
 	rte_eth_dev_stop(0);
 	rte_eth_dev_close(0);
-	free(overhead);
 	return 0;
 }
 

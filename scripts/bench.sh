@@ -19,25 +19,36 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# step FILE CMD...: run CMD with its output in FILE, show it, and keep CMD's
+# status (sh has no pipefail: in `CMD | tee FILE` a failure would be lost).
+step() {
+	file=$1
+	shift
+	status=0
+	"$@" >"$file" || status=$?
+	cat "$file"
+	return "$status"
+}
+
 echo "== machine"
 echo "$(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "kernel $(uname -r), DPDK $(pkg-config --modversion libdpdk)"
 
 echo "== burst-guard cost (bench/bench_guard.c)"
 # shellcheck disable=SC2086
-"$build/bench/mana-bench-guard" -l 0 $eal --vdev=net_mana_sim0 -- -r 31 -i 200000 |
-	tee "$out/guard.txt"
+step "$out/guard.txt" \
+	"$build/bench/mana-bench-guard" -l 0 $eal --vdev=net_mana_sim0 -- -r 31 -i 200000
 cleanup
-python3 tests/unit/check_guard_asm.py "$build/bench/mana-bench-guard" | tee -a "$out/guard.txt"
+step "$out/guard_asm.txt" python3 tests/unit/check_guard_asm.py "$build/bench/mana-bench-guard"
 
 echo "== software data path (bench/bench_dataplane.c)"
 for q in 1 2; do
 	# shellcheck disable=SC2086
-	"$build/bench/mana-bench-dataplane" -l 0 $eal --vdev=net_mana_sim0 -- -q $q -t 5 |
-		tee "$out/dataplane_$q.txt"
+	step "$out/dataplane_$q.txt" \
+		"$build/bench/mana-bench-dataplane" -l 0 $eal --vdev=net_mana_sim0 -- -q $q -t 5
 	cleanup
 done
 
 echo "== reset coordination overhead (bench/bench_reset.c)"
-python3 bench/reset_overhead.py --build "$build" --rounds 25 --json "$out/reset.json" |
-	tee "$out/reset.txt"
+step "$out/reset.txt" \
+	python3 bench/reset_overhead.py --build "$build" --rounds 25 --json "$out/reset.json"

@@ -18,13 +18,7 @@
 
 #include <rte_pmd_mana.h>
 
-/*
- * Only for the names of the broadcasts a process answered
- * (rte_pmd_mana_proc.last_msg): the public header has the numbers only.
- */
-
 #include "demo.h"
-
 
 uint64_t
 demo_now_ns(void)

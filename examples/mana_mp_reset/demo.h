@@ -88,7 +88,6 @@ struct demo_slot {
 	int32_t reg_slot;	/* slot in the PMD's process registry */
 	uint16_t queue;
 	uint16_t traffic;	/* this process sends and receives */
-	int32_t exit_code;
 	char error[160];
 	/* Live counters, written by the owner with relaxed atomic stores. */
 	uint64_t tx;
@@ -98,12 +97,8 @@ struct demo_slot {
 	uint64_t bad;		/* not ours, corrupt, or an impossible sequence number */
 	uint64_t dup;
 	uint32_t port_state;	/* enum rte_pmd_mana_dev_state as this process sees it */
-	uint32_t generation;
-	uint32_t mapped_generation;
-	uint32_t window_started;	/* last window whose start it recorded */
 	uint32_t window_resumed;	/* last window after which it received again */
 	uint32_t removed;	/* INTR_RMV seen */
-	uint64_t last_rx_ns;
 	/* Events, appended by the process's event callback (one writer). */
 	uint32_t nb_events;
 	struct demo_event events[DEMO_MAX_EVENTS];
@@ -125,10 +120,8 @@ struct demo_shared {
 	uint16_t pad;
 	uint32_t rate;		/* packets per second per process */
 	uint32_t drain_ms;
-	uint64_t t0_ns;		/* the primary's time origin */
 	uint32_t stop;		/* primary -> workers: stop sending, drain, exit */
 	uint32_t cur_window;	/* reset window in progress or last one, 1-based */
-	uint32_t window_kind[DEMO_MAX_WINDOWS + 1];
 	struct demo_slot slot[DEMO_MAX_PROCS];
 };
 
@@ -139,7 +132,6 @@ struct demo_flow {
 	uint64_t *seen;		/* bitmap of received sequence numbers */
 	uint64_t seen_words;
 	uint64_t unique;
-	uint64_t dup;
 	uint64_t seq_start[DEMO_MAX_WINDOWS + 1];	/* next_seq when window w started */
 	uint64_t seq_resume[DEMO_MAX_WINDOWS + 1];	/* next_seq when it resumed */
 };
@@ -202,11 +194,11 @@ struct demo_opts {
 	uint32_t rate;
 	uint32_t duration_ms;	/* minimum traffic time */
 	uint32_t attach_timeout_ms;
-	uint32_t resume_timeout_ms;
+	uint32_t resume_timeout_ms;	/* 0: the port's recovery_timeout_ms + 5000 */
 	uint32_t status_ms;
 	uint32_t sample_ms;
 	uint32_t drain_ms;
-	uint32_t recovery_timeout_ms;	/* the port's devarg, for the progress display */
+	uint32_t recovery_timeout_ms;	/* the port's devarg, read by the primary */
 	const char *report_path;
 	const char *timeline_path;
 	const char *prog;

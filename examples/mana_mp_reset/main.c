@@ -213,23 +213,6 @@ demo_parse(int argc, char **argv, struct demo_opts *o)
 	return 0;
 }
 
-/* The port's recovery_timeout_ms devarg, for the progress display (30000 by default). */
-static uint32_t
-demo_recovery_timeout(int argc, char **argv)
-{
-	uint32_t v = 30000;
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		const char *s = strstr(argv[i], "recovery_timeout_ms=");
-
-		if (s != NULL && (strstr(argv[i], "vdev") != NULL ||
-				  (i > 1 && strstr(argv[i - 1], "vdev") != NULL)))
-			v = (uint32_t)strtoul(s + strlen("recovery_timeout_ms="), NULL, 10);
-	}
-	return v;
-}
-
 static void
 demo_signal(int sig __rte_unused)
 {
@@ -257,7 +240,6 @@ main(int argc, char **argv)
 	o.status_ms = 500;
 	o.sample_ms = 50;
 	o.drain_ms = 500;
-	o.recovery_timeout_ms = demo_recovery_timeout(argc, argv);
 
 	/* --help without hugepages or an EAL. */
 	for (i = 1; i < argc; i++) {
@@ -289,8 +271,6 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
-	if (o.resume_timeout_ms == 0)
-		o.resume_timeout_ms = o.recovery_timeout_ms + 5000;
 
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
 		if (o.worker >= 0) {

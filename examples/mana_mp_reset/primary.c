@@ -17,8 +17,11 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_kvargs.h>
 #include <rte_lcore.h>
 #include <rte_memzone.h>
 
@@ -26,6 +29,9 @@
 #include "sim/mana_sim.h"
 
 #include "primary.h"
+
+/* The PMD's default recovery_timeout_ms (drivers/net/mana/mana_devargs.c). */
+#define DEMO_RECOVERY_TIMEOUT_MS	30000
 
 extern volatile sig_atomic_t demo_signalled;
 
@@ -113,11 +119,34 @@ demo_fmt_pps(char *buf, size_t len, double pps)
 		snprintf(buf, len, "%.0f", pps);
 }
 
+/* Rx and Tx packets per second of every process since the previous call on @r. */
+static void
+demo_rates(const struct demo_primary *p, struct demo_rate *r, uint64_t now,
+	   double rx_pps[DEMO_MAX_PROCS], double tx_pps[DEMO_MAX_PROCS])
+{
+	double dt = (double)(now - r->prev_ns) / 1e9;
+	unsigned int k;
+
+	if (dt <= 0)
+		dt = 1e-9;
+	for (k = 0; k <= p->sh->nb_workers; k++) {
+		const struct demo_slot *s = &p->sh->slot[k];
+		uint64_t rx = __atomic_load_n(&s->rx, __ATOMIC_RELAXED);
+		uint64_t tx = __atomic_load_n(&s->tx, __ATOMIC_RELAXED);
+
+		rx_pps[k] = (double)(rx - r->prev_rx[k]) / dt;
+		tx_pps[k] = (double)(tx - r->prev_tx[k]) / dt;
+		r->prev_rx[k] = rx;
+		r->prev_tx[k] = tx;
+	}
+	r->prev_ns = now;
+}
+
 static void
 demo_status(struct demo_primary *p, uint64_t now)
 {
+	double rx_pps[DEMO_MAX_PROCS], tx_pps[DEMO_MAX_PROCS];
 	struct demo_shared *sh = p->sh;
-	double dt = (double)(now - p->status_prev_ns) / 1e9;
 	struct rte_pmd_mana_state st;
 	char line[sizeof(p->last_status)];
 	size_t n = 0;
@@ -128,8 +157,7 @@ demo_status(struct demo_primary *p, uint64_t now)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, __VA_ARGS__); \
 	} while (0)
 
-	if (dt <= 0)
-		dt = 1e-9;
+	demo_rates(p, &p->status_rate, now, rx_pps, tx_pps);
 	ADD("[%7.3fs] status: ", demo_rel_s(p, now));
 	if (p->port_closed || rte_pmd_mana_get_state(p->port, &st) != 0) {
 		ADD("port closed");
@@ -159,8 +187,6 @@ demo_status(struct demo_primary *p, uint64_t now)
 	}
 	for (k = 0; k <= sh->nb_workers; k++) {
 		const struct demo_slot *s = &sh->slot[k];
-		uint64_t rx = __atomic_load_n(&s->rx, __ATOMIC_RELAXED);
-		uint64_t tx = __atomic_load_n(&s->tx, __ATOMIC_RELAXED);
 		char name[24], rxs[16], txs[16];
 
 		demo_proc_name(p, k, name, sizeof(name));
@@ -169,16 +195,13 @@ demo_status(struct demo_primary *p, uint64_t now)
 			    demo_proc_state_name(s->state));
 			continue;
 		}
-		demo_fmt_pps(rxs, sizeof(rxs), (double)(rx - p->status_prev_rx[k]) / dt);
-		demo_fmt_pps(txs, sizeof(txs), (double)(tx - p->status_prev_tx[k]) / dt);
+		demo_fmt_pps(rxs, sizeof(rxs), rx_pps[k]);
+		demo_fmt_pps(txs, sizeof(txs), tx_pps[k]);
 		ADD(" | %s rx %s tx %s %s", name, rxs, txs,
 		    p->died[k] ? "DIED" : s->state == DEMO_PROC_RUNNING ?
 		    rte_pmd_mana_state_name(s->port_state) : demo_proc_state_name(s->state));
-		p->status_prev_rx[k] = rx;
-		p->status_prev_tx[k] = tx;
 	}
 #undef ADD
-	p->status_prev_ns = now;
 	if (p->tty) {
 		/* Fit the terminal: a wrapped line cannot be redrawn with \r. */
 		size_t max = p->cols > 1 ? (size_t)p->cols - 1 : 79;
@@ -200,7 +223,7 @@ demo_status(struct demo_primary *p, uint64_t now)
 static void
 demo_sample(struct demo_primary *p, uint64_t now)
 {
-	double dt = (double)(now - p->sample_prev_ns) / 1e9;
+	double rx_pps[DEMO_MAX_PROCS], tx_pps[DEMO_MAX_PROCS];
 	struct rte_pmd_mana_state st;
 	struct demo_sample *s;
 	unsigned int k;
@@ -223,21 +246,15 @@ demo_sample(struct demo_primary *p, uint64_t now)
 	} else {
 		s->state = RTE_PMD_MANA_CLOSED;
 	}
-	if (dt <= 0)
-		dt = 1e-9;
+	demo_rates(p, &p->sample_rate, now, rx_pps, tx_pps);
 	for (k = 0; k <= p->sh->nb_workers; k++) {
 		const struct demo_slot *sl = &p->sh->slot[k];
-		uint64_t rx = __atomic_load_n(&sl->rx, __ATOMIC_RELAXED);
-		uint64_t tx = __atomic_load_n(&sl->tx, __ATOMIC_RELAXED);
 
-		s->rx_pps[k] = (float)((double)(rx - p->sample_prev_rx[k]) / dt);
-		s->tx_pps[k] = (float)((double)(tx - p->sample_prev_tx[k]) / dt);
+		s->rx_pps[k] = (float)rx_pps[k];
+		s->tx_pps[k] = (float)tx_pps[k];
 		s->proc_state[k] = p->died[k] ? DEMO_PROC_FAILED : sl->state;
 		s->port_state[k] = sl->port_state;
-		p->sample_prev_rx[k] = rx;
-		p->sample_prev_tx[k] = tx;
 	}
-	p->sample_prev_ns = now;
 }
 
 /* Print the events every process recorded since the last call. */
@@ -270,7 +287,7 @@ demo_print_events(struct demo_primary *p)
 }
 
 static void
-demo_check_alive(struct demo_primary *p, uint64_t now)
+demo_check_alive(struct demo_primary *p)
 {
 	unsigned int k;
 
@@ -289,10 +306,18 @@ demo_check_alive(struct demo_primary *p, uint64_t now)
 		if (state == DEMO_PROC_DONE || state == DEMO_PROC_FAILED)
 			continue;
 		p->died[k] = true;
-		p->died_ns[k] = now;
 		demo_fail(p, "%s (pid %d) died while %s", demo_proc_name(p, k, name, sizeof(name)),
 			  s->pid, demo_proc_state_name(state));
 	}
+}
+
+static void
+demo_ack_set(struct demo_ack *a, int32_t result, uint64_t latency_us, uint32_t generation)
+{
+	a->have = true;
+	a->result = result;
+	a->latency_us = latency_us;
+	a->generation = generation;
 }
 
 /* Registry answers during a reset: UNMAP_DB now, REMAP_DB later. */
@@ -311,35 +336,13 @@ demo_track_registry(struct demo_primary *p, struct demo_reset_rec *rec)
 		if (pr->slot < 0 || pr->slot >= DEMO_REG_MAX)
 			continue;
 		/* The registry keeps each process's last UNMAP_DB and REMAP_DB answer. */
-		if (pr->unmap_generation == rec->gen_before && !rec->unmap[pr->slot].have) {
-			rec->unmap[pr->slot].have = true;
-			rec->unmap[pr->slot].p = *pr;
-			rec->unmap[pr->slot].p.last_msg = RTE_PMD_MANA_MSG_UNMAP_DB;
-			rec->unmap[pr->slot].p.last_result = pr->unmap_result;
-			rec->unmap[pr->slot].p.last_latency_us = pr->unmap_latency_us;
-			rec->unmap[pr->slot].p.db_generation =
-				pr->unmap_result == 0 ? 0 : rec->gen_before;
-		}
-		if (pr->remap_generation > rec->gen_before && !rec->remap[pr->slot].have) {
-			rec->remap[pr->slot].have = true;
-			rec->remap[pr->slot].p = *pr;
-			rec->remap[pr->slot].p.last_msg = RTE_PMD_MANA_MSG_REMAP_DB;
-			rec->remap[pr->slot].p.last_result = pr->remap_result;
-			rec->remap[pr->slot].p.last_latency_us = pr->remap_latency_us;
-			rec->remap[pr->slot].p.db_generation = pr->remap_generation;
-		}
+		if (pr->unmap_generation == rec->gen_before && !rec->unmap[pr->slot].have)
+			demo_ack_set(&rec->unmap[pr->slot], pr->unmap_result, pr->unmap_latency_us,
+				     pr->unmap_result == 0 ? 0 : rec->gen_before);
+		if (pr->remap_generation > rec->gen_before && !rec->remap[pr->slot].have)
+			demo_ack_set(&rec->remap[pr->slot], pr->remap_result, pr->remap_latency_us,
+				     pr->remap_generation);
 	}
-}
-
-static void
-demo_track_phase(struct demo_primary *p, struct demo_reset_rec *rec, uint64_t now)
-{
-	struct rte_pmd_mana_state st;
-
-	if (p->port_closed || rte_pmd_mana_get_state(p->port, &st) != 0)
-		return;
-	if (st.phase < RTE_DIM(rec->phase_seen_ns) && rec->phase_seen_ns[st.phase] == 0)
-		rec->phase_seen_ns[st.phase] = now;
 }
 
 /* One round of everything periodic; sleeps when there was nothing to do. */
@@ -352,14 +355,12 @@ demo_tick(struct demo_primary *p)
 	if (p->traffic_on)
 		work = demo_traffic_poll(&p->t);
 	now = demo_now_ns();
-	if (p->cur != 0) {
-		demo_track_phase(p, &p->rec[p->cur], now);
+	if (p->cur != 0)
 		demo_track_registry(p, &p->rec[p->cur]);
-	}
 	demo_print_events(p);
 	if (now >= p->next_alive) {
 		p->next_alive = now + 50000000ull;
-		demo_check_alive(p, now);
+		demo_check_alive(p);
 	}
 	if (now >= p->next_sample) {
 		p->next_sample = now + (uint64_t)p->o->sample_ms * 1000000ull;
@@ -406,7 +407,6 @@ demo_setup_shared(struct demo_primary *p)
 	sh->nb_queues = (uint16_t)(o->workers + 1);
 	sh->rate = o->rate;
 	sh->drain_ms = o->drain_ms;
-	sh->t0_ns = p->t0;
 	sh->slot[0].pid = getpid();
 	sh->slot[0].lcore = rte_lcore_id();
 	sh->slot[0].queue = 0;
@@ -415,6 +415,27 @@ demo_setup_shared(struct demo_primary *p)
 	p->sh = sh;
 	__atomic_store_n(&sh->magic, DEMO_MAGIC, __ATOMIC_RELEASE);
 	return 0;
+}
+
+/* The recovery_timeout_ms devarg of the port's device, or the PMD's default. */
+static uint32_t
+demo_port_recovery_timeout(const struct rte_eth_dev_info *info)
+{
+	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
+	uint32_t ms = DEMO_RECOVERY_TIMEOUT_MS;
+	struct rte_kvargs *kv;
+	const char *v;
+
+	if (da == NULL || da->args == NULL || da->args[0] == '\0')
+		return ms;
+	kv = rte_kvargs_parse(da->args, NULL);
+	if (kv == NULL)
+		return ms;
+	v = rte_kvargs_get(kv, "recovery_timeout_ms");
+	if (v != NULL)
+		ms = (uint32_t)strtoul(v, NULL, 0);	/* as the PMD parses it */
+	rte_kvargs_free(kv);
+	return ms;
 }
 
 static int
@@ -441,6 +462,9 @@ demo_setup_port(struct demo_primary *p)
 	ret = rte_eth_dev_info_get(p->port, &info);
 	if (ret != 0)
 		return ret;
+	p->opts.recovery_timeout_ms = demo_port_recovery_timeout(&info);
+	if (p->opts.resume_timeout_ms == 0)
+		p->opts.resume_timeout_ms = p->opts.recovery_timeout_ms + 5000;
 	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
 		demo_log("%u workers need %u queues; port %s has %u", p->o->workers, nq,
 			 p->port_name, RTE_MIN(info.max_rx_queues, info.max_tx_queues));
@@ -656,7 +680,6 @@ demo_run_window(struct demo_primary *p, uint32_t w, uint32_t kind)
 	memset(&fault, 0, sizeof(fault));
 	fault.kind = kind == DEMO_WIN_RESET ? MANA_SIM_FAULT_RESET : MANA_SIM_FAULT_REMOVE;
 	fault.down_ms = o->down_ms;
-	p->sh->window_kind[w] = kind;
 	__atomic_store_n(&p->sh->cur_window, w, __ATOMIC_RELEASE);
 	p->nb_windows = w;
 	p->cur = w;
@@ -768,7 +791,6 @@ demo_pool_cb(struct rte_mempool *mp, void *arg)
 	snprintf(dp->name, sizeof(dp->name), "%s", mp->name);
 	dp->size = mp->size;
 	dp->avail = rte_mempool_avail_count(mp);
-	dp->in_use = rte_mempool_in_use_count(mp);
 }
 
 /* Stop the port (every mbuf back), count what is missing from each pool, close. */
@@ -804,7 +826,8 @@ demo_primary(const struct demo_opts *o)
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return 2;
-	p->o = o;
+	p->opts = *o;
+	p->o = &p->opts;
 	p->port = RTE_MAX_ETHPORTS;
 	p->t0 = demo_now_ns();
 	p->tty = isatty(STDOUT_FILENO);
@@ -812,8 +835,8 @@ demo_primary(const struct demo_opts *o)
 	if (p->tty && getenv("COLUMNS") != NULL)
 		p->cols = atoi(getenv("COLUMNS"));
 	p->next_status = p->t0 + (uint64_t)o->status_ms * 1000000ull;
-	p->status_prev_ns = p->t0;
-	p->sample_prev_ns = p->t0;
+	p->status_rate.prev_ns = p->t0;
+	p->sample_rate.prev_ns = p->t0;
 
 	if (demo_setup_shared(p) != 0 || demo_setup_port(p) != 0) {
 		demo_log("setup failed");
@@ -822,8 +845,7 @@ demo_primary(const struct demo_opts *o)
 				rte_eth_dev_stop(p->port);
 			rte_eth_dev_close(p->port);
 		}
-		if (p->traffic_on)
-			demo_traffic_free(&p->t);
+		demo_traffic_free(&p->t);	/* p is zeroed: safe whatever was set up */
 		free(p);
 		return 2;
 	}

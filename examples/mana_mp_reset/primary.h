@@ -17,9 +17,12 @@
 #define DEMO_MAX_FAILS	32
 #define DEMO_MAX_POOLS	32
 
+/* A process's answer to UNMAP_DB or REMAP_DB, as the registry kept it. */
 struct demo_ack {
 	bool have;
-	struct rte_pmd_mana_proc p;
+	int32_t result;
+	uint64_t latency_us;	/* broadcast to answer */
+	uint32_t generation;	/* doorbell generation mapped afterwards (0: unmapped) */
 };
 
 /* One reset (or the final hot-remove) as the primary saw it. */
@@ -39,7 +42,6 @@ struct demo_reset_rec {
 	bool expected[DEMO_MAX_PROCS];	/* processes that had to come through it */
 	struct rte_pmd_mana_reset_info info_before;
 	struct rte_pmd_mana_reset_info info;
-	uint64_t phase_seen_ns[RTE_PMD_MANA_PHASE_MAX];	/* first time each phase was seen */
 	struct rte_pmd_mana_proc before[DEMO_REG_MAX];
 	int nb_before;
 	struct rte_pmd_mana_proc after[DEMO_REG_MAX];
@@ -58,15 +60,22 @@ struct demo_sample {
 	uint32_t port_state[DEMO_MAX_PROCS];
 };
 
+/* Counters of every process at the previous rate computation. */
+struct demo_rate {
+	uint64_t prev_ns;
+	uint64_t prev_rx[DEMO_MAX_PROCS];
+	uint64_t prev_tx[DEMO_MAX_PROCS];
+};
+
 struct demo_pool {
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint32_t size;
 	uint32_t avail;
-	uint32_t in_use;
 };
 
 struct demo_primary {
-	const struct demo_opts *o;
+	const struct demo_opts *o;	/* &opts */
+	struct demo_opts opts;		/* the options, with the port's timeouts filled in */
 	const struct rte_memzone *mz;
 	struct demo_shared *sh;
 	uint16_t port;
@@ -87,12 +96,8 @@ struct demo_primary {
 	uint64_t next_status;
 	uint64_t next_sample;
 	uint64_t next_alive;
-	uint64_t status_prev_ns;
-	uint64_t status_prev_rx[DEMO_MAX_PROCS];
-	uint64_t status_prev_tx[DEMO_MAX_PROCS];
-	uint64_t sample_prev_ns;
-	uint64_t sample_prev_rx[DEMO_MAX_PROCS];
-	uint64_t sample_prev_tx[DEMO_MAX_PROCS];
+	struct demo_rate status_rate;
+	struct demo_rate sample_rate;
 	uint32_t printed_events[DEMO_MAX_PROCS];
 	struct demo_sample *samples;
 	size_t nb_samples;
@@ -104,7 +109,6 @@ struct demo_primary {
 	uint64_t traffic_start_ns;
 	uint64_t end_ns;
 	bool died[DEMO_MAX_PROCS];
-	uint64_t died_ns[DEMO_MAX_PROCS];
 	uint32_t cur;			/* window in progress, 0: none */
 	uint32_t nb_windows;
 	struct demo_reset_rec rec[DEMO_MAX_WINDOWS + 1];

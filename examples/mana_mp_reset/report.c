@@ -34,50 +34,74 @@ demo_find_reg(const struct rte_pmd_mana_proc *procs, int n, int slot)
 	return NULL;
 }
 
-/* Packets received by process @k between the end of window w-1 and the start of w. */
-static uint64_t
-demo_rx_before(const struct demo_slot *s, uint32_t w)
-{
-	uint64_t from = w > 1 ? s->w[w - 1].rx_at_resume : 0;
+/* The cumulative counters a process records at the boundaries of a window. */
+enum demo_ctr {
+	DEMO_RX,
+	DEMO_TX,
+	DEMO_DUP,
+};
 
-	return s->w[w].rx_at_start >= from ? s->w[w].rx_at_start - from : 0;
+/*
+ * Counter @c of window @sw when it started (@resumed false) or resumed.
+ * Duplicates are recorded at resumes only: for them the span of window w
+ * is (resumed after w-1, resumed after w].
+ */
+static uint64_t
+demo_ctr_at(const struct demo_window *sw, enum demo_ctr c, bool resumed)
+{
+	switch (c) {
+	case DEMO_RX:
+		return resumed ? sw->rx_at_resume : sw->rx_at_start;
+	case DEMO_TX:
+		return resumed ? sw->tx_at_resume : sw->tx_at_start;
+	case DEMO_DUP:
+		return sw->dup_at_resume;
+	}
+	return 0;
 }
 
+/* Counter @c of process @s between the end of window w-1 (the run's start for w = 1) and w. */
 static uint64_t
-demo_tx_before(const struct demo_slot *s, uint32_t w)
+demo_before(const struct demo_slot *s, uint32_t w, enum demo_ctr c)
 {
-	uint64_t from = w > 1 ? s->w[w - 1].tx_at_resume : 0;
+	uint64_t from = w > 1 ? demo_ctr_at(&s->w[w - 1], c, true) : 0;
+	uint64_t to = demo_ctr_at(&s->w[w], c, false);
 
-	return s->w[w].tx_at_start >= from ? s->w[w].tx_at_start - from : 0;
+	return to >= from ? to - from : 0;
 }
 
+/* Counter @c of process @s between the end of window @w and the next one (or the run's end). */
 static uint64_t
-demo_tx_after(const struct demo_slot *s, uint32_t w, uint32_t nb_windows)
+demo_after(const struct demo_slot *s, uint32_t w, uint32_t nb_windows, enum demo_ctr c)
 {
-	uint64_t to = w < nb_windows && s->w[w + 1].start_ns ? s->w[w + 1].tx_at_start : s->tx;
+	uint64_t from = demo_ctr_at(&s->w[w], c, true), to;
 
 	if (s->w[w].resumed_ns == 0)
 		return 0;
-	return to >= s->w[w].tx_at_resume ? to - s->w[w].tx_at_resume : 0;
+	if (w < nb_windows && s->w[w + 1].start_ns)
+		to = demo_ctr_at(&s->w[w + 1], c, false);
+	else
+		to = c == DEMO_RX ? s->rx : c == DEMO_TX ? s->tx : s->dup;
+	return to >= from ? to - from : 0;
 }
 
-/* Duplicates counted in the window's span (resumed after w-1, resumed after w]. */
-static uint64_t
-demo_dup_window(const struct demo_slot *s, uint32_t w)
+/* Downtime not spent waiting for the device, in ms. */
+static double
+demo_coordination_ms(const struct rte_pmd_mana_reset_info *info)
 {
-	uint64_t from = w > 1 ? s->w[w - 1].dup_at_resume : 0;
-
-	return s->w[w].dup_at_resume >= from ? s->w[w].dup_at_resume - from : 0;
+	return (double)(info->last_total_us - RTE_MIN(info->last_total_us,
+						      info->last_hw_down_us)) / 1e3;
 }
 
-static uint64_t
-demo_rx_after(const struct demo_slot *s, uint32_t w, uint32_t nb_windows)
+/* rte_pmd_mana_proc.state; @loud: an evicted process in capitals (text report). */
+static const char *
+demo_reg_state_name(uint32_t state, bool loud)
 {
-	uint64_t to = w < nb_windows && s->w[w + 1].start_ns ? s->w[w + 1].rx_at_start : s->rx;
-
-	if (s->w[w].resumed_ns == 0)
-		return 0;
-	return to >= s->w[w].rx_at_resume ? to - s->w[w].rx_at_resume : 0;
+	switch (state) {
+	case 1: return "attached";
+	case 2: return loud ? "EVICTED" : "evicted";
+	default: return "?";
+	}
 }
 
 /* Did registry process @before come through window @w acknowledged? */
@@ -98,7 +122,7 @@ demo_acked(const struct demo_primary *p, uint32_t w, const struct rte_pmd_mana_p
 		 * answer only while it is the last one; the process itself saw
 		 * its mapping go (rte_pmd_mana_get_state().mapped_generation).
 		 */
-		if (um->have && um->p.last_result != 0) {
+		if (um->have && um->result != 0) {
 			*why = "UNMAP_DB answered with an error";
 			return false;
 		}
@@ -120,7 +144,7 @@ demo_acked(const struct demo_primary *p, uint32_t w, const struct rte_pmd_mana_p
 		*why = "evicted";
 		return false;
 	}
-	if (!rec->remap[before->slot].have || rec->remap[before->slot].p.last_result != 0 ||
+	if (!rec->remap[before->slot].have || rec->remap[before->slot].result != 0 ||
 	    after->db_generation != rec->gen_after) {
 		*why = "no REMAP_DB acknowledgement of the new generation";
 		return false;
@@ -208,9 +232,7 @@ demo_window_summary(struct demo_primary *p, uint32_t w)
 	demo_say(p, "reset %u: recovered, downtime %.1f ms (device down %.1f ms + coordination "
 		 "%.1f ms); traffic resumed everywhere %.1f ms after the fault", w,
 		 (double)rec->info.last_total_us / 1e3, (double)rec->info.last_hw_down_us / 1e3,
-		 (double)(rec->info.last_total_us - RTE_MIN(rec->info.last_total_us,
-							    rec->info.last_hw_down_us)) / 1e3,
-		 demo_ms(rec->inject_ns, all_resumed));
+		 demo_coordination_ms(&rec->info), demo_ms(rec->inject_ns, all_resumed));
 }
 
 /* ------------------------------------------------------------------ */
@@ -239,18 +261,13 @@ demo_text_window(const struct demo_primary *p, uint32_t w)
 	} else if (rec->kind == DEMO_WIN_RESET) {
 		printf("  downtime (fatal event -> traffic allowed): %.2f ms = device down %.2f ms"
 		       " + coordination %.2f ms\n", (double)rec->info.last_total_us / 1e3,
-		       (double)rec->info.last_hw_down_us / 1e3,
-		       (double)(rec->info.last_total_us -
-				RTE_MIN(rec->info.last_total_us, rec->info.last_hw_down_us)) / 1e3);
+		       (double)rec->info.last_hw_down_us / 1e3, demo_coordination_ms(&rec->info));
 	}
 	if (rec->kind == DEMO_WIN_RESET) {
 		printf("  phases (ms):");
-		for (ph = 1; ph < RTE_DIM(rec->info.last_phase_us); ph++) {
-			if (strcmp(rte_pmd_mana_phase_name(ph), "none") == 0)
-				continue;
+		for (ph = 1; ph < RTE_DIM(rec->info.last_phase_us); ph++)
 			printf("%s %s %.3f", ph > 1 ? " |" : "", rte_pmd_mana_phase_name(ph),
 			       (double)rec->info.last_phase_us[ph] / 1e3);
-		}
 		printf("\n");
 	}
 	printf("  acknowledgements (PMD process registry):\n");
@@ -275,23 +292,20 @@ demo_text_window(const struct demo_primary *p, uint32_t w)
 		if (!um->have && dk > 0 && p->sh->slot[dk].w[w].unmapped_ns)
 			snprintf(ucol, sizeof(ucol), "(self) +%.2f ms, unmapped",
 				 demo_ms(rec->inject_ns, p->sh->slot[dk].w[w].unmapped_ns));
-		else if (um->have && um->p.db_generation == 0)
+		else if (um->have && um->generation == 0)
 			snprintf(ucol, sizeof(ucol), "%s %" PRIu64 " us, unmapped",
-				 um->p.last_result == 0 ? "ok" : "ERR", um->p.last_latency_us);
+				 um->result == 0 ? "ok" : "ERR", um->latency_us);
 		else if (um->have)
 			snprintf(ucol, sizeof(ucol), "%s %" PRIu64 " us, gen %u!",
-				 um->p.last_result == 0 ? "ok" : "ERR", um->p.last_latency_us,
-				 um->p.db_generation);
+				 um->result == 0 ? "ok" : "ERR", um->latency_us, um->generation);
 		if (rm->have)
 			snprintf(rcol, sizeof(rcol), "%s %" PRIu64 " us, gen %u",
-				 rm->p.last_result == 0 ? "ok" : "ERR", rm->p.last_latency_us,
-				 rm->p.db_generation);
+				 rm->result == 0 ? "ok" : "ERR", rm->latency_us, rm->generation);
 		printf("    %-4d %-8s %-7d %-9s %-24s %-24s ", b->slot, name, b->pid, "secondary",
 		       ucol, rcol);
 		if (a != NULL)
 			printf("gen %u, %s, missed %u", a->db_generation,
-			       a->state == 1 ? "attached" : a->state == 2 ? "EVICTED" : "?",
-			       a->missed_acks);
+			       demo_reg_state_name(a->state, true), a->missed_acks);
 		else
 			printf("gone");
 		printf("%s%s\n", ok ? "" : "  <- ", ok ? "" : why);
@@ -326,13 +340,14 @@ demo_text_window(const struct demo_primary *p, uint32_t w)
 			snprintf(col[DEMO_EV_MAX], sizeof(col[DEMO_EV_MAX]), "%s",
 				 rec->kind == DEMO_WIN_REMOVE ? "-" : "NEVER");
 		}
-		snprintf(ba[0], sizeof(ba[0]), "%" PRIu64 "/%" PRIu64, demo_tx_before(s, w),
-			 demo_rx_before(s, w));
+		snprintf(ba[0], sizeof(ba[0]), "%" PRIu64 "/%" PRIu64,
+			 demo_before(s, w, DEMO_TX), demo_before(s, w, DEMO_RX));
 		snprintf(ba[1], sizeof(ba[1]), "%" PRIu64 "/%" PRIu64,
-			 demo_tx_after(s, w, p->nb_windows), demo_rx_after(s, w, p->nb_windows));
+			 demo_after(s, w, p->nb_windows, DEMO_TX),
+			 demo_after(s, w, p->nb_windows, DEMO_RX));
 		printf("    %-8s %-5u %9s %9s %9s %9s %9s %5" PRIu64 " %4" PRIu64 " %19s %19s%s\n",
 		       name, s->queue, col[0], col[1], col[2], col[3], col[DEMO_EV_MAX], sw->lost,
-		       demo_dup_window(s, w), ba[0], ba[1], p->died[k] ? "  DIED" : "");
+		       demo_before(s, w, DEMO_DUP), ba[0], ba[1], p->died[k] ? "  DIED" : "");
 	}
 	if (rec->kind == DEMO_WIN_RESET && missing == 0)
 		printf("  traffic resumed in every process %.2f ms after the fault\n",
@@ -393,9 +408,9 @@ demo_text(const struct demo_primary *p, bool pass)
 		       " %5" PRIu64 " %5" PRIu64 " %9" PRIu64 "  ", name, s->pid, s->queue, s->sent,
 		       s->unique, s->lost, s->lost_outside, s->dup, s->bad, s->tx_refused);
 		for (w = 1; w <= p->nb_windows; w++)
-			printf("%" PRIu64 " | ", demo_rx_before(s, w));
+			printf("%" PRIu64 " | ", demo_before(s, w, DEMO_RX));
 		if (p->nb_windows > 0)
-			printf("%" PRIu64, demo_rx_after(s, p->nb_windows, p->nb_windows));
+			printf("%" PRIu64, demo_after(s, p->nb_windows, p->nb_windows, DEMO_RX));
 		else
 			printf("%" PRIu64, s->rx);
 		printf("%s\n", p->died[k] ? "  DIED" : s->state == DEMO_PROC_DONE ? "" :
@@ -468,7 +483,7 @@ demo_json_ack(FILE *f, const struct demo_ack *a)
 		return;
 	}
 	fprintf(f, "{\"db_generation\":%u,\"result\":%d,\"latency_us\":%" PRIu64 "}",
-		a->p.db_generation, a->p.last_result, a->p.last_latency_us);
+		a->generation, a->result, a->latency_us);
 }
 
 static void
@@ -492,16 +507,11 @@ demo_json_window(FILE *f, const struct demo_primary *p, uint32_t w)
 	fprintf(f, ",\"downtime_ms\":%.3f,\"hw_down_ms\":%.3f,\"coordination_ms\":%.3f,"
 		"\"restarts\":%" PRIu64 ",\"evictions\":%" PRIu64 ",\"last_error\":%d,\"phases_ms\":{",
 		(double)rec->info.last_total_us / 1e3, (double)rec->info.last_hw_down_us / 1e3,
-		(double)(rec->info.last_total_us - RTE_MIN(rec->info.last_total_us,
-							   rec->info.last_hw_down_us)) / 1e3,
-		rec->info.restarts - rec->info_before.restarts,
+		demo_coordination_ms(&rec->info), rec->info.restarts - rec->info_before.restarts,
 		rec->info.evictions - rec->info_before.evictions, rec->info.last_error);
-	for (ph = 1; ph < RTE_DIM(rec->info.last_phase_us); ph++) {
-		if (strcmp(rte_pmd_mana_phase_name(ph), "none") == 0)
-			continue;
+	for (ph = 1; ph < RTE_DIM(rec->info.last_phase_us); ph++)
 		fprintf(f, "%s\"%s\":%.3f", ph > 1 ? "," : "", rte_pmd_mana_phase_name(ph),
 			rec->kind == DEMO_WIN_RESET ? (double)rec->info.last_phase_us[ph] / 1e3 : 0.0);
-	}
 	fprintf(f, "},\"acks\":[");
 	for (i = 0; i < rec->nb_before; i++) {
 		const struct rte_pmd_mana_proc *b = &rec->before[i];
@@ -526,8 +536,8 @@ demo_json_window(FILE *f, const struct demo_primary *p, uint32_t w)
 		if (a != NULL)
 			fprintf(f, ",\"after\":{\"state\":\"%s\",\"db_generation\":%u,\"last_msg\":"
 				"\"%s\",\"last_result\":%d,\"last_latency_us\":%" PRIu64
-				",\"missed_acks\":%u}", a->state == 1 ? "attached" : a->state == 2 ?
-				"evicted" : "?", a->db_generation, demo_msg_name(a->last_msg),
+				",\"missed_acks\":%u}", demo_reg_state_name(a->state, false),
+				a->db_generation, demo_msg_name(a->last_msg),
 				a->last_result, a->last_latency_us, a->missed_acks);
 		else
 			fprintf(f, ",\"after\":null");
@@ -570,9 +580,10 @@ demo_json_window(FILE *f, const struct demo_primary *p, uint32_t w)
 			",\"lost_oldest_before_noticed\":%" PRIu64 ",\"dup\":%" PRIu64
 			",\"rx_before\":%" PRIu64 ",\"rx_after\":%" PRIu64 ",\"tx_before\":%" PRIu64
 			",\"tx_after\":%" PRIu64 ",\"died\":%s}", sw->resumed_ns ? "true" : "false",
-			sw->lost, sw->lost_after_start, sw->lost_oldest, demo_dup_window(s, w),
-			demo_rx_before(s, w), demo_rx_after(s, w, p->nb_windows),
-			demo_tx_before(s, w), demo_tx_after(s, w, p->nb_windows),
+			sw->lost, sw->lost_after_start, sw->lost_oldest,
+			demo_before(s, w, DEMO_DUP),
+			demo_before(s, w, DEMO_RX), demo_after(s, w, p->nb_windows, DEMO_RX),
+			demo_before(s, w, DEMO_TX), demo_after(s, w, p->nb_windows, DEMO_TX),
 			p->died[k] ? "true" : "false");
 	}
 	fprintf(f, "],\"all_acknowledged\":%s,\"events_everywhere\":%s,"
@@ -664,10 +675,11 @@ demo_json(const struct demo_primary *p, bool pass, int code)
 		for (w = 1; w <= p->nb_windows; w++)
 			fprintf(f, "%s{\"label\":\"before %s %u\",\"rx\":%" PRIu64 "}", w > 1 ? "," : "",
 				p->rec[w].kind == DEMO_WIN_REMOVE ? "hot-remove" : "reset", w,
-				demo_rx_before(s, w));
+				demo_before(s, w, DEMO_RX));
 		fprintf(f, "%s{\"label\":\"%s\",\"rx\":%" PRIu64 "}", p->nb_windows ? "," : "",
 			p->nb_windows ? "after the last reset" : "whole run",
-			p->nb_windows ? demo_rx_after(s, p->nb_windows, p->nb_windows) : s->rx);
+			p->nb_windows ? demo_after(s, p->nb_windows, p->nb_windows, DEMO_RX) :
+			s->rx);
 		fprintf(f, "],\"events\":[");
 		for (e = 0; e < n; e++)
 			fprintf(f, "%s{\"t_s\":%.6f,\"event\":\"%s\",\"window\":%u}", e ? "," : "",

@@ -119,7 +119,6 @@ demo_traffic_init(struct demo_traffic *t, struct demo_shared *sh, struct demo_sl
 	if (rte_pmd_mana_get_state(port, &st) == 0)
 		t->last_gen = st.generation;
 	t->win = __atomic_load_n(&sh->cur_window, __ATOMIC_ACQUIRE);
-	__atomic_store_n(&slot->window_started, t->win, __ATOMIC_RELEASE);
 	__atomic_store_n(&slot->window_resumed, t->win, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -136,6 +135,16 @@ demo_traffic_free(struct demo_traffic *t)
 	}
 }
 
+/* Window t->win ends here (resumed, or superseded): note each flow's position. */
+static void
+demo_mark_resume(struct demo_traffic *t)
+{
+	uint16_t j;
+
+	for (j = 0; j < DEMO_FLOWS; j++)
+		t->flows[j].seq_resume[t->win] = t->flows[j].next_seq;
+}
+
 /* The process noticed reset @w (and any it missed before it). */
 static void
 demo_window_start(struct demo_traffic *t, uint32_t w, uint64_t now)
@@ -145,11 +154,9 @@ demo_window_start(struct demo_traffic *t, uint32_t w, uint64_t now)
 	uint16_t j;
 
 	for (v = t->win + 1; v <= w; v++) {
-		if (t->awaiting_resume) {
-			/* The previous window never resumed: it ends here. */
-			for (j = 0; j < DEMO_FLOWS; j++)
-				t->flows[j].seq_resume[t->win] = t->flows[j].next_seq;
-		}
+		/* The previous window never resumed: it ends here. */
+		if (t->awaiting_resume)
+			demo_mark_resume(t);
 		for (j = 0; j < DEMO_FLOWS; j++)
 			t->flows[j].seq_start[v] = t->flows[j].next_seq;
 		slot->w[v].rx_at_start = t->rx;
@@ -159,17 +166,14 @@ demo_window_start(struct demo_traffic *t, uint32_t w, uint64_t now)
 		t->awaiting_resume = true;
 		t->tx_restarted = false;
 	}
-	__atomic_store_n(&slot->window_started, w, __ATOMIC_RELEASE);
 }
 
 static void
 demo_window_resumed(struct demo_traffic *t, uint64_t now)
 {
 	struct demo_window *sw = &t->slot->w[t->win];
-	uint16_t j;
 
-	for (j = 0; j < DEMO_FLOWS; j++)
-		t->flows[j].seq_resume[t->win] = t->flows[j].next_seq;
+	demo_mark_resume(t);
 	sw->rx_at_resume = t->rx;
 	if (!t->tx_restarted)
 		sw->tx_at_resume = t->tx;
@@ -192,8 +196,6 @@ demo_track(struct demo_traffic *t, uint64_t now)
 		return;
 	}
 	__atomic_store_n(&slot->port_state, st.state, __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->generation, st.generation, __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->mapped_generation, st.mapped_generation, __ATOMIC_RELAXED);
 	w = __atomic_load_n(&t->sh->cur_window, __ATOMIC_ACQUIRE);
 	if (w > t->win && w <= DEMO_MAX_WINDOWS) {
 		const struct demo_window *sw = &slot->w[w];
@@ -230,7 +232,6 @@ demo_account(struct demo_traffic *t, struct rte_mbuf *m)
 		return;
 	}
 	if (demo_flow_has(fl, seq)) {
-		fl->dup++;
 		t->slot->dup++;
 		return;
 	}
@@ -253,7 +254,6 @@ demo_rx(struct demo_traffic *t, uint64_t now)
 		demo_account(t, pkts[i]);
 	rte_pktmbuf_free_bulk(pkts, n);
 	t->rx += n;
-	__atomic_store_n(&t->slot->last_rx_ns, now, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -394,8 +394,7 @@ demo_traffic_finish(struct demo_traffic *t)
 	uint16_t j;
 
 	if (t->awaiting_resume) {
-		for (j = 0; j < DEMO_FLOWS; j++)
-			t->flows[j].seq_resume[t->win] = t->flows[j].next_seq;
+		demo_mark_resume(t);
 		slot->w[t->win].dup_at_resume = slot->dup;
 	}
 	for (w = 1; w <= t->win; w++) {

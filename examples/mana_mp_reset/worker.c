@@ -181,8 +181,10 @@ demo_worker(const struct demo_opts *o)
 		goto fail_port;
 	}
 	ret = demo_traffic_init(&t, sh, slot, port, queue, (uint16_t)o->worker, pool, sh->rate);
-	if (ret != 0)
+	if (ret != 0) {
+		demo_traffic_free(&t);	/* what it allocated before failing */
 		goto fail_port;
+	}
 	printf("worker %d: pid %d, lcore %u, queue %u, registry slot %d, flows %u.%u.%u.%u:%u "
 	       "and :%u -> queue %u; running\n", o->worker, pid, rte_lcore_id(), queue,
 	       slot->reg_slot, (t.flows[0].f.src_ip >> 24) & 0xff,
@@ -238,7 +240,6 @@ demo_worker(const struct demo_opts *o)
 	demo_unregister_events(port);
 	slot->close_ret = rte_eth_dev_close(port);
 	slot->closed = 1;
-	slot->exit_code = primary_gone ? 1 : 0;
 	__atomic_store_n(&slot->state, primary_gone ? DEMO_PROC_FAILED : DEMO_PROC_DONE,
 			 __ATOMIC_RELEASE);
 	return primary_gone ? 1 : 0;
@@ -248,7 +249,6 @@ fail_port:
 fail_close:
 	rte_eth_dev_close(port);
 fail:
-	slot->exit_code = 2;
 	__atomic_store_n(&slot->state, DEMO_PROC_FAILED, __ATOMIC_RELEASE);
 	return 2;
 }
