@@ -16,6 +16,7 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
+#include "mana_dpdk_compat.h"
 #include "mana_traffic.h"
 
 #define APP_MAX_QUEUES		64
@@ -66,6 +67,7 @@ struct app_cfg {
 	bool events;
 	enum app_on_failed on_failed;
 	enum app_stop_port stop_port;
+	bool leave_open;	/* at `stop`: rte_eal_cleanup() removes the port */
 	bool keep_doorbell;
 	bool verify;
 	int proc_id;		/* -1: derived from the lcore id */
@@ -112,11 +114,11 @@ struct app {
 	bool stopping;
 	uint64_t stop_deadline;
 	/* Callback <-> main loop handshake (the callback runs on another thread). */
-	uint32_t poll_block_req;
-	uint32_t poll_blocked;
-	uint32_t port_closed;
+	RTE_ATOMIC(uint32_t) poll_block_req;
+	RTE_ATOMIC(uint32_t) poll_blocked;
+	RTE_ATOMIC(uint32_t) port_closed;
 	bool port_stopped;	/* primary: stopped by a command; ethdev forbids bursts then */
-	uint32_t on_failed_done;	/* enum app_on_failed_state */
+	RTE_ATOMIC(uint32_t) on_failed_done;	/* enum app_on_failed_state */
 	bool stdin_open;
 	bool stdin_is_pipe;
 };
@@ -140,10 +142,10 @@ double app_mono_s(void);			/* CLOCK_MONOTONIC, seconds */
 void app_log(const char *fmt, ...) __rte_format_printf(1, 2);
 
 /* main.c */
-struct rte_pmd_mana_state;
+struct rte_pmd_mana_mpr_state;
 
 /* The port state fields, no surrounding comma; "slot" only when @slot. */
-void app_json_state(struct sb *sb, const struct rte_pmd_mana_state *st, bool slot);
+void app_json_state(struct sb *sb, const struct rte_pmd_mana_mpr_state *st, bool slot);
 void app_json_stats(struct sb *sb);
 void app_json_mempools(struct sb *sb);
 void app_json_flows(struct sb *sb);

@@ -16,7 +16,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
-#include <rte_pmd_mana.h>
+#include <rte_pmd_mana_mpr.h>
 #include "sim/mana_sim.h"
 
 #include "app.h"
@@ -62,7 +62,7 @@ app_cmd_ret(const char *cmd, int ret)
 static bool
 app_cmd_port_open(const char *cmd)
 {
-	if (__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE)) {
+	if (rte_atomic_load_explicit(&app.port_closed, rte_memory_order_acquire)) {
 		app_cmd_reply(cmd, -ENODEV, "port closed");
 		return false;
 	}
@@ -136,13 +136,13 @@ app_cmd_inject(char **argv, int argc)
 static void
 app_cmd_state(void)
 {
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	struct sb sb;
 	int ret;
 
 	if (!app_cmd_port_open("state"))
 		return;
-	ret = rte_pmd_mana_get_state(app.port, &st);
+	ret = rte_pmd_mana_mpr_get_state(app.port, &st);
 	app_cmd_begin(&sb, "state", ret);
 	if (ret == 0) {
 		sb_printf(&sb, ",");
@@ -230,7 +230,7 @@ app_cmd_exec(char *line)
 		if (app_cmd_num(argc > 1 ? argv[1] : NULL, 0, UINT16_MAX, &v) != 0) {
 			app_cmd_reply(cmd, -EINVAL, "usage: ring QUEUE");
 		} else if (app_cmd_port_open(cmd)) {
-			ret = rte_pmd_mana_test_ring_doorbell(app.port, (uint16_t)v);
+			ret = rte_pmd_mana_mpr_test_ring_doorbell(app.port, (uint16_t)v);
 			app_cmd_ret(cmd, ret);
 		}
 	} else if (strcmp(cmd, "send_raw") == 0) {
@@ -242,7 +242,7 @@ app_cmd_exec(char *line)
 		    app_cmd_num(argv[4], 0, UINT32_MAX, &gen) != 0) {
 			app_cmd_reply(cmd, -EINVAL, "usage: send_raw TYPE LEN NFDS GENERATION");
 		} else if (app_cmd_port_open(cmd)) {
-			ret = rte_pmd_mana_test_send_raw(app.port, (uint16_t)type, (int)len,
+			ret = rte_pmd_mana_mpr_test_send_raw(app.port, (uint16_t)type, (int)len,
 							 (int)nfds, (uint32_t)gen);
 			app_cmd_ret(cmd, ret);
 		}

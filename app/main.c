@@ -4,7 +4,7 @@
 
 /*
  * mana-traffic: a DPDK primary or secondary that sends and counts
- * sequence-numbered flows through net_mana (see usage() for everything).
+ * sequence-numbered flows through net_mana_mpr (see usage() for everything).
  */
 
 #include <errno.h>
@@ -24,7 +24,7 @@
 #include <rte_mempool.h>
 #include <rte_memzone.h>
 
-#include <rte_pmd_mana.h>
+#include <rte_pmd_mana_mpr.h>
 
 #include "app.h"
 
@@ -70,7 +70,8 @@ usage(const char *prog)
 "                      polling, then close the port (primary: stop + close; implies --events)\n"
 "  --stop-port auto|always|never  primary at `stop`: stop the port before the final\n"
 "                      report (auto: only when no other process is attached; default)\n"
-"  --keep-doorbell     ignore UNMAP_DB (rte_pmd_mana_test_keep_doorbell: a protocol\n"
+"  --leave-open        at `stop`, do not close the port: rte_eal_cleanup() removes it\n"
+"  --keep-doorbell     ignore UNMAP_DB (rte_pmd_mana_mpr_test_keep_doorbell: a protocol\n"
 "                      violation, for tests)\n"
 "  --no-verify         do not check packet contents (checksum, lengths, padding)\n"
 "  --proc-id K         stamped into packets (default: the main lcore id)\n"
@@ -90,8 +91,8 @@ usage(const char *prog)
 "  port_stop | port_start | port_close | configure | rxq_setup\n"
 "                      the ethdev call, with the return code (rxq_setup: queue 0)\n"
 "  queues_setup        rte_eth_rx/tx_queue_setup of every queue, as at start\n"
-"  ring Q              rte_pmd_mana_test_ring_doorbell(port, Q)\n"
-"  send_raw T L N G    primary: rte_pmd_mana_test_send_raw(port, T, L, N, G)\n"
+"  ring Q              rte_pmd_mana_mpr_test_ring_doorbell(port, Q)\n"
+"  send_raw T L N G    primary: rte_pmd_mana_mpr_test_send_raw(port, T, L, N, G)\n"
 "  inject KIND [ARGS]  mana_sim_inject on the port's device: reset [DOWN_MS] | remove |\n"
 "                      fail_open [COUNT|inf] | fatal_in_recovery DELAY_MS [DOWN_MS] |\n"
 "                      event_delay DELAY_MS\n"
@@ -160,8 +161,8 @@ parse_list(const char *s, uint16_t *ids, uint16_t *n)
 enum {
 	OPT_QUEUES = 256, OPT_DESC, OPT_MBUFS, OPT_OWN, OPT_RATE, OPT_FLOWS, OPT_SIZE, OPT_SEGS,
 	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
-	OPT_ON_FAILED, OPT_STOP_PORT, OPT_KEEP_DOORBELL, OPT_NO_VERIFY, OPT_PROC_ID, OPT_IDLE_US,
-	OPT_HELP,
+	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY,
+	OPT_PROC_ID, OPT_IDLE_US, OPT_HELP,
 };
 
 static const struct option app_opts[] = {
@@ -181,6 +182,7 @@ static const struct option app_opts[] = {
 	{ "events", no_argument, NULL, OPT_EVENTS },
 	{ "on-failed", required_argument, NULL, OPT_ON_FAILED },
 	{ "stop-port", required_argument, NULL, OPT_STOP_PORT },
+	{ "leave-open", no_argument, NULL, OPT_LEAVE_OPEN },
 	{ "keep-doorbell", no_argument, NULL, OPT_KEEP_DOORBELL },
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 	{ "proc-id", required_argument, NULL, OPT_PROC_ID },
@@ -285,6 +287,9 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 			else
 				ret = -EINVAL;
 			break;
+		case OPT_LEAVE_OPEN:
+			cfg->leave_open = true;
+			break;
 		case OPT_KEEP_DOORBELL:
 			cfg->keep_doorbell = true;
 			break;
@@ -337,8 +342,8 @@ static bool
 app_port_usable(void)
 {
 	return !app.port_stopped && !app.held &&
-	       !__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) &&
-	       !__atomic_load_n(&app.poll_blocked, __ATOMIC_ACQUIRE);
+	       !rte_atomic_load_explicit(&app.port_closed, rte_memory_order_acquire) &&
+	       !rte_atomic_load_explicit(&app.poll_blocked, rte_memory_order_acquire);
 }
 
 /*
@@ -351,7 +356,7 @@ app_close_port(int *stop_ret)
 	int ret;
 
 	*stop_ret = 0;
-	__atomic_store_n(&app.port_closed, 1, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&app.port_closed, 1, rte_memory_order_release);
 	if (app.primary && !app.port_stopped) {
 		*stop_ret = rte_eth_dev_stop(app.port);
 		if (*stop_ret != 0)
@@ -383,8 +388,8 @@ app_on_failed_close(enum rte_eth_event_type event)
 	struct sb sb;
 
 	/* The main loop stops polling before we pull the port from under it. */
-	__atomic_store_n(&app.poll_block_req, 1, __ATOMIC_RELEASE);
-	while (!(blocked = __atomic_load_n(&app.poll_blocked, __ATOMIC_ACQUIRE)) &&
+	rte_atomic_store_explicit(&app.poll_block_req, 1, rte_memory_order_release);
+	while (!(blocked = rte_atomic_load_explicit(&app.poll_blocked, rte_memory_order_acquire)) &&
 	       rte_rdtsc() < limit)
 		rte_delay_us_sleep(100);
 	if (!blocked)
@@ -416,11 +421,12 @@ app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte
 		uint32_t idle = APP_ON_FAILED_IDLE;
 
 		/* Once only; the main loop keeps off the port until DONE. */
-		if (__atomic_compare_exchange_n(&app.on_failed_done, &idle, APP_ON_FAILED_RUNNING,
-						false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (rte_atomic_compare_exchange_strong_explicit(&app.on_failed_done, &idle,
+						APP_ON_FAILED_RUNNING, rte_memory_order_acq_rel,
+						rte_memory_order_acquire)) {
 			app_on_failed_close(event);
-			__atomic_store_n(&app.on_failed_done, APP_ON_FAILED_DONE,
-					 __ATOMIC_RELEASE);
+			rte_atomic_store_explicit(&app.on_failed_done, APP_ON_FAILED_DONE,
+					 rte_memory_order_release);
 		}
 	}
 	return 0;
@@ -453,7 +459,8 @@ app_register_events(void)
 static uint16_t
 app_data_room(uint32_t bytes)
 {
-	return (uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(bytes, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM));
+	return (uint16_t)(RTE_PKTMBUF_HEADROOM +
+			  RTE_MAX(bytes, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM));
 }
 
 static struct rte_mempool *
@@ -531,24 +538,24 @@ static int
 app_wait_started(void)
 {
 	uint64_t deadline = rte_rdtsc() + app.hz * app.cfg.start_timeout_ms / 1000;
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	int ret;
 
 	for (;;) {
-		ret = rte_pmd_mana_get_state(app.port, &st);
+		ret = rte_pmd_mana_mpr_get_state(app.port, &st);
 		if (ret != 0) {
-			app_log("rte_pmd_mana_get_state: %s", strerror(-ret));
+			app_log("rte_pmd_mana_mpr_get_state: %s", strerror(-ret));
 			return ret;
 		}
-		if (st.state == RTE_PMD_MANA_ACTIVE)
+		if (st.state == RTE_PMD_MANA_MPR_ACTIVE)
 			return 0;
-		if (st.state == RTE_PMD_MANA_FAILED || st.state == RTE_PMD_MANA_CLOSED) {
-			app_log("port %u is %s", app.port, rte_pmd_mana_state_name(st.state));
+		if (st.state == RTE_PMD_MANA_MPR_FAILED || st.state == RTE_PMD_MANA_MPR_CLOSED) {
+			app_log("port %u is %s", app.port, rte_pmd_mana_mpr_state_name(st.state));
 			return -ENODEV;
 		}
 		if (rte_rdtsc() >= deadline || app_signalled) {
 			app_log("port %u not started after %u ms (state %s)", app.port,
-				app.cfg.start_timeout_ms, rte_pmd_mana_state_name(st.state));
+				app.cfg.start_timeout_ms, rte_pmd_mana_mpr_state_name(st.state));
 			return -ETIMEDOUT;
 		}
 		rte_delay_us_sleep(2000);
@@ -591,15 +598,16 @@ app_setup_flows(void)
 
 			f->src_ip = (10u << 24) | ((uint32_t)(app.proc_id & 0xff) << 16) |
 				    ((uint32_t)aq->qid << 8) | (uint32_t)(j + 1);
-			f->dst_ip = (10u << 24) | (255u << 16) | (uint32_t)(app.proc_id & 0xff) << 8 |
-				    1u;
+			f->dst_ip = (10u << 24) | (255u << 16) |
+				    (uint32_t)(app.proc_id & 0xff) << 8 | 1u;
 			f->dport = (uint16_t)(9000 + j);
 			f->proc_id = app.proc_id;
 			f->flow_id = (uint16_t)(aq->qid * APP_MAX_FLOWS_PER_Q + j);
 			rte_ether_addr_copy(&mac, &f->src_mac);
 			rte_ether_addr_copy(&mac, &f->dst_mac);
 			ret = mtrf_flow_steer(&rss, f, aq->qid,
-					      (uint16_t)(1024 + (aq->qid * 977u + j * 131u) % 60000));
+					      (uint16_t)(1024 +
+							 (aq->qid * 977u + j * 131u) % 60000));
 			if (ret != 0) {
 				app_log("no UDP source port steers a flow to queue %u", aq->qid);
 				return ret;
@@ -646,9 +654,9 @@ app_setup(void)
 		return -ENODEV;
 	}
 	rte_eth_dev_get_name_by_port(app.port, app.port_name);
-	ret = rte_pmd_mana_get_state(app.port, &(struct rte_pmd_mana_state){ 0 });
+	ret = rte_pmd_mana_mpr_get_state(app.port, &(struct rte_pmd_mana_mpr_state){ 0 });
 	if (ret != 0) {
-		app_log("port %u (%s) is not a net_mana port", app.port, app.port_name);
+		app_log("port %u (%s) is not a net_mana_mpr port", app.port, app.port_name);
 		return ret;
 	}
 	if (cfg->events) {
@@ -678,9 +686,9 @@ app_setup(void)
 		app.rx_pool = rte_mempool_lookup(APP_RX_POOL);
 	}
 	if (cfg->keep_doorbell) {
-		ret = rte_pmd_mana_test_keep_doorbell(app.port, true);
+		ret = rte_pmd_mana_mpr_test_keep_doorbell(app.port, true);
 		if (ret != 0) {
-			app_log("rte_pmd_mana_test_keep_doorbell: %s", strerror(-ret));
+			app_log("rte_pmd_mana_mpr_test_keep_doorbell: %s", strerror(-ret));
 			return ret;
 		}
 	}
@@ -720,8 +728,9 @@ app_setup(void)
 			sb_printf(&sb, "%s{\"q\":%u,\"flow\":%u,\"src\":\"%u.%u.%u.%u\","
 				  "\"dst\":\"%u.%u.%u.%u\",\"sport\":%u,\"dport\":%u}",
 				  i || j ? "," : "", app.q[i].qid, f->flow_id,
-				  f->src_ip >> 24, (f->src_ip >> 16) & 0xff, (f->src_ip >> 8) & 0xff,
-				  f->src_ip & 0xff, f->dst_ip >> 24, (f->dst_ip >> 16) & 0xff,
+				  f->src_ip >> 24, (f->src_ip >> 16) & 0xff,
+				  (f->src_ip >> 8) & 0xff, f->src_ip & 0xff,
+				  f->dst_ip >> 24, (f->dst_ip >> 16) & 0xff,
 				  (f->dst_ip >> 8) & 0xff, f->dst_ip & 0xff, f->sport, f->dport);
 		}
 	}
@@ -829,30 +838,64 @@ app_tx(uint64_t now, bool *busy)
 /* ------------------------------------------------------------------ */
 /* Reports.                                                             */
 
+/*
+ * A per-queue counter by its ethdev xstat name (rx_q<N>_packets...): the one
+ * interface that has them in every supported DPDK (25.11 took the q_*
+ * arrays out of rte_eth_stats); 0 if the port does not report it.
+ */
+static uint64_t
+app_queue_xstat(const struct rte_eth_xstat_name *names, const struct rte_eth_xstat *xs,
+		int n, const char *dir, uint16_t q, const char *what)
+{
+	char name[RTE_ETH_XSTATS_NAME_SIZE];
+	int i;
+
+	snprintf(name, sizeof(name), "%s_q%u_%s", dir, q, what);
+	for (i = 0; i < n; i++)
+		if (xs[i].id < (uint64_t)n && strcmp(names[xs[i].id].name, name) == 0)
+			return xs[i].value;
+	return 0;
+}
+
 void
 app_json_stats(struct sb *sb)
 {
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *xs = NULL;
 	struct rte_eth_stats st;
-	uint16_t q, nq;
-	int ret;
+	int ret, n;
+	uint16_t q;
 
-	if (__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) ||
+	if (rte_atomic_load_explicit(&app.port_closed, rte_memory_order_acquire) ||
 	    (ret = rte_eth_stats_get(app.port, &st)) != 0) {
 		sb_printf(sb, "null");
 		return;
+	}
+	n = rte_eth_xstats_get_names(app.port, NULL, 0);
+	if (n > 0) {
+		names = calloc((size_t)n, sizeof(*names));
+		xs = calloc((size_t)n, sizeof(*xs));
+		if (names == NULL || xs == NULL ||
+		    rte_eth_xstats_get_names(app.port, names, n) != n ||
+		    rte_eth_xstats_get(app.port, xs, (unsigned int)n) != n)
+			n = 0;
 	}
 	sb_printf(sb, "{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64 ",\"ibytes\":%" PRIu64
 		  ",\"obytes\":%" PRIu64 ",\"imissed\":%" PRIu64 ",\"ierrors\":%" PRIu64
 		  ",\"oerrors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 ",\"queues\":{",
 		  st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed, st.ierrors,
 		  st.oerrors, st.rx_nombuf);
-	nq = RTE_MIN(app.cfg.queues, (uint16_t)RTE_ETHDEV_QUEUE_STAT_CNTRS);
-	for (q = 0; q < nq; q++)
+	for (q = 0; q < app.cfg.queues; q++)
 		sb_printf(sb, "%s\"%u\":{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64
 			  ",\"ibytes\":%" PRIu64 ",\"obytes\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
-			  q ? "," : "", q, st.q_ipackets[q], st.q_opackets[q], st.q_ibytes[q],
-			  st.q_obytes[q], st.q_errors[q]);
+			  q ? "," : "", q, app_queue_xstat(names, xs, n, "rx", q, "packets"),
+			  app_queue_xstat(names, xs, n, "tx", q, "packets"),
+			  app_queue_xstat(names, xs, n, "rx", q, "bytes"),
+			  app_queue_xstat(names, xs, n, "tx", q, "bytes"),
+			  app_queue_xstat(names, xs, n, "rx", q, "errors"));
 	sb_printf(sb, "}}");
+	free(names);
+	free(xs);
 }
 
 struct app_walk {
@@ -902,10 +945,11 @@ app_json_flows(struct sb *sb)
 			double lat_avg = c->unique ? (double)c->lat_sum / (double)c->unique : 0;
 
 			sb_printf(sb, "%s{\"q\":%u,\"flow\":%u,\"proc\":%u,\"sent\":%" PRIu64
-				  ",\"received\":%" PRIu64 ",\"unique\":%" PRIu64 ",\"dup\":%" PRIu64
-				  ",\"reordered\":%" PRIu64 ",\"lost\":%" PRId64
+				  ",\"received\":%" PRIu64 ",\"unique\":%" PRIu64
+				  ",\"dup\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"lost\":%" PRId64
 				  ",\"too_old\":%" PRIu64 ",\"wrong_queue\":%" PRIu64
-				  ",\"corrupt\":%" PRIu64 ",\"lat_avg_us\":%.1f,\"lat_max_us\":%.1f}",
+				  ",\"corrupt\":%" PRIu64
+				  ",\"lat_avg_us\":%.1f,\"lat_max_us\":%.1f}",
 				  n++ ? "," : "", aq->qid, af->f.flow_id, af->f.proc_id, af->sent,
 				  c->received, c->unique, c->dup, c->reordered,
 				  (int64_t)(af->sent - c->unique), c->too_old, c->wrong_queue,
@@ -930,10 +974,10 @@ app_json_flows(struct sb *sb)
 }
 
 void
-app_json_state(struct sb *sb, const struct rte_pmd_mana_state *st, bool slot)
+app_json_state(struct sb *sb, const struct rte_pmd_mana_mpr_state *st, bool slot)
 {
 	sb_printf(sb, "\"state\":\"%s\",\"gen\":%u,\"phase\":%u,\"mapped\":%u,",
-		  rte_pmd_mana_state_name(st->state), st->generation, st->phase,
+		  rte_pmd_mana_mpr_state_name(st->state), st->generation, st->phase,
 		  st->mapped_generation);
 	if (slot)
 		sb_printf(sb, "\"slot\":%d,", st->slot);
@@ -944,13 +988,13 @@ app_json_state(struct sb *sb, const struct rte_pmd_mana_state *st, bool slot)
 static void
 app_status(void)
 {
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	struct sb sb;
 	uint16_t i;
 	int ret;
 
-	ret = __atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) ? -ENODEV :
-	      rte_pmd_mana_get_state(app.port, &st);
+	ret = rte_atomic_load_explicit(&app.port_closed, rte_memory_order_acquire) ? -ENODEV :
+	      rte_pmd_mana_mpr_get_state(app.port, &st);
 	sb_init(&sb);
 	sb_printf(&sb, "{\"ev\":\"status\",\"t\":%.3f,\"mono\":%.6f,\"pid\":%d,\"role\":\"%s\",",
 		  app_now_s(), app_mono_s(), app.pid, app.role);
@@ -959,8 +1003,8 @@ app_status(void)
 		sb_printf(&sb, ",");
 	} else {
 		sb_printf(&sb, "\"state\":\"%s\",\"gen\":0,",
-			  __atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) ? "closed" :
-			  "unknown");
+			  rte_atomic_load_explicit(&app.port_closed, rte_memory_order_acquire) ?
+			  "closed" : "unknown");
 	}
 	sb_printf(&sb, "\"sending\":%s,\"polling\":%s,\"queues\":{", app.sending ? "true" : "false",
 		  app_port_usable() ? "true" : "false");
@@ -1002,17 +1046,17 @@ app_begin_stop(void)
 static int
 app_finish(void)
 {
-	bool closed = __atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE);
+	bool closed = rte_atomic_load_explicit(&app.port_closed, rte_memory_order_acquire);
 	bool stop_port = false;
 	int stop_ret = 0;
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	struct sb sb;
 
 	if (app.primary && !closed && !app.port_stopped) {
 		if (app.cfg.stop_port == APP_STOP_PORT_ALWAYS)
 			stop_port = true;
 		else if (app.cfg.stop_port == APP_STOP_PORT_AUTO)
-			stop_port = rte_pmd_mana_get_state(app.port, &st) == 0 &&
+			stop_port = rte_pmd_mana_mpr_get_state(app.port, &st) == 0 &&
 				    st.processes <= 1;
 	}
 	sb_init(&sb);
@@ -1034,8 +1078,8 @@ app_finish(void)
 	sb_printf(&sb, ",\"exit\":0}");
 	sb_emit(&sb);
 
-	if (!__atomic_load_n(&app.port_closed, __ATOMIC_ACQUIRE) &&
-	    app_close_port(&stop_ret) != 0)
+	if (!rte_atomic_load_explicit(&app.port_closed, rte_memory_order_acquire) &&
+	    !app.cfg.leave_open && app_close_port(&stop_ret) != 0)
 		return APP_EXIT_RUNTIME;
 	return APP_EXIT_OK;
 }
@@ -1064,14 +1108,15 @@ app_loop(void)
 		bool was_busy = busy;
 
 		busy = false;
-		if (__atomic_load_n(&app.poll_block_req, __ATOMIC_ACQUIRE))
-			__atomic_store_n(&app.poll_blocked, 1, __ATOMIC_RELEASE);
+		if (rte_atomic_load_explicit(&app.poll_block_req, rte_memory_order_acquire))
+			rte_atomic_store_explicit(&app.poll_blocked, 1, rte_memory_order_release);
 		/*
 		 * The --on-failed callback is closing the port: no command, status
 		 * or final report may touch it meanwhile.
 		 */
-		if (__atomic_load_n(&app.poll_blocked, __ATOMIC_ACQUIRE) &&
-		    __atomic_load_n(&app.on_failed_done, __ATOMIC_ACQUIRE) != APP_ON_FAILED_DONE) {
+		if (rte_atomic_load_explicit(&app.poll_blocked, rte_memory_order_acquire) &&
+		    rte_atomic_load_explicit(&app.on_failed_done, rte_memory_order_acquire) !=
+		    APP_ON_FAILED_DONE) {
 			rte_delay_us_sleep(app.cfg.idle_us);
 			continue;
 		}

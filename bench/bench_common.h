@@ -11,6 +11,7 @@
 
 #include <rte_mbuf.h>
 
+#include "mana_dpdk_compat.h"
 #include "traffic/mana_traffic.h"
 
 /*

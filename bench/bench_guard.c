@@ -9,7 +9,7 @@
  * port of the software device:
  *
  *   none    no guard at all (the baseline)
- *   ours    net_mana's guarded burst itself (mana_rx_burst_guarded and
+ *   ours    net_mana_mpr's guarded burst itself (mana_rx_burst_guarded and
  *           mana_tx_burst_guarded): plain stores of the queue's guard word,
  *           one load and compare of the state word (mana_guard.h)
  *   cas     upstream-style: compare-and-swap a per-queue in-use flag on
@@ -52,10 +52,10 @@ enum variant { V_NONE, V_OURS, V_CAS, V_RCU };
 static const char *const variant_names[NB_VARIANTS] = { "none", "ours", "cas", "rcu" };
 
 static struct rte_rcu_qsbr *qsbr;
-static uint32_t rxq_in_use, txq_in_use;	/* the cas variant's per-queue flags */
+static RTE_ATOMIC(uint32_t) rxq_in_use, txq_in_use;	/* the cas variant's per-queue flags */
 
 static __rte_always_inline bool
-bench_enter(enum variant v, uint32_t *in_use, const struct mana_priv *priv,
+bench_enter(enum variant v, RTE_ATOMIC(uint32_t) *in_use, const struct mana_priv *priv,
 	    const struct mana_fast *fast)
 {
 	uint32_t expected = 0;
@@ -65,11 +65,12 @@ bench_enter(enum variant v, uint32_t *in_use, const struct mana_priv *priv,
 	case V_OURS:	/* not used: bench_rx/tx call the PMD's guarded burst */
 		return true;
 	case V_CAS:
-		if (!__atomic_compare_exchange_n(in_use, &expected, 1, false, __ATOMIC_ACQUIRE,
-						 __ATOMIC_RELAXED))
+		if (!rte_atomic_compare_exchange_strong_explicit(in_use, &expected, 1,
+						 rte_memory_order_acquire,
+						 rte_memory_order_relaxed))
 			return false;
 		if (unlikely(mana_state_load(priv) != fast->burst_word)) {
-			__atomic_store_n(in_use, 0, __ATOMIC_RELEASE);
+			rte_atomic_store_explicit(in_use, 0, rte_memory_order_release);
 			return false;
 		}
 		return true;
@@ -85,14 +86,14 @@ bench_enter(enum variant v, uint32_t *in_use, const struct mana_priv *priv,
 }
 
 static __rte_always_inline void
-bench_exit(enum variant v, uint32_t *in_use)
+bench_exit(enum variant v, RTE_ATOMIC(uint32_t) *in_use)
 {
 	switch (v) {
 	case V_NONE:
 	case V_OURS:
 		break;
 	case V_CAS:
-		__atomic_store_n(in_use, 0, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(in_use, 0, rte_memory_order_release);
 		break;
 	case V_RCU:
 		rte_rcu_qsbr_thread_offline(qsbr, 0);

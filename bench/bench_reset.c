@@ -36,7 +36,7 @@
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
 
-#include "rte_pmd_mana.h"
+#include "rte_pmd_mana_mpr.h"
 #include "sim/mana_sim.h"
 #include "bench_common.h"
 
@@ -47,22 +47,35 @@
 #define IDLE_BACKOFF_NS	1000000ull	/* idle this long: poll every 200 us */
 
 struct worker_slot {
-	volatile uint32_t attached;
-	volatile uint32_t armed;
-	volatile uint64_t resumed_ns;
-	volatile uint64_t tx_resumed_ns;	/* first burst the PMD took after arming */
-	volatile uint32_t tx_armed;
-	volatile uint64_t rx;
-	volatile uint64_t tx;
-	volatile int32_t pid;
+	RTE_ATOMIC(uint64_t) attached;
+	RTE_ATOMIC(uint64_t) armed;
+	RTE_ATOMIC(uint64_t) resumed_ns;
+	RTE_ATOMIC(uint64_t) tx_resumed_ns;	/* first burst the PMD took after arming */
+	RTE_ATOMIC(uint64_t) tx_armed;
+	RTE_ATOMIC(uint64_t) rx;
+	RTE_ATOMIC(uint64_t) tx;
+	RTE_ATOMIC(uint64_t) pid;
 };
 
 struct shared {
-	volatile uint32_t stop;
-	volatile uint32_t started;	/* port started: workers may send */
+	RTE_ATOMIC(uint64_t) stop;
+	RTE_ATOMIC(uint64_t) started;	/* port started: workers may send */
 	uint32_t workers;
 	struct worker_slot w[MAX_WORKERS];
 };
+
+/* Flags and counters shared by the primary and its workers. */
+static inline uint64_t
+get(const RTE_ATOMIC(uint64_t) *p)
+{
+	return rte_atomic_load_explicit(p, rte_memory_order_acquire);
+}
+
+static inline void
+set(RTE_ATOMIC(uint64_t) *p, uint64_t v)
+{
+	rte_atomic_store_explicit(p, v, rte_memory_order_release);
+}
 
 static uint64_t
 now_ns(void)
@@ -107,36 +120,36 @@ run_worker(unsigned int k)
 	mp = rte_pktmbuf_pool_create(name, 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (mp == NULL)
 		rte_exit(EXIT_FAILURE, "worker %u: no mempool\n", k);
-	while (!sh->started && !sh->stop)
+	while (!get(&sh->started) && !get(&sh->stop))
 		sleep_us(1000);
 	flow.flow_id = (uint16_t)k;
 	if (mtrf_rss_query(0, &rss) != 0 || mtrf_flow_steer(&rss, &flow, (uint16_t)k, 1024) != 0)
 		rte_exit(EXIT_FAILURE, "worker %u: cannot steer a flow to its queue\n", k);
-	slot->pid = getpid();
-	slot->attached = 1;
+	set(&slot->pid, getpid());
+	set(&slot->attached, 1);
 
-	while (!sh->stop) {
+	while (!get(&sh->stop)) {
 		uint64_t t = now_ns();
 		uint16_t n;
 
 		if (t >= next_tx && bench_build_burst(mp, pkts, BURST, &flow, FRAME, &seq) == 0) {
 			n = rte_eth_tx_burst(0, (uint16_t)k, pkts, BURST);
-			if (n != 0 && slot->tx_armed) {
-				slot->tx_resumed_ns = now_ns();
-				slot->tx_armed = 0;
+			if (n != 0 && get(&slot->tx_armed)) {
+				set(&slot->tx_resumed_ns, now_ns());
+				set(&slot->tx_armed, 0);
 			}
-			slot->tx += n;
+			set(&slot->tx, get(&slot->tx) + n);
 			if (n < BURST)
 				rte_pktmbuf_free_bulk(pkts + n, BURST - n);
 			next_tx = t + 100000;
 		}
 		n = rte_eth_rx_burst(0, (uint16_t)k, pkts, BURST);
 		if (n != 0) {
-			if (slot->armed) {
-				slot->resumed_ns = now_ns();
-				slot->armed = 0;
+			if (get(&slot->armed)) {
+				set(&slot->resumed_ns, now_ns());
+				set(&slot->armed, 0);
 			}
-			slot->rx += n;
+			set(&slot->rx, get(&slot->rx) + n);
 			rte_pktmbuf_free_bulk(pkts, n);
 			idle_since = 0;
 		} else {
@@ -157,7 +170,7 @@ worker_running(const struct worker_slot *w)
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)w->pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)get(&w->pid));
 	f = fopen(path, "r");
 	if (f == NULL)
 		return false;
@@ -199,18 +212,19 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 	if (rte_eth_dev_start(0) != 0)
 		rte_exit(EXIT_FAILURE, "start\n");
 	rte_eth_dev_get_name_by_port(0, dev_name);
-	rte_smp_wmb();
-	sh->started = 1;
+	set(&sh->started, 1);
 	printf("{\"ev\":\"ready\",\"workers\":%u}\n", workers);
 	fflush(stdout);
 
 	/* Every worker attached and receiving. */
 	deadline = now_ns() + 60ull * 1000000000ull;
 	for (k = 0; k < workers; k++) {
-		while ((!sh->w[k].attached || sh->w[k].rx == 0) && now_ns() < deadline)
+		while ((!get(&sh->w[k].attached) || get(&sh->w[k].rx) == 0) && now_ns() < deadline)
 			sleep_us(1000);
-		if (!sh->w[k].attached || sh->w[k].rx == 0)
+		if (!get(&sh->w[k].attached) || get(&sh->w[k].rx) == 0)
 			rte_exit(EXIT_FAILURE, "worker %u never got traffic\n", k);
+		printf("{\"ev\":\"worker\",\"k\":%u}\n", k);
+		fflush(stdout);
 	}
 	printf("{\"ev\":\"traffic\"}\n");
 	fflush(stdout);
@@ -219,39 +233,39 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 
 	for (r = 0; r < rounds; r++) {
 		struct mana_sim_fault fault = { .kind = MANA_SIM_FAULT_RESET, .down_ms = down_ms };
-		struct rte_pmd_mana_reset_info ri;
-		struct rte_pmd_mana_state st;
+		struct rte_pmd_mana_mpr_reset_info ri;
+		struct rte_pmd_mana_mpr_state st;
 		struct mana_sim_stats ss;
 		uint64_t last = 0, last_tx = 0, succeeded;
 		unsigned int running = 0;
 		double overhead;
 
-		rte_pmd_mana_get_reset_info(0, &ri);
+		rte_pmd_mana_mpr_get_reset_info(0, &ri);
 		succeeded = ri.succeeded;
 		for (k = 0; k < workers; k++)
-			sh->w[k].resumed_ns = 0;
+			set(&sh->w[k].resumed_ns, 0);
 		if (mana_sim_inject(dev_name, &fault) != 0)
 			rte_exit(EXIT_FAILURE, "inject\n");
 		do {
-			rte_pmd_mana_get_state(0, &st);
-		} while (st.state == RTE_PMD_MANA_ACTIVE);
+			rte_pmd_mana_mpr_get_state(0, &st);
+		} while (st.state == RTE_PMD_MANA_MPR_ACTIVE);
 		for (k = 0; k < workers; k++) {
-			sh->w[k].tx_armed = 1;
-			sh->w[k].armed = 1;
+			set(&sh->w[k].tx_armed, 1);
+			set(&sh->w[k].armed, 1);
 		}
 		deadline = now_ns() + 30ull * 1000000000ull;
 		for (k = 0; k < workers; k++) {
 			if (!worker_running(&sh->w[k]))
 				continue;
 			running++;
-			while (sh->w[k].resumed_ns == 0 && now_ns() < deadline)
+			while (get(&sh->w[k].resumed_ns) == 0 && now_ns() < deadline)
 				sleep_us(200);
-			if (sh->w[k].resumed_ns == 0)
+			if (get(&sh->w[k].resumed_ns) == 0)
 				rte_exit(EXIT_FAILURE, "worker %u did not resume\n", k);
-			last = RTE_MAX(last, sh->w[k].resumed_ns);
-			last_tx = RTE_MAX(last_tx, sh->w[k].tx_resumed_ns);
+			last = RTE_MAX(last, get(&sh->w[k].resumed_ns));
+			last_tx = RTE_MAX(last_tx, get(&sh->w[k].tx_resumed_ns));
 		}
-		rte_pmd_mana_get_reset_info(0, &ri);
+		rte_pmd_mana_mpr_get_reset_info(0, &ri);
 		mana_sim_get_stats(dev_name, &ss);
 		if (ri.succeeded != succeeded + 1)
 			rte_exit(EXIT_FAILURE, "reset %u did not succeed\n", r);
@@ -264,7 +278,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		       ri.last_total_us / 1e3, (double)(last_tx - ri.last_event_ns) / 1e6,
 		       (double)(last - ri.last_event_ns) / 1e6,
 		       (double)(ss.last_up_ns - ss.last_down_ns) / 1e6, overhead, ri.evictions);
-		for (k = 1; k < RTE_PMD_MANA_PHASE_MAX; k++)
+		for (k = 1; k < RTE_PMD_MANA_MPR_PHASE_MAX; k++)
 			printf("%s%" PRIu64, k > 1 ? "," : "", ri.last_phase_us[k]);
 		printf("],\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
 		       ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64 "}}\n",
@@ -272,7 +286,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		fflush(stdout);
 		sleep_us(50000);
 	}
-	sh->stop = 1;
+	set(&sh->stop, 1);
 	sleep_us(100000);
 	rte_eth_dev_stop(0);
 	rte_eth_dev_close(0);

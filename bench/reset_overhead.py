@@ -4,7 +4,7 @@
 """Coordination overhead of a reset with 1..16 secondaries, and with one hung
 secondary. Runs build/bench/mana-bench-reset as a primary plus N workers.
 
-    bench/reset_overhead.py [--build build] [--rounds 7] [--down-ms 100]
+    bench/reset_overhead.py [--build build] [--rounds 7] [--down-ms 100] [--json F] [--logdir D]
 """
 import argparse
 import glob
@@ -37,35 +37,55 @@ def read_json(proc, deadline):
     return None
 
 
-def run(binary, workers, rounds, down_ms, ack_ms, hang):
+def failure(what, logs):
+    """RuntimeError naming @what, with the end of every process's stderr."""
+    tails = []
+    for path in logs:
+        with open(path, errors="replace") as f:
+            lines = [ln for ln in f.read().splitlines() if not ln.startswith("EAL: Detected")]
+        tails.append(f"--- {path}:\n" + "\n".join(lines[-6:]))
+    return RuntimeError(what + "\n" + "\n".join(tails))
+
+
+def run(binary, workers, rounds, down_ms, ack_ms, hang, logdir):
     prefix = f"brst{os.getpid()}_{workers}{'h' if hang else ''}"
     eal = ["--no-pci", f"--file-prefix={prefix}", "--log-level=lib.*:error",
-           "--log-level=pmd.net.mana.*:error", "--log-level=pmd.net.mana.sim:error"]
+           "--log-level=pmd.net.mana_mpr.*:error", "--log-level=mana_sim:error"]
     prim = [binary, "--lcores=0@0", *eal,
             f"--vdev=net_mana_sim0,max_queues={max(16, workers)},ack_timeout_ms={ack_ms}",
             "--", "-w", str(workers), "-r", str(rounds), "-d", str(down_ms)]
     procs = []
     results = []
+    logs = [os.path.join(logdir, f"{prefix}_primary.log")]
+    logs += [os.path.join(logdir, f"{prefix}_worker{k}.log") for k in range(workers)]
     try:
-        p = subprocess.Popen(prim, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        with open(logs[0], "w") as err:
+            p = subprocess.Popen(prim, stdout=subprocess.PIPE, stderr=err, text=True)
         procs.append(p)
         deadline = time.monotonic() + 60
         ev = read_json(p, deadline)
         if not ev or ev.get("ev") != "ready":
-            raise RuntimeError("primary did not start")
+            raise failure("primary did not start", logs[:1])
+        # One worker at a time: what is measured is the reset, not a start-up
+        # storm (16 secondaries allocating at once overflow the primary's
+        # rte_mp socket, EAL's mp_malloc_sync then fails: see the NIC guide).
         for k in range(workers):
-            procs.append(subprocess.Popen(
-                [binary, f"--lcores={k + 1}@(0-1)", "--proc-type=secondary", *eal,
-                 "--", "-k", str(k)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            with open(logs[k + 1], "w") as err:
+                procs.append(subprocess.Popen(
+                    [binary, f"--lcores={k + 1}@(0-1)", "--proc-type=secondary", *eal,
+                     "--", "-k", str(k)], stdout=subprocess.DEVNULL, stderr=err))
+            ev = read_json(p, time.monotonic() + 60)
+            if not ev or ev != {"ev": "worker", "k": k}:
+                raise failure(f"worker {k} did not get traffic", logs[:k + 2])
         ev = read_json(p, time.monotonic() + 60)
         if not ev or ev.get("ev") != "traffic":
-            raise RuntimeError("no traffic")
+            raise failure("no traffic", logs)
         if hang:
             os.kill(procs[2].pid, signal.SIGSTOP)   # worker 1 stops answering
         while len(results) < rounds:
             ev = read_json(p, time.monotonic() + 60)
             if not ev:
-                raise RuntimeError("primary stopped reporting")
+                raise failure("primary stopped reporting", logs)
             if ev.get("ev") == "round":
                 results.append(ev)
         p.wait(timeout=30)
@@ -93,7 +113,11 @@ def main():
     ap.add_argument("--ack-ms", type=int, default=200)
     ap.add_argument("--workers", default="1,2,4,8,16")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--logdir", default=None,
+                    help="stderr of every process (default: next to --json, else cwd)")
     a = ap.parse_args()
+    logdir = a.logdir or (os.path.dirname(a.json) if a.json else ".") or "."
+    os.makedirs(logdir, exist_ok=True)
     binary = os.path.join(a.build, "bench", "mana-bench-reset")
     summary = {"down_ms": a.down_ms, "ack_timeout_ms": a.ack_ms, "runs": []}
     print(f"reset coordination overhead (event to traffic on every queue of every process,"
@@ -102,7 +126,7 @@ def main():
           "(quiesce unmap teardown wait_hw reopen remap rebuild resume)")
     medians = {}
     for n in [int(x) for x in a.workers.split(",")]:
-        res = run(binary, n, a.rounds, a.down_ms, a.ack_ms, hang=False)
+        res = run(binary, n, a.rounds, a.down_ms, a.ack_ms, hang=False, logdir=logdir)
         ov = [r["overhead_ms"] for r in res]
         phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(8)]
         medians[n] = statistics.median(ov)
@@ -110,7 +134,7 @@ def main():
         summary["runs"].append({"secondaries": n, "overhead_ms": ov, "phases_us": phases})
     if 1 in medians and 16 in medians:
         print(f"16 secondaries / 1 secondary: {medians[16] / medians[1]:.2f}x")
-    res = run(binary, 4, 3, a.down_ms, a.ack_ms, hang=True)
+    res = run(binary, 4, 3, a.down_ms, a.ack_ms, hang=True, logdir=logdir)
     first = res[0]
     later = ", ".join("%.2f" % r["overhead_ms"] for r in res[1:])
     print(f"one hung secondary of 4 (SIGSTOP; ack timeout {a.ack_ms} ms, device down"

@@ -11,7 +11,7 @@ build=${1:-build}
 out=${BENCH_OUT:-out/bench}
 mkdir -p "$out"
 prefix="bench$$"
-eal="--no-pci --file-prefix=$prefix --log-level=lib.*:error --log-level=pmd.net.mana.*:error"
+eal="--no-pci --file-prefix=$prefix --log-level=lib.*:error --log-level=pmd.net.mana_mpr.*:error"
 
 cleanup() {
 	rm -rf "/var/run/dpdk/$prefix"
@@ -32,7 +32,7 @@ step() {
 
 echo "== machine"
 echo "$(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "kernel $(uname -r), DPDK $(pkg-config --modversion libdpdk)"
+echo "kernel $(uname -r), DPDK $(sed -n 's/^version=//p' "$build/dpdk.env")"
 
 echo "== burst-guard cost (bench/bench_guard.c)"
 # shellcheck disable=SC2086

@@ -21,10 +21,10 @@
 
 #include "sim_internal.h"
 
-RTE_LOG_REGISTER(mana_sim_logtype, pmd.net.mana.sim, NOTICE);
+RTE_LOG_REGISTER(mana_sim_logtype, mana_sim, NOTICE);
 
 pthread_mutex_t sim_lock = PTHREAD_MUTEX_INITIALIZER;
-uint32_t sim_lock_waiters;
+RTE_ATOMIC(uint32_t) sim_lock_waiters;
 struct sim_dev_list sim_devices = TAILQ_HEAD_INITIALIZER(sim_devices);
 struct sim_obj_list sim_objects = TAILQ_HEAD_INITIALIZER(sim_objects);
 

@@ -88,15 +88,15 @@ struct sim_wqe {
 };
 
 struct sim_engine {
-	pthread_t thread;
+	rte_thread_t thread;
 	uint8_t *scratch;		/* gather buffer of one frame, reused every packet */
 	struct sim_seg segs[SIM_WQE_MAX_SGE];
 	uint32_t n_segs;
 };
 
 static struct sim_engine sim_engine;	/* guarded by sim_engine_ctl_lock (start/stop) */
-static bool sim_engine_stop_req;
-static uint64_t sim_engine_sleeps;
+static RTE_ATOMIC(bool) sim_engine_stop_req;
+static RTE_ATOMIC(uint64_t) sim_engine_sleeps;
 
 static const uint32_t sim_db_slots[3] = { SIM_DB_SLOT_SQ, SIM_DB_SLOT_RQ, SIM_DB_SLOT_CQ };
 
@@ -131,8 +131,9 @@ sim_db_poll(struct mana_hw_dev *dev, struct sim_db_watch *db, uint64_t *value)
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(sim_db_slots); i++) {
-		v = __atomic_load_n((const uint64_t *)(db->page + sim_db_slots[i]),
-				    __ATOMIC_ACQUIRE);
+		v = rte_atomic_load_explicit(
+			(const RTE_ATOMIC(uint64_t) *)(db->page + sim_db_slots[i]),
+			rte_memory_order_acquire);
 		if (v == db->seen[i])
 			continue;
 		db->seen[i] = v;
@@ -278,7 +279,8 @@ sim_cq_post(struct mana_hw_cq *cq, const uint32_t data[SIM_CQE_DATA_DWORDS], uin
 
 		memcpy(cqe + 4 * i, &le, sizeof(le));
 	}
-	__atomic_store_n((uint32_t *)(cqe + 60), rte_cpu_to_le_32(last), __ATOMIC_RELEASE);
+	rte_atomic_store_explicit((RTE_ATOMIC(uint32_t) *)(cqe + 60), rte_cpu_to_le_32(last),
+				  rte_memory_order_release);
 	cq->producer++;
 }
 
@@ -549,11 +551,11 @@ sim_engine_sleep(uint64_t *sleep_ns, uint64_t now, uint64_t deadline)
 	ts.tv_sec = 0;
 	ts.tv_nsec = (long)ns;
 	nanosleep(&ts, NULL);
-	__atomic_fetch_add(&sim_engine_sleeps, 1, __ATOMIC_RELAXED);
+	rte_atomic_fetch_add_explicit(&sim_engine_sleeps, 1, rte_memory_order_relaxed);
 	*sleep_ns = RTE_MIN(*sleep_ns * 2, SIM_SLEEP_MAX_NS);
 }
 
-static void *
+static uint32_t
 sim_engine_main(void *arg)
 {
 	struct sim_engine *eng = arg;
@@ -570,13 +572,13 @@ sim_engine_main(void *arg)
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SIM_ENGINE_NICE) != 0)
 		SIM_LOG(DEBUG, "engine runs at normal priority: %s", strerror(errno));
 	SIM_LOG(INFO, "engine started");
-	while (!__atomic_load_n(&sim_engine_stop_req, __ATOMIC_ACQUIRE)) {
+	while (!rte_atomic_load_explicit(&sim_engine_stop_req, rte_memory_order_acquire)) {
 		pthread_mutex_lock(&sim_lock);
 		now = sim_now_ns();
 		work = sim_engine_pass(eng, now, &deadline);
 		pthread_mutex_unlock(&sim_lock);
 
-		while (__atomic_load_n(&sim_lock_waiters, __ATOMIC_RELAXED) != 0)
+		while (rte_atomic_load_explicit(&sim_lock_waiters, rte_memory_order_relaxed) != 0)
 			sched_yield();
 
 		if (work > 0) {
@@ -592,7 +594,7 @@ sim_engine_main(void *arg)
 		sim_engine_sleep(&sleep_ns, now, deadline);
 	}
 	SIM_LOG(INFO, "engine stopped");
-	return NULL;
+	return 0;
 }
 
 int
@@ -604,14 +606,15 @@ sim_engine_start(void)
 					   RTE_ALIGN(SIM_MAX_FRAME, RTE_CACHE_LINE_SIZE));
 	if (sim_engine.scratch == NULL)
 		return -ENOMEM;
-	__atomic_store_n(&sim_engine_stop_req, false, __ATOMIC_RELEASE);
-	ret = rte_ctrl_thread_create(&sim_engine.thread, "mana-sim-eng", NULL, sim_engine_main,
-				     &sim_engine);
+	rte_atomic_store_explicit(&sim_engine_stop_req, false, rte_memory_order_release);
+	ret = rte_thread_create_control(&sim_engine.thread, "mana-sim-eng", sim_engine_main,
+					&sim_engine);
 	if (ret != 0) {
+		ret = ret < 0 ? ret : -ret;
 		SIM_LOG(ERR, "cannot start the engine thread: %s", strerror(-ret));
 		free(sim_engine.scratch);
 		sim_engine.scratch = NULL;
-		return ret < 0 ? ret : -ret;
+		return ret;
 	}
 	return 0;
 }
@@ -619,8 +622,8 @@ sim_engine_start(void)
 void
 sim_engine_stop(void)
 {
-	__atomic_store_n(&sim_engine_stop_req, true, __ATOMIC_RELEASE);
-	pthread_join(sim_engine.thread, NULL);
+	rte_atomic_store_explicit(&sim_engine_stop_req, true, rte_memory_order_release);
+	rte_thread_join(sim_engine.thread, NULL);
 	free(sim_engine.scratch);
 	sim_engine.scratch = NULL;
 }
@@ -628,5 +631,5 @@ sim_engine_stop(void)
 uint64_t
 sim_engine_sleep_count(void)
 {
-	return __atomic_load_n(&sim_engine_sleeps, __ATOMIC_RELAXED);
+	return rte_atomic_load_explicit(&sim_engine_sleeps, rte_memory_order_relaxed);
 }

@@ -25,6 +25,7 @@
 #include <rte_ether.h>
 #include <rte_log.h>
 
+#include "mana_dpdk_compat.h"
 #include "mana_sim.h"
 
 extern int mana_sim_logtype;
@@ -270,7 +271,7 @@ TAILQ_HEAD(sim_dev_list, mana_hw_dev);
 
 /* sim_dev.c */
 extern pthread_mutex_t sim_lock;
-extern uint32_t sim_lock_waiters;
+extern RTE_ATOMIC(uint32_t) sim_lock_waiters;
 extern struct sim_dev_list sim_devices;
 extern struct sim_obj_list sim_objects;
 
@@ -347,13 +348,13 @@ sim_now_ns(void)
 static inline void
 sim_lock_wait_announce(void)
 {
-	__atomic_fetch_add(&sim_lock_waiters, 1, __ATOMIC_RELAXED);
+	rte_atomic_fetch_add_explicit(&sim_lock_waiters, 1, rte_memory_order_relaxed);
 }
 
 static inline void
 sim_lock_wait_done(void)
 {
-	__atomic_fetch_sub(&sim_lock_waiters, 1, __ATOMIC_RELAXED);
+	rte_atomic_fetch_sub_explicit(&sim_lock_waiters, 1, rte_memory_order_relaxed);
 }
 
 #endif /* SIM_INTERNAL_H */

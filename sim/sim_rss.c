@@ -71,8 +71,8 @@ sim_rss_hash(const struct mana_hw_rss *rss, const uint8_t *pkt, const struct sim
 			uint32_t s = sim_ld_be32(src + 4 * i);
 			uint32_t d = sim_ld_be32(dst + 4 * i);
 
-			memcpy(&tuple.v6.src_addr[4 * i], &s, sizeof(s));
-			memcpy(&tuple.v6.dst_addr[4 * i], &d, sizeof(d));
+			memcpy((uint8_t *)&tuple.v6.src_addr + 4 * i, &s, sizeof(s));
+			memcpy((uint8_t *)&tuple.v6.dst_addr + 4 * i, &d, sizeof(d));
 		}
 		if (l4_hash) {
 			tuple.v6.sport = sim_ld_be16(l4);

@@ -4,7 +4,7 @@
 
 /*
  * rte_telemetry commands of the software MANA device (primary process only:
- * the telemetry socket exists there in DPDK 22.11).
+ * the telemetry socket exists there in every supported DPDK).
  *
  *   /mana_sim/list                                   devices of this process
  *   /mana_sim/info,<name>                            struct mana_sim_stats as a dict
@@ -138,24 +138,24 @@ sim_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_da
 	sim_tel_reply(d, 0, NULL);
 	rte_tel_data_add_dict_string(d, "name", p.field[0]);
 	rte_tel_data_add_dict_string(d, "state", sim_dev_state_name(st.state));
-	rte_tel_data_add_dict_u64(d, "instance", st.instance);
-	rte_tel_data_add_dict_u64(d, "open_contexts", st.open_contexts);
-	rte_tel_data_add_dict_u64(d, "resets", st.resets);
-	rte_tel_data_add_dict_u64(d, "tx_packets", st.tx_packets);
-	rte_tel_data_add_dict_u64(d, "tx_bytes", st.tx_bytes);
-	rte_tel_data_add_dict_u64(d, "tx_errors", st.tx_errors);
-	rte_tel_data_add_dict_u64(d, "rx_packets", st.rx_packets);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", st.rx_bytes);
-	rte_tel_data_add_dict_u64(d, "rx_drop_no_wqe", st.rx_drop_no_wqe);
-	rte_tel_data_add_dict_u64(d, "rx_drop_no_rss", st.rx_drop_no_rss);
-	rte_tel_data_add_dict_u64(d, "tx_wire_drop", st.tx_wire_drop);
-	rte_tel_data_add_dict_u64(d, "last_down_ns", st.last_down_ns);
-	rte_tel_data_add_dict_u64(d, "last_up_ns", st.last_up_ns);
-	rte_tel_data_add_dict_u64(d, "rx_truncated", st.rx_truncated);
-	rte_tel_data_add_dict_u64(d, "bad_lkey", st.bad_lkey);
-	rte_tel_data_add_dict_u64(d, "bad_doorbell", st.bad_doorbell);
-	rte_tel_data_add_dict_u64(d, "doorbells", st.doorbells);
-	rte_tel_data_add_dict_u64(d, "engine_sleeps", st.engine_sleeps);
+	rte_tel_data_add_dict_uint(d, "instance", st.instance);
+	rte_tel_data_add_dict_uint(d, "open_contexts", st.open_contexts);
+	rte_tel_data_add_dict_uint(d, "resets", st.resets);
+	rte_tel_data_add_dict_uint(d, "tx_packets", st.tx_packets);
+	rte_tel_data_add_dict_uint(d, "tx_bytes", st.tx_bytes);
+	rte_tel_data_add_dict_uint(d, "tx_errors", st.tx_errors);
+	rte_tel_data_add_dict_uint(d, "rx_packets", st.rx_packets);
+	rte_tel_data_add_dict_uint(d, "rx_bytes", st.rx_bytes);
+	rte_tel_data_add_dict_uint(d, "rx_drop_no_wqe", st.rx_drop_no_wqe);
+	rte_tel_data_add_dict_uint(d, "rx_drop_no_rss", st.rx_drop_no_rss);
+	rte_tel_data_add_dict_uint(d, "tx_wire_drop", st.tx_wire_drop);
+	rte_tel_data_add_dict_uint(d, "last_down_ns", st.last_down_ns);
+	rte_tel_data_add_dict_uint(d, "last_up_ns", st.last_up_ns);
+	rte_tel_data_add_dict_uint(d, "rx_truncated", st.rx_truncated);
+	rte_tel_data_add_dict_uint(d, "bad_lkey", st.bad_lkey);
+	rte_tel_data_add_dict_uint(d, "bad_doorbell", st.bad_doorbell);
+	rte_tel_data_add_dict_uint(d, "doorbells", st.doorbells);
+	rte_tel_data_add_dict_uint(d, "engine_sleeps", st.engine_sleeps);
 	return 0;
 }
 

@@ -30,6 +30,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "mana_dpdk_compat.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -45,13 +47,13 @@ extern "C" {
 #define MTRF_DEFAULT_WINDOW	(1u << 20)
 
 /* The payload header every packet carries (little endian on the wire). */
-struct mtrf_stamp {
+struct __rte_packed_begin mtrf_stamp {
 	uint32_t magic;
 	uint16_t proc_id;
 	uint16_t flow_id;
 	uint64_t seq;
 	uint64_t tx_tsc;
-} __rte_packed;
+} __rte_packed_end;
 
 /* A flow; addresses and ports in host byte order. */
 struct mtrf_flow {

@@ -16,7 +16,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
-#include <rte_pmd_mana.h>
+#include <rte_pmd_mana_mpr.h>
 
 #include "demo.h"
 
@@ -59,7 +59,7 @@ demo_proc_state_name(uint32_t state)
 const char *
 demo_msg_name(uint32_t type)
 {
-	return type == 0 ? "-" : rte_pmd_mana_msg_name(type);
+	return type == 0 ? "-" : rte_pmd_mana_mpr_msg_name(type);
 }
 
 void
@@ -109,18 +109,18 @@ demo_event_cb(uint16_t port_id __rte_unused, enum rte_eth_event_type type, void 
 
 	if (slot == NULL || ev >= DEMO_EV_MAX || demo_eth_events[ev] != type)
 		return 0;
-	w = __atomic_load_n(&demo_cb_sh->cur_window, __ATOMIC_ACQUIRE);
+	w = rte_atomic_load_explicit(&demo_cb_sh->cur_window, rte_memory_order_acquire);
 	n = slot->nb_events;
 	if (n < DEMO_MAX_EVENTS) {
 		slot->events[n].ns = now;
 		slot->events[n].ev = ev;
 		slot->events[n].window = w;
-		__atomic_store_n(&slot->nb_events, n + 1, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(&slot->nb_events, n + 1, rte_memory_order_release);
 	}
 	if (w <= DEMO_MAX_WINDOWS && slot->w[w].ev_ns[ev] == 0)
-		__atomic_store_n(&slot->w[w].ev_ns[ev], now, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(&slot->w[w].ev_ns[ev], now, rte_memory_order_release);
 	if (ev == DEMO_EV_INTR_RMV)
-		__atomic_store_n(&slot->removed, 1, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(&slot->removed, 1, rte_memory_order_release);
 	return 0;
 }
 

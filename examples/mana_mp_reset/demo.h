@@ -19,6 +19,7 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
+#include "mana_dpdk_compat.h"
 #include "mana_traffic.h"
 
 #define DEMO_MZ_NAME		"mana_mp_reset_shared"
@@ -66,10 +67,10 @@ struct demo_event {
 
 /* One reset window as one process saw it; written by that process only. */
 struct demo_window {
-	uint64_t start_ns;	/* reset noticed: port left ACTIVE, or ERR_RECOVERING */
-	uint64_t resumed_ns;	/* first packet received afterwards (0: never) */
-	uint64_t unmapped_ns;	/* this process saw its doorbell mapping dropped */
-	uint64_t ev_ns[DEMO_EV_MAX];	/* first delivery of each event, 0: not seen */
+	RTE_ATOMIC(uint64_t) start_ns;	/* reset noticed: port left ACTIVE, or ERR_RECOVERING */
+	RTE_ATOMIC(uint64_t) resumed_ns;	/* first packet received afterwards (0: never) */
+	RTE_ATOMIC(uint64_t) unmapped_ns;	/* this process saw its doorbell mapping dropped */
+	RTE_ATOMIC(uint64_t) ev_ns[DEMO_EV_MAX]; /* first delivery of each event, 0: not seen */
 	uint64_t rx_at_start;	/* cumulative counters at the two boundaries */
 	uint64_t tx_at_start;
 	uint64_t rx_at_resume;	/* at the first packet received afterwards */
@@ -82,7 +83,7 @@ struct demo_window {
 };
 
 struct demo_slot {
-	uint32_t state;		/* enum demo_proc_state */
+	RTE_ATOMIC(uint32_t) state;		/* enum demo_proc_state */
 	int32_t pid;
 	uint32_t lcore;
 	int32_t reg_slot;	/* slot in the PMD's process registry */
@@ -90,17 +91,18 @@ struct demo_slot {
 	uint16_t traffic;	/* this process sends and receives */
 	char error[160];
 	/* Live counters, written by the owner with relaxed atomic stores. */
-	uint64_t tx;
-	uint64_t rx;
+	RTE_ATOMIC(uint64_t) tx;
+	RTE_ATOMIC(uint64_t) rx;
 	uint64_t tx_refused;
 	uint64_t tx_nombuf;
 	uint64_t bad;		/* not ours, corrupt, or an impossible sequence number */
 	uint64_t dup;
-	uint32_t port_state;	/* enum rte_pmd_mana_dev_state as this process sees it */
-	uint32_t window_resumed;	/* last window after which it received again */
-	uint32_t removed;	/* INTR_RMV seen */
+	/* enum rte_pmd_mana_mpr_dev_state as this process sees it */
+	RTE_ATOMIC(uint32_t) port_state;
+	RTE_ATOMIC(uint32_t) window_resumed;	/* last window after which it received again */
+	RTE_ATOMIC(uint32_t) removed;	/* INTR_RMV seen */
 	/* Events, appended by the process's event callback (one writer). */
-	uint32_t nb_events;
+	RTE_ATOMIC(uint32_t) nb_events;
 	struct demo_event events[DEMO_MAX_EVENTS];
 	struct demo_window w[DEMO_MAX_WINDOWS + 1];	/* index: window, 1-based */
 	/* Final numbers. */
@@ -108,20 +110,20 @@ struct demo_slot {
 	uint64_t unique;
 	uint64_t lost;
 	uint64_t lost_outside;	/* lost after the last resume (steady state) */
-	uint32_t drained;	/* every packet sent came back (none lost) */
+	RTE_ATOMIC(uint32_t) drained;	/* every packet sent came back (none lost) */
 	uint32_t closed;	/* the process closed its port */
 	int32_t close_ret;
 };
 
 struct demo_shared {
-	uint32_t magic;
+	RTE_ATOMIC(uint32_t) magic;
 	uint32_t nb_workers;
 	uint16_t nb_queues;
 	uint16_t pad;
 	uint32_t rate;		/* packets per second per process */
 	uint32_t drain_ms;
-	uint32_t stop;		/* primary -> workers: stop sending, drain, exit */
-	uint32_t cur_window;	/* reset window in progress or last one, 1-based */
+	RTE_ATOMIC(uint32_t) stop;		/* primary -> workers: stop sending, drain, exit */
+	RTE_ATOMIC(uint32_t) cur_window;	/* reset window in progress or last one, 1-based */
 	struct demo_slot slot[DEMO_MAX_PROCS];
 };
 

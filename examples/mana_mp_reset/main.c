@@ -4,7 +4,7 @@
 
 /*
  * mana-mp-reset: surviving MANA service resets with one primary and N
- * secondary worker processes (DPDK multi-process), on net_mana.
+ * secondary worker processes (DPDK multi-process), on net_mana_mpr.
  *
  * One binary, two roles (EAL --proc-type):
  *

@@ -25,7 +25,7 @@
 #include <rte_lcore.h>
 #include <rte_memzone.h>
 
-#include <rte_pmd_mana.h>
+#include <rte_pmd_mana_mpr.h>
 #include "sim/mana_sim.h"
 
 #include "primary.h"
@@ -131,8 +131,8 @@ demo_rates(const struct demo_primary *p, struct demo_rate *r, uint64_t now,
 		dt = 1e-9;
 	for (k = 0; k <= p->sh->nb_workers; k++) {
 		const struct demo_slot *s = &p->sh->slot[k];
-		uint64_t rx = __atomic_load_n(&s->rx, __ATOMIC_RELAXED);
-		uint64_t tx = __atomic_load_n(&s->tx, __ATOMIC_RELAXED);
+		uint64_t rx = rte_atomic_load_explicit(&s->rx, rte_memory_order_relaxed);
+		uint64_t tx = rte_atomic_load_explicit(&s->tx, rte_memory_order_relaxed);
 
 		rx_pps[k] = (double)(rx - r->prev_rx[k]) / dt;
 		tx_pps[k] = (double)(tx - r->prev_tx[k]) / dt;
@@ -147,7 +147,7 @@ demo_status(struct demo_primary *p, uint64_t now)
 {
 	double rx_pps[DEMO_MAX_PROCS], tx_pps[DEMO_MAX_PROCS];
 	struct demo_shared *sh = p->sh;
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	char line[sizeof(p->last_status)];
 	size_t n = 0;
 	unsigned int k;
@@ -159,12 +159,12 @@ demo_status(struct demo_primary *p, uint64_t now)
 
 	demo_rates(p, &p->status_rate, now, rx_pps, tx_pps);
 	ADD("[%7.3fs] status: ", demo_rel_s(p, now));
-	if (p->port_closed || rte_pmd_mana_get_state(p->port, &st) != 0) {
+	if (p->port_closed || rte_pmd_mana_mpr_get_state(p->port, &st) != 0) {
 		ADD("port closed");
 	} else {
-		ADD("port %s gen %u", rte_pmd_mana_state_name(st.state), st.generation);
+		ADD("port %s gen %u", rte_pmd_mana_mpr_state_name(st.state), st.generation);
 		if (st.phase != 0)
-			ADD(" phase %s", rte_pmd_mana_phase_name(st.phase));
+			ADD(" phase %s", rte_pmd_mana_mpr_phase_name(st.phase));
 	}
 	if (p->cur != 0) {
 		const struct demo_reset_rec *rec = &p->rec[p->cur];
@@ -199,7 +199,7 @@ demo_status(struct demo_primary *p, uint64_t now)
 		demo_fmt_pps(txs, sizeof(txs), tx_pps[k]);
 		ADD(" | %s rx %s tx %s %s", name, rxs, txs,
 		    p->died[k] ? "DIED" : s->state == DEMO_PROC_RUNNING ?
-		    rte_pmd_mana_state_name(s->port_state) : demo_proc_state_name(s->state));
+		    rte_pmd_mana_mpr_state_name(s->port_state) : demo_proc_state_name(s->state));
 	}
 #undef ADD
 	if (p->tty) {
@@ -224,7 +224,7 @@ static void
 demo_sample(struct demo_primary *p, uint64_t now)
 {
 	double rx_pps[DEMO_MAX_PROCS], tx_pps[DEMO_MAX_PROCS];
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	struct demo_sample *s;
 	unsigned int k;
 
@@ -240,11 +240,11 @@ demo_sample(struct demo_primary *p, uint64_t now)
 	s = &p->samples[p->nb_samples++];
 	memset(s, 0, sizeof(*s));
 	s->t = demo_rel_s(p, now);
-	if (!p->port_closed && rte_pmd_mana_get_state(p->port, &st) == 0) {
+	if (!p->port_closed && rte_pmd_mana_mpr_get_state(p->port, &st) == 0) {
 		s->state = st.state;
 		s->phase = st.phase;
 	} else {
-		s->state = RTE_PMD_MANA_CLOSED;
+		s->state = RTE_PMD_MANA_MPR_CLOSED;
 	}
 	demo_rates(p, &p->sample_rate, now, rx_pps, tx_pps);
 	for (k = 0; k <= p->sh->nb_workers; k++) {
@@ -265,7 +265,7 @@ demo_print_events(struct demo_primary *p)
 
 	for (k = 0; k <= p->sh->nb_workers; k++) {
 		const struct demo_slot *s = &p->sh->slot[k];
-		uint32_t n = __atomic_load_n(&s->nb_events, __ATOMIC_ACQUIRE);
+		uint32_t n = rte_atomic_load_explicit(&s->nb_events, rte_memory_order_acquire);
 		char name[24];
 
 		demo_proc_name(p, k, name, sizeof(name));
@@ -275,8 +275,8 @@ demo_print_events(struct demo_primary *p)
 							    &p->rec[e->window] : NULL;
 
 			if (rec != NULL)
-				demo_say(p, "event: %-8s (pid %d) %s (%s %u, +%.1f ms)", name, s->pid,
-					 demo_ev_name(e->ev),
+				demo_say(p, "event: %-8s (pid %d) %s (%s %u, +%.1f ms)",
+					 name, s->pid, demo_ev_name(e->ev),
 					 rec->kind == DEMO_WIN_REMOVE ? "hot-remove" : "reset",
 					 e->window, (double)(e->ns - rec->inject_ns) / 1e6);
 			else
@@ -293,7 +293,7 @@ demo_check_alive(struct demo_primary *p)
 
 	for (k = 1; k <= p->sh->nb_workers; k++) {
 		const struct demo_slot *s = &p->sh->slot[k];
-		uint32_t state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		uint32_t state = rte_atomic_load_explicit(&s->state, rte_memory_order_acquire);
 		char name[24];
 
 		if (p->died[k] || s->pid <= 0 || state == DEMO_PROC_FREE ||
@@ -302,7 +302,7 @@ demo_check_alive(struct demo_primary *p)
 		if (demo_pid_alive(s->pid))
 			continue;
 		/* It may have published DONE just before exiting. */
-		state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		state = rte_atomic_load_explicit(&s->state, rte_memory_order_acquire);
 		if (state == DEMO_PROC_DONE || state == DEMO_PROC_FAILED)
 			continue;
 		p->died[k] = true;
@@ -324,14 +324,14 @@ demo_ack_set(struct demo_ack *a, int32_t result, uint64_t latency_us, uint32_t g
 static void
 demo_track_registry(struct demo_primary *p, struct demo_reset_rec *rec)
 {
-	struct rte_pmd_mana_proc procs[DEMO_REG_MAX];
+	struct rte_pmd_mana_mpr_proc procs[DEMO_REG_MAX];
 	int n, i;
 
-	n = rte_pmd_mana_get_procs(p->port, procs, RTE_DIM(procs));
+	n = rte_pmd_mana_mpr_get_procs(p->port, procs, RTE_DIM(procs));
 	if (n < 0)
 		return;
 	for (i = 0; i < RTE_MIN(n, (int)RTE_DIM(procs)); i++) {
-		const struct rte_pmd_mana_proc *pr = &procs[i];
+		const struct rte_pmd_mana_mpr_proc *pr = &procs[i];
 
 		if (pr->slot < 0 || pr->slot >= DEMO_REG_MAX)
 			continue;
@@ -413,7 +413,7 @@ demo_setup_shared(struct demo_primary *p)
 	sh->slot[0].traffic = o->primary_traffic;
 	sh->slot[0].state = DEMO_PROC_STARTING;
 	p->sh = sh;
-	__atomic_store_n(&sh->magic, DEMO_MAGIC, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&sh->magic, DEMO_MAGIC, rte_memory_order_release);
 	return 0;
 }
 
@@ -455,8 +455,8 @@ demo_setup_port(struct demo_primary *p)
 		return -ENODEV;
 	}
 	rte_eth_dev_get_name_by_port(p->port, p->port_name);
-	if (rte_pmd_mana_get_state(p->port, &(struct rte_pmd_mana_state){ 0 }) != 0) {
-		demo_log("port %u (%s) is not a net_mana port", p->port, p->port_name);
+	if (rte_pmd_mana_mpr_get_state(p->port, &(struct rte_pmd_mana_mpr_state){ 0 }) != 0) {
+		demo_log("port %u (%s) is not a net_mana_mpr port", p->port, p->port_name);
 		return -ENODEV;
 	}
 	ret = rte_eth_dev_info_get(p->port, &info);
@@ -516,12 +516,13 @@ demo_setup_port(struct demo_primary *p)
 		p->traffic_on = true;
 	}
 	{
-		struct rte_pmd_mana_state st;
+		struct rte_pmd_mana_mpr_state st;
 
-		if (rte_pmd_mana_get_state(p->port, &st) == 0)
+		if (rte_pmd_mana_mpr_get_state(p->port, &st) == 0)
 			p->sh->slot[0].reg_slot = st.slot;
 	}
-	__atomic_store_n(&p->sh->slot[0].state, DEMO_PROC_RUNNING, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&p->sh->slot[0].state, DEMO_PROC_RUNNING,
+				  rte_memory_order_release);
 	return 0;
 }
 
@@ -531,8 +532,8 @@ demo_setup_port(struct demo_primary *p)
 static bool
 demo_worker_has_traffic(const struct demo_slot *s)
 {
-	return __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == DEMO_PROC_RUNNING &&
-	       __atomic_load_n(&s->rx, __ATOMIC_RELAXED) > 0;
+	return rte_atomic_load_explicit(&s->state, rte_memory_order_acquire) == DEMO_PROC_RUNNING &&
+	       rte_atomic_load_explicit(&s->rx, rte_memory_order_relaxed) > 0;
 }
 
 static int
@@ -565,7 +566,8 @@ demo_wait_workers(struct demo_primary *p)
 		}
 		if (ready != prev) {
 			if (prev != UINT32_MAX || ready > 0)
-				demo_say(p, "%u/%u worker(s) running with traffic", ready, o->workers);
+				demo_say(p, "%u/%u worker(s) running with traffic", ready,
+					 o->workers);
 			prev = ready;
 		}
 		if (ready == o->workers && (!p->traffic_on || p->sh->slot[0].rx > 0))
@@ -608,47 +610,53 @@ demo_window_complete(struct demo_primary *p, struct demo_reset_rec *rec, uint32_
 
 	if (rec->kind == DEMO_WIN_REMOVE) {
 		/* Every process has heard INTR_RMV. */
-		if (!__atomic_load_n(&s0->w[w].ev_ns[DEMO_EV_INTR_RMV], __ATOMIC_ACQUIRE))
+		if (!rte_atomic_load_explicit(&s0->w[w].ev_ns[DEMO_EV_INTR_RMV],
+					      rte_memory_order_acquire))
 			return false;
 		for (k = 1; k <= p->sh->nb_workers; k++) {
 			const struct demo_slot *s = &p->sh->slot[k];
 
 			if (p->died[k] || s->state == DEMO_PROC_FAILED)
 				continue;
-			if (!__atomic_load_n(&s->w[w].ev_ns[DEMO_EV_INTR_RMV], __ATOMIC_ACQUIRE))
+			if (!rte_atomic_load_explicit(&s->w[w].ev_ns[DEMO_EV_INTR_RMV],
+						      rte_memory_order_acquire))
 				return false;
 		}
 		return true;
 	}
 	/* A failed recovery ends the window once every process has heard of it. */
-	if (__atomic_load_n(&s0->w[w].ev_ns[DEMO_EV_RECOVERY_FAILED], __ATOMIC_ACQUIRE)) {
-		bool rmv = __atomic_load_n(&s0->w[w].ev_ns[DEMO_EV_INTR_RMV], __ATOMIC_ACQUIRE);
+	if (rte_atomic_load_explicit(&s0->w[w].ev_ns[DEMO_EV_RECOVERY_FAILED],
+				     rte_memory_order_acquire)) {
+		bool rmv = rte_atomic_load_explicit(&s0->w[w].ev_ns[DEMO_EV_INTR_RMV],
+						    rte_memory_order_acquire);
 
 		for (k = 1; k <= p->sh->nb_workers; k++) {
 			const struct demo_slot *s = &p->sh->slot[k];
 
 			if (!demo_expected(p, k))
 				continue;
-			if (!__atomic_load_n(&s->w[w].ev_ns[DEMO_EV_RECOVERY_FAILED],
-					     __ATOMIC_ACQUIRE) ||
-			    (rmv && !__atomic_load_n(&s->w[w].ev_ns[DEMO_EV_INTR_RMV],
-						     __ATOMIC_ACQUIRE)))
+			if (!rte_atomic_load_explicit(&s->w[w].ev_ns[DEMO_EV_RECOVERY_FAILED],
+					     rte_memory_order_acquire) ||
+			    (rmv && !rte_atomic_load_explicit(&s->w[w].ev_ns[DEMO_EV_INTR_RMV],
+						     rte_memory_order_acquire)))
 				return false;
 		}
 		return true;
 	}
-	if (!__atomic_load_n(&s0->w[w].ev_ns[DEMO_EV_RECOVERY_SUCCESS], __ATOMIC_ACQUIRE))
+	if (!rte_atomic_load_explicit(&s0->w[w].ev_ns[DEMO_EV_RECOVERY_SUCCESS],
+				      rte_memory_order_acquire))
 		return false;
 	for (k = 0; k <= p->sh->nb_workers; k++) {
 		const struct demo_slot *s = &p->sh->slot[k];
 
 		if (!demo_expected(p, k))
 			continue;
-		if (__atomic_load_n(&s->window_resumed, __ATOMIC_ACQUIRE) < w)
+		if (rte_atomic_load_explicit(&s->window_resumed, rte_memory_order_acquire) < w)
 			return false;
-		if (k != 0 && !__atomic_load_n(&s->w[w].ev_ns[DEMO_EV_RECOVERY_SUCCESS],
-					       __ATOMIC_ACQUIRE) &&
-		    !__atomic_load_n(&s->w[w].ev_ns[DEMO_EV_RECOVERY_FAILED], __ATOMIC_ACQUIRE))
+		if (k != 0 && !rte_atomic_load_explicit(&s->w[w].ev_ns[DEMO_EV_RECOVERY_SUCCESS],
+					       rte_memory_order_acquire) &&
+		    !rte_atomic_load_explicit(&s->w[w].ev_ns[DEMO_EV_RECOVERY_FAILED],
+					      rte_memory_order_acquire))
 			return false;
 	}
 	return true;
@@ -661,7 +669,7 @@ demo_run_window(struct demo_primary *p, uint32_t w, uint32_t kind)
 	const struct demo_opts *o = p->o;
 	struct demo_reset_rec *rec = &p->rec[w];
 	struct mana_sim_fault fault;
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	uint64_t deadline, now;
 	unsigned int k;
 	int n;
@@ -669,10 +677,10 @@ demo_run_window(struct demo_primary *p, uint32_t w, uint32_t kind)
 	memset(rec, 0, sizeof(*rec));
 	rec->kind = kind;
 	rec->down_ms = kind == DEMO_WIN_RESET ? o->down_ms : 0;
-	rte_pmd_mana_get_reset_info(p->port, &rec->info_before);
-	if (rte_pmd_mana_get_state(p->port, &st) == 0)
+	rte_pmd_mana_mpr_get_reset_info(p->port, &rec->info_before);
+	if (rte_pmd_mana_mpr_get_state(p->port, &st) == 0)
 		rec->gen_before = st.generation;
-	n = rte_pmd_mana_get_procs(p->port, rec->before, RTE_DIM(rec->before));
+	n = rte_pmd_mana_mpr_get_procs(p->port, rec->before, RTE_DIM(rec->before));
 	rec->nb_before = n < 0 ? 0 : RTE_MIN(n, (int)RTE_DIM(rec->before));
 	for (k = 0; k <= p->sh->nb_workers; k++)
 		rec->expected[k] = demo_expected(p, k);
@@ -680,7 +688,7 @@ demo_run_window(struct demo_primary *p, uint32_t w, uint32_t kind)
 	memset(&fault, 0, sizeof(fault));
 	fault.kind = kind == DEMO_WIN_RESET ? MANA_SIM_FAULT_RESET : MANA_SIM_FAULT_REMOVE;
 	fault.down_ms = o->down_ms;
-	__atomic_store_n(&p->sh->cur_window, w, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&p->sh->cur_window, w, rte_memory_order_release);
 	p->nb_windows = w;
 	p->cur = w;
 	if (kind == DEMO_WIN_RESET)
@@ -713,18 +721,18 @@ demo_run_window(struct demo_primary *p, uint32_t w, uint32_t kind)
 	p->cur = 0;
 	demo_print_events(p);
 
-	rte_pmd_mana_get_reset_info(p->port, &rec->info);
-	if (rte_pmd_mana_get_state(p->port, &st) == 0) {
+	rte_pmd_mana_mpr_get_reset_info(p->port, &rec->info);
+	if (rte_pmd_mana_mpr_get_state(p->port, &st) == 0) {
 		rec->gen_after = st.generation;
 		rec->state_after = st.state;
 	}
-	n = rte_pmd_mana_get_procs(p->port, rec->after, RTE_DIM(rec->after));
+	n = rte_pmd_mana_mpr_get_procs(p->port, rec->after, RTE_DIM(rec->after));
 	rec->nb_after = n < 0 ? 0 : RTE_MIN(n, (int)RTE_DIM(rec->after));
 	rec->primary_success_ns = p->sh->slot[0].w[w].ev_ns[DEMO_EV_RECOVERY_SUCCESS];
 	rec->primary_failed_ns = p->sh->slot[0].w[w].ev_ns[DEMO_EV_RECOVERY_FAILED];
 	rec->recovered = kind == DEMO_WIN_RESET && rec->primary_success_ns != 0 &&
 			 rec->info.succeeded == rec->info_before.succeeded + 1 &&
-			 rec->state_after == RTE_PMD_MANA_ACTIVE;
+			 rec->state_after == RTE_PMD_MANA_MPR_ACTIVE;
 	demo_window_summary(p, w);
 	return 0;
 }
@@ -737,12 +745,13 @@ demo_stop_workers(struct demo_primary *p)
 	unsigned int k, pending;
 
 	demo_say(p, "stopping: telling the workers to drain and exit");
-	__atomic_store_n(&p->sh->stop, 1, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&p->sh->stop, 1, rte_memory_order_release);
 	for (;;) {
 		pending = 0;
 		for (k = 1; k <= p->sh->nb_workers; k++) {
 			const struct demo_slot *s = &p->sh->slot[k];
-			uint32_t state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+			uint32_t state = rte_atomic_load_explicit(&s->state,
+								  rte_memory_order_acquire);
 
 			if (p->died[k] || state == DEMO_PROC_FREE)
 				continue;
@@ -765,18 +774,20 @@ demo_stop_workers(struct demo_primary *p)
 			continue;
 		if (s->state != DEMO_PROC_DONE)
 			demo_fail(p, "%s (pid %d) did not finish cleanly: %s%s%s", name, s->pid,
-				  demo_proc_state_name(s->state), s->error[0] ? ": " : "", s->error);
+				  demo_proc_state_name(s->state), s->error[0] ? ": " : "",
+				  s->error);
 		else if (demo_pid_alive(s->pid))
 			demo_fail(p, "%s (pid %d) published its results but did not exit", name,
 				  s->pid);
 	}
 	if (p->traffic_on) {
-		__atomic_store_n(&p->sh->slot[0].state, DEMO_PROC_DRAINING, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(&p->sh->slot[0].state, DEMO_PROC_DRAINING,
+					  rte_memory_order_release);
 		demo_traffic_drain(&p->t, p->o->drain_ms);
 		demo_traffic_finish(&p->t);
 		p->traffic_on = false;
 	}
-	__atomic_store_n(&p->sh->slot[0].state, DEMO_PROC_DONE, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&p->sh->slot[0].state, DEMO_PROC_DONE, rte_memory_order_release);
 }
 
 static void
@@ -797,15 +808,15 @@ demo_pool_cb(struct rte_mempool *mp, void *arg)
 static void
 demo_stop_port(struct demo_primary *p)
 {
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 
-	if (rte_pmd_mana_get_state(p->port, &st) == 0)
+	if (rte_pmd_mana_mpr_get_state(p->port, &st) == 0)
 		p->final_state = st.state;
 	p->stop_ret = rte_eth_dev_stop(p->port);
 	p->port_started = false;
 	if (p->stop_ret != 0)
 		demo_fail(p, "rte_eth_dev_stop: %s", strerror(-p->stop_ret));
-	rte_pmd_mana_get_reset_info(p->port, &p->info_final);
+	rte_pmd_mana_mpr_get_reset_info(p->port, &p->info_final);
 	p->nb_pools = 0;
 	rte_mempool_walk(demo_pool_cb, p);
 	demo_unregister_events(p->port);

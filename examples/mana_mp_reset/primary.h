@@ -9,7 +9,7 @@
 
 #include <rte_memzone.h>
 
-#include <rte_pmd_mana.h>
+#include <rte_pmd_mana_mpr.h>
 
 #include "demo.h"
 
@@ -40,11 +40,11 @@ struct demo_reset_rec {
 	uint32_t gen_after;
 	uint32_t state_after;
 	bool expected[DEMO_MAX_PROCS];	/* processes that had to come through it */
-	struct rte_pmd_mana_reset_info info_before;
-	struct rte_pmd_mana_reset_info info;
-	struct rte_pmd_mana_proc before[DEMO_REG_MAX];
+	struct rte_pmd_mana_mpr_reset_info info_before;
+	struct rte_pmd_mana_mpr_reset_info info;
+	struct rte_pmd_mana_mpr_proc before[DEMO_REG_MAX];
 	int nb_before;
-	struct rte_pmd_mana_proc after[DEMO_REG_MAX];
+	struct rte_pmd_mana_mpr_proc after[DEMO_REG_MAX];
 	int nb_after;
 	struct demo_ack unmap[DEMO_REG_MAX];	/* indexed by registry slot */
 	struct demo_ack remap[DEMO_REG_MAX];
@@ -117,7 +117,7 @@ struct demo_primary {
 	uint32_t final_state;
 	int stop_ret;
 	int close_ret;
-	struct rte_pmd_mana_reset_info info_final;
+	struct rte_pmd_mana_mpr_reset_info info_final;
 	struct demo_pool pools[DEMO_MAX_POOLS];
 	unsigned int nb_pools;
 	char fails[DEMO_MAX_FAILS][200];

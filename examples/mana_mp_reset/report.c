@@ -23,8 +23,8 @@ demo_ms(uint64_t from, uint64_t to)
 }
 
 /* Registry entry of @slot in @procs, or NULL. */
-static const struct rte_pmd_mana_proc *
-demo_find_reg(const struct rte_pmd_mana_proc *procs, int n, int slot)
+static const struct rte_pmd_mana_mpr_proc *
+demo_find_reg(const struct rte_pmd_mana_mpr_proc *procs, int n, int slot)
 {
 	int i;
 
@@ -87,13 +87,13 @@ demo_after(const struct demo_slot *s, uint32_t w, uint32_t nb_windows, enum demo
 
 /* Downtime not spent waiting for the device, in ms. */
 static double
-demo_coordination_ms(const struct rte_pmd_mana_reset_info *info)
+demo_coordination_ms(const struct rte_pmd_mana_mpr_reset_info *info)
 {
 	return (double)(info->last_total_us - RTE_MIN(info->last_total_us,
 						      info->last_hw_down_us)) / 1e3;
 }
 
-/* rte_pmd_mana_proc.state; @loud: an evicted process in capitals (text report). */
+/* rte_pmd_mana_mpr_proc.state; @loud: an evicted process in capitals (text report). */
 static const char *
 demo_reg_state_name(uint32_t state, bool loud)
 {
@@ -106,11 +106,11 @@ demo_reg_state_name(uint32_t state, bool loud)
 
 /* Did registry process @before come through window @w acknowledged? */
 static bool
-demo_acked(const struct demo_primary *p, uint32_t w, const struct rte_pmd_mana_proc *before,
+demo_acked(const struct demo_primary *p, uint32_t w, const struct rte_pmd_mana_mpr_proc *before,
 	   const char **why)
 {
 	const struct demo_reset_rec *rec = &p->rec[w];
-	const struct rte_pmd_mana_proc *after = demo_find_reg(rec->after, rec->nb_after,
+	const struct rte_pmd_mana_mpr_proc *after = demo_find_reg(rec->after, rec->nb_after,
 							      before->slot);
 	const struct demo_ack *um = &rec->unmap[before->slot];
 	int k = demo_slot_by_pid(p, before->pid);
@@ -120,7 +120,7 @@ demo_acked(const struct demo_primary *p, uint32_t w, const struct rte_pmd_mana_p
 		/*
 		 * No new device, no REMAP_DB. The registry shows the UNMAP_DB
 		 * answer only while it is the last one; the process itself saw
-		 * its mapping go (rte_pmd_mana_get_state().mapped_generation).
+		 * its mapping go (rte_pmd_mana_mpr_get_state().mapped_generation).
 		 */
 		if (um->have && um->result != 0) {
 			*why = "UNMAP_DB answered with an error";
@@ -184,13 +184,13 @@ demo_window_summary(struct demo_primary *p, uint32_t w)
 			demo_fail(p, "hot-remove: not every process heard of it within %u ms",
 				  p->o->resume_timeout_ms);
 		demo_say(p, "hot-remove: port %s; INTR_RMV reached %s",
-			 rte_pmd_mana_state_name(rec->state_after),
+			 rte_pmd_mana_mpr_state_name(rec->state_after),
 			 rec->timed_out ? "NOT every process" : "every process");
 		return;
 	}
 	if (!rec->recovered) {
 		demo_fail(p, "reset %u: the port did not recover (state %s, last error %d%s)", w,
-			  rte_pmd_mana_state_name(rec->state_after), rec->info.last_error,
+			  rte_pmd_mana_mpr_state_name(rec->state_after), rec->info.last_error,
 			  rec->timed_out ? ", timed out" : "");
 		return;
 	}
@@ -248,16 +248,18 @@ demo_text_window(const struct demo_primary *p, uint32_t w)
 
 	if (rec->kind == DEMO_WIN_REMOVE)
 		printf("\nhot-remove @ %.3f s: port %s\n", demo_rel_s(p, rec->inject_ns),
-		       rte_pmd_mana_state_name(rec->state_after));
+		       rte_pmd_mana_mpr_state_name(rec->state_after));
 	else
 		printf("\nreset %u @ %.3f s: %s, generation %u -> %u%s\n", w,
-		       demo_rel_s(p, rec->inject_ns), rec->recovered ? "RECOVERED" : "NOT RECOVERED",
+		       demo_rel_s(p, rec->inject_ns),
+		       rec->recovered ? "RECOVERED" : "NOT RECOVERED",
 		       rec->gen_before, rec->gen_after, rec->timed_out ? " (timed out)" : "");
 	if (rec->kind == DEMO_WIN_RESET && !rec->recovered) {
-		printf("  recovery failed (error %d) %.2f ms after the fault; waited %.2f ms for the "
-		       "device\n", rec->info.last_error,
-		       demo_ms(rec->inject_ns, rec->primary_failed_ns ? rec->primary_failed_ns :
-			       rec->done_ns), (double)rec->info.last_hw_down_us / 1e3);
+		printf(
+		    "  recovery failed (error %d) %.2f ms after the fault; waited %.2f ms for the "
+		    "device\n", rec->info.last_error,
+		    demo_ms(rec->inject_ns, rec->primary_failed_ns ? rec->primary_failed_ns :
+			    rec->done_ns), (double)rec->info.last_hw_down_us / 1e3);
 	} else if (rec->kind == DEMO_WIN_RESET) {
 		printf("  downtime (fatal event -> traffic allowed): %.2f ms = device down %.2f ms"
 		       " + coordination %.2f ms\n", (double)rec->info.last_total_us / 1e3,
@@ -266,7 +268,7 @@ demo_text_window(const struct demo_primary *p, uint32_t w)
 	if (rec->kind == DEMO_WIN_RESET) {
 		printf("  phases (ms):");
 		for (ph = 1; ph < RTE_DIM(rec->info.last_phase_us); ph++)
-			printf("%s %s %.3f", ph > 1 ? " |" : "", rte_pmd_mana_phase_name(ph),
+			printf("%s %s %.3f", ph > 1 ? " |" : "", rte_pmd_mana_mpr_phase_name(ph),
 			       (double)rec->info.last_phase_us[ph] / 1e3);
 		printf("\n");
 	}
@@ -274,8 +276,9 @@ demo_text_window(const struct demo_primary *p, uint32_t w)
 	printf("    %-4s %-8s %-7s %-9s %-24s %-24s %s\n", "slot", "process", "pid", "role",
 	       "UNMAP_DB answer", "REMAP_DB answer", "registry after the reset");
 	for (i = 0; i < rec->nb_before; i++) {
-		const struct rte_pmd_mana_proc *b = &rec->before[i];
-		const struct rte_pmd_mana_proc *a = demo_find_reg(rec->after, rec->nb_after, b->slot);
+		const struct rte_pmd_mana_mpr_proc *b = &rec->before[i];
+		const struct rte_pmd_mana_mpr_proc *a = demo_find_reg(rec->after, rec->nb_after,
+								       b->slot);
 		const struct demo_ack *um = &rec->unmap[b->slot], *rm = &rec->remap[b->slot];
 		int dk = demo_slot_by_pid(p, b->pid);
 		char name[24] = "other", ucol[32] = "-", rcol[32] = "-";
@@ -425,7 +428,7 @@ demo_text(const struct demo_primary *p, bool pass)
 		       p->pools[i].avail, p->pools[i].size - p->pools[i].avail);
 	printf("port      state before stop %s; rte_eth_dev_stop %d, rte_eth_dev_close %d; "
 	       "resets ok %" PRIu64 ", failed %" PRIu64 "\n",
-	       rte_pmd_mana_state_name(p->final_state), p->stop_ret, p->close_ret,
+	       rte_pmd_mana_mpr_state_name(p->final_state), p->stop_ret, p->close_ret,
 	       p->info_final.succeeded, p->info_final.failed);
 
 	printf("\n");
@@ -501,21 +504,24 @@ demo_json_window(FILE *f, const struct demo_primary *p, uint32_t w)
 		rec->kind == DEMO_WIN_REMOVE ? "remove" : "reset", rec->down_ms,
 		demo_rel_s(p, rec->inject_ns), rec->inject_ret, rec->recovered ? "true" : "false",
 		rec->timed_out ? "true" : "false", rec->gen_before, rec->gen_after,
-		rte_pmd_mana_state_name(rec->state_after));
+		rte_pmd_mana_mpr_state_name(rec->state_after));
 	fprintf(f, "\"primary_recovery_success_ms\":");
 	demo_json_ms(f, rec->inject_ns, rec->primary_success_ns);
 	fprintf(f, ",\"downtime_ms\":%.3f,\"hw_down_ms\":%.3f,\"coordination_ms\":%.3f,"
-		"\"restarts\":%" PRIu64 ",\"evictions\":%" PRIu64 ",\"last_error\":%d,\"phases_ms\":{",
+		"\"restarts\":%" PRIu64 ",\"evictions\":%" PRIu64
+		",\"last_error\":%d,\"phases_ms\":{",
 		(double)rec->info.last_total_us / 1e3, (double)rec->info.last_hw_down_us / 1e3,
 		demo_coordination_ms(&rec->info), rec->info.restarts - rec->info_before.restarts,
 		rec->info.evictions - rec->info_before.evictions, rec->info.last_error);
 	for (ph = 1; ph < RTE_DIM(rec->info.last_phase_us); ph++)
-		fprintf(f, "%s\"%s\":%.3f", ph > 1 ? "," : "", rte_pmd_mana_phase_name(ph),
-			rec->kind == DEMO_WIN_RESET ? (double)rec->info.last_phase_us[ph] / 1e3 : 0.0);
+		fprintf(f, "%s\"%s\":%.3f", ph > 1 ? "," : "", rte_pmd_mana_mpr_phase_name(ph),
+			rec->kind == DEMO_WIN_RESET ?
+			(double)rec->info.last_phase_us[ph] / 1e3 : 0.0);
 	fprintf(f, "},\"acks\":[");
 	for (i = 0; i < rec->nb_before; i++) {
-		const struct rte_pmd_mana_proc *b = &rec->before[i];
-		const struct rte_pmd_mana_proc *a = demo_find_reg(rec->after, rec->nb_after, b->slot);
+		const struct rte_pmd_mana_mpr_proc *b = &rec->before[i];
+		const struct rte_pmd_mana_mpr_proc *a = demo_find_reg(rec->after, rec->nb_after,
+								       b->slot);
 		int k2 = demo_slot_by_pid(p, b->pid);
 		char name[24] = "other";
 		const char *why = "";
@@ -628,8 +634,8 @@ demo_json(const struct demo_primary *p, bool pass, int code)
 	demo_json_str(f, p->port_name);
 	fprintf(f, ",\"queues\":%u,\"state_before_stop\":\"%s\",\"stop_ret\":%d,\"close_ret\":%d,"
 		"\"resets_succeeded\":%" PRIu64 ",\"resets_failed\":%" PRIu64 "},",
-		p->sh->nb_queues, rte_pmd_mana_state_name(p->final_state), p->stop_ret, p->close_ret,
-		p->info_final.succeeded, p->info_final.failed);
+		p->sh->nb_queues, rte_pmd_mana_mpr_state_name(p->final_state), p->stop_ret,
+		p->close_ret, p->info_final.succeeded, p->info_final.failed);
 
 	fprintf(f, "\"resets\":[");
 	first = true;
@@ -660,20 +666,23 @@ demo_json(const struct demo_primary *p, bool pass, int code)
 
 		demo_proc_name(p, k, name, sizeof(name));
 		fprintf(f, "%s{\"process\":\"%s\",\"role\":\"%s\",\"pid\":%d,\"lcore\":%u,"
-			"\"registry_slot\":%d,\"queue\":%u,\"traffic\":%s,\"state\":\"%s\",\"died\":%s,"
-			"\"error\":", k ? "," : "", name, k ? "secondary" : "primary", s->pid,
-			s->lcore, s->reg_slot, s->queue, s->traffic ? "true" : "false",
-			demo_proc_state_name(s->state), p->died[k] ? "true" : "false");
+		    "\"registry_slot\":%d,\"queue\":%u,\"traffic\":%s,\"state\":\"%s\",\"died\":%s,"
+		    "\"error\":", k ? "," : "", name, k ? "secondary" : "primary", s->pid,
+		    s->lcore, s->reg_slot, s->queue, s->traffic ? "true" : "false",
+		    demo_proc_state_name(s->state), p->died[k] ? "true" : "false");
 		demo_json_str(f, s->error);
 		fprintf(f, ",\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"rx_packets\":%" PRIu64
-			",\"lost\":%" PRIu64 ",\"lost_after_last_reset\":%" PRIu64 ",\"dup\":%" PRIu64
+			",\"lost\":%" PRIu64 ",\"lost_after_last_reset\":%" PRIu64
+			",\"dup\":%" PRIu64
 			",\"bad\":%" PRIu64 ",\"tx_refused\":%" PRIu64 ",\"tx_nombuf\":%" PRIu64
 			",\"all_returned\":%s,\"closed\":%s,\"close_ret\":%d,\"segments\":[",
 			s->sent, s->unique, s->rx, s->lost, s->lost_outside, s->dup, s->bad,
 			s->tx_refused, s->tx_nombuf, s->drained ? "true" : "false",
-			s->closed || k == 0 ? "true" : "false", k == 0 ? p->close_ret : s->close_ret);
+			s->closed || k == 0 ? "true" : "false",
+			k == 0 ? p->close_ret : s->close_ret);
 		for (w = 1; w <= p->nb_windows; w++)
-			fprintf(f, "%s{\"label\":\"before %s %u\",\"rx\":%" PRIu64 "}", w > 1 ? "," : "",
+			fprintf(f, "%s{\"label\":\"before %s %u\",\"rx\":%" PRIu64 "}",
+				w > 1 ? "," : "",
 				p->rec[w].kind == DEMO_WIN_REMOVE ? "hot-remove" : "reset", w,
 				demo_before(s, w, DEMO_RX));
 		fprintf(f, "%s{\"label\":\"%s\",\"rx\":%" PRIu64 "}", p->nb_windows ? "," : "",
@@ -744,9 +753,10 @@ demo_csv(const struct demo_primary *p)
 			if (!p->sh->slot[k].traffic)
 				continue;
 			fprintf(f, "sample,%.4f,%s,%.0f,%.0f,%s,,\n", s->t,
-				demo_proc_name(p, k, name, sizeof(name)), s->rx_pps[k], s->tx_pps[k],
+				demo_proc_name(p, k, name, sizeof(name)),
+				s->rx_pps[k], s->tx_pps[k],
 				s->proc_state[k] == DEMO_PROC_RUNNING ?
-				rte_pmd_mana_state_name(s->port_state[k]) :
+				rte_pmd_mana_mpr_state_name(s->port_state[k]) :
 				demo_proc_state_name(s->proc_state[k]));
 		}
 	}

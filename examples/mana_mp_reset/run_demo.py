@@ -45,7 +45,7 @@ def log(msg):
 def parse_args(argv):
     ap = argparse.ArgumentParser(
         description="One DPDK primary + N secondary workers survive MANA service resets "
-                    "(net_mana on the software MANA device).")
+                    "(net_mana_mpr on the software MANA device).")
     ap.add_argument("--build", default=os.environ.get("MANA_BUILD", str(REPO / "build")),
                     help="meson build directory (default: $MANA_BUILD or ./build)")
     ap.add_argument("--workers", type=int, default=2, help="worker secondaries (default 2)")
@@ -286,7 +286,7 @@ def draw_chart(timeline, report, out_base):
     axes[n - 1].set_xlabel("time since the primary started (s)")
     verdict = rep.get("verdict", "?").upper()
     axes[0].set_title(
-        f"net_mana: 1 primary + {cfg.get('workers', '?')} secondary workers through "
+        f"net_mana_mpr: 1 primary + {cfg.get('workers', '?')} secondary workers through "
         f"{len(resets)} service reset(s), device down {cfg.get('down_ms', '?')} ms"
         f"{' + a hot-remove' if rep.get('removal') else ''}: {verdict}")
 

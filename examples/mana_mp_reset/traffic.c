@@ -26,7 +26,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include <rte_pmd_mana.h>
+#include <rte_pmd_mana_mpr.h>
 
 #include "demo.h"
 
@@ -64,7 +64,7 @@ demo_traffic_init(struct demo_traffic *t, struct demo_shared *sh, struct demo_sl
 		  uint16_t port, uint16_t queue, uint16_t proc_id, struct rte_mempool *pool,
 		  uint64_t rate)
 {
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	struct rte_ether_addr mac;
 	struct mtrf_rss rss;
 	uint16_t j;
@@ -116,10 +116,10 @@ demo_traffic_init(struct demo_traffic *t, struct demo_shared *sh, struct demo_sl
 		if (ret != 0)
 			return ret;
 	}
-	if (rte_pmd_mana_get_state(port, &st) == 0)
+	if (rte_pmd_mana_mpr_get_state(port, &st) == 0)
 		t->last_gen = st.generation;
-	t->win = __atomic_load_n(&sh->cur_window, __ATOMIC_ACQUIRE);
-	__atomic_store_n(&slot->window_resumed, t->win, __ATOMIC_RELEASE);
+	t->win = rte_atomic_load_explicit(&sh->cur_window, rte_memory_order_acquire);
+	rte_atomic_store_explicit(&slot->window_resumed, t->win, rte_memory_order_release);
 	return 0;
 }
 
@@ -161,7 +161,7 @@ demo_window_start(struct demo_traffic *t, uint32_t w, uint64_t now)
 			t->flows[j].seq_start[v] = t->flows[j].next_seq;
 		slot->w[v].rx_at_start = t->rx;
 		slot->w[v].tx_at_start = t->tx;
-		__atomic_store_n(&slot->w[v].start_ns, now, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(&slot->w[v].start_ns, now, rte_memory_order_release);
 		t->win = v;
 		t->awaiting_resume = true;
 		t->tx_restarted = false;
@@ -178,8 +178,8 @@ demo_window_resumed(struct demo_traffic *t, uint64_t now)
 	if (!t->tx_restarted)
 		sw->tx_at_resume = t->tx;
 	sw->dup_at_resume = t->slot->dup;
-	__atomic_store_n(&sw->resumed_ns, now, __ATOMIC_RELEASE);
-	__atomic_store_n(&t->slot->window_resumed, t->win, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&sw->resumed_ns, now, rte_memory_order_release);
+	rte_atomic_store_explicit(&t->slot->window_resumed, t->win, rte_memory_order_release);
 	t->awaiting_resume = false;
 }
 
@@ -188,28 +188,33 @@ void
 demo_track(struct demo_traffic *t, uint64_t now)
 {
 	struct demo_slot *slot = t->slot;
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	uint32_t w;
 
-	if (rte_pmd_mana_get_state(t->port, &st) != 0) {
-		__atomic_store_n(&slot->port_state, RTE_PMD_MANA_CLOSED, __ATOMIC_RELAXED);
+	if (rte_pmd_mana_mpr_get_state(t->port, &st) != 0) {
+		rte_atomic_store_explicit(&slot->port_state, RTE_PMD_MANA_MPR_CLOSED,
+					  rte_memory_order_relaxed);
 		return;
 	}
-	__atomic_store_n(&slot->port_state, st.state, __ATOMIC_RELAXED);
-	w = __atomic_load_n(&t->sh->cur_window, __ATOMIC_ACQUIRE);
+	rte_atomic_store_explicit(&slot->port_state, st.state, rte_memory_order_relaxed);
+	w = rte_atomic_load_explicit(&t->sh->cur_window, rte_memory_order_acquire);
 	if (w > t->win && w <= DEMO_MAX_WINDOWS) {
 		const struct demo_window *sw = &slot->w[w];
-		bool ev = __atomic_load_n(&sw->ev_ns[DEMO_EV_ERR_RECOVERING], __ATOMIC_ACQUIRE) ||
-			  __atomic_load_n(&sw->ev_ns[DEMO_EV_RECOVERY_FAILED], __ATOMIC_ACQUIRE) ||
-			  __atomic_load_n(&sw->ev_ns[DEMO_EV_INTR_RMV], __ATOMIC_ACQUIRE);
+		bool ev = rte_atomic_load_explicit(&sw->ev_ns[DEMO_EV_ERR_RECOVERING],
+						   rte_memory_order_acquire) ||
+			  rte_atomic_load_explicit(&sw->ev_ns[DEMO_EV_RECOVERY_FAILED],
+						   rte_memory_order_acquire) ||
+			  rte_atomic_load_explicit(&sw->ev_ns[DEMO_EV_INTR_RMV],
+						   rte_memory_order_acquire);
 
-		if (st.state != RTE_PMD_MANA_ACTIVE || st.generation != t->last_gen || ev)
+		if (st.state != RTE_PMD_MANA_MPR_ACTIVE || st.generation != t->last_gen || ev)
 			demo_window_start(t, w, now);
 	}
 	/* Our own evidence that we obeyed UNMAP_DB in this window. */
 	if (t->win != 0 && t->awaiting_resume && st.mapped_generation == 0 &&
 	    slot->w[t->win].unmapped_ns == 0)
-		__atomic_store_n(&slot->w[t->win].unmapped_ns, now, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(&slot->w[t->win].unmapped_ns, now,
+					  rte_memory_order_release);
 	t->last_gen = st.generation;
 }
 
@@ -309,8 +314,8 @@ demo_tx(struct demo_traffic *t, uint64_t now)
 static void
 demo_publish(struct demo_traffic *t)
 {
-	__atomic_store_n(&t->slot->tx, t->tx, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->slot->rx, t->rx, __ATOMIC_RELAXED);
+	rte_atomic_store_explicit(&t->slot->tx, t->tx, rte_memory_order_relaxed);
+	rte_atomic_store_explicit(&t->slot->rx, t->rx, rte_memory_order_relaxed);
 }
 
 unsigned int
@@ -325,7 +330,7 @@ demo_traffic_poll(struct demo_traffic *t)
 	 * Do not even build packets while the port is not active: the PMD would
 	 * refuse them anyway (the burst guard returns 0 during a reset).
 	 */
-	if (t->sending && t->slot->port_state == RTE_PMD_MANA_ACTIVE)
+	if (t->sending && t->slot->port_state == RTE_PMD_MANA_MPR_ACTIVE)
 		work += demo_tx(t, now);
 	else
 		t->last_ns = now;
@@ -358,7 +363,7 @@ demo_traffic_drain(struct demo_traffic *t, uint32_t timeout_ms)
 	while (!demo_all_back(t) && now < deadline &&
 	       now - last_rx < DEMO_DRAIN_QUIET_MS * 1000000ull) {
 		if (demo_traffic_poll(t) == 0) {
-			if (t->slot->port_state != RTE_PMD_MANA_ACTIVE)
+			if (t->slot->port_state != RTE_PMD_MANA_MPR_ACTIVE)
 				break;
 			rte_delay_us_sleep(DEMO_IDLE_US);
 		} else {
@@ -366,7 +371,7 @@ demo_traffic_drain(struct demo_traffic *t, uint32_t timeout_ms)
 		}
 		now = demo_now_ns();
 	}
-	__atomic_store_n(&t->slot->drained, demo_all_back(t), __ATOMIC_RELAXED);
+	rte_atomic_store_explicit(&t->slot->drained, demo_all_back(t), rte_memory_order_relaxed);
 }
 
 /* Lost sequence numbers of @fl in [lo, hi); the oldest one in *first. */
@@ -408,10 +413,11 @@ demo_traffic_finish(struct demo_traffic *t)
 			uint64_t lo = w > 1 ? fl->seq_resume[w - 1] : 0, first, first2;
 
 			sw->lost += demo_missing(fl, lo, fl->seq_resume[w], &first);
-			sw->lost_after_start += demo_missing(fl, fl->seq_start[w], fl->seq_resume[w],
-							     &first2);
+			sw->lost_after_start += demo_missing(fl, fl->seq_start[w],
+							     fl->seq_resume[w], &first2);
 			if (first < fl->seq_start[w])
-				sw->lost_oldest = RTE_MAX(sw->lost_oldest, fl->seq_start[w] - first);
+				sw->lost_oldest = RTE_MAX(sw->lost_oldest,
+							  fl->seq_start[w] - first);
 		}
 	}
 	for (j = 0; j < DEMO_FLOWS; j++) {

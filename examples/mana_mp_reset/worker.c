@@ -24,7 +24,7 @@
 #include <rte_lcore.h>
 #include <rte_memzone.h>
 
-#include <rte_pmd_mana.h>
+#include <rte_pmd_mana_mpr.h>
 
 #include "demo.h"
 
@@ -45,13 +45,14 @@ demo_worker_find_shared(const struct demo_opts *o)
 			return NULL;
 		}
 		mz = rte_memzone_lookup(DEMO_MZ_NAME);
-		if (mz != NULL && __atomic_load_n(&((struct demo_shared *)mz->addr)->magic,
-						  __ATOMIC_ACQUIRE) == DEMO_MAGIC)
+		if (mz != NULL && rte_atomic_load_explicit(&((struct demo_shared *)mz->addr)->magic,
+						  rte_memory_order_acquire) == DEMO_MAGIC)
 			return mz;
 		if (demo_now_ns() >= deadline || demo_signalled)
 			return NULL;
 		if (!said) {
-			printf("worker %d: waiting for the primary's shared memory...\n", o->worker);
+			printf("worker %d: waiting for the primary's shared memory...\n",
+			       o->worker);
 			said = true;
 		}
 		rte_delay_us_sleep(10000);
@@ -62,26 +63,27 @@ static int
 demo_worker_wait_active(const struct demo_opts *o, uint16_t port, struct demo_slot *slot)
 {
 	uint64_t deadline = demo_now_ns() + (uint64_t)o->attach_timeout_ms * 1000000ull;
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	int ret;
 
 	for (;;) {
-		ret = rte_pmd_mana_get_state(port, &st);
+		ret = rte_pmd_mana_mpr_get_state(port, &st);
 		if (ret != 0) {
-			demo_slot_error(slot, "port %u is not a net_mana port: %s", port,
+			demo_slot_error(slot, "port %u is not a net_mana_mpr port: %s", port,
 					strerror(-ret));
 			return ret;
 		}
-		if (st.state == RTE_PMD_MANA_ACTIVE)
+		if (st.state == RTE_PMD_MANA_MPR_ACTIVE)
 			return 0;
-		if (st.state == RTE_PMD_MANA_FAILED || st.state == RTE_PMD_MANA_CLOSED) {
+		if (st.state == RTE_PMD_MANA_MPR_FAILED || st.state == RTE_PMD_MANA_MPR_CLOSED) {
 			demo_slot_error(slot, "port %u is %s", port,
-					rte_pmd_mana_state_name(st.state));
+					rte_pmd_mana_mpr_state_name(st.state));
 			return -ENODEV;
 		}
 		if (demo_now_ns() >= deadline || demo_signalled) {
 			demo_slot_error(slot, "port %u not started after %u ms (state %s)", port,
-					o->attach_timeout_ms, rte_pmd_mana_state_name(st.state));
+					o->attach_timeout_ms,
+					rte_pmd_mana_mpr_state_name(st.state));
 			return -ETIMEDOUT;
 		}
 		rte_delay_us_sleep(2000);
@@ -104,7 +106,7 @@ demo_worker(const struct demo_opts *o)
 {
 	char pool_name[RTE_MEMPOOL_NAMESIZE];
 	const struct rte_memzone *mz;
-	struct rte_pmd_mana_state st;
+	struct rte_pmd_mana_mpr_state st;
 	struct demo_traffic t;
 	struct demo_shared *sh;
 	struct demo_slot *slot;
@@ -155,7 +157,7 @@ demo_worker(const struct demo_opts *o)
 	slot->queue = queue;
 	slot->traffic = 1;
 	slot->reg_slot = -1;
-	__atomic_store_n(&slot->state, DEMO_PROC_STARTING, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&slot->state, DEMO_PROC_STARTING, rte_memory_order_release);
 
 	RTE_ETH_FOREACH_DEV(port)
 		break;
@@ -166,7 +168,7 @@ demo_worker(const struct demo_opts *o)
 	ret = demo_worker_wait_active(o, port, slot);
 	if (ret != 0)
 		goto fail_close;
-	if (rte_pmd_mana_get_state(port, &st) == 0)
+	if (rte_pmd_mana_mpr_get_state(port, &st) == 0)
 		slot->reg_slot = st.slot;
 	ret = demo_register_events(port, sh, slot);
 	if (ret != 0) {
@@ -191,13 +193,13 @@ demo_worker(const struct demo_opts *o)
 	       (t.flows[0].f.src_ip >> 16) & 0xff, (t.flows[0].f.src_ip >> 8) & 0xff,
 	       t.flows[0].f.src_ip & 0xff, t.flows[0].f.sport, t.flows[1].f.sport, queue);
 	fflush(stdout);
-	__atomic_store_n(&slot->state, DEMO_PROC_RUNNING, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&slot->state, DEMO_PROC_RUNNING, rte_memory_order_release);
 
-	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) && !demo_signalled) {
+	while (!rte_atomic_load_explicit(&sh->stop, rte_memory_order_acquire) && !demo_signalled) {
 		unsigned int work;
 		uint64_t now;
 
-		if (__atomic_load_n(&slot->removed, __ATOMIC_ACQUIRE)) {
+		if (rte_atomic_load_explicit(&slot->removed, rte_memory_order_acquire)) {
 			/*
 			 * INTR_RMV: the device is gone for good. Stop using the
 			 * port; close it when the primary ends the run.
@@ -226,7 +228,7 @@ demo_worker(const struct demo_opts *o)
 			rte_delay_us_sleep(removed_said ? 1000 : DEMO_IDLE_US);
 	}
 
-	__atomic_store_n(&slot->state, DEMO_PROC_DRAINING, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&slot->state, DEMO_PROC_DRAINING, rte_memory_order_release);
 	if (!slot->removed && !primary_gone)
 		demo_traffic_drain(&t, sh->drain_ms);
 	demo_traffic_finish(&t);
@@ -240,8 +242,8 @@ demo_worker(const struct demo_opts *o)
 	demo_unregister_events(port);
 	slot->close_ret = rte_eth_dev_close(port);
 	slot->closed = 1;
-	__atomic_store_n(&slot->state, primary_gone ? DEMO_PROC_FAILED : DEMO_PROC_DONE,
-			 __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&slot->state, primary_gone ? DEMO_PROC_FAILED : DEMO_PROC_DONE,
+			 rte_memory_order_release);
 	return primary_gone ? 1 : 0;
 
 fail_port:
@@ -249,6 +251,6 @@ fail_port:
 fail_close:
 	rte_eth_dev_close(port);
 fail:
-	__atomic_store_n(&slot->state, DEMO_PROC_FAILED, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&slot->state, DEMO_PROC_FAILED, rte_memory_order_release);
 	return 2;
 }

@@ -3,7 +3,7 @@
  */
 
 /*
- * libFuzzer target for net_mana's rte_mp handlers, each fuzzed in the
+ * libFuzzer target for net_mana_mpr's rte_mp handlers, each fuzzed in the
  * process type it runs in (env MANA_FUZZ_SIDE):
  *
  *   primary   (default) this process is a DPDK primary (no hugepages, no
@@ -137,7 +137,7 @@ fuzz_start_primary(void)
 		close(in[1]);
 		close(out[0]);
 		execl(app, app, "--no-pci", prefix_arg, "--lcores=0@0", "--vdev=net_mana_sim0",
-		      "--log-level=lib.*:error", "--log-level=pmd.net.mana.*:emerg",
+		      "--log-level=lib.*:error", "--log-level=pmd.net.mana_mpr.*:emerg",
 		      "--base-virtaddr=0x200000000000", "--", "--queues", "1", "--own", "",
 		      "--status-ms", "0", (char *)NULL);
 		_exit(127);
@@ -159,13 +159,13 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 	char *primary_args[] = {
 		"fuzz_mp", "--no-huge", "--no-pci", "--no-shconf", "-l", "0",
 		"--vdev=net_mana_sim0", "--log-level=lib.*:error",
-		"--log-level=pmd.net.mana.*:emerg", "--no-telemetry", NULL,
+		"--log-level=pmd.net.mana_mpr.*:emerg", "--no-telemetry", NULL,
 	};
 	char prefix_arg[64];
 	char *secondary_args[] = {
 		"fuzz_mp", "--proc-type=secondary", "--no-pci", prefix_arg, "-l", "1",
 		"--base-virtaddr=0x200000000000", "--log-level=lib.*:error",
-		"--log-level=pmd.net.mana.*:emerg", "--no-telemetry", NULL,
+		"--log-level=pmd.net.mana_mpr.*:emerg", "--no-telemetry", NULL,
 	};
 	struct rte_eth_conf conf = { .rxmode.mq_mode = RTE_ETH_MQ_RX_RSS };
 	struct rte_mempool *mp;

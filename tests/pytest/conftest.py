@@ -3,7 +3,9 @@
 """Fixtures that run real DPDK primaries and secondaries (mana-traffic).
 
 Environment:
-  MANA_BUILD     build directory (default: <repo>/build)
+  MANA_BUILD     build directory (default: <repo>/build); its dpdk.env names the
+                 DPDK it was built with, whose stock tools (dpdk-testpmd...) and
+                 libraries every process of a test then uses
   MANA_SANITIZE  "1": the binaries are ASan/UBSan builds (adds
                  --base-virtaddr to every process, sets ASAN/UBSAN/LSAN options)
 
@@ -43,6 +45,35 @@ HUGE_DIR = Path("/dev/hugepages")
 LSAN_SUPP = HERE / "lsan.supp"
 VDEV = "net_mana_sim0"
 
+
+def _read_dpdk_env(build):
+    """The DPDK @build was configured with (meson writes dpdk.env)."""
+    info = {}
+    path = build / "dpdk.env"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                info[key] = value
+    return info
+
+
+DPDK = _read_dpdk_env(BUILD)
+DPDK_LIBDIR = DPDK.get("libdir", "")
+SYSTEM_LIBDIRS = {"/usr/lib", "/usr/lib64", "/usr/lib/x86_64-linux-gnu"}
+
+
+def stock_tool(name):
+    """Path of DPDK's own @name (dpdk-testpmd...) from the DPDK of this build:
+    never a tool of another DPDK version, whose libraries cannot load ours."""
+    if DPDK.get("prefix"):
+        path = Path(DPDK["prefix"]) / "bin" / name
+        if path.exists():
+            return str(path)
+        if DPDK["prefix"] != "/usr":
+            return None
+    return shutil.which(name)
+
 # Slower under sanitizers: scale every deadline.
 TIME_SCALE = 3.0 if SANITIZE else 1.0
 GRACE_S = 3.0 * TIME_SCALE
@@ -57,6 +88,8 @@ def scaled(seconds):
 def child_env(extra=None):
     env = dict(os.environ)
     libs = [str(PMD_DIR), str(SIM_DIR)]
+    if DPDK_LIBDIR and DPDK_LIBDIR not in SYSTEM_LIBDIRS:
+        libs.append(DPDK_LIBDIR)    # for the stock tools; our binaries have a run path
     if env.get("LD_LIBRARY_PATH"):
         libs.append(env["LD_LIBRARY_PATH"])
     env["LD_LIBRARY_PATH"] = ":".join(libs)
@@ -341,6 +374,10 @@ class Telemetry:
         self.sock.connect(str(self.path))
         self.greeting = json.loads(self.sock.recv(65536).decode())
         self.max_len = int(self.greeting.get("max_output_len", 16384))
+        # The process runs the DPDK the build was configured with.
+        if DPDK.get("version"):
+            assert self.greeting.get("version") == f"DPDK {DPDK['version']}", \
+                (self.greeting, DPDK)
 
     def cmd(self, command, params=None):
         text = command if params is None else f"{command},{params}"
@@ -560,13 +597,13 @@ def sim_reset(tel, down_ms):
 
 
 def mana_info(tel, port=0):
-    return tel.cmd("/mana/info", str(port))
+    return tel.cmd("/mana_mpr/info", str(port))
 
 
 def mana_procs(tel, port=0):
     """The registry as {pid: entry} (entry carries its "slot")."""
     out = {}
-    for slot, e in tel.cmd("/mana/procs", str(port)).items():
+    for slot, e in tel.cmd("/mana_mpr/procs", str(port)).items():
         e = dict(e, slot=int(slot))
         out[e["pid"]] = e
     return out
@@ -653,7 +690,7 @@ def recovered(procs, marks, timeout=10, n=RATE // 100, events=OK_PAIR, rx_timeou
 
 
 def wait_phase(tel, phase, timeout=5):
-    """Wait until /mana/info shows reset phase @phase; returns that info."""
+    """Wait until /mana_mpr/info shows reset phase @phase; returns that info."""
     return wait_until(lambda: (lambda i: i if i["phase"] == phase else None)(mana_info(tel)),
                       timeout, f"reset phase {phase}")
 

@@ -12,7 +12,7 @@ FD_REPEAT = 40
 
 def test_malformed_requests_answered(cluster):
     """e. mp-fuzz-send (a secondary) sends malformed and hostile requests to
-    net_mana_mp_p; every request gets a negative result, one-way types get
+    net_mana_mpr_p; every request gets a negative result, one-way types get
     nothing, the primary leaks no fd and still passes traffic afterwards."""
     rate = 20000
     pri = cluster.primary(app_args=f"--queues 2 --own 0,1 --rate {rate} --status-ms 100")

@@ -7,7 +7,7 @@ What the PMD promises (doc/protocol.rst, doc/guides/nics/mana.rst): every
 process sees ERR_RECOVERING then RECOVERY_SUCCESS, bursts work again on
 every queue of every process, packets in flight at the reset are lost and
 nothing else (no duplicate, nothing corrupt), every mbuf goes back to its
-pool, and the reset history is visible in /mana/info and /mana/procs."""
+pool, and the reset history is visible in /mana_mpr/info and /mana_mpr/procs."""
 
 import os
 import time
@@ -22,7 +22,7 @@ PHASES = ("quiesce", "unmap", "teardown", "wait_hw", "reopen", "remap", "rebuild
 
 
 def assert_noticed_return(info, sim):
-    """The reset's wait for the device (/mana/info) ended as soon as the
+    """The reset's wait for the device (/mana_mpr/info) ended as soon as the
     device was back (/mana_sim/info), not after a fixed delay."""
     ph = info["last_phase_us"]
     waited_us = sum(ph[k] for k in ("quiesce", "unmap", "teardown", "wait_hw"))

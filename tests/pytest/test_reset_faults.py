@@ -62,7 +62,7 @@ def test_secondary_killed_in_burst(cluster):
         # Catch it inside a burst: stop it, look at queue 1's guard words.
         for attempt in range(100):
             freeze(victim)
-            q1 = tel.cmd("/mana/queues", "0")["1"]
+            q1 = tel.cmd("/mana_mpr/queues", "0")["1"]
             if slot in (q1["rx_busy_slot"], q1["tx_busy_slot"]):
                 break
             thaw(victim)
@@ -70,7 +70,7 @@ def test_secondary_killed_in_burst(cluster):
             pytest.fail(f"secondary never caught inside a burst of queue 1: {q1}")
         victim.kill()                       # SIGKILL while inside the burst, reaped
         assert victim.returncode == -9
-        assert tel.cmd("/mana/queues", "0")["1"] == q1     # the guard is still set
+        assert tel.cmd("/mana_mpr/queues", "0")["1"] == q1     # the guard is still set
 
         live = [(pri, 0), (other, 2)]
         marks = marks_of(live)
@@ -92,7 +92,7 @@ def test_secondary_killed_in_burst(cluster):
         assert victim.pid not in reg, reg
         assert set(reg) == {pri.pid, other.pid}, reg
         assert reg[other.pid]["state"] == "attached", reg
-        for qid, q in tel.cmd("/mana/queues", "0").items():
+        for qid, q in tel.cmd("/mana_mpr/queues", "0").items():
             assert q["rx_busy_slot"] == -1 and q["tx_busy_slot"] == -1, (qid, q)
 
     finals = stop_all(live)
@@ -187,7 +187,7 @@ def test_hung_secondary_evicted_and_readmitted(cluster):
 
 
 def test_readmitted_registry_generation(cluster):
-    """4b. /mana/procs shows the doorbell generation a re-admitted secondary
+    """4b. /mana_mpr/procs shows the doorbell generation a re-admitted secondary
     really maps (doc: "the doorbell generation it has mapped"). Ten
     freeze / reset / thaw rounds (the bug depends on whether the queued
     REMAP_DB or the re-attach lands first; a round shows it about half of

@@ -3,18 +3,20 @@
 """Malformed doorbell broadcasts to secondaries (doc/protocol.rst
 "Messages": receivers check type, exact length, exact descriptor count and
 the generation, answer a bad request with an error and close what they
-were sent), from the primary (`send_raw`, rte_pmd_mana_test_send_raw) and
+were sent), from the primary (`send_raw`, rte_pmd_mana_mpr_test_send_raw) and
 from a stranger writing EAL's wire format to a secondary's socket."""
 
 import array
 import glob
+import json
 import os
 import socket
 import struct
+import subprocess
 
 import pytest
 
-from conftest import (RATE, RUNTIME_DIR, check_final, fd_count, mana_info, mana_procs,
+from conftest import (RATE, RUNTIME_DIR, TOOLS, check_final, fd_count, mana_info, mana_procs,
                       marks_of, recovered, sim_reset, start_procs, stop_all, wait_rx_after,
                       wait_until)
 
@@ -23,7 +25,7 @@ BCAST_LEN = 40            # struct mana_mp_bcast
 REPEAT = 20               # each case, so that a leak of one fd per message shows
 MANA_MP_MAGIC = 0x414E414D
 MP_MSG = 0                # EAL's enum mp_type
-SECONDARY_ACTION = b"net_mana_mp_s"
+SECONDARY_ACTION = b"net_mana_mpr_s"
 
 # (id, type, len_param, num_fds, generation: "cur", "stale" or an int).
 # Every one is malformed or out of date; none may change a secondary's state.
@@ -135,10 +137,18 @@ def db_region_size(pid):
 
 
 def eal_datagram(param, num_fds):
-    """struct mp_msg_internal without its fds[] (EAL sends fds as SCM_RIGHTS
-    only): int type; char name[64]; int len_param; int num_fds; param[256]."""
-    return struct.pack("<i64sii256s", MP_MSG, SECONDARY_ACTION, len(param), num_fds,
-                       param.ljust(256, b"\0"))
+    """EAL's struct mp_msg_internal without its fds[] (those travel as
+    SCM_RIGHTS), laid out as this build's DPDK does (tests/tools/mp-eal-layout:
+    the layout differs between DPDK releases)."""
+    lay = json.loads(subprocess.run([TOOLS / "mp-eal-layout"], check=True, text=True,
+                                    stdout=subprocess.PIPE).stdout)
+    data = bytearray(lay["size"])
+    struct.pack_into("<i", data, lay["type"], MP_MSG)
+    struct.pack_into("64s", data, lay["name"], SECONDARY_ACTION)
+    struct.pack_into("<i", data, lay["len_param"], len(param))
+    struct.pack_into("<i", data, lay["num_fds"], num_fds)
+    struct.pack_into(f"{lay['max_param']}s", data, lay["param"], param)
+    return bytes(data)
 
 
 def test_stranger_datagram_rejected(cluster, after_one_reset):
@@ -155,11 +165,13 @@ def test_stranger_datagram_rejected(cluster, after_one_reset):
     param = hdr + struct.pack("<II", size, 0)
     assert len(param) == BCAST_LEN
     data = eal_datagram(param, 1)
-    assert len(data) == 332
     fds0 = {p.name: fd_count(p.pid) for p, _ in procs[1:]}
     # Bound to a name EAL does not treat as a peer (not mp_socket_*).
     me = rundir / f"stranger_{os.getpid()}"
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    # A receiver that stopped reading (EAL's rte_mp thread ends at the first
+    # datagram of the wrong size) fills the socket: fail, do not hang.
+    s.settimeout(10)
     try:
         s.bind(str(me))
         for p, _ in procs[1:]:

@@ -1,19 +1,20 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 mana-mp-reset authors
-"""Foundation: the stock dpdk-testpmd loads net_mana with -d and forwards."""
+"""Foundation: the stock dpdk-testpmd loads net_mana_mpr with -d and forwards.
+
+testpmd is that of the DPDK the build was configured with (conftest's
+stock_tool); the set-up installs it, so a missing one fails the test."""
 
 import re
-import shutil
 import signal
 
 import pytest
 
-from conftest import SANITIZE, VDEV, wait_until
+from conftest import SANITIZE, VDEV, stock_tool, wait_until
 
-TESTPMD = shutil.which("dpdk-testpmd")
+TESTPMD = stock_tool("dpdk-testpmd")
 
 pytestmark = [
-    pytest.mark.skipif(TESTPMD is None, reason="dpdk-testpmd not installed"),
     pytest.mark.skipif(SANITIZE, reason="a sanitizer-built PMD cannot load into the stock "
                        "(uninstrumented) testpmd"),
 ]
@@ -23,8 +24,9 @@ FWD_ARGS = ["--forward-mode=io", "--rxq=2", "--txq=2", "--nb-cores=1", "--auto-s
 
 
 def build_testpmd_argv(prefix, lcores, secondary=False, vdev=True, app_args=()):
+    assert TESTPMD is not None, "dpdk-testpmd of this build's DPDK is missing"
     argv = ["stdbuf", "-oL", TESTPMD, f"--lcores={lcores}", "--no-pci",
-            f"--file-prefix={prefix}", "-d", "librte_net_mana.so"]
+            f"--file-prefix={prefix}", "-d", "librte_net_mana_mpr.so"]
     if secondary:
         argv.append("--proc-type=secondary")
     elif vdev:
@@ -71,13 +73,14 @@ def test_testpmd_multiprocess(cluster):
     sec.wait_for(lambda: any(re.search(r"RX P=0/Q=1", ln) for ln in sec.raw), 20,
                  "secondary forwarding queue 1")
 
-    # Per-queue ethdev stats from the primary's telemetry: queue 1 is served.
+    # Per-queue counters from the primary's telemetry: queue 1 is served.
+    # (As xstats: DPDK 25.11 dropped the q_* arrays from /ethdev/stats.)
     with cluster.telemetry() as tel:
-        first = tel.cmd("/ethdev/stats", "0")
-        wait_until(lambda: tel.cmd("/ethdev/stats", "0")["q_ipackets"][1] >
-                   first["q_ipackets"][1] + 10000, 20, "traffic on queue 1")
-        st = tel.cmd("/ethdev/stats", "0")
-    assert st["q_opackets"][1] > 10000, st
+        first = tel.cmd("/ethdev/xstats", "0")
+        wait_until(lambda: tel.cmd("/ethdev/xstats", "0")["rx_q1_packets"] >
+                   first["rx_q1_packets"] + 10000, 20, "traffic on queue 1")
+        st = tel.cmd("/ethdev/xstats", "0")
+    assert st["tx_q1_packets"] > 10000, st
 
     sec.signal(signal.SIGINT)
     assert sec.wait_exit(20) == 0, sec.describe()

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 mana-mp-reset authors
-"""Foundation: traffic through net_mana from a primary and secondaries."""
+"""Foundation: traffic through net_mana_mpr from a primary and secondaries."""
 
 import pytest
 

@@ -4,7 +4,7 @@
 
 /*
  * mp-fuzz-send: a DPDK secondary (not linked with the PMD, so it does not
- * attach itself) that sends malformed and hostile requests to net_mana's
+ * attach itself) that sends malformed and hostile requests to net_mana_mpr's
  * primary action (MANA_MP_ACTION_PRIMARY) with rte_mp_request_sync and
  * checks that each is answered with a negative result, or, for one-way
  * message types, not answered at all. A few well-formed requests check

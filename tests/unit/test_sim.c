@@ -38,12 +38,14 @@
 #include <rte_eal.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_io.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
 #include <rte_tcp.h>
 #include <rte_thash.h>
 #include <rte_udp.h>
 
+#include "mana_dpdk_compat.h"
 #include "sim/mana_sim.h"
 #include "drivers/net/mana/mana_hw.h"
 #include "drivers/net/mana/mana_gdma.h"
@@ -102,7 +104,7 @@ t_poll_pause(void)
 struct t_queue {		/* send queue or receive WQ */
 	struct mana_hw_queue_info info;
 	uint32_t head;			/* basic units posted */
-	volatile uint64_t *db;		/* this queue's doorbell slot in our mapping */
+	uint8_t *db;			/* this queue's doorbell slot in our mapping */
 };
 
 struct t_cq {
@@ -195,8 +197,7 @@ t_post_wqe(struct t_queue *q, const void *oob, uint32_t oob_len, const struct gd
 static void
 t_ring(struct t_queue *q)
 {
-	__atomic_store_n(q->db, gdma_db_value(q->info.id, q->head * GDMA_WQE_BU, 0),
-			 __ATOMIC_RELEASE);
+	rte_write64(gdma_db_value(q->info.id, q->head * GDMA_WQE_BU, 0), q->db);
 }
 
 /* Poll up to @max CQEs with the owner-bit rule; -1 on overflow. */
@@ -210,8 +211,9 @@ t_poll_cq(struct t_cq *cq, struct gdma_cqe *out, int max)
 		const struct gdma_cqe *e = &ring[cq->head % cq->info.count];
 		uint32_t new_owner = (cq->head / cq->info.count) & GDMA_CQE_OWNER_MASK;
 		uint32_t old_owner = (cq->head / cq->info.count - 1) & GDMA_CQE_OWNER_MASK;
-		uint32_t last = __atomic_load_n((const uint32_t *)((const uint8_t *)e + 60),
-						__ATOMIC_ACQUIRE);
+		uint32_t last = rte_atomic_load_explicit(
+			(const RTE_ATOMIC(uint32_t) *)((const uint8_t *)e + 60),
+			rte_memory_order_acquire);
 		struct gdma_cqe copy;
 
 		if ((last >> 29) == old_owner)
@@ -368,8 +370,7 @@ t_port_open(const struct t_port_conf *c)
 		if (ops->create_wq(p->pd, p->rx_cq_obj[q], c->rx_desc, SOCKET_ID_ANY,
 				   &p->wq_obj[q], &p->rq[q].info) != 0)
 			goto fail;
-		p->rq[q].db = (volatile uint64_t *)(p->db_map + p->rq[q].info.db_offset +
-						    GDMA_DB_OFFSET_RQ);
+		p->rq[q].db = p->db_map + p->rq[q].info.db_offset + GDMA_DB_OFFSET_RQ;
 	}
 	for (q = 0; q < c->n_txq; q++) {
 		if (ops->create_cq(p->ctx, c->tx_desc, SOCKET_ID_ANY, &p->tx_cq_obj[q],
@@ -380,8 +381,7 @@ t_port_open(const struct t_port_conf *c)
 				   c->tx_max_sge != 0 ? c->tx_max_sge : 1, SOCKET_ID_ANY,
 				   &p->sq_obj[q], &p->sq[q].info) != 0)
 			goto fail;
-		p->sq[q].db = (volatile uint64_t *)(p->db_map + p->sq[q].info.db_offset +
-						    GDMA_DB_OFFSET_SQ);
+		p->sq[q].db = p->db_map + p->sq[q].info.db_offset + GDMA_DB_OFFSET_SQ;
 	}
 	if (c->rss && t_port_rss(p, rte_log2_u32(RTE_MAX(c->n_rxq, 1u)), c->hash_fields,
 				 false) != 0)
@@ -591,8 +591,8 @@ t_frame(uint8_t *f, const struct t_flow *fl, uint32_t payload_len, uint32_t seq)
 		ip6->payload_len = rte_cpu_to_be_16((uint16_t)(l4_hlen + payload_len));
 		ip6->proto = fl->tcp ? IPPROTO_TCP : IPPROTO_UDP;
 		ip6->hop_limits = 64;
-		memcpy(ip6->src_addr, fl->src6, 16);
-		memcpy(ip6->dst_addr, fl->dst6, 16);
+		memcpy(&ip6->src_addr, fl->src6, 16);
+		memcpy(&ip6->dst_addr, fl->dst6, 16);
 	} else {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
 
@@ -663,10 +663,10 @@ t_softrss(const struct t_flow *fl, bool l4)
 		for (i = 0; i < 4; i++) {
 			memcpy(&w, fl->src6 + 4 * i, 4);
 			w = rte_be_to_cpu_32(w);
-			memcpy(t.v6.src_addr + 4 * i, &w, 4);
+			memcpy((uint8_t *)&t.v6.src_addr + 4 * i, &w, 4);
 			memcpy(&w, fl->dst6 + 4 * i, 4);
 			w = rte_be_to_cpu_32(w);
-			memcpy(t.v6.dst_addr + 4 * i, &w, 4);
+			memcpy((uint8_t *)&t.v6.dst_addr + 4 * i, &w, 4);
 		}
 		t.v6.sport = fl->sport;
 		t.v6.dport = fl->dport;
@@ -1204,18 +1204,15 @@ test_errors(void)
 
 	/* Doorbells: wrong id, tail beyond the ring, wrong slot; then a good one. */
 	t_tx_post(p, 0, frame, len, NULL);
-	__atomic_store_n(p->sq[0].db, gdma_db_value(p->sq[0].info.id + 1,
-						    p->sq[0].head * GDMA_WQE_BU, 0),
-			 __ATOMIC_RELEASE);
+	rte_write64(gdma_db_value(p->sq[0].info.id + 1, p->sq[0].head * GDMA_WQE_BU, 0),
+		    p->sq[0].db);
 	CHECK(t_stats_wait(conf.name, t_get_bad_doorbell, st0.bad_doorbell + 1), "wrong id");
-	__atomic_store_n(p->sq[0].db, gdma_db_value(p->sq[0].info.id,
-						    p->sq[0].head * GDMA_WQE_BU +
-						    p->sq[0].info.size, 0), __ATOMIC_RELEASE);
+	rte_write64(gdma_db_value(p->sq[0].info.id,
+				  p->sq[0].head * GDMA_WQE_BU + p->sq[0].info.size, 0),
+		    p->sq[0].db);
 	CHECK(t_stats_wait(conf.name, t_get_bad_doorbell, st0.bad_doorbell + 2), "bad tail");
-	__atomic_store_n((volatile uint64_t *)(p->db_map + p->sq[0].info.db_offset +
-					       GDMA_DB_OFFSET_RQ),
-			 gdma_db_value(p->sq[0].info.id, p->sq[0].head * GDMA_WQE_BU, 0),
-			 __ATOMIC_RELEASE);
+	rte_write64(gdma_db_value(p->sq[0].info.id, p->sq[0].head * GDMA_WQE_BU, 0),
+		    p->db_map + p->sq[0].info.db_offset + GDMA_DB_OFFSET_RQ);
 	CHECK(t_stats_wait(conf.name, t_get_bad_doorbell, st0.bad_doorbell + 3), "wrong slot");
 	t_rx_post(p, 0, 1, T_BUF_SIZE, p->lkey);
 	t_ring(&p->sq[0]);
@@ -1292,7 +1289,7 @@ t_revoke_child(uint8_t *map, int go_fd)
 	signal(SIGBUS, SIG_DFL);
 	if (read(go_fd, &c, 1) != 1)
 		_exit(3);
-	__atomic_store_n((volatile uint64_t *)map, 1, __ATOMIC_RELEASE);
+	rte_write64(1, map);
 	_exit(0);
 }
 
@@ -2263,7 +2260,7 @@ main(int argc, char **argv)
 	char *eal_argv[] = {
 		argv[0], (char *)"--no-huge", (char *)"-m", (char *)"512", (char *)"--no-pci",
 		(char *)"-l", (char *)"0", prefix,
-		(char *)"--log-level=pmd.net.mana.sim:info", NULL,
+		(char *)"--log-level=mana_sim:info", NULL,
 	};
 	char *runtime_dir;
 	unsigned int i, failed = 0, run = 0;

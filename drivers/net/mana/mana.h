@@ -6,7 +6,7 @@
 #define MANA_H
 
 /*
- * Data layout of net_mana.
+ * Data layout of net_mana_mpr.
  *
  * Shared by every process (hugepage memory, same address everywhere):
  *   struct mana_priv    dev->data->dev_private: state word, saved
@@ -31,6 +31,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "mana_dpdk_compat.h"
 #include "mana_hw.h"
 #include "mana_lock.h"
 #include "mana_log.h"
@@ -125,7 +126,7 @@ struct mana_proc_slot {
 	uint32_t state;			/* enum mana_proc_state */
 	uint64_t start_time;		/* /proc/<pid>/stat starttime: detects pid reuse */
 	uint64_t attached_ns;
-	uint32_t db_generation;		/* doorbell mapped; written by the process itself */
+	RTE_ATOMIC(uint32_t) db_generation;	/* doorbell mapped; written by the process itself */
 	uint32_t last_msg;		/* type of the last message it answered */
 	int32_t last_result;
 	uint32_t missed_acks;
@@ -140,17 +141,25 @@ struct mana_proc_slot {
 	uint64_t remap_latency_ns;
 };
 
-/* Memory registrations, shared so every process can look up keys. */
+/* A memory registration: [start, end) and its key. */
 struct mana_mr_entry {
 	uintptr_t start;
 	uintptr_t end;
 	uint32_t lkey;
 };
 
+/* The same, in the shared table (read by every process under a seqlock). */
+struct mana_mr_shared_entry {
+	RTE_ATOMIC(uintptr_t) start;
+	RTE_ATOMIC(uintptr_t) end;
+	RTE_ATOMIC(uint32_t) lkey;
+};
+
+/* Memory registrations, shared so every process can look up keys. */
 struct mana_mr_table {
-	uint32_t seq;		/* seqlock: odd while the primary writes */
-	uint32_t count;
-	struct mana_mr_entry entries[MANA_MR_MAX];	/* sorted by start */
+	RTE_ATOMIC(uint32_t) seq;	/* seqlock: odd while the primary writes */
+	RTE_ATOMIC(uint32_t) count;
+	struct mana_mr_shared_entry entries[MANA_MR_MAX];	/* sorted by start */
 };
 
 /* Per-queue cache of recent translations (owned by the queue's poller). */
@@ -160,7 +169,7 @@ struct mana_mr_cache {
 };
 
 struct mana_reset_stats {
-	uint32_t phase;			/* enum mana_reset_phase, current */
+	RTE_ATOMIC(uint32_t) phase;	/* enum mana_reset_phase, current */
 	int32_t last_error;
 	uint64_t started;
 	uint64_t succeeded;
@@ -174,7 +183,7 @@ struct mana_reset_stats {
 	uint64_t last_phase_us[MANA_PHASE_MAX];
 	uint64_t last_total_us;		/* fatal event to resume */
 	uint64_t last_hw_down_us;	/* time spent waiting for the device */
-	uint64_t last_event_ns;		/* CLOCK_MONOTONIC of the last fatal event */
+	RTE_ATOMIC(uint64_t) last_event_ns;	/* CLOCK_MONOTONIC of the last fatal event */
 };
 
 struct mana_queue_stats {
@@ -206,7 +215,7 @@ struct mana_desc {
  * mana_guard.h for why that is enough).
  */
 struct mana_rxq {
-	uint32_t busy;
+	RTE_ATOMIC(uint32_t) busy;
 	uint16_t port_id;
 	uint16_t queue_id;
 	struct mana_gdma_queue rq;
@@ -226,7 +235,7 @@ struct mana_rxq {
 };
 
 struct mana_txq {
-	uint32_t busy;
+	RTE_ATOMIC(uint32_t) busy;
 	uint16_t port_id;
 	uint16_t queue_id;
 	struct mana_gdma_queue sq;
@@ -244,9 +253,9 @@ struct mana_txq {
 	int socket;
 };
 
-struct mana_state_line {
-	uint64_t word;
-} __rte_cache_aligned;
+struct __rte_cache_aligned mana_state_line {
+	RTE_ATOMIC(uint64_t) word;
+};
 
 /* dev->data->dev_private: shared hugepage memory. */
 struct mana_priv {
@@ -255,7 +264,7 @@ struct mana_priv {
 	uint16_t port_id;
 	uint16_t nb_queues;		/* Rx == Tx */
 	bool started;			/* the application started the port */
-	uint32_t db_generation;		/* of the current doorbell region */
+	RTE_ATOMIC(uint32_t) db_generation;	/* of the current doorbell region */
 	uint32_t db_region_size;
 	int32_t barrier_cmd;		/* primary's membarrier command, -1: none */
 	char hw_name[RTE_DEV_NAME_MAX_LEN];
@@ -273,11 +282,11 @@ struct mana_priv {
 };
 
 /* What a burst reads from its own process. */
-struct mana_fast {
-	uint64_t burst_word;	/* mana_state_word(mapped generation, ACTIVE) */
+struct __rte_cache_aligned mana_fast {
+	RTE_ATOMIC(uint64_t) burst_word;	/* mana_state_word(mapped generation, ACTIVE) */
 	uint8_t *db_base;	/* this process's doorbell mapping */
 	uint32_t busy_tag;	/* registry slot + 1 */
-} __rte_cache_aligned;
+};
 
 extern struct mana_fast mana_fast[RTE_MAX_ETHPORTS];
 
@@ -347,7 +356,7 @@ mana_priv(const struct rte_eth_dev *dev)
 static inline uint64_t
 mana_state_load(const struct mana_priv *priv)
 {
-	return __atomic_load_n(&priv->state.word, __ATOMIC_ACQUIRE);
+	return rte_atomic_load_explicit(&priv->state.word, rte_memory_order_acquire);
 }
 
 /* mana_ethdev.c */

@@ -2,7 +2,7 @@
  * Copyright(c) 2026 mana-mp-reset authors
  */
 
-/* The private API of rte_pmd_mana.h. */
+/* The private API of rte_pmd_mana_mpr.h. */
 
 #include <errno.h>
 #include <string.h>
@@ -15,12 +15,12 @@
 
 #include "mana.h"
 #include "mana_gdma.h"
-#include "rte_pmd_mana.h"
+#include "rte_pmd_mana_mpr.h"
 #include "mp/mana_mp.h"
 
 #define MANA_API __attribute__((visibility("default")))
 
-/* A net_mana port of this process; with @shared, its shared data must exist. */
+/* A net_mana_mpr port of this process; with @shared, its shared data must exist. */
 static struct rte_eth_dev *
 mana_api_port_of(uint16_t port_id, bool shared)
 {
@@ -42,7 +42,7 @@ mana_api_port(uint16_t port_id)
 }
 
 MANA_API int
-rte_pmd_mana_get_state(uint16_t port_id, struct rte_pmd_mana_state *state)
+rte_pmd_mana_mpr_get_state(uint16_t port_id, struct rte_pmd_mana_mpr_state *state)
 {
 	struct rte_eth_dev *dev = mana_api_port(port_id);
 	struct mana_priv *priv;
@@ -57,7 +57,7 @@ rte_pmd_mana_get_state(uint16_t port_id, struct rte_pmd_mana_state *state)
 	word = mana_state_load(priv);
 	state->state = mana_word_state(word);
 	state->generation = mana_word_generation(word);
-	state->phase = __atomic_load_n(&priv->reset.phase, __ATOMIC_RELAXED);
+	state->phase = rte_atomic_load_explicit(&priv->reset.phase, rte_memory_order_relaxed);
 	state->mapped_generation = mana_local(dev)->db_generation;
 	state->slot = mana_local(dev)->slot;
 	state->processes = 0;
@@ -68,32 +68,32 @@ rte_pmd_mana_get_state(uint16_t port_id, struct rte_pmd_mana_state *state)
 	return 0;
 }
 
-static_assert((int)RTE_PMD_MANA_MSG_START_RXTX == (int)MANA_MP_START_RXTX,
+static_assert((int)RTE_PMD_MANA_MPR_MSG_START_RXTX == (int)MANA_MP_START_RXTX,
 	      "public message numbers");
-static_assert((int)RTE_PMD_MANA_MSG_STOP_RXTX == (int)MANA_MP_STOP_RXTX,
+static_assert((int)RTE_PMD_MANA_MPR_MSG_STOP_RXTX == (int)MANA_MP_STOP_RXTX,
 	      "public message numbers");
-static_assert((int)RTE_PMD_MANA_MSG_UNMAP_DB == (int)MANA_MP_UNMAP_DB,
+static_assert((int)RTE_PMD_MANA_MPR_MSG_UNMAP_DB == (int)MANA_MP_UNMAP_DB,
 	      "public message numbers");
-static_assert((int)RTE_PMD_MANA_MSG_REMAP_DB == (int)MANA_MP_REMAP_DB,
+static_assert((int)RTE_PMD_MANA_MPR_MSG_REMAP_DB == (int)MANA_MP_REMAP_DB,
 	      "public message numbers");
-static_assert((int)RTE_PMD_MANA_MSG_PORT_CLOSED == (int)MANA_MP_PORT_CLOSED,
+static_assert((int)RTE_PMD_MANA_MPR_MSG_PORT_CLOSED == (int)MANA_MP_PORT_CLOSED,
 	      "public message numbers");
 
-static_assert(RTE_PMD_MANA_PHASE_MAX == MANA_PHASE_MAX, "public phase numbers");
+static_assert(RTE_PMD_MANA_MPR_PHASE_MAX == MANA_PHASE_MAX, "public phase numbers");
 
-static_assert((int)RTE_PMD_MANA_STOPPED == (int)MANA_DEV_STOPPED &&
-	      (int)RTE_PMD_MANA_CLOSED == (int)MANA_DEV_CLOSED, "public state numbers");
+static_assert((int)RTE_PMD_MANA_MPR_STOPPED == (int)MANA_DEV_STOPPED &&
+	      (int)RTE_PMD_MANA_MPR_CLOSED == (int)MANA_DEV_CLOSED, "public state numbers");
 
 MANA_API const char *
-rte_pmd_mana_state_name(uint32_t state)
+rte_pmd_mana_mpr_state_name(uint32_t state)
 {
-	if (state < RTE_PMD_MANA_STOPPED || state > RTE_PMD_MANA_CLOSED)
+	if (state < RTE_PMD_MANA_MPR_STOPPED || state > RTE_PMD_MANA_MPR_CLOSED)
 		return "unknown";
 	return mana_state_name((enum mana_dev_state)state);
 }
 
 MANA_API const char *
-rte_pmd_mana_msg_name(uint32_t type)
+rte_pmd_mana_mpr_msg_name(uint32_t type)
 {
 	if (type == MANA_MP_INVALID || type >= MANA_MP_TYPE_MAX)
 		return "INVALID";
@@ -101,13 +101,13 @@ rte_pmd_mana_msg_name(uint32_t type)
 }
 
 MANA_API const char *
-rte_pmd_mana_phase_name(uint32_t phase)
+rte_pmd_mana_mpr_phase_name(uint32_t phase)
 {
 	return mana_phase_name((enum mana_reset_phase)phase);
 }
 
 MANA_API int
-rte_pmd_mana_get_reset_info(uint16_t port_id, struct rte_pmd_mana_reset_info *info)
+rte_pmd_mana_mpr_get_reset_info(uint16_t port_id, struct rte_pmd_mana_mpr_reset_info *info)
 {
 	struct rte_eth_dev *dev = mana_api_port(port_id);
 	const struct mana_reset_stats *rs;
@@ -134,7 +134,7 @@ rte_pmd_mana_get_reset_info(uint16_t port_id, struct rte_pmd_mana_reset_info *in
 }
 
 MANA_API int
-rte_pmd_mana_get_procs(uint16_t port_id, struct rte_pmd_mana_proc *procs, unsigned int n)
+rte_pmd_mana_mpr_get_procs(uint16_t port_id, struct rte_pmd_mana_mpr_proc *procs, unsigned int n)
 {
 	struct rte_eth_dev *dev = mana_api_port(port_id);
 	const struct mana_priv *priv;
@@ -152,7 +152,7 @@ rte_pmd_mana_get_procs(uint16_t port_id, struct rte_pmd_mana_proc *procs, unsign
 		if (s->state == MANA_PROC_FREE)
 			continue;
 		if (count < n) {
-			procs[count] = (struct rte_pmd_mana_proc){
+			procs[count] = (struct rte_pmd_mana_mpr_proc){
 				.slot = i,
 				.pid = s->pid,
 				.state = s->state,
@@ -175,7 +175,7 @@ rte_pmd_mana_get_procs(uint16_t port_id, struct rte_pmd_mana_proc *procs, unsign
 }
 
 MANA_API int
-rte_pmd_mana_test_keep_doorbell(uint16_t port_id, bool keep)
+rte_pmd_mana_mpr_test_keep_doorbell(uint16_t port_id, bool keep)
 {
 	struct rte_eth_dev *dev = mana_api_port(port_id);
 
@@ -186,7 +186,7 @@ rte_pmd_mana_test_keep_doorbell(uint16_t port_id, bool keep)
 }
 
 MANA_API int
-rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
+rte_pmd_mana_mpr_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
 {
 	/* Works on a port the primary has closed: that is its purpose. */
 	struct rte_eth_dev *dev = mana_api_port_of(port_id, false);
@@ -215,7 +215,7 @@ rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
 }
 
 MANA_API int
-rte_pmd_mana_test_send_raw(uint16_t port_id, uint16_t type, int len_param, int num_fds,
+rte_pmd_mana_mpr_test_send_raw(uint16_t port_id, uint16_t type, int len_param, int num_fds,
 			   uint32_t generation)
 {
 	struct rte_eth_dev *dev = mana_api_port(port_id);

@@ -30,7 +30,8 @@ mana_db_drop(struct mana_local *lp) __mana_requires(&lp->map_lock)
 	fast->db_base = NULL;
 	lp->db_len = 0;
 	lp->db_generation = 0;
-	__atomic_store_n(&lp->priv->procs[lp->slot].db_generation, 0, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&lp->priv->procs[lp->slot].db_generation, 0,
+				  rte_memory_order_release);
 }
 
 /*
@@ -45,7 +46,8 @@ mana_db_quiesce_own(struct rte_eth_dev *dev)
 	struct mana_fast *fast = &mana_fast[dev->data->port_id];
 	struct mana_quiesce_result res;
 
-	__atomic_store_n(&fast->burst_word, MANA_BURST_WORD_NONE, __ATOMIC_RELAXED);
+	rte_atomic_store_explicit(&fast->burst_word, MANA_BURST_WORD_NONE,
+				  rte_memory_order_relaxed);
 	mana_quiesce_barrier();
 	return mana_quiesce_wait(dev, fast->busy_tag, mana_priv(dev)->args.quiesce_timeout_ms,
 				 &res);
@@ -71,8 +73,8 @@ mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 	}
 	if (lp->db_generation == generation) {
 		/* Already mapped; the registry may have been reset meanwhile. */
-		__atomic_store_n(&lp->priv->procs[lp->slot].db_generation, generation,
-				 __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(&lp->priv->procs[lp->slot].db_generation, generation,
+				 rte_memory_order_release);
 		goto out;
 	}
 	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -94,9 +96,10 @@ mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 	fast->db_base = addr;
 	lp->db_len = len;
 	lp->db_generation = generation;
-	__atomic_store_n(&lp->priv->procs[lp->slot].db_generation, generation, __ATOMIC_RELEASE);
-	__atomic_store_n(&fast->burst_word, mana_state_word(generation, MANA_DEV_ACTIVE),
-			 __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&lp->priv->procs[lp->slot].db_generation, generation,
+				  rte_memory_order_release);
+	rte_atomic_store_explicit(&fast->burst_word, mana_state_word(generation, MANA_DEV_ACTIVE),
+			 rte_memory_order_release);
 	DRV_LOG(INFO, "port %u: doorbell generation %u mapped at %p", dev->data->port_id,
 		generation, addr);
 out:

@@ -3,7 +3,7 @@
  */
 
 /*
- * net_mana: probe (PCI through rdma-core, vdev through the software device)
+ * net_mana_mpr: probe (PCI through rdma-core, vdev through the software device)
  * and the ethdev operations. Control operations run in the primary under
  * the port's ctl_lock; the reset state machine (mana_reset.c) takes the same
  * lock phase by phase, so a control operation sees either no reset or a
@@ -32,10 +32,10 @@
 #include "mp/mana_mp.h"
 #include "sim/mana_sim.h"
 
-RTE_LOG_REGISTER(mana_logtype_init, pmd.net.mana.init, NOTICE);
-RTE_LOG_REGISTER(mana_logtype_driver, pmd.net.mana.driver, NOTICE);
-RTE_LOG_REGISTER(mana_logtype_mp, pmd.net.mana.mp, NOTICE);
-RTE_LOG_REGISTER(mana_logtype_reset, pmd.net.mana.reset, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(mana_logtype_init, init, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(mana_logtype_driver, driver, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(mana_logtype_mp, mp, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(mana_logtype_reset, reset, NOTICE);
 
 #define MANA_SIM_DRIVER_NAME	net_mana_sim
 #define MANA_HW_ARGS_LEN	1024
@@ -82,7 +82,8 @@ mana_dev_is_mana(const struct rte_eth_dev *dev)
 int
 mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state state)
 {
-	__atomic_store_n(&priv->state.word, mana_state_word(generation, state), __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&priv->state.word, mana_state_word(generation, state),
+				  rte_memory_order_release);
 	return 0;
 }
 
@@ -117,6 +118,10 @@ mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
 	bool fenced = mana_bursts_need_fence(mana_priv(dev));
 	eth_rx_burst_t rx = mana_rx_burst_stopped;
 	eth_tx_burst_t tx = mana_tx_burst_stopped;
+	RTE_ATOMIC(eth_rx_burst_t) *rx_burst;
+	RTE_ATOMIC(eth_tx_burst_t) *tx_burst;
+	RTE_ATOMIC(void **) *rxq_data;
+	RTE_ATOMIC(void **) *txq_data;
 	struct rte_eth_fp_ops *fpo;
 
 	if (running) {
@@ -127,17 +132,27 @@ mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
 	dev->tx_pkt_burst = tx;
 	if (rte_eal_process_type() != RTE_PROC_SECONDARY)
 		return;
+	/*
+	 * ethdev's fast-path table of this process (DPDK >= 21.11): the
+	 * application's pollers read it while we switch it.
+	 */
 	fpo = &rte_eth_fp_ops[dev->data->port_id];
+	rxq_data = (RTE_ATOMIC(void **) *)&fpo->rxq.data;
+	txq_data = (RTE_ATOMIC(void **) *)&fpo->txq.data;
+	rx_burst = (RTE_ATOMIC(eth_rx_burst_t) *)&fpo->rx_pkt_burst;
+	tx_burst = (RTE_ATOMIC(eth_tx_burst_t) *)&fpo->tx_pkt_burst;
 	if (running && dev->data->rx_queues != NULL && dev->data->tx_queues != NULL) {
-		__atomic_store_n(&fpo->rxq.data, dev->data->rx_queues, __ATOMIC_RELEASE);
-		__atomic_store_n(&fpo->txq.data, dev->data->tx_queues, __ATOMIC_RELEASE);
-		__atomic_store_n(&fpo->rx_pkt_burst, rx, __ATOMIC_RELEASE);
-		__atomic_store_n(&fpo->tx_pkt_burst, tx, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(rxq_data, dev->data->rx_queues, rte_memory_order_release);
+		rte_atomic_store_explicit(txq_data, dev->data->tx_queues, rte_memory_order_release);
+		rte_atomic_store_explicit(rx_burst, rx, rte_memory_order_release);
+		rte_atomic_store_explicit(tx_burst, tx, rte_memory_order_release);
 	} else {
-		__atomic_store_n(&fpo->rx_pkt_burst, mana_rx_burst_stopped, __ATOMIC_RELEASE);
-		__atomic_store_n(&fpo->tx_pkt_burst, mana_tx_burst_stopped, __ATOMIC_RELEASE);
-		__atomic_store_n(&fpo->rxq.data, mana_parked_rxqs, __ATOMIC_RELEASE);
-		__atomic_store_n(&fpo->txq.data, mana_parked_txqs, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(rx_burst, mana_rx_burst_stopped,
+					  rte_memory_order_release);
+		rte_atomic_store_explicit(tx_burst, mana_tx_burst_stopped,
+					  rte_memory_order_release);
+		rte_atomic_store_explicit(rxq_data, mana_parked_rxqs, rte_memory_order_release);
+		rte_atomic_store_explicit(txq_data, mana_parked_txqs, rte_memory_order_release);
 	}
 }
 
@@ -388,16 +403,22 @@ mana_dev_close_secondary(struct rte_eth_dev *dev)
 	return 0;
 }
 
-static int
-mana_dev_close(struct rte_eth_dev *dev)
+/*
+ * Close in the primary. Returns whether every secondary was told
+ * (PORT_CLOSED): when rte_eal_cleanup() has already closed the rte_mp
+ * channel (DPDK 24.11.0 removes devices after that), a secondary still
+ * polls the port and only its state word, CLOSED now, keeps its bursts out.
+ * Then the queues and the port's shared data are left to it: nothing it can
+ * reach is freed (see mana_remove_by_name()).
+ */
+static bool
+mana_close_primary(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_mp_round_result round;
+	bool told;
 	uint16_t i;
-
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		return mana_dev_close_secondary(dev);
 
 	/*
 	 * Closing abandons a reset (no point waiting for the device), and stops
@@ -415,12 +436,19 @@ mana_dev_close(struct rte_eth_dev *dev)
 	/* ... and lets go of the port before its shared data goes. */
 	mana_mp_broadcast(dev, MANA_MP_PORT_CLOSED, priv->db_generation, -1,
 			  priv->args.ack_timeout_ms, &round);
+	told = round.unreachable == 0;
 	mana_db_unmap(dev, 0);
-	for (i = 0; i < dev->data->nb_rx_queues; i++)
-		mana_rx_queue_release(dev, i);
-	for (i = 0; i < dev->data->nb_tx_queues; i++)
-		mana_tx_queue_release(dev, i);
-	mana_queues_reap_quarantine(dev);
+	if (told) {
+		for (i = 0; i < dev->data->nb_rx_queues; i++)
+			mana_rx_queue_release(dev, i);
+		for (i = 0; i < dev->data->nb_tx_queues; i++)
+			mana_tx_queue_release(dev, i);
+		mana_queues_reap_quarantine(dev);
+	} else {
+		DRV_LOG(NOTICE, "port %u: %u secondaries could not be told of the close; "
+			"the port's memory is left to them", dev->data->port_id,
+			(unsigned int)__builtin_popcountll(round.unreachable));
+	}
 	mana_mr_release_all(dev, true);
 	if (lp->pd != NULL)
 		lp->ops->dealloc_pd(lp->pd);
@@ -438,6 +466,15 @@ mana_dev_close(struct rte_eth_dev *dev)
 	lp->hw_dev = NULL;
 	mana_local_free(dev);
 	DRV_LOG(INFO, "port %u: closed", dev->data->port_id);
+	return told;
+}
+
+static int
+mana_dev_close(struct rte_eth_dev *dev)
+{
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return mana_dev_close_secondary(dev);
+	mana_close_primary(dev);
 	return 0;
 }
 
@@ -457,9 +494,17 @@ mana_link_update(struct rte_eth_dev *dev, int wait_to_complete __rte_unused)
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
+/* Per-queue counters go to their own struct since DPDK 25.11 (NULL if unwanted). */
 static int
-mana_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
+mana_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats
+#ifdef MANA_ETHDEV_QSTATS_ARG
+	       , struct eth_queue_stats *qstats
+#endif
+	       )
 {
+#ifndef MANA_ETHDEV_QSTATS_ARG
+	struct rte_eth_stats *qstats = stats;
+#endif
 	uint16_t i;
 
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
@@ -471,10 +516,10 @@ mana_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 		stats->ibytes += rxq->stats.bytes;
 		stats->ierrors += rxq->stats.errors;
 		stats->rx_nombuf += rxq->stats.nombuf;
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_ipackets[i] = rxq->stats.packets;
-			stats->q_ibytes[i] = rxq->stats.bytes;
-			stats->q_errors[i] = rxq->stats.errors;
+		if (qstats != NULL && i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			qstats->q_ipackets[i] = rxq->stats.packets;
+			qstats->q_ibytes[i] = rxq->stats.bytes;
+			qstats->q_errors[i] = rxq->stats.errors;
 		}
 	}
 	for (i = 0; i < dev->data->nb_tx_queues; i++) {
@@ -485,9 +530,9 @@ mana_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 		stats->opackets += txq->stats.packets;
 		stats->obytes += txq->stats.bytes;
 		stats->oerrors += txq->stats.errors;
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_opackets[i] = txq->stats.packets;
-			stats->q_obytes[i] = txq->stats.bytes;
+		if (qstats != NULL && i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			qstats->q_opackets[i] = txq->stats.packets;
+			qstats->q_obytes[i] = txq->stats.bytes;
 		}
 	}
 	return 0;
@@ -781,7 +826,8 @@ mana_fast_init(uint16_t port_id, int slot)
 
 	fast->db_base = NULL;
 	fast->busy_tag = (uint32_t)slot + 1;
-	__atomic_store_n(&fast->burst_word, MANA_BURST_WORD_NONE, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&fast->burst_word, MANA_BURST_WORD_NONE,
+				  rte_memory_order_release);
 }
 
 /* Primary: open the device (@hw_dev, owned from here on) and make the port. */
@@ -978,15 +1024,33 @@ mana_probe_common(struct rte_device *rdev, const struct mana_hw_ops *ops, const 
 	return 0;
 }
 
+/*
+ * Remove (hot-unplug, rte_eal_cleanup()): the outcome of stop + close.
+ * rte_eth_dev_close() releases the port itself; releasing it a second
+ * time would reset another port's burst functions on 22.11 and dereference
+ * the freed port data since 23.07. In the primary, a port whose secondaries
+ * could not be told (rte_mp already closed by EAL cleanup) is not released:
+ * its shared data stays as they know it, CLOSED, while this process exits.
+ */
 static int
 mana_remove_by_name(const char *name)
 {
 	struct rte_eth_dev *dev = rte_eth_dev_allocated(name);
+	int ret;
 
 	if (dev == NULL)
+		return 0;	/* closed, hence released, already */
+	if (mana_local(dev) == NULL)
+		return rte_eth_dev_release_port(dev);
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return rte_eth_dev_close(dev->data->port_id);
+	if (dev->data->dev_started) {
+		ret = rte_eth_dev_stop(dev->data->port_id);
+		if (ret != 0)
+			return ret;
+	}
+	if (!mana_close_primary(dev))
 		return 0;
-	if (mana_local(dev) != NULL)
-		rte_eth_dev_close(dev->data->port_id);
 	return rte_eth_dev_release_port(dev);
 }
 
@@ -1051,10 +1115,10 @@ static struct rte_pci_driver mana_pci_driver = {
 	.drv_flags = RTE_PCI_DRV_INTR_RMV,
 };
 
-RTE_PMD_REGISTER_PCI(net_mana, mana_pci_driver);
-RTE_PMD_REGISTER_PCI_TABLE(net_mana, mana_pci_ids);
-RTE_PMD_REGISTER_KMOD_DEP(net_mana, "* ib_uverbs & mana_ib");
-RTE_PMD_REGISTER_PARAM_STRING(net_mana,
+RTE_PMD_REGISTER_PCI(net_mana_mpr, mana_pci_driver);
+RTE_PMD_REGISTER_PCI_TABLE(net_mana_mpr, mana_pci_ids);
+RTE_PMD_REGISTER_KMOD_DEP(net_mana_mpr, "* ib_uverbs & mana_ib");
+RTE_PMD_REGISTER_PARAM_STRING(net_mana_mpr,
 	"ack_timeout_ms=<10-60000> quiesce_timeout_ms=<1-60000> "
 	"recovery_timeout_ms=<100-600000> recovery_poll_ms=<1-1000> "
 	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100>");

@@ -35,25 +35,25 @@
 #include "mana.h"
 
 static __rte_always_inline bool
-mana_burst_enter(uint32_t *busy, const struct mana_priv *priv, const struct mana_fast *fast,
-		 const bool fenced)
+mana_burst_enter(RTE_ATOMIC(uint32_t) *busy, const struct mana_priv *priv,
+		 const struct mana_fast *fast, const bool fenced)
 {
-	__atomic_store_n(busy, fast->busy_tag, __ATOMIC_RELAXED);
+	rte_atomic_store_explicit(busy, fast->busy_tag, rte_memory_order_relaxed);
 	if (fenced)
-		rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+		rte_atomic_thread_fence(rte_memory_order_seq_cst);
 	else
 		rte_compiler_barrier();
 	if (unlikely(mana_state_load(priv) != fast->burst_word)) {
-		__atomic_store_n(busy, 0, __ATOMIC_RELEASE);
+		rte_atomic_store_explicit(busy, 0, rte_memory_order_release);
 		return false;
 	}
 	return true;
 }
 
 static __rte_always_inline void
-mana_burst_exit(uint32_t *busy)
+mana_burst_exit(RTE_ATOMIC(uint32_t) *busy)
 {
-	__atomic_store_n(busy, 0, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(busy, 0, rte_memory_order_release);
 }
 
 /* No process has this tag: burst words of unmapped processes use it. */

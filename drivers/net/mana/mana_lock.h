@@ -6,10 +6,11 @@
 #define MANA_LOCK_H
 
 /*
- * A mutex the clang thread-safety analysis understands. DPDK 22.11 locks
- * carry no annotations, so the PMD wraps pthread mutexes in its own
- * capability type. Every lock is taken and released in the same function;
- * functions that expect a lock held say so with __mana_requires().
+ * A mutex the clang thread-safety analysis understands. DPDK has no
+ * annotated sleeping lock (22.11 annotates none at all), so the PMD wraps
+ * pthread mutexes in its own capability type. Every lock is taken and
+ * released in the same function; functions that expect a lock held say so
+ * with __mana_requires().
  */
 
 #include <errno.h>

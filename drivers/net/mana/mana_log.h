@@ -25,7 +25,9 @@ extern int mana_logtype_reset;
 /* Reset state machine. */
 #define RESET_LOG(level, fmt, ...) MANA_LOG(reset, level, fmt, ##__VA_ARGS__)
 /* Data path: compiled out above RTE_LOG_DP_LEVEL. */
-#define DP_LOG(level, fmt, ...) \
-	RTE_LOG_DP(level, PMD, "net_mana: " fmt "\n", ##__VA_ARGS__)
+#define DP_LOG(level, fmt, ...) do { \
+	if (RTE_LOG_ ## level <= RTE_LOG_DP_LEVEL) \
+		MANA_LOG(driver, level, fmt, ##__VA_ARGS__); \
+} while (0)
 
 #endif /* MANA_LOG_H */

@@ -26,18 +26,38 @@
 #include "mana_rxtx.h"
 #include "mp/mana_mp.h"
 
+/* Writers (the primary, under mr_lock) read the table with relaxed loads. */
+static uint32_t
+mana_mr_count(const struct mana_mr_table *t)
+{
+	return RTE_MIN(rte_atomic_load_explicit(&t->count, rte_memory_order_relaxed),
+		       (uint32_t)MANA_MR_MAX);
+}
+
+static void
+mana_mr_entry_load(const struct mana_mr_shared_entry *shared, struct mana_mr_entry *e)
+{
+	e->start = rte_atomic_load_explicit(&shared->start, rte_memory_order_relaxed);
+	e->end = rte_atomic_load_explicit(&shared->end, rte_memory_order_relaxed);
+	e->lkey = rte_atomic_load_explicit(&shared->lkey, rte_memory_order_relaxed);
+}
+
 static void
 mana_mr_write_begin(struct mana_mr_table *t)
 {
-	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
+	uint32_t seq = rte_atomic_load_explicit(&t->seq, rte_memory_order_relaxed);
+
+	rte_atomic_store_explicit(&t->seq, seq + 1, rte_memory_order_relaxed);
 	/* The odd sequence must be visible before any entry changes. */
-	rte_atomic_thread_fence(__ATOMIC_RELEASE);
+	rte_atomic_thread_fence(rte_memory_order_release);
 }
 
 static void
 mana_mr_write_end(struct mana_mr_table *t)
 {
-	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
+	uint32_t seq = rte_atomic_load_explicit(&t->seq, rte_memory_order_relaxed);
+
+	rte_atomic_store_explicit(&t->seq, seq + 1, rte_memory_order_release);
 }
 
 static bool
@@ -55,21 +75,17 @@ mana_mr_table_find(const struct mana_mr_table *t, uintptr_t addr, size_t len,
 	bool found;
 
 	for (;;) {
-		seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+		seq = rte_atomic_load_explicit(&t->seq, rte_memory_order_acquire);
 		if (seq & 1) {
 			rte_pause();
 			continue;
 		}
 		found = false;
-		count = RTE_MIN(__atomic_load_n(&t->count, __ATOMIC_RELAXED),
-				(uint32_t)MANA_MR_MAX);
+		count = mana_mr_count(t);
 		for (i = 0; i < count; i++) {
-			struct mana_mr_entry e = {
-				.start = __atomic_load_n(&t->entries[i].start, __ATOMIC_RELAXED),
-				.end = __atomic_load_n(&t->entries[i].end, __ATOMIC_RELAXED),
-				.lkey = __atomic_load_n(&t->entries[i].lkey, __ATOMIC_RELAXED),
-			};
+			struct mana_mr_entry e;
 
+			mana_mr_entry_load(&t->entries[i], &e);
 			if (mana_mr_covers(&e, addr, len)) {
 				*out = e;
 				found = true;
@@ -77,8 +93,8 @@ mana_mr_table_find(const struct mana_mr_table *t, uintptr_t addr, size_t len,
 			}
 		}
 		/* The entries read above must not be newer than the check below. */
-		rte_atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&t->seq, __ATOMIC_RELAXED) == seq)
+		rte_atomic_thread_fence(rte_memory_order_acquire);
+		if (rte_atomic_load_explicit(&t->seq, rte_memory_order_relaxed) == seq)
 			return found;
 	}
 }
@@ -97,18 +113,22 @@ mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_mr_table *t = &priv->mr;
 	struct mana_hw_mr *hw_mr = NULL;
-	uint32_t lkey, i;
+	struct mana_mr_entry e;
+	uint32_t lkey, i, count;
 	int ret = 0;
 
 	if (len == 0)
 		return -EINVAL;
 
 	mana_mutex_lock(&lp->mr_lock);
-	for (i = 0; i < t->count; i++)
-		if (mana_mr_covers(&t->entries[i], addr, len))
+	count = mana_mr_count(t);
+	for (i = 0; i < count; i++) {
+		mana_mr_entry_load(&t->entries[i], &e);
+		if (mana_mr_covers(&e, addr, len))
 			goto out;
+	}
 
-	if (t->count == MANA_MR_MAX) {
+	if (count == MANA_MR_MAX) {
 		DRV_LOG(ERR, "port %u: all %u memory registrations in use",
 			priv->port_id, MANA_MR_MAX);
 		ret = -ENOSPC;
@@ -126,11 +146,11 @@ mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 	}
 
 	mana_mr_write_begin(t);
-	i = t->count;
-	__atomic_store_n(&t->entries[i].start, addr, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->entries[i].end, addr + len, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->entries[i].lkey, lkey, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->count, i + 1, __ATOMIC_RELAXED);
+	i = count;
+	rte_atomic_store_explicit(&t->entries[i].start, addr, rte_memory_order_relaxed);
+	rte_atomic_store_explicit(&t->entries[i].end, addr + len, rte_memory_order_relaxed);
+	rte_atomic_store_explicit(&t->entries[i].lkey, lkey, rte_memory_order_relaxed);
+	rte_atomic_store_explicit(&t->count, i + 1, rte_memory_order_relaxed);
 	mana_mr_write_end(t);
 	lp->mr[i] = hw_mr;
 	DRV_LOG(DEBUG, "port %u: MR %u %#" PRIxPTR "+%zu lkey %#x",
@@ -242,23 +262,24 @@ mana_mr_rebuild(struct rte_eth_dev *dev)
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_mr_table *t = &priv->mr;
-	uint32_t i, lkey;
+	uint32_t i, lkey, count;
 	int ret = 0;
 
 	mana_mutex_lock(&lp->mr_lock);
 	mana_mr_write_begin(t);
-	for (i = 0; i < t->count; i++) {
-		struct mana_mr_entry *e = &t->entries[i];
+	count = mana_mr_count(t);
+	for (i = 0; i < count; i++) {
+		struct mana_mr_entry e;
 
-		ret = lp->ops->reg_mr(lp->pd, (void *)e->start, e->end - e->start,
-				      &lp->mr[i], &lkey);
+		mana_mr_entry_load(&t->entries[i], &e);
+		ret = lp->ops->reg_mr(lp->pd, (void *)e.start, e.end - e.start, &lp->mr[i], &lkey);
 		if (ret != 0) {
 			DRV_LOG(ERR, "port %u: re-registering MR %u failed: %s",
 				priv->port_id, i, strerror(-ret));
 			lp->mr[i] = NULL;
 			break;
 		}
-		__atomic_store_n(&e->lkey, lkey, __ATOMIC_RELAXED);
+		rte_atomic_store_explicit(&t->entries[i].lkey, lkey, rte_memory_order_relaxed);
 	}
 	mana_mr_write_end(t);
 	mana_mutex_unlock(&lp->mr_lock);
@@ -275,17 +296,18 @@ mana_mr_release_all(struct rte_eth_dev *dev, bool forget)
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_mr_table *t = &priv->mr;
-	uint32_t i;
+	uint32_t i, count;
 
 	mana_mutex_lock(&lp->mr_lock);
-	for (i = 0; i < t->count; i++) {
+	count = mana_mr_count(t);
+	for (i = 0; i < count; i++) {
 		if (lp->mr[i] != NULL)
 			lp->ops->dereg_mr(lp->mr[i]);
 		lp->mr[i] = NULL;
 	}
 	if (forget) {
 		mana_mr_write_begin(t);
-		__atomic_store_n(&t->count, 0, __ATOMIC_RELAXED);
+		rte_atomic_store_explicit(&t->count, 0, rte_memory_order_relaxed);
 		mana_mr_write_end(t);
 	}
 	mana_mutex_unlock(&lp->mr_lock);

@@ -311,8 +311,9 @@ mana_queues_reap_quarantine(struct rte_eth_dev *dev)
 	for (i = 0; i < lp->nb_quarantined; i++) {
 		void *queue = lp->quarantine[i].queue;
 		bool is_tx = lp->quarantine[i].is_tx;
-		uint32_t tag = is_tx ? ((struct mana_txq *)queue)->busy :
-			((struct mana_rxq *)queue)->busy;
+		RTE_ATOMIC(uint32_t) *busy = is_tx ? &((struct mana_txq *)queue)->busy :
+			&((struct mana_rxq *)queue)->busy;
+		uint32_t tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
 
 		if (tag != 0 && mana_registry_slot_alive(dev, (int)tag - 1)) {
 			DRV_LOG(ERR, "port %u: a quarantined queue is still in use; leaked",

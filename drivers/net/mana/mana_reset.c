@@ -37,7 +37,7 @@
 /* Control block of the reset thread (primary, process-local). */
 struct mana_reset_ctl {
 	struct rte_eth_dev *dev;
-	pthread_t thread;
+	rte_thread_t thread;
 	bool thread_started;
 
 	/* Short critical sections only: the interrupt thread takes it. */
@@ -121,7 +121,7 @@ mana_reset_set_phase(struct rte_eth_dev *dev, enum mana_reset_phase phase)
 	struct mana_local *lp = mana_local(dev);
 
 	mana_mutex_lock(&lp->registry_lock);
-	__atomic_store_n(&lp->priv->reset.phase, phase, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&lp->priv->reset.phase, phase, rte_memory_order_release);
 	mana_mutex_unlock(&lp->registry_lock);
 }
 
@@ -136,7 +136,7 @@ mana_reset_doorbell_available(struct rte_eth_dev *dev)
 {
 	struct mana_priv *priv = mana_priv(dev);
 	enum mana_dev_state st = mana_word_state(mana_state_load(priv));
-	uint32_t phase = __atomic_load_n(&priv->reset.phase, __ATOMIC_ACQUIRE);
+	uint32_t phase = rte_atomic_load_explicit(&priv->reset.phase, rte_memory_order_acquire);
 
 	if (mana_local(dev)->ctx == NULL)
 		return false;
@@ -162,8 +162,8 @@ mana_reset_flip_state(struct mana_priv *priv)
 		if (st != MANA_DEV_ACTIVE && st != MANA_DEV_STOPPED)
 			return false;
 		next = mana_state_word(mana_word_generation(word), MANA_DEV_RESETTING);
-		if (__atomic_compare_exchange_n(&priv->state.word, &word, next, false,
-						__ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+		if (rte_atomic_compare_exchange_strong_explicit(&priv->state.word, &word, next,
+						rte_memory_order_seq_cst, rte_memory_order_acquire))
 			return true;
 	}
 }
@@ -194,7 +194,8 @@ mana_reset_request(struct rte_eth_dev *dev, uint32_t generation)
 	mana_mutex_unlock(&ctl->lock);
 
 	if (first) {
-		__atomic_store_n(&priv->reset.last_event_ns, mana_now_ns(), __ATOMIC_RELAXED);
+		rte_atomic_store_explicit(&priv->reset.last_event_ns, mana_now_ns(),
+					  rte_memory_order_relaxed);
 		RESET_LOG(WARNING, "port %u: device fatal event (generation %u): resetting",
 			  priv->port_id, generation);
 		mana_event_post(priv->port_id, RTE_ETH_EVENT_ERR_RECOVERING);
@@ -446,7 +447,8 @@ mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	if (ret != 0)
 		goto out;
 	priv->db_region_size = caps.db_region_size;
-	__atomic_store_n(&priv->db_generation, run->new_generation, __ATOMIC_RELEASE);
+	rte_atomic_store_explicit(&priv->db_generation, run->new_generation,
+				  rte_memory_order_release);
 	ret = mana_db_map(dev, lp->ops->doorbell_fd(lp->ctx), run->new_generation,
 			  priv->db_region_size);
 out:
@@ -710,7 +712,7 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 	mana_reset_emit(dev, RTE_ETH_EVENT_RECOVERY_SUCCESS);
 }
 
-static void *
+static uint32_t
 mana_reset_thread(void *arg)
 {
 	struct rte_eth_dev *dev = arg;
@@ -738,7 +740,7 @@ mana_reset_thread(void *arg)
 		mana_cond_broadcast(&ctl->cond);
 		mana_mutex_unlock(&ctl->lock);
 	}
-	return NULL;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -773,9 +775,9 @@ mana_reset_init(struct rte_eth_dev *dev)
 	if (ret != 0)
 		goto fail;
 	snprintf(name, sizeof(name), "mana-rst-%u", dev->data->port_id);
-	ret = rte_ctrl_thread_create(&ctl->thread, name, NULL, mana_reset_thread, dev);
+	ret = rte_thread_create_control(&ctl->thread, name, mana_reset_thread, dev);
 	if (ret != 0) {
-		ret = -ret;
+		ret = ret < 0 ? ret : -ret;
 		goto fail;
 	}
 	ctl->thread_started = true;
@@ -800,8 +802,8 @@ mana_reset_fini(struct rte_eth_dev *dev)
 	mana_mutex_unlock(&ctl->lock);
 	if (ctl->thread_started) {
 		/* Never join ourselves (the thread calls nothing that closes). */
-		if (!pthread_equal(ctl->thread, pthread_self()))
-			pthread_join(ctl->thread, NULL);
+		if (!rte_thread_equal(ctl->thread, rte_thread_self()))
+			rte_thread_join(ctl->thread, NULL);
 		ctl->thread_started = false;
 	}
 	mana_reset_intr_detach(dev);

@@ -33,8 +33,9 @@ mana_cq_next(struct mana_gdma_queue *cq, bool *overflow)
 	const struct gdma_cqe *cqe = (const struct gdma_cqe *)
 		(cq->buf + (size_t)(cq->head & (cq->count - 1)) * GDMA_CQE_SIZE);
 	uint32_t lap = cq->head >> cq->log_count;
-	uint32_t last = __atomic_load_n((const uint32_t *)((const uint8_t *)cqe + 60),
-					__ATOMIC_ACQUIRE);
+	uint32_t last = rte_atomic_load_explicit(
+		(const RTE_ATOMIC(uint32_t) *)((const uint8_t *)cqe + 60),
+		rte_memory_order_acquire);
 	uint32_t owner = last >> 29;
 
 	if (owner == ((lap - 1) & GDMA_CQE_OWNER_MASK))

@@ -108,7 +108,7 @@ mana_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned 
 			v = mana_word_generation(word);
 			break;
 		case MANA_XSTAT_PHASE:
-			v = __atomic_load_n(&priv->reset.phase, __ATOMIC_RELAXED);
+			v = rte_atomic_load_explicit(&priv->reset.phase, rte_memory_order_relaxed);
 			break;
 		case MANA_XSTAT_PROCS:
 			v = 0;

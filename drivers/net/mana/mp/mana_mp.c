@@ -3,7 +3,7 @@
  */
 
 /*
- * The multi-process protocol of net_mana (message catalogue in
+ * The multi-process protocol of net_mana_mpr (message catalogue in
  * mana_mp_msg.h). This file owns both ends: the primary's request handlers
  * and broadcast rounds, and the secondaries' broadcast handlers and
  * requests. Every handler validates the message against the catalogue, then
@@ -572,7 +572,8 @@ mana_mp_on_remap(struct mana_local *lp, const struct rte_mp_msg *msg)
 	if (b->hdr.generation == 0 || b->db_region_size == 0 ||
 	    b->db_region_size > MANA_MP_MAX_REGION || b->db_region_size != priv->db_region_size) {
 		ret = -EINVAL;
-	} else if (b->hdr.generation != __atomic_load_n(&priv->db_generation, __ATOMIC_ACQUIRE)) {
+	} else if (b->hdr.generation !=
+		   rte_atomic_load_explicit(&priv->db_generation, rte_memory_order_acquire)) {
 		ret = -ESTALE;	/* a REMAP of an older reset, seen late */
 	} else {
 		ret = mana_mp_check_db_fd(fd, b->db_region_size);
@@ -629,7 +630,8 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 	case MANA_MP_UNMAP_DB:
 		/* Only a generation that exists (0 would mean "whatever is mapped"). */
 		if (hdr->generation == 0 ||
-		    hdr->generation > __atomic_load_n(&lp->priv->db_generation, __ATOMIC_ACQUIRE))
+		    hdr->generation > rte_atomic_load_explicit(&lp->priv->db_generation,
+							       rte_memory_order_acquire))
 			result = -EINVAL;
 		else
 			result = mana_db_unmap(lp->dev, hdr->generation);
@@ -1057,10 +1059,27 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 		msg.num_fds = 1;
 		msg.fds[0] = fd;
 	}
+	if (rte_mp_sendmsg(&msg) == 0)
+		return;
+	if (rte_errno == EBADF) {
+		/*
+		 * The channel's socket is closed: rte_eal_cleanup() of DPDK
+		 * 24.11.0 does that before it removes devices. No answer can
+		 * come; the secondaries see the state word.
+		 */
+		mana_mutex_lock(&round->lock);
+		round->open = false;
+		mana_mutex_unlock(&round->lock);
+		res->pending = false;
+		/* Evicted processes too: they still poll the port. */
+		res->unreachable = mana_registry_members(dev, true);
+		MP_LOG(NOTICE, "port %u: %s not sent, rte_mp is closed (EAL cleanup)",
+		       dev->data->port_id, mana_mp_type_name(type));
+		return;
+	}
 	/* Partial failures show up as silent peers and are handled at the end. */
-	if (rte_mp_sendmsg(&msg) != 0)
-		MP_LOG(ERR, "port %u: sending %s failed: %s", dev->data->port_id,
-		       mana_mp_type_name(type), rte_strerror(rte_errno));
+	MP_LOG(ERR, "port %u: sending %s failed: %s", dev->data->port_id,
+	       mana_mp_type_name(type), rte_strerror(rte_errno));
 }
 
 /*
@@ -1074,7 +1093,7 @@ mana_mp_broadcast_end(struct rte_eth_dev *dev, struct mana_mp_round_result *res)
 	uint64_t silent, dead;
 
 	if (!res->pending)
-		return 0;
+		return __builtin_popcountll(res->unreachable);
 	res->pending = false;
 	silent = mana_mp_round_wait(dev, round,
 				    res->start_ns + (uint64_t)res->timeout_ms * 1000000ull, res);

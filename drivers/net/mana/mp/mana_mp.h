@@ -47,6 +47,7 @@ struct mana_mp_round_result {
 	uint64_t failed;	/* answered with an error */
 	uint64_t dead;		/* died during the round: released */
 	uint64_t evicted;	/* alive but silent at the deadline: evicted */
+	uint64_t unreachable;	/* not sent: the rte_mp channel is closed */
 	uint64_t elapsed_ns;
 	/* Round bookkeeping (mana_mp_broadcast_begin/end). */
 	uint64_t start_ns;
@@ -64,8 +65,12 @@ void mana_mp_round_destroy(struct mana_local *lp);
  * answered, died, or @timeout_ms passed. Policy for silence at the
  * deadline: a dead process is released from the registry; a live one is
  * evicted (no longer waited for; re-admitted if it answers a later REMAP_DB
- * or attaches again). Returns 0 when every expected process answered with
- * success, else the number of processes that failed, died or were evicted.
+ * or attaches again). Once rte_eal_cleanup() has closed the rte_mp channel
+ * (DPDK 24.11.0 does so before it removes devices) nothing can be sent: the
+ * round ends at once with every attached process, evicted ones included,
+ * unreachable and none evicted.
+ * Returns 0 when every expected process answered with success, else the
+ * number of processes that failed, died, were evicted or were unreachable.
  */
 int mana_mp_broadcast(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
 		      int fd, uint32_t timeout_ms, struct mana_mp_round_result *res);

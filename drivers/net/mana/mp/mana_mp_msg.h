@@ -6,12 +6,12 @@
 #define MANA_MP_MSG_H
 
 /*
- * The message catalogue of net_mana's multi-process protocol: every message
+ * The message catalogue of net_mana_mpr's multi-process protocol: every message
  * exchanged between the primary and secondaries, its direction, its exact
  * parameter size and the number of file descriptors it carries. Receivers
  * reject anything that does not match this table (mana_mp_validate).
  *
- * Transport (rte_mp, DPDK 22.11):
+ * Transport (rte_mp, DPDK 22.11 to 25.11):
  *  - Secondary -> primary requests (ATTACH, DETACH, REG_MR) use
  *    rte_mp_request_sync on MANA_MP_ACTION_PRIMARY; the primary answers
  *    with rte_mp_reply carrying the same type and a result.
@@ -34,8 +34,8 @@
 #include <rte_common.h>
 #include <rte_eal.h>
 
-#define MANA_MP_ACTION_PRIMARY		"net_mana_mp_p"	/* received by the primary */
-#define MANA_MP_ACTION_SECONDARY	"net_mana_mp_s"	/* received by secondaries */
+#define MANA_MP_ACTION_PRIMARY		"net_mana_mpr_p"	/* received by the primary */
+#define MANA_MP_ACTION_SECONDARY	"net_mana_mpr_s"	/* received by secondaries */
 #define MANA_MP_MAGIC			0x414e414du	/* "MANA" */
 #define MANA_MP_VERSION			1
 

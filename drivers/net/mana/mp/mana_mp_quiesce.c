@@ -91,7 +91,7 @@ mana_quiesce_barrier(void)
 	if (mana_membarrier_cmd >= 0 && mana_membarrier(mana_membarrier_cmd, 0) == 0)
 		return;
 	/* Every process then uses fenced bursts: a local fence pairs with theirs. */
-	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	rte_atomic_thread_fence(rte_memory_order_seq_cst);
 }
 
 struct mana_quiesce_walk {
@@ -103,13 +103,13 @@ struct mana_quiesce_walk {
 
 /* Wait for one guard word; true if it is clear (or was cleared for a dead owner). */
 static bool
-mana_quiesce_one(struct mana_quiesce_walk *w, uint32_t *busy)
+mana_quiesce_one(struct mana_quiesce_walk *w, RTE_ATOMIC(uint32_t) *busy)
 {
 	uint64_t next_liveness = 0;
 	unsigned int spins = 0;
 	uint32_t tag;
 
-	tag = __atomic_load_n(busy, __ATOMIC_ACQUIRE);
+	tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
 	if (tag == 0 || (w->tag != 0 && tag != w->tag))
 		return true;
 	w->res->waited++;
@@ -117,7 +117,7 @@ mana_quiesce_one(struct mana_quiesce_walk *w, uint32_t *busy)
 	for (;;) {
 		uint64_t now;
 
-		tag = __atomic_load_n(busy, __ATOMIC_ACQUIRE);
+		tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
 		if (tag == 0)
 			return true;
 		now = mana_now_ns();
@@ -126,8 +126,9 @@ mana_quiesce_one(struct mana_quiesce_walk *w, uint32_t *busy)
 
 			if (!mana_registry_slot_alive(w->dev, slot)) {
 				/* Only a dead owner could have left it set: clear it. */
-				__atomic_compare_exchange_n(busy, &tag, 0, false,
-							    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+				rte_atomic_compare_exchange_strong_explicit(busy, &tag, 0,
+							    rte_memory_order_release,
+							    rte_memory_order_relaxed);
 				w->res->dead_owner++;
 				return true;
 			}

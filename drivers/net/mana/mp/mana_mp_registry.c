@@ -284,7 +284,7 @@ mana_registry_note_answer(struct rte_eth_dev *dev, int slot, uint16_t type, int3
 		s->remap_latency_ns = latency_ns;
 	}
 	if (s->state == MANA_PROC_EVICTED && type == MANA_MP_REMAP_DB && result == 0 &&
-	    generation == __atomic_load_n(&priv->db_generation, __ATOMIC_ACQUIRE))
+	    generation == rte_atomic_load_explicit(&priv->db_generation, rte_memory_order_acquire))
 		s->state = MANA_PROC_ATTACHED;
 	mana_mutex_unlock(&lp->registry_lock);
 }

@@ -2,12 +2,12 @@
  * Copyright(c) 2026 mana-mp-reset authors
  */
 
-#ifndef RTE_PMD_MANA_H
-#define RTE_PMD_MANA_H
+#ifndef RTE_PMD_MANA_MPR_H
+#define RTE_PMD_MANA_MPR_H
 
 /**
  * @file
- * net_mana private API: the reset state of a port as this process sees it,
+ * net_mana_mpr private API: the reset state of a port as this process sees it,
  * and fault-injection hooks for testing the multi-process protocol.
  */
 
@@ -20,23 +20,23 @@
 extern "C" {
 #endif
 
-enum rte_pmd_mana_dev_state {
-	RTE_PMD_MANA_STOPPED = 1,
-	RTE_PMD_MANA_ACTIVE,
-	RTE_PMD_MANA_RESETTING,
-	RTE_PMD_MANA_FAILED,
-	RTE_PMD_MANA_CLOSED,
+enum rte_pmd_mana_mpr_dev_state {
+	RTE_PMD_MANA_MPR_STOPPED = 1,
+	RTE_PMD_MANA_MPR_ACTIVE,
+	RTE_PMD_MANA_MPR_RESETTING,
+	RTE_PMD_MANA_MPR_FAILED,
+	RTE_PMD_MANA_MPR_CLOSED,
 };
 
 /** Name of a state ("active"...), "unknown" if it is none of the above. */
 __rte_experimental
-const char *rte_pmd_mana_state_name(uint32_t state);
+const char *rte_pmd_mana_mpr_state_name(uint32_t state);
 
-/** Phases of a reset are numbered 1 .. RTE_PMD_MANA_PHASE_MAX - 1. */
-#define RTE_PMD_MANA_PHASE_MAX	9
+/** Phases of a reset are numbered 1 .. RTE_PMD_MANA_MPR_PHASE_MAX - 1. */
+#define RTE_PMD_MANA_MPR_PHASE_MAX	9
 
-struct rte_pmd_mana_state {
-	uint32_t state;			/**< enum rte_pmd_mana_dev_state */
+struct rte_pmd_mana_mpr_state {
+	uint32_t state;			/**< enum rte_pmd_mana_mpr_dev_state */
 	uint32_t generation;		/**< doorbell generation of the device */
 	uint32_t phase;			/**< reset phase, 0 when none */
 	uint32_t mapped_generation;	/**< this process's doorbell mapping, 0: none */
@@ -47,14 +47,14 @@ struct rte_pmd_mana_state {
 };
 
 /**
- * Read the reset state of a net_mana port.
- * @return 0, -ENODEV (not a net_mana port) or -EINVAL.
+ * Read the reset state of a net_mana_mpr port.
+ * @return 0, -ENODEV (not a net_mana_mpr port) or -EINVAL.
  */
 __rte_experimental
-int rte_pmd_mana_get_state(uint16_t port_id, struct rte_pmd_mana_state *state);
+int rte_pmd_mana_mpr_get_state(uint16_t port_id, struct rte_pmd_mana_mpr_state *state);
 
 /** Reset history of a port (what xstats also show). */
-struct rte_pmd_mana_reset_info {
+struct rte_pmd_mana_mpr_reset_info {
 	uint64_t started;
 	uint64_t succeeded;
 	uint64_t failed;
@@ -63,40 +63,40 @@ struct rte_pmd_mana_reset_info {
 	uint64_t last_total_us;		/**< fatal event to traffic allowed again */
 	uint64_t last_hw_down_us;	/**< of which waiting for the device */
 	/** Indexed by phase: 1 quiesce, 2 unmap, 3 teardown, 4 wait_hw, 5 reopen,
-	 *  6 remap, 7 rebuild, 8 resume (see rte_pmd_mana_phase_name()).
+	 *  6 remap, 7 rebuild, 8 resume (see rte_pmd_mana_mpr_phase_name()).
 	 */
-	uint64_t last_phase_us[RTE_PMD_MANA_PHASE_MAX];
+	uint64_t last_phase_us[RTE_PMD_MANA_MPR_PHASE_MAX];
 	uint64_t last_event_ns;		/**< CLOCK_MONOTONIC of the last fatal event */
 	int32_t last_error;
 };
 
-/** Phase names for rte_pmd_mana_reset_info.last_phase_us and state.phase. */
+/** Phase names for rte_pmd_mana_mpr_reset_info.last_phase_us and state.phase. */
 __rte_experimental
-const char *rte_pmd_mana_phase_name(uint32_t phase);
+const char *rte_pmd_mana_mpr_phase_name(uint32_t phase);
 
 __rte_experimental
-int rte_pmd_mana_get_reset_info(uint16_t port_id, struct rte_pmd_mana_reset_info *info);
+int rte_pmd_mana_mpr_get_reset_info(uint16_t port_id, struct rte_pmd_mana_mpr_reset_info *info);
 
-/** Multi-process messages a process answers (rte_pmd_mana_proc.last_msg). */
-enum rte_pmd_mana_msg {
-	RTE_PMD_MANA_MSG_START_RXTX = 4,
-	RTE_PMD_MANA_MSG_STOP_RXTX = 5,
-	RTE_PMD_MANA_MSG_UNMAP_DB = 6,
-	RTE_PMD_MANA_MSG_REMAP_DB = 7,
-	RTE_PMD_MANA_MSG_PORT_CLOSED = 8,
+/** Multi-process messages a process answers (rte_pmd_mana_mpr_proc.last_msg). */
+enum rte_pmd_mana_mpr_msg {
+	RTE_PMD_MANA_MPR_MSG_START_RXTX = 4,
+	RTE_PMD_MANA_MPR_MSG_STOP_RXTX = 5,
+	RTE_PMD_MANA_MPR_MSG_UNMAP_DB = 6,
+	RTE_PMD_MANA_MPR_MSG_REMAP_DB = 7,
+	RTE_PMD_MANA_MPR_MSG_PORT_CLOSED = 8,
 };
 
 /** Name of a message type ("UNMAP_DB"...), "INVALID" if unknown. */
 __rte_experimental
-const char *rte_pmd_mana_msg_name(uint32_t type);
+const char *rte_pmd_mana_mpr_msg_name(uint32_t type);
 
 /** One process of the port's registry. */
-struct rte_pmd_mana_proc {
+struct rte_pmd_mana_mpr_proc {
 	int32_t slot;			/**< 0 is the primary */
 	int32_t pid;
 	uint32_t state;			/**< 1 attached, 2 evicted */
 	uint32_t db_generation;		/**< doorbell generation it has mapped */
-	uint32_t last_msg;		/**< enum rte_pmd_mana_msg it answered last */
+	uint32_t last_msg;		/**< enum rte_pmd_mana_mpr_msg it answered last */
 	int32_t last_result;
 	uint64_t last_latency_us;	/**< broadcast to its answer */
 	uint32_t missed_acks;
@@ -115,14 +115,15 @@ struct rte_pmd_mana_proc {
  * -ENODEV.
  */
 __rte_experimental
-int rte_pmd_mana_get_procs(uint16_t port_id, struct rte_pmd_mana_proc *procs, unsigned int n);
+int rte_pmd_mana_mpr_get_procs(uint16_t port_id, struct rte_pmd_mana_mpr_proc *procs,
+			       unsigned int n);
 
 /**
  * Fault injection for tests: make this process ignore UNMAP_DB, keeping its
  * doorbell mapping when the primary revokes it (a protocol violation).
  */
 __rte_experimental
-int rte_pmd_mana_test_keep_doorbell(uint16_t port_id, bool keep);
+int rte_pmd_mana_mpr_test_keep_doorbell(uint16_t port_id, bool keep);
 
 /**
  * Fault injection for tests: write Tx queue @queue_id's doorbell (the
@@ -132,7 +133,7 @@ int rte_pmd_mana_test_keep_doorbell(uint16_t port_id, bool keep);
  * @return 0, -ENODEV, or -ENXIO when this process has nothing mapped.
  */
 __rte_experimental
-int rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id);
+int rte_pmd_mana_mpr_test_ring_doorbell(uint16_t port_id, uint16_t queue_id);
 
 /**
  * Fault injection for tests, primary only: broadcast a message of @type to
@@ -143,11 +144,11 @@ int rte_pmd_mana_test_ring_doorbell(uint16_t port_id, uint16_t queue_id);
  * @return 0, -ENODEV, -E_RTE_SECONDARY or -EINVAL.
  */
 __rte_experimental
-int rte_pmd_mana_test_send_raw(uint16_t port_id, uint16_t type, int len_param, int num_fds,
+int rte_pmd_mana_mpr_test_send_raw(uint16_t port_id, uint16_t type, int len_param, int num_fds,
 			       uint32_t generation);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* RTE_PMD_MANA_H */
+#endif /* RTE_PMD_MANA_MPR_H */
