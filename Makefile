@@ -25,13 +25,14 @@ BUILD_CLANG ?= build-clang$(SUFFIX)
 BUILD_ASAN ?= build-asan$(SUFFIX)
 BUILD_FUZZ ?= build-fuzz$(SUFFIX)
 BUILD_STDATOMIC ?= build-stdatomic$(SUFFIX)
+BUILD_COV ?= build-coverage$(SUFFIX)
 FUZZ_SECONDS ?= 60
 PYTEST ?= /usr/bin/python3 -m pytest
 PYTEST_ARGS ?= -q
 LTS_VERSIONS ?= 24.11 25.11
 
 .PHONY: all setup build build-clang build-asan build-fuzz build-stdatomic test test-unit \
-	test-pytest test-lts asan fuzz demo bench clean
+	test-pytest test-lts asan fuzz demo bench coverage clean
 
 all: build
 
@@ -58,7 +59,7 @@ build-asan: setup
 build-fuzz: setup
 	CC=clang ./scripts/meson-setup.sh $(DPDK) $(BUILD_FUZZ) -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
-	ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_mp app/mana-traffic
+	ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_mp app/mana-traffic sim/libmana_sim.so
 
 # C11 atomics as DPDK's enable_stdatomic builds use them: clang then refuses
 # an atomic operation on anything not declared RTE_ATOMIC(). Compile only
@@ -98,16 +99,29 @@ asan: build-asan
 # Each side's handler is fuzzed in its own process type (FUZZ_SECONDS each).
 # The primary side uses no hugepages and no shared files; the secondary side
 # runs a primary under a prefix of its own, removed whatever happened.
+# Both run on the software MANA VF, each on an instance of its own.
+FUZZ_VF = LD_PRELOAD=$$PWD/sim/libmana_sim.so \
+	ASAN_SYMBOLIZER_PATH=$(CURDIR)/tests/tools/symbolizer/llvm-symbolizer \
+	MANA_SIM="instance=$$inst;fn=7870:00:00.0,mac2=00:15:5d:10:00:02"
 fuzz: build-fuzz
 	python3 tests/fuzz/seeds.py $(BUILD_FUZZ)/fuzz-corpus
-	cd $(BUILD_FUZZ) && MANA_FUZZ_SIDE=primary ./tests/fuzz/fuzz_mp \
-		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz-corpus/primary
-	cd $(BUILD_FUZZ) && { prefix=fzmp$$$$; \
-		MANA_FUZZ_SIDE=secondary MANA_FUZZ_PREFIX=$$prefix \
+	cd $(BUILD_FUZZ) && { inst=fzpri$$$$; \
+		$(FUZZ_VF) MANA_FUZZ_SIDE=primary ./tests/fuzz/fuzz_mp \
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz-corpus/primary; \
+		status=$$?; rm -rf /run/mana-sim/$$inst; exit $$status; }
+	cd $(BUILD_FUZZ) && { prefix=fzmp$$$$; inst=$$prefix; \
+		$(FUZZ_VF) MANA_FUZZ_SIDE=secondary MANA_FUZZ_PREFIX=$$prefix \
 		MANA_FUZZ_PRIMARY=$$PWD/app/mana-traffic ./tests/fuzz/fuzz_mp \
 		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz-corpus/secondary; \
-		status=$$?; rm -rf /var/run/dpdk/$$prefix /dev/hugepages/$${prefix}map_*; \
+		status=$$?; rm -rf /var/run/dpdk/$$prefix /dev/hugepages/$${prefix}map_* \
+			/run/mana-sim/$$inst; \
 		exit $$status; }
+
+# Line coverage of every driver file by the suite (gcov; figures in doc/coverage.rst).
+coverage: setup
+	./scripts/meson-setup.sh $(DPDK) $(BUILD_COV) -Db_coverage=true
+	ninja -C $(BUILD_COV)
+	COVERAGE_OUT=$${COVERAGE_OUT:-out/coverage$(SUFFIX)} ./scripts/coverage.sh $(BUILD_COV)
 
 demo: build
 	./scripts/demo.sh $(BUILD)
@@ -116,7 +130,7 @@ bench: build
 	BENCH_OUT=$${BENCH_OUT:-out/bench$(SUFFIX)} ./scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_CLANG) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_STDATOMIC) \
-		build build-clang build-asan build-fuzz build-stdatomic \
+	rm -rf $(BUILD) $(BUILD_CLANG) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_STDATOMIC) $(BUILD_COV) \
+		build build-clang build-asan build-fuzz build-stdatomic build-coverage \
 		$(foreach v,$(LTS_VERSIONS),build-$(v) build-clang-$(v) build-asan-$(v) \
-		build-fuzz-$(v) build-stdatomic-$(v))
+		build-fuzz-$(v) build-stdatomic-$(v) build-coverage-$(v))

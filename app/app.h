@@ -60,6 +60,7 @@ struct app_cfg {
 	uint32_t size;
 	uint16_t segs;
 	uint16_t burst;
+	uint16_t rx_burst;	/* 0: burst */
 	uint32_t status_ms;
 	uint32_t drain_ms;
 	uint32_t start_timeout_ms;
@@ -72,6 +73,8 @@ struct app_cfg {
 	bool verify;
 	int proc_id;		/* -1: derived from the lcore id */
 	uint32_t idle_us;	/* sleep of an idle loop iteration */
+	uint16_t vlan;		/* 1..4094: send tagged (Tx VLAN insert), check on Rx; 0: none */
+	bool vlan_strip;	/* primary: request Rx VLAN strip */
 };
 
 struct app_flow {
@@ -89,6 +92,9 @@ struct app_queue {
 	uint64_t tx;
 	uint64_t tx_refused;
 	uint64_t tx_nombuf;
+	uint64_t vlan_stripped;		/* received with the tag in the mbuf (RX_VLAN_STRIPPED) */
+	uint64_t vlan_in_packet;	/* received with the tag in the frame */
+	uint64_t vlan_bad;		/* no tag, or another VLAN id */
 	double tokens;
 	uint64_t last_tsc;
 };
@@ -100,6 +106,7 @@ struct app {
 	int pid;
 	uint16_t port;
 	char port_name[RTE_ETH_NAME_MAX_LEN];
+	char device_name[RTE_DEV_NAME_MAX_LEN];	/* the PCI function (BDF) */
 	uint16_t proc_id;
 	uint64_t hz;
 	uint64_t t0;
@@ -155,5 +162,7 @@ int app_queues_setup(void);	/* every Rx and Tx queue, as at start */
 
 /* cmd.c */
 void app_cmd_poll(void);
+void app_cmd_feed(void);	/* gives back what `starve` took (exit) */
+void app_cmd_starve_more(void);	/* while starved: take what was freed */
 
 #endif /* MANA_TRAFFIC_APP_H */

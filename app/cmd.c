@@ -7,7 +7,9 @@
  * the main loop, one command per line, one JSON answer per command.
  */
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
 
 #include <rte_pmd_mana_mpr.h>
 #include "sim/mana_sim.h"
@@ -89,6 +92,7 @@ static void
 app_cmd_inject(char **argv, int argc)
 {
 	struct mana_sim_fault fault;
+	mana_sim_inject_t inject;
 	const char *kind = argc > 1 ? argv[1] : "";
 	long a = 0, b = 0;
 	int ret = 0;
@@ -129,8 +133,63 @@ app_cmd_inject(char **argv, int argc)
 		app_cmd_reply("inject", -EINVAL, "bad argument");
 		return;
 	}
-	ret = mana_sim_inject(app.port_name, &fault);
+	/*
+	 * The software VF's control function, if the process runs on it
+	 * (LD_PRELOAD=libmana_sim.so): looked up, so the app runs on hardware.
+	 */
+	inject = (mana_sim_inject_t)dlsym(RTLD_DEFAULT, MANA_SIM_INJECT_SYMBOL);
+	if (inject == NULL) {
+		app_cmd_reply("inject", -ENOTSUP, "not on the software MANA VF "
+			      "(libmana_sim.so is not preloaded)");
+		return;
+	}
+	ret = inject(app.device_name, &fault);
 	app_cmd_ret("inject", ret);
+}
+
+/* rss_hf LIST: rte_eth_dev_rss_hash_update with the types of LIST (key kept). */
+static void
+app_cmd_rss_hf(char **argv, int argc)
+{
+	static const struct {
+		const char *name;
+		uint64_t hf;
+	} types[] = {
+		{ "ipv4", RTE_ETH_RSS_IPV4 },
+		{ "udp4", RTE_ETH_RSS_NONFRAG_IPV4_UDP },
+		{ "tcp4", RTE_ETH_RSS_NONFRAG_IPV4_TCP },
+		{ "ipv6", RTE_ETH_RSS_IPV6 },
+		{ "udp6", RTE_ETH_RSS_NONFRAG_IPV6_UDP },
+		{ "tcp6", RTE_ETH_RSS_NONFRAG_IPV6_TCP },
+	};
+	struct rte_eth_rss_conf conf = { 0 };
+	char *save = NULL, *tok;
+	unsigned int i;
+	struct sb sb;
+	int ret;
+
+	if (argc != 2) {
+		app_cmd_reply("rss_hf", -EINVAL, "usage: rss_hf ipv4,udp4,tcp4,ipv6,udp6,tcp6");
+		return;
+	}
+	for (tok = strtok_r(argv[1], ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < RTE_DIM(types) && strcmp(tok, types[i].name) != 0; i++)
+			;
+		if (i == RTE_DIM(types)) {
+			app_cmd_reply("rss_hf", -EINVAL, "unknown hash type");
+			return;
+		}
+		conf.rss_hf |= types[i].hf;
+	}
+	if (!app_cmd_port_open("rss_hf"))
+		return;
+	ret = rte_eth_dev_rss_hash_update(app.port, &conf);
+	app_cmd_begin(&sb, "rss_hf", ret);
+	memset(&conf, 0, sizeof(conf));
+	if (rte_eth_dev_rss_hash_conf_get(app.port, &conf) == 0)
+		sb_printf(&sb, ",\"rss_hf\":%" PRIu64, conf.rss_hf);
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
 }
 
 static void
@@ -150,6 +209,57 @@ app_cmd_state(void)
 	}
 	sb_printf(&sb, "}");
 	sb_emit(&sb);
+}
+
+/*
+ * `starve` takes every free mbuf of the Rx pool, and keeps taking those the
+ * application frees (as one that holds its mbufs would); `feed` gives them
+ * back. What
+ * the PMD's Rx refill does when the pool is short, and after.
+ */
+static struct rte_mbuf **app_starved;
+static unsigned int app_nb_starved;
+
+/* While starved, what the application frees back to the pool (main loop). */
+void
+app_cmd_starve_more(void)
+{
+	if (app_starved == NULL)
+		return;
+	while (app_nb_starved < app.rx_pool->size &&
+	       rte_mempool_get(app.rx_pool, (void **)&app_starved[app_nb_starved]) == 0)
+		app_nb_starved++;
+}
+
+static void
+app_cmd_starve(const char *cmd)
+{
+	struct sb sb;
+
+	if (app.rx_pool == NULL || app_starved != NULL) {
+		app_cmd_reply(cmd, -EINVAL, app.rx_pool == NULL ? "no Rx pool" : "already starved");
+		return;
+	}
+	app_starved = calloc(app.rx_pool->size, sizeof(*app_starved));
+	if (app_starved == NULL) {
+		app_cmd_reply(cmd, -ENOMEM, NULL);
+		return;
+	}
+	app_cmd_starve_more();
+	app_cmd_begin(&sb, cmd, 0);
+	sb_printf(&sb, ",\"taken\":%u}", app_nb_starved);
+	sb_emit(&sb);
+}
+
+void
+app_cmd_feed(void)
+{
+	if (app_starved == NULL)
+		return;
+	rte_mempool_put_bulk(app.rx_pool, (void **)app_starved, app_nb_starved);
+	free(app_starved);
+	app_starved = NULL;
+	app_nb_starved = 0;
 }
 
 static void
@@ -246,8 +356,21 @@ app_cmd_exec(char *line)
 							 (int)nfds, (uint32_t)gen);
 			app_cmd_ret(cmd, ret);
 		}
+	} else if (strcmp(cmd, "mtu") == 0) {
+		if (app_cmd_num(argc > 1 ? argv[1] : NULL, 0, UINT16_MAX, &v) != 0)
+			app_cmd_reply(cmd, -EINVAL, "usage: mtu BYTES");
+		else if (app_cmd_port_open(cmd))
+			app_cmd_ret(cmd, rte_eth_dev_set_mtu(app.port, (uint16_t)v));
+	} else if (strcmp(cmd, "rss_hf") == 0) {
+		app_cmd_rss_hf(argv, argc);
 	} else if (strcmp(cmd, "inject") == 0) {
 		app_cmd_inject(argv, argc);
+	} else if (strcmp(cmd, "starve") == 0) {
+		app_cmd_starve(cmd);
+	} else if (strcmp(cmd, "feed") == 0) {
+		app_cmd_reply(cmd, app_starved != NULL ? 0 : -EINVAL,
+			      app_starved != NULL ? NULL : "not starved");
+		app_cmd_feed();
 	} else if (strcmp(cmd, "mempools") == 0) {
 		app_cmd_begin(&sb, cmd, 0);
 		sb_printf(&sb, ",\"mempools\":");

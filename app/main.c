@@ -29,7 +29,7 @@
 #include "app.h"
 
 #define APP_IDLE_US		200
-#define APP_DEFAULT_DESC	512
+#define APP_DEFAULT_DESC	256	/* the largest ring rdma-core < 49 accepts */
 #define APP_CB_WAIT_MS		2000
 #define APP_RX_POOL		"mtrf_rx"
 
@@ -61,6 +61,7 @@ usage(const char *prog)
 "  --size BYTES        frame size without CRC (default 128; at least %u is used)\n"
 "  --segs S            Tx segments per packet (default 1)\n"
 "  --burst B           burst size (default 32)\n"
+"  --rx-burst B        Rx burst size (default: --burst)\n"
 "  --status-ms MS      status line period (default 200; 0: none)\n"
 "  --drain-ms MS       at `stop`, how long to keep receiving (default 300)\n"
 "  --start-timeout-ms MS  secondary: wait for the port to start (default 10000)\n"
@@ -76,6 +77,10 @@ usage(const char *prog)
 "  --no-verify         do not check packet contents (checksum, lengths, padding)\n"
 "  --proc-id K         stamped into packets (default: the main lcore id)\n"
 "  --idle-us US        sleep when a loop found nothing to do and nothing due (default %u)\n"
+"  --vlan ID           send every packet with VLAN ID (1..4094) by Tx VLAN insert\n"
+"                      offload; check every received packet carries it (in the mbuf\n"
+"                      when stripped, else in the frame, where it is then removed)\n"
+"  --vlan-strip        primary: request Rx VLAN strip\n"
 "  --help\n"
 "\n"
 "Commands, one per line on stdin; each answers {\"ev\":\"cmd\",\"cmd\":...,\"ret\":...}:\n"
@@ -88,10 +93,15 @@ usage(const char *prog)
 "  pause | resume      stop / restart sending\n"
 "  hold | release      stop / restart polling and sending: after `hold` has answered, this\n"
 "                      process makes no burst call (it is outside every queue) until `release`\n"
+"  starve | feed        take every free mbuf of the Rx pool, and those freed later / give\n"
+"                      them back\n"
 "  port_stop | port_start | port_close | configure | rxq_setup\n"
 "                      the ethdev call, with the return code (rxq_setup: queue 0)\n"
 "  queues_setup        rte_eth_rx/tx_queue_setup of every queue, as at start\n"
 "  ring Q              rte_pmd_mana_mpr_test_ring_doorbell(port, Q)\n"
+"  mtu BYTES           rte_eth_dev_set_mtu\n"
+"  rss_hf LIST         rte_eth_dev_rss_hash_update with LIST of ipv4,udp4,tcp4,ipv6,udp6,\n"
+"                      tcp6 (the key kept); answers the types in force after it\n"
 "  send_raw T L N G    primary: rte_pmd_mana_mpr_test_send_raw(port, T, L, N, G)\n"
 "  inject KIND [ARGS]  mana_sim_inject on the port's device: reset [DOWN_MS] | remove |\n"
 "                      fail_open [COUNT|inf] | fatal_in_recovery DELAY_MS [DOWN_MS] |\n"
@@ -162,7 +172,7 @@ enum {
 	OPT_QUEUES = 256, OPT_DESC, OPT_MBUFS, OPT_OWN, OPT_RATE, OPT_FLOWS, OPT_SIZE, OPT_SEGS,
 	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
 	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY,
-	OPT_PROC_ID, OPT_IDLE_US, OPT_HELP,
+	OPT_PROC_ID, OPT_IDLE_US, OPT_RX_BURST, OPT_VLAN, OPT_VLAN_STRIP, OPT_HELP,
 };
 
 static const struct option app_opts[] = {
@@ -187,6 +197,9 @@ static const struct option app_opts[] = {
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 	{ "proc-id", required_argument, NULL, OPT_PROC_ID },
 	{ "idle-us", required_argument, NULL, OPT_IDLE_US },
+	{ "rx-burst", required_argument, NULL, OPT_RX_BURST },
+	{ "vlan", required_argument, NULL, OPT_VLAN },
+	{ "vlan-strip", no_argument, NULL, OPT_VLAN_STRIP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -299,6 +312,17 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 		case OPT_PROC_ID:
 			ret = parse_u64(optarg, 0, UINT16_MAX, &v);
 			cfg->proc_id = (int)v;
+			break;
+		case OPT_RX_BURST:
+			ret = parse_u64(optarg, 1, APP_MAX_BURST, &v);
+			cfg->rx_burst = (uint16_t)v;
+			break;
+		case OPT_VLAN:
+			ret = parse_u64(optarg, 1, 4094, &v);
+			cfg->vlan = (uint16_t)v;
+			break;
+		case OPT_VLAN_STRIP:
+			cfg->vlan_strip = true;
 			break;
 		case OPT_IDLE_US:
 			ret = parse_u64(optarg, 1, 100000, &v);
@@ -517,6 +541,10 @@ app_setup_primary(void)
 						    RTE_ETH_RSS_NONFRAG_IPV4_UDP;
 	if (cfg->segs > 1)
 		app.port_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (cfg->vlan != 0)
+		app.port_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+	if (cfg->vlan_strip)
+		app.port_conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
 	ret = rte_eth_dev_configure(app.port, cfg->queues, cfg->queues, &app.port_conf);
 	if (ret != 0) {
 		app_log("rte_eth_dev_configure(%u queues): %s", cfg->queues, strerror(-ret));
@@ -654,6 +682,13 @@ app_setup(void)
 		return -ENODEV;
 	}
 	rte_eth_dev_get_name_by_port(app.port, app.port_name);
+	ret = rte_eth_dev_info_get(app.port, &info);
+	if (ret != 0) {
+		app_log("port %u (%s): no device info: %s", app.port, app.port_name,
+			strerror(-ret));
+		return ret;
+	}
+	snprintf(app.device_name, sizeof(app.device_name), "%s", rte_dev_name(info.device));
 	ret = rte_pmd_mana_mpr_get_state(app.port, &(struct rte_pmd_mana_mpr_state){ 0 });
 	if (ret != 0) {
 		app_log("port %u (%s) is not a net_mana_mpr port", app.port, app.port_name);
@@ -742,10 +777,37 @@ app_setup(void)
 /* ------------------------------------------------------------------ */
 /* Data path.                                                           */
 
+/*
+ * --vlan: where the tag of @m is (stripped into the mbuf, or still in the
+ * frame, which is then made untagged for the sink) and whether it is ours.
+ */
+static void
+app_rx_vlan(struct app_queue *aq, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint16_t tci;
+
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		tci = m->vlan_tci;
+		aq->vlan_stripped++;
+	} else if (rte_pktmbuf_data_len(m) >= sizeof(*eh) + sizeof(struct rte_vlan_hdr) &&
+		   eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) &&
+		   rte_vlan_strip(m) == 0) {
+		tci = m->vlan_tci;
+		aq->vlan_in_packet++;
+	} else {
+		aq->vlan_bad++;
+		return;
+	}
+	if ((tci & 0xfff) != app.cfg.vlan)
+		aq->vlan_bad++;
+}
+
 /* Receive on every owned queue; *busy when a burst came back full. */
 static unsigned int
 app_rx(uint64_t now, bool *busy)
 {
+	uint16_t rx_burst = app.cfg.rx_burst != 0 ? app.cfg.rx_burst : app.cfg.burst;
 	struct rte_mbuf *pkts[APP_MAX_BURST];
 	unsigned int total = 0;
 	uint16_t i, k, n;
@@ -753,15 +815,18 @@ app_rx(uint64_t now, bool *busy)
 	for (i = 0; i < app.cfg.nb_own; i++) {
 		struct app_queue *aq = &app.q[i];
 
-		n = rte_eth_rx_burst(app.port, aq->qid, pkts, app.cfg.burst);
+		n = rte_eth_rx_burst(app.port, aq->qid, pkts, rx_burst);
 		if (n == 0)
 			continue;
-		for (k = 0; k < n; k++)
+		for (k = 0; k < n; k++) {
+			if (app.cfg.vlan != 0)
+				app_rx_vlan(aq, pkts[k]);
 			mtrf_sink_rx(app.sink, pkts[k], aq->qid, now);
+		}
 		rte_pktmbuf_free_bulk(pkts, n);
 		aq->rx += n;
 		total += n;
-		if (n == app.cfg.burst)
+		if (n == rx_burst)
 			*busy = true;
 	}
 	return total;
@@ -798,6 +863,10 @@ app_tx_queue(struct app_queue *aq, uint64_t now, bool *busy)
 		if (pkts[n] == NULL) {
 			aq->tx_nombuf++;
 			break;
+		}
+		if (cfg->vlan != 0) {
+			pkts[n]->ol_flags |= RTE_MBUF_F_TX_VLAN;
+			pkts[n]->vlan_tci = cfg->vlan;
 		}
 		which[n] = fi;
 		af->sent++;
@@ -929,6 +998,7 @@ app_json_flows(struct sb *sb)
 {
 	struct mtrf_sink_totals t;
 	uint64_t sent = 0, received = 0, unique = 0, dup = 0, refused = 0, nombuf = 0;
+	uint64_t vlan_stripped = 0, vlan_in_packet = 0, vlan_bad = 0;
 	uint64_t reordered = 0, wrong_queue = 0, corrupt = 0;
 	uint16_t i, j;
 	unsigned int n = 0;
@@ -939,6 +1009,9 @@ app_json_flows(struct sb *sb)
 
 		refused += aq->tx_refused;
 		nombuf += aq->tx_nombuf;
+		vlan_stripped += aq->vlan_stripped;
+		vlan_in_packet += aq->vlan_in_packet;
+		vlan_bad += aq->vlan_bad;
 		for (j = 0; j < aq->nb_flows; j++) {
 			const struct app_flow *af = &aq->flows[j];
 			const struct mtrf_flow_counts *c = mtrf_sink_counts(app.sink, af->sink_idx);
@@ -968,9 +1041,10 @@ app_json_flows(struct sb *sb)
 	sb_printf(sb, "],\"totals\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"unique\":%"
 		  PRIu64 ",\"lost\":%" PRId64 ",\"dup\":%" PRIu64 ",\"reordered\":%" PRIu64
 		  ",\"wrong_queue\":%" PRIu64 ",\"corrupt\":%" PRIu64 ",\"bad\":%" PRIu64
-		  ",\"tx_refused\":%" PRIu64 ",\"tx_nombuf\":%" PRIu64 "}",
+		  ",\"tx_refused\":%" PRIu64 ",\"tx_nombuf\":%" PRIu64 ",\"vlan_stripped\":%"
+		  PRIu64 ",\"vlan_in_packet\":%" PRIu64 ",\"vlan_bad\":%" PRIu64 "}",
 		  sent, received, unique, (int64_t)(sent - unique), dup, reordered, wrong_queue,
-		  corrupt, t.bad, refused, nombuf);
+		  corrupt, t.bad, refused, nombuf, vlan_stripped, vlan_in_packet, vlan_bad);
 }
 
 void
@@ -1065,6 +1139,7 @@ app_finish(void)
 	app_json_flows(&sb);
 	sb_printf(&sb, ",\"stats\":");
 	app_json_stats(&sb);	/* before a stop: the numbers of the run */
+	app_cmd_feed();
 	if (stop_port) {
 		stop_ret = rte_eth_dev_stop(app.port);
 		if (stop_ret != 0)
@@ -1132,6 +1207,7 @@ app_loop(void)
 			app_begin_stop();
 		if (app_port_usable()) {
 			app_rx(now, &busy);
+			app_cmd_starve_more();
 			if (app.sending)
 				app_tx(now, &busy);
 			else

@@ -3,13 +3,13 @@
  */
 
 /*
- * Packets per second per queue through the PMD on the software device, in
+ * Packets per second per queue through the PMD on the software MANA VF, in
  * loopback: the main lcore transmits bursts of 66-byte UDP frames (the
  * smallest that carry the traffic stamp, MTRF_MIN_FRAME) on every queue
  * and receives them back (RSS sends each queue's flow to itself);
  * the device engine runs on the other core. Reports received Mpps per queue.
  *
- *   build/bench/mana-bench-dataplane -l 0 --no-pci --vdev=net_mana_sim0 -- \
+ *   build/bench/mana-bench-dataplane -l 0 -a <pci>,mac=<mac> -- \
  *       [-q queues] [-t seconds]
  */
 
@@ -39,7 +39,8 @@ main(int argc, char **argv)
 	uint64_t rx_count[MAX_Q] = { 0 }, t_end, t_start, seq = 0;
 	struct mtrf_flow flows[MAX_Q];
 	struct mtrf_rss rss;
-	uint16_t nq = 1, q;
+	uint16_t nq = 1, q, ring;
+	struct rte_eth_dev_info info;
 	struct rte_mbuf *pkts[BURST];
 	struct rte_mempool *mp;
 	double secs = 3.0, total = 0;
@@ -60,12 +61,17 @@ main(int argc, char **argv)
 		}
 	}
 
+	/* 1024 descriptors, or the most the device takes (256 with rdma-core < 49). */
+	if (rte_eth_dev_info_get(0, &info) != 0)
+		rte_exit(EXIT_FAILURE, "no port (is -a <pci>,mac=<mac> given?)\n");
+	ring = RTE_MIN(info.rx_desc_lim.nb_max, info.tx_desc_lim.nb_max);
+	ring = RTE_MIN(ring, 1024);
 	mp = rte_pktmbuf_pool_create("dp_pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (mp == NULL || rte_eth_dev_configure(0, nq, nq, &conf) != 0)
-		rte_exit(EXIT_FAILURE, "port setup failed (is --vdev=net_mana_sim0 given?)\n");
+		rte_exit(EXIT_FAILURE, "port setup failed (is -a <pci>,mac=<mac> given?)\n");
 	for (q = 0; q < nq; q++)
-		if (rte_eth_rx_queue_setup(0, q, 1024, 0, NULL, mp) != 0 ||
-		    rte_eth_tx_queue_setup(0, q, 1024, 0, NULL) != 0)
+		if (rte_eth_rx_queue_setup(0, q, ring, 0, NULL, mp) != 0 ||
+		    rte_eth_tx_queue_setup(0, q, ring, 0, NULL) != 0)
 			rte_exit(EXIT_FAILURE, "queue setup failed\n");
 	if (rte_eth_dev_start(0) != 0 || mtrf_rss_query(0, &rss) != 0)
 		rte_exit(EXIT_FAILURE, "start failed\n");

@@ -6,7 +6,7 @@
  * What the reset support costs one burst. The PMD's own Rx and Tx burst
  * bodies (mana_rx_dp.h, mana_tx_dp.h: the code every process runs) are
  * wrapped in four guards and measured side by side in one run, on a real
- * port of the software device:
+ * port of the software MANA VF:
  *
  *   none    no guard at all (the baseline)
  *   ours    net_mana_mpr's guarded burst itself (mana_rx_burst_guarded and
@@ -24,7 +24,7 @@
  * over rounds of the mean TSC cycles per burst call, and ratios are to the
  * unguarded baseline measured in the same rounds.
  *
- *   build/bench/mana-bench-guard -l 0 --no-pci --vdev=net_mana_sim0 -- \
+ *   build/bench/mana-bench-guard -l 0 -a <pci>,mac=<mac> -- \
  *       [-r rounds (max 64)] [-i idle Rx calls per round]
  */
 
@@ -236,6 +236,8 @@ int
 main(int argc, char **argv)
 {
 	struct rte_eth_conf conf = { .rxmode.mq_mode = RTE_ETH_MQ_RX_NONE };
+	struct rte_eth_dev_info info;
+	uint16_t ring;
 	unsigned int rounds = 31, iters = 200000, r, v, k;
 	double idle[NB_VARIANTS][64], tx[NB_VARIANTS][64], rx[NB_VARIANTS][64];
 	double med_idle[NB_VARIANTS], med_tx[NB_VARIANTS], med_rx[NB_VARIANTS];
@@ -265,13 +267,18 @@ main(int argc, char **argv)
 	    rte_rcu_qsbr_thread_register(qsbr, 0) != 0)
 		rte_exit(EXIT_FAILURE, "qsbr setup failed\n");
 
+	/* 512 descriptors, or the most the device takes (256 with rdma-core < 49). */
+	if (rte_eth_dev_info_get(0, &info) != 0)
+		rte_exit(EXIT_FAILURE, "no port (is -a <pci>,mac=<mac> given?)\n");
+	ring = RTE_MIN(info.rx_desc_lim.nb_max, info.tx_desc_lim.nb_max);
+	ring = RTE_MIN(ring, 512);
 	mp = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (mp == NULL ||
 	    rte_eth_dev_configure(0, 1, 1, &conf) != 0 ||
-	    rte_eth_rx_queue_setup(0, 0, 512, 0, NULL, mp) != 0 ||
-	    rte_eth_tx_queue_setup(0, 0, 512, 0, NULL) != 0 ||
+	    rte_eth_rx_queue_setup(0, 0, ring, 0, NULL, mp) != 0 ||
+	    rte_eth_tx_queue_setup(0, 0, ring, 0, NULL) != 0 ||
 	    rte_eth_dev_start(0) != 0)
-		rte_exit(EXIT_FAILURE, "port setup failed (is --vdev=net_mana_sim0 given?)\n");
+		rte_exit(EXIT_FAILURE, "port setup failed (is -a <pci>,mac=<mac> given?)\n");
 	rxq = rte_eth_devices[0].data->rx_queues[0];
 	txq = rte_eth_devices[0].data->tx_queues[0];
 

@@ -10,8 +10,12 @@
  * share a memzone; every timestamp is CLOCK_MONOTONIC, common to all
  * processes. bench/reset_overhead.py runs it for 1..16 workers.
  *
- *   primary: mana-bench-reset <EAL> --vdev=net_mana_sim0,... -- -w N -r ROUNDS -d DOWN_MS
- *   worker:  mana-bench-reset <EAL> --proc-type=secondary -- -k K
+ *   primary: mana-bench-reset <EAL> -a <pci>,mac=<mac>,... -- -w N -r ROUNDS -d DOWN_MS
+ *   worker:  mana-bench-reset <EAL> --proc-type=secondary -a <pci>,mac=<mac> -- -k K
+ *
+ * on the software MANA VF (LD_PRELOAD=libmana_sim.so, whose fault injection
+ * the primary looks up at run time). The port gets N queues rounded up to a
+ * power of two.
  *
  * Per round the primary injects a service reset (down DOWN_MS), waits until
  * the state word leaves ACTIVE, arms every worker, and waits until every
@@ -22,6 +26,8 @@
  * the device's own down interval coming from the device model.
  */
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -191,9 +197,18 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 	const struct rte_memzone *mz;
 	struct rte_mempool *mp;
 	struct shared *sh;
-	char dev_name[RTE_ETH_NAME_MAX_LEN];
+	mana_sim_inject_t sim_inject;
+	mana_sim_get_stats_t sim_get_stats;
+	struct rte_eth_dev_info info;
+	char dev_name[RTE_DEV_NAME_MAX_LEN];
+	uint16_t nb_queues = (uint16_t)rte_align32pow2(workers);
 	unsigned int r, k;
 	uint64_t deadline;
+
+	sim_inject = (mana_sim_inject_t)dlsym(RTLD_DEFAULT, MANA_SIM_INJECT_SYMBOL);
+	sim_get_stats = (mana_sim_get_stats_t)dlsym(RTLD_DEFAULT, MANA_SIM_GET_STATS_SYMBOL);
+	if (sim_inject == NULL || sim_get_stats == NULL)
+		rte_exit(EXIT_FAILURE, "not on the software MANA VF (preload libmana_sim.so)\n");
 
 	mz = rte_memzone_reserve(MZ_NAME, sizeof(*sh), SOCKET_ID_ANY, 0);
 	if (mz == NULL)
@@ -201,17 +216,19 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 	sh = mz->addr;
 	memset(sh, 0, sizeof(*sh));
 	sh->workers = workers;
-	mp = rte_pktmbuf_pool_create("br_rx_pool", 2048 * workers + 1023, 256, 0,
+	mp = rte_pktmbuf_pool_create("br_rx_pool", 2048u * nb_queues + 1023, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (mp == NULL || rte_eth_dev_configure(0, (uint16_t)workers, (uint16_t)workers, &conf))
+	if (mp == NULL || rte_eth_dev_configure(0, nb_queues, nb_queues, &conf))
 		rte_exit(EXIT_FAILURE, "port configure\n");
-	for (k = 0; k < workers; k++)
+	for (k = 0; k < nb_queues; k++)
 		if (rte_eth_rx_queue_setup(0, (uint16_t)k, 256, 0, NULL, mp) != 0 ||
 		    rte_eth_tx_queue_setup(0, (uint16_t)k, 256, 0, NULL) != 0)
 			rte_exit(EXIT_FAILURE, "queue setup\n");
 	if (rte_eth_dev_start(0) != 0)
 		rte_exit(EXIT_FAILURE, "start\n");
-	rte_eth_dev_get_name_by_port(0, dev_name);
+	if (rte_eth_dev_info_get(0, &info) != 0)
+		rte_exit(EXIT_FAILURE, "device info\n");
+	snprintf(dev_name, sizeof(dev_name), "%s", rte_dev_name(info.device));
 	set(&sh->started, 1);
 	printf("{\"ev\":\"ready\",\"workers\":%u}\n", workers);
 	fflush(stdout);
@@ -244,7 +261,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		succeeded = ri.succeeded;
 		for (k = 0; k < workers; k++)
 			set(&sh->w[k].resumed_ns, 0);
-		if (mana_sim_inject(dev_name, &fault) != 0)
+		if (sim_inject(dev_name, &fault) != 0)
 			rte_exit(EXIT_FAILURE, "inject\n");
 		do {
 			rte_pmd_mana_mpr_get_state(0, &st);
@@ -266,7 +283,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 			last_tx = RTE_MAX(last_tx, get(&sh->w[k].tx_resumed_ns));
 		}
 		rte_pmd_mana_mpr_get_reset_info(0, &ri);
-		mana_sim_get_stats(dev_name, &ss);
+		sim_get_stats(dev_name, &ss);
 		if (ri.succeeded != succeeded + 1)
 			rte_exit(EXIT_FAILURE, "reset %u did not succeed\n", r);
 		overhead = ((double)(last - ri.last_event_ns) -

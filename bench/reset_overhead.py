@@ -18,8 +18,21 @@ import sys
 import time
 
 
+# The software MANA VF every process runs on (one instance per run).
+BDF = "7870:00:00.0"
+MAC = "00:15:5d:10:00:02"
+
+
+def sim_env(build, instance):
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = os.path.join(os.path.abspath(build), "sim", "libmana_sim.so")
+    env["MANA_SIM"] = f"instance={instance};fn={BDF},mac2={MAC}"
+    return env
+
+
 def cleanup(prefix):
     shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+    shutil.rmtree(f"/run/mana-sim/{prefix}", ignore_errors=True)
     for f in glob.glob(f"/dev/hugepages/{prefix}map_*"):
         os.unlink(f)
 
@@ -47,12 +60,15 @@ def failure(what, logs):
     return RuntimeError(what + "\n" + "\n".join(tails))
 
 
-def run(binary, workers, rounds, down_ms, ack_ms, hang, logdir):
+def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1):
     prefix = f"brst{os.getpid()}_{workers}{'h' if hang else ''}"
-    eal = ["--no-pci", f"--file-prefix={prefix}", "--log-level=lib.*:error",
+    env = sim_env(build, prefix)
+    eal = [f"--file-prefix={prefix}", "--log-level=lib.*:error",
            "--log-level=pmd.net.mana_mpr.*:error", "--log-level=mana_sim:error"]
-    prim = [binary, "--lcores=0@0", *eal,
-            f"--vdev=net_mana_sim0,max_queues={max(16, workers)},ack_timeout_ms={ack_ms}",
+    # recovery_poll_ms: how late the device's return is seen is the reopen
+    # back-off's granularity (default 64 ms), not coordination.
+    dev = f"{BDF},mac={MAC},ack_timeout_ms={ack_ms},recovery_poll_ms={poll_ms}"
+    prim = [binary, "--lcores=0@0", *eal, "-a", dev,
             "--", "-w", str(workers), "-r", str(rounds), "-d", str(down_ms)]
     procs = []
     results = []
@@ -60,7 +76,7 @@ def run(binary, workers, rounds, down_ms, ack_ms, hang, logdir):
     logs += [os.path.join(logdir, f"{prefix}_worker{k}.log") for k in range(workers)]
     try:
         with open(logs[0], "w") as err:
-            p = subprocess.Popen(prim, stdout=subprocess.PIPE, stderr=err, text=True)
+            p = subprocess.Popen(prim, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         procs.append(p)
         deadline = time.monotonic() + 60
         ev = read_json(p, deadline)
@@ -73,7 +89,8 @@ def run(binary, workers, rounds, down_ms, ack_ms, hang, logdir):
             with open(logs[k + 1], "w") as err:
                 procs.append(subprocess.Popen(
                     [binary, f"--lcores={k + 1}@(0-1)", "--proc-type=secondary", *eal,
-                     "--", "-k", str(k)], stdout=subprocess.DEVNULL, stderr=err))
+                     "-a", f"{BDF},mac={MAC}", "--", "-k", str(k)],
+                    stdout=subprocess.DEVNULL, stderr=err, env=env))
             ev = read_json(p, time.monotonic() + 60)
             if not ev or ev != {"ev": "worker", "k": k}:
                 raise failure(f"worker {k} did not get traffic", logs[:k + 2])
@@ -111,6 +128,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--down-ms", type=int, default=100)
     ap.add_argument("--ack-ms", type=int, default=200)
+    ap.add_argument("--poll-ms", type=int, default=1,
+                    help="recovery_poll_ms devarg (reopen back-off cap; default 1)")
     ap.add_argument("--workers", default="1,2,4,8,16")
     ap.add_argument("--json", default=None)
     ap.add_argument("--logdir", default=None,
@@ -126,7 +145,8 @@ def main():
           "(quiesce unmap teardown wait_hw reopen remap rebuild resume)")
     medians = {}
     for n in [int(x) for x in a.workers.split(",")]:
-        res = run(binary, n, a.rounds, a.down_ms, a.ack_ms, hang=False, logdir=logdir)
+        res = run(a.build, binary, n, a.rounds, a.down_ms, a.ack_ms, hang=False, logdir=logdir,
+                  poll_ms=a.poll_ms)
         ov = [r["overhead_ms"] for r in res]
         phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(8)]
         medians[n] = statistics.median(ov)
@@ -134,7 +154,8 @@ def main():
         summary["runs"].append({"secondaries": n, "overhead_ms": ov, "phases_us": phases})
     if 1 in medians and 16 in medians:
         print(f"16 secondaries / 1 secondary: {medians[16] / medians[1]:.2f}x")
-    res = run(binary, 4, 3, a.down_ms, a.ack_ms, hang=True, logdir=logdir)
+    res = run(a.build, binary, 4, 3, a.down_ms, a.ack_ms, hang=True, logdir=logdir,
+              poll_ms=a.poll_ms)
     first = res[0]
     later = ", ".join("%.2f" % r["overhead_ms"] for r in res[1:])
     print(f"one hung secondary of 4 (SIGSTOP; ack timeout {a.ack_ms} ms, device down"

@@ -3,7 +3,7 @@
 # Copyright(c) 2026 mana-mp-reset authors
 #
 # `make demo`: one DPDK primary + 2 worker secondaries keep traffic running
-# through 3 MANA service resets (software MANA device); prints the live
+# through 3 MANA service resets (software MANA VF); prints the live
 # status and the report, draws the chart. Exits with the demo's verdict.
 # Usage: demo.sh BUILDDIR [run_demo.py options...]   (output: $DEMO_OUT or ./out)
 set -eu

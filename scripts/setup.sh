@@ -14,12 +14,14 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-# The last line builds DPDK LTS from source (scripts/dpdk-lts.sh): DPDK's
+# The fourth line builds DPDK LTS from source (scripts/dpdk-lts.sh): DPDK's
 # build tools, dumpcap's libpcap, NUMA support as distributions build it.
+# gcovr: make coverage.
 PKGS="libdpdk-dev dpdk-dev dpdk libibverbs-dev ibverbs-providers rdma-core \
 meson ninja-build pkg-config gcc clang python3-pytest python3-matplotlib \
 libclang-rt-14-dev llvm make dpkg-dev \
-python3-pyelftools libpcap-dev libnuma-dev xz-utils"
+python3-pyelftools libpcap-dev libnuma-dev xz-utils \
+gcovr"
 
 missing=""
 for p in $PKGS; do

@@ -6,101 +6,120 @@
 #define MANA_SIM_H
 
 /*
- * The software MANA device ("device model"). It is a device, not part of the
- * PMD: the PMD reaches it only through the struct mana_hw_ops table returned
- * by mana_sim_hw_ops(), exactly as it reaches rdma-core on real hardware.
+ * The software MANA VF: the public side of libmana_sim.so.
  *
- * The device lives in the process that opens it (the DPDK primary). Its
- * engine thread executes posted WQEs: it reads packet data through SGE
- * addresses (hugepage memory has the same address in every process), hands
- * the packet to the receiving port (loopback, or the peer sim port), picks
- * the receive queue by Toeplitz RSS, writes the packet into the posted
- * receive buffer and writes CQEs. Doorbells live in a memfd that other
- * processes map; closing a context truncates the memfd, so any later
- * doorbell access in any process faults with SIGBUS.
+ * The VF is reached the way hardware is: preload the library
+ * (LD_PRELOAD=.../libmana_sim.so) and it provides the libibverbs and libmana
+ * entry points and a PCI sysfs tree (SYSFS_PCI_DEVICES), configured by the
+ * MANA_SIM environment variable (sim/vf/vf_config.h). A PMD needs nothing of
+ * this header.
  *
- * Fault injection (service reset, hot-remove, open failures, a fatal event
- * during recovery, a delayed fatal event) is available from C, from
- * rte_telemetry commands (primary only) and from a devargs schedule.
+ * This header is for tests and tools that drive faults or read the device's
+ * counters from C. Programs that are not linked with the library look the
+ * functions up at run time (dlsym(RTLD_DEFAULT, MANA_SIM_INJECT_SYMBOL)),
+ * so that they run unchanged on hardware. Every process of the instance
+ * may call them; the process running the device carries them out. The same
+ * is available over rte_telemetry in the primary: /mana_sim/... commands.
+ * Functions return 0 or a negative errno; -ENODEV for an unknown function.
  */
 
-#include <stdint.h>
 #include <stdbool.h>
-
-#include "drivers/net/mana/mana_hw.h"
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The operations table of the software device. */
-const struct mana_hw_ops *mana_sim_hw_ops(void);
-
-/* Device-level argument keys accepted by get_device() (see doc/). */
-#define MANA_SIM_ARG_MAC	"mac"		/* xx:xx:xx:xx:xx:xx */
-/* name of the sim port at the other end of the wire */
-#define MANA_SIM_ARG_PEER	"peer"
-#define MANA_SIM_ARG_MAX_QUEUES	"max_queues"	/* 1..64, default 16 */
-/* default down time of a service reset, default 200 */
-#define MANA_SIM_ARG_DOWN_MS	"down_ms"
-#define MANA_SIM_ARG_FAULTS	"faults"	/* schedule, see below */
-#define MANA_SIM_ARG_LINK_MBPS	"link_mbps"	/* advertised speed, default 100000 */
-
 enum mana_sim_fault_kind {
-	/* Device dies (DEVICE_FATAL posted), absent for down_ms, then a new instance. */
+	/* The device dies (DEVICE_FATAL), is absent for down_ms, then comes back. */
 	MANA_SIM_FAULT_RESET = 1,
-	/* Device dies and never comes back: open() returns -ENODEV. */
+	/* The PCI function goes for good. */
 	MANA_SIM_FAULT_REMOVE,
-	/* The next @count opens fail with -EIO (count < 0: every open fails). */
+	/* The next @count opens fail with EIO (count < 0: every open, 0: clear). */
 	MANA_SIM_FAULT_FAIL_OPEN,
-	/*
-	 * Armed for the next new instance: @delay_ms after it is opened, it
-	 * dies again (DEVICE_FATAL on the new context, down for down_ms).
-	 */
+	/* @delay_ms after the next newer instance is opened, it dies again. */
 	MANA_SIM_FAULT_FATAL_IN_RECOVERY,
-	/* Armed: the next DEVICE_FATAL is posted @delay_ms after the device dies. */
+	/* The next DEVICE_FATAL is posted @delay_ms after the device dies. */
 	MANA_SIM_FAULT_EVENT_DELAY,
+	/*
+	 * The next @count calls of @verb on the function fail with @err (the
+	 * hardware refusing a command: EPROTO if 0; count < 0: every call, 0:
+	 * clear), as the kernel would fail them.
+	 */
+	MANA_SIM_FAULT_FAIL_VERB,
+};
+
+/* Verbs MANA_SIM_FAULT_FAIL_VERB can make fail (telemetry names in brackets). */
+enum mana_sim_verb {
+	MANA_SIM_VERB_QUERY_DEVICE = 1,	/* [query_device] ibv_query_device(_ex) */
+	MANA_SIM_VERB_ALLOC_PD,		/* [alloc_pd] */
+	MANA_SIM_VERB_ALLOC_PARENT_DOMAIN, /* [alloc_parent_domain] */
+	MANA_SIM_VERB_REG_MR,		/* [reg_mr] */
+	MANA_SIM_VERB_CREATE_CQ,	/* [create_cq] */
+	MANA_SIM_VERB_CREATE_WQ,	/* [create_wq] */
+	MANA_SIM_VERB_CREATE_IND_TABLE,	/* [create_rwq_ind_table] */
+	MANA_SIM_VERB_CREATE_QP,	/* [create_qp] a RAW (send) QP */
+	MANA_SIM_VERB_CREATE_RSS_QP,	/* [create_rss_qp] an RSS (receive) QP */
+	MANA_SIM_VERB_MAX,
 };
 
 struct mana_sim_fault {
 	enum mana_sim_fault_kind kind;
-	uint32_t down_ms;	/* RESET, FATAL_IN_RECOVERY; 0 = device default */
+	uint32_t down_ms;	/* RESET, FATAL_IN_RECOVERY; 0: the instance's default */
 	uint32_t delay_ms;	/* FATAL_IN_RECOVERY, EVENT_DELAY */
-	int32_t count;		/* FAIL_OPEN */
+	int32_t count;		/* FAIL_OPEN, FAIL_VERB */
+	enum mana_sim_verb verb; /* FAIL_VERB */
+	int32_t err;		/* FAIL_VERB: positive errno, 0: EPROTO */
 };
 
-/* Inject a fault now into the device named @name. 0 or negative errno. */
-int mana_sim_inject(const char *name, const struct mana_sim_fault *fault);
-
 enum mana_sim_dev_state {
-	MANA_SIM_DEV_UP = 0,	/* present; contexts may be open */
-	MANA_SIM_DEV_DOWN,	/* in a service reset, absent until it returns */
+	MANA_SIM_DEV_UP = 0,	/* present */
+	MANA_SIM_DEV_DOWN,	/* in a service reset */
 	MANA_SIM_DEV_REMOVED,	/* gone for good */
 };
 
+/* Counters of one PCI function (all its ports), as seen by every process. */
 struct mana_sim_stats {
 	uint32_t instance;		/* bumps every time the device comes back */
 	enum mana_sim_dev_state state;
 	uint32_t open_contexts;
-	uint64_t resets;		/* service resets so far */
+	uint32_t objects;		/* live PDs, MRs, CQs, WQs, tables and QPs */
+	uint64_t verbs_failed;		/* calls failed by MANA_SIM_FAULT_FAIL_VERB */
+	uint64_t resets;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t tx_errors;		/* error CQEs written on send queues */
-	uint64_t tx_wire_drop;		/* sent towards a peer port that is absent or down */
-	uint64_t rx_packets;		/* delivered into posted receive buffers */
+	uint64_t tx_cqes;		/* CQEs written on send queues (any type) */
+	uint64_t tx_wire_drop;		/* towards a port with no receive side */
+	uint64_t rx_packets;
 	uint64_t rx_bytes;
-	uint64_t rx_drop_no_wqe;	/* no posted receive buffer */
-	uint64_t rx_drop_no_rss;	/* no receive side configured (no RSS object) */
+	uint64_t rx_cqes;
+	uint64_t rx_coalesced;		/* Rx CQEs completing more than one packet */
+	uint64_t rx_vlan_stripped;
+	uint64_t rx_drop_no_wqe;
+	uint64_t rx_drop_no_rss;
 	uint64_t rx_truncated;
 	uint64_t bad_lkey;		/* SGE with an unknown key or outside its MR */
-	uint64_t bad_doorbell;		/* doorbell naming a queue id that is not on its page */
-	uint64_t doorbells;		/* doorbell updates noticed by the engine */
+	uint64_t bad_doorbell;		/* doorbell naming no queue of the context */
+	uint64_t doorbells;
+	uint64_t doorbells_recovered;	/* overwritten on the shared page, see the guide */
+	uint64_t doorbells_after_revoke; /* writes to a dead context's (dummy) page */
 	uint64_t engine_sleeps;
-	uint64_t last_down_ns;		/* CLOCK_MONOTONIC: the last time the device died */
-	uint64_t last_up_ns;		/* CLOCK_MONOTONIC: the last time it came back */
+	uint64_t last_down_ns;		/* CLOCK_MONOTONIC of the last death */
+	uint64_t last_up_ns;		/* ... and of the last return */
 };
 
-int mana_sim_get_stats(const char *name, struct mana_sim_stats *stats);
+int mana_sim_inject(const char *bdf, const struct mana_sim_fault *fault);
+int mana_sim_get_stats(const char *bdf, struct mana_sim_stats *stats);
+/* A kernel netdev up or down (ip link set), by name; -EBUSY up while a PD holds its vport. */
+int mana_sim_set_netdev(const char *ifname, bool up);
+
+typedef int (*mana_sim_inject_t)(const char *bdf, const struct mana_sim_fault *fault);
+typedef int (*mana_sim_get_stats_t)(const char *bdf, struct mana_sim_stats *stats);
+typedef int (*mana_sim_set_netdev_t)(const char *ifname, bool up);
+#define MANA_SIM_INJECT_SYMBOL		"mana_sim_inject"
+#define MANA_SIM_GET_STATS_SYMBOL	"mana_sim_get_stats"
+#define MANA_SIM_SET_NETDEV_SYMBOL	"mana_sim_set_netdev"
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,7 @@
 #define DEMO_MAX_EVENTS		256
 #define DEMO_FLOWS		2	/* flows per process, all steered to its queue */
 #define DEMO_BURST		32
-#define DEMO_DEFAULT_DESC	512
+#define DEMO_DEFAULT_DESC	256
 #define DEMO_IDLE_US		100	/* sleep when a poll finds nothing to do */
 #define DEMO_FRAME		128
 #define DEMO_DRAIN_QUIET_MS	100	/* drain: nothing arrived for this long */

@@ -17,11 +17,11 @@
  *
  * By hand, in two or three terminals (hugepages mounted, as root):
  *
- *   mana-mp-reset --proc-type=primary --file-prefix=mpr --no-pci \
- *       --lcores=0@0 --vdev=net_mana_sim0 -- --workers 2 --resets 3
- *   mana-mp-reset --proc-type=secondary --file-prefix=mpr --no-pci \
+ *   mana-mp-reset --proc-type=primary --file-prefix=mpr -a <pci>[,mac=<mac>] \
+ *       --lcores=0@0 -- --workers 2 --resets 3
+ *   mana-mp-reset --proc-type=secondary --file-prefix=mpr -a <pci>[,mac=<mac>] \
  *       --lcores='1@(0-1)' -- --worker 1
- *   mana-mp-reset --proc-type=secondary --file-prefix=mpr --no-pci \
+ *   mana-mp-reset --proc-type=secondary --file-prefix=mpr -a <pci>[,mac=<mac>] \
  *       --lcores='2@(0-1)' -- --worker 2
  *
  * run_demo.py does the same and draws the chart. See README.md.
@@ -50,10 +50,11 @@ demo_usage(const char *prog)
 "\n"
 "Surviving MANA service resets with one DPDK primary and N secondary workers.\n"
 "\n"
-"Primary (EAL: --proc-type=primary --file-prefix=P --no-pci --lcores=0@0\n"
-"         --vdev=net_mana_sim0[,recovery_timeout_ms=...]):\n"
+"Primary (EAL: --proc-type=primary --file-prefix=P -a <pci>[,mac=<mac>] --lcores=0@0\n"
+"         (devargs: recovery_timeout_ms=...)):\n"
 "  --workers N          worker processes to wait for (default 2, max %u); the port gets\n"
-"                       N+1 queues: queue 0 for the primary, queue K for worker K\n"
+"                       N+1 queues rounded up to a power of two (MANA's RSS table):\n"
+"                       queue 0 for the primary, queue K for worker K, the rest idle\n"
 "  --resets N           service resets to inject (default 3, max %u)\n"
 "  --interval-ms T      traffic time before each reset, counted from the moment\n"
 "                       traffic resumed everywhere (default 3000)\n"
@@ -72,18 +73,23 @@ demo_usage(const char *prog)
 "  --report PATH        write the report as JSON\n"
 "  --timeline PATH      write the throughput timeline and reset windows as CSV\n"
 "\n"
-"Worker (EAL: --proc-type=secondary --file-prefix=P --no-pci --lcores='K@(0-1)'):\n"
+"Worker (EAL: --proc-type=secondary --file-prefix=P -a <pci>[,mac=<mac>] --lcores='K@(0-1)'):\n"
 "  --worker K           be worker K (1..N): poll queue K\n"
 "\n"
 "Every process needs hugepages, the same --file-prefix and its own lcore id.\n"
 "Start the primary first; it waits (bounded, --attach-timeout-ms) for the workers:\n"
 "\n"
-"  %s --proc-type=primary --file-prefix=mpr --no-pci --lcores=0@0 \\\n"
-"      --vdev=net_mana_sim0 -- --workers 2 --resets 3 --down-ms 300\n"
-"  %s --proc-type=secondary --file-prefix=mpr --no-pci --lcores='1@(0-1)' -- --worker 1\n"
-"  %s --proc-type=secondary --file-prefix=mpr --no-pci --lcores='2@(0-1)' -- --worker 2\n"
+"  %s --proc-type=primary --file-prefix=mpr --lcores=0@0 \\\n"
+"      -a <pci>,mac=<mac> -- --workers 2 --resets 3 --down-ms 300\n"
+"  %s --proc-type=secondary --file-prefix=mpr --lcores='1@(0-1)' \\\n"
+"      -a <pci>,mac=<mac> -- --worker 1\n"
+"  %s --proc-type=secondary --file-prefix=mpr --lcores='2@(0-1)' \\\n"
+"      -a <pci>,mac=<mac> -- --worker 2\n"
 "\n"
-"Afterwards: rm -rf /var/run/dpdk/mpr /dev/hugepages/mprmap_*\n"
+"On the software MANA VF, every process also gets LD_PRELOAD=<build>/sim/libmana_sim.so\n"
+"and the same MANA_SIM (see doc/guides/nics/mana.rst).\n"
+"\n"
+"Afterwards: rm -rf /var/run/dpdk/mpr /dev/hugepages/mprmap_* /run/mana-sim/mpr\n"
 "\n"
 "Exit status (primary): 0 when traffic resumed on every queue of every process after\n"
 "every reset, every process acknowledged, no mbuf leaked and no process died (and,\n"

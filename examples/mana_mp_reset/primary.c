@@ -5,10 +5,11 @@
 /*
  * The primary: owns the port and the shared memzone, optionally runs
  * traffic on queue 0 itself, waits for the workers, injects the service
- * resets into the software MANA device, shows a live status line, and at
+ * resets into the software MANA VF, shows a live status line, and at
  * the end stops everything and writes the report (report.c).
  */
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -404,7 +405,8 @@ demo_setup_shared(struct demo_primary *p)
 	sh = p->mz->addr;
 	memset(sh, 0, sizeof(*sh));
 	sh->nb_workers = o->workers;
-	sh->nb_queues = (uint16_t)(o->workers + 1);
+	/* The MANA indirection table needs a power of two (net_mana_mpr refuses others). */
+	sh->nb_queues = (uint16_t)rte_align32pow2(o->workers + 1);
 	sh->rate = o->rate;
 	sh->drain_ms = o->drain_ms;
 	sh->slot[0].pid = getpid();
@@ -451,7 +453,7 @@ demo_setup_port(struct demo_primary *p)
 	RTE_ETH_FOREACH_DEV(p->port)
 		break;
 	if (p->port >= RTE_MAX_ETHPORTS) {
-		demo_log("no ethdev port: pass --vdev=net_mana_sim0 (see --help)");
+		demo_log("no ethdev port: pass -a <pci>[,mac=<mac>] (see --help)");
 		return -ENODEV;
 	}
 	rte_eth_dev_get_name_by_port(p->port, p->port_name);
@@ -462,6 +464,7 @@ demo_setup_port(struct demo_primary *p)
 	ret = rte_eth_dev_info_get(p->port, &info);
 	if (ret != 0)
 		return ret;
+	snprintf(p->device_name, sizeof(p->device_name), "%s", rte_dev_name(info.device));
 	p->opts.recovery_timeout_ms = demo_port_recovery_timeout(&info);
 	if (p->opts.resume_timeout_ms == 0)
 		p->opts.resume_timeout_ms = p->opts.recovery_timeout_ms + 5000;
@@ -536,6 +539,27 @@ demo_worker_has_traffic(const struct demo_slot *s)
 	       rte_atomic_load_explicit(&s->rx, rte_memory_order_relaxed) > 0;
 }
 
+/*
+ * The -a argument a worker needs: the port's device and its devargs, as the
+ * primary was given them (the device name alone without devargs).
+ */
+static const char *
+demo_port_devargs(const struct demo_primary *p)
+{
+	static char buf[RTE_DEV_NAME_MAX_LEN + 256];
+	struct rte_eth_dev_info info;
+	const struct rte_devargs *da;
+
+	if (rte_eth_dev_info_get(p->port, &info) != 0 || info.device == NULL)
+		return "<pci>,mac=<mac>";
+	da = rte_dev_devargs(info.device);
+	if (da != NULL && da->args != NULL && da->args[0] != '\0')
+		snprintf(buf, sizeof(buf), "%s,%s", rte_dev_name(info.device), da->args);
+	else
+		snprintf(buf, sizeof(buf), "%s", rte_dev_name(info.device));
+	return buf;
+}
+
 static int
 demo_wait_workers(struct demo_primary *p)
 {
@@ -549,8 +573,8 @@ demo_wait_workers(struct demo_primary *p)
 	if (o->workers > 0) {
 		demo_say(p, "waiting up to %u ms for %u worker(s); start each in its own terminal "
 			 "(K = 1..%u):", o->attach_timeout_ms, o->workers, o->workers);
-		demo_say(p, "  %s --proc-type=secondary --file-prefix=%s --no-pci "
-			 "--lcores='K@(0-1)' -- --worker K", o->prog, o->prefix);
+		demo_say(p, "  %s --proc-type=secondary --file-prefix=%s --lcores='K@(0-1)' "
+			 "-a %s -- --worker K", o->prog, o->prefix, demo_port_devargs(p));
 	}
 	for (;;) {
 		ready = 0;
@@ -662,6 +686,22 @@ demo_window_complete(struct demo_primary *p, struct demo_reset_rec *rec, uint32_
 	return true;
 }
 
+/*
+ * The software VF's fault injection, looked up at run time: the demo runs
+ * on the emulated VF (LD_PRELOAD=libmana_sim.so), whose PCI function is
+ * the port's device.
+ */
+static int
+demo_sim_inject(const char *bdf, const struct mana_sim_fault *fault)
+{
+	mana_sim_inject_t inject = (mana_sim_inject_t)dlsym(RTLD_DEFAULT,
+							    MANA_SIM_INJECT_SYMBOL);
+
+	if (inject == NULL)
+		return -ENOTSUP;
+	return inject(bdf, fault);
+}
+
 /* Inject reset or removal number @w and follow it to its end. */
 static int
 demo_run_window(struct demo_primary *p, uint32_t w, uint32_t kind)
@@ -697,10 +737,10 @@ demo_run_window(struct demo_primary *p, uint32_t w, uint32_t kind)
 	else
 		demo_say(p, "hot-remove: %s is removed for good", p->port_name);
 	rec->inject_ns = demo_now_ns();
-	rec->inject_ret = mana_sim_inject(p->port_name, &fault);
+	rec->inject_ret = demo_sim_inject(p->device_name, &fault);
 	if (rec->inject_ret != 0) {
 		p->cur = 0;
-		demo_fail(p, "mana_sim_inject(%s): %s", p->port_name, strerror(-rec->inject_ret));
+		demo_fail(p, "mana_sim_inject(%s): %s", p->device_name, strerror(-rec->inject_ret));
 		return rec->inject_ret;
 	}
 	p->next_status = RTE_MIN(p->next_status, rec->inject_ns + 100000000ull);

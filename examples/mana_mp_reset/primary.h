@@ -80,6 +80,7 @@ struct demo_primary {
 	struct demo_shared *sh;
 	uint16_t port;
 	char port_name[RTE_ETH_NAME_MAX_LEN];
+	char device_name[RTE_DEV_NAME_MAX_LEN];	/* the PCI function (BDF) */
 	bool port_started;
 	bool port_closed;
 	struct rte_mempool *rx_pool;

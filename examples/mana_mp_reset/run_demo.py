@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 mana-mp-reset authors
 """Run the mana-mp-reset demo: one DPDK primary and N worker secondaries keep
-traffic flowing through MANA service resets (software MANA device).
+traffic flowing through MANA service resets (software MANA VF).
 
 Starts the primary, then the workers; relays the primary's live status;
 always kills and reaps every child and removes the EAL files of the run
@@ -33,6 +33,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 RUNTIME_DIR = Path("/var/run/dpdk")
 HUGE_DIR = Path("/dev/hugepages")
+SIM_ROOT = Path("/run/mana-sim")
+# The emulated PCI function and the MAC of the port the demo drives.
+BDF = "7870:00:00.0"
+MAC = "00:15:5d:10:00:02"
 STATUS_RE = re.compile(r"^\[\s*[0-9.]+s\] status: ")
 ATTACH_TIMEOUT_MS = 20000
 
@@ -45,7 +49,8 @@ def log(msg):
 def parse_args(argv):
     ap = argparse.ArgumentParser(
         description="One DPDK primary + N secondary workers survive MANA service resets "
-                    "(net_mana_mpr on the software MANA device).")
+                    "(net_mana_mpr on the software MANA VF, through its PCI probe and "
+                    "rdma-core's API).")
     ap.add_argument("--build", default=os.environ.get("MANA_BUILD", str(REPO / "build")),
                     help="meson build directory (default: $MANA_BUILD or ./build)")
     ap.add_argument("--workers", type=int, default=2, help="worker secondaries (default 2)")
@@ -64,8 +69,8 @@ def parse_args(argv):
     ap.add_argument("--out", default="out", help="output directory (default ./out)")
     ap.add_argument("--prefix", default=None,
                     help="EAL --file-prefix (default mprdemo<pid>)")
-    ap.add_argument("--vdev-args", default="",
-                    help="extra net_mana_sim0 devargs, e.g. recovery_timeout_ms=5000")
+    ap.add_argument("--devargs", default="",
+                    help="extra devargs of the PCI function, e.g. recovery_timeout_ms=5000")
     ap.add_argument("--eal-args", default="",
                     help="extra EAL arguments for every process, e.g. "
                          "'--base-virtaddr=0x200000000000' (sanitizer builds)")
@@ -92,6 +97,7 @@ def parse_args(argv):
 
 def cleanup_prefix(prefix):
     shutil.rmtree(RUNTIME_DIR / prefix, ignore_errors=True)
+    shutil.rmtree(SIM_ROOT / prefix, ignore_errors=True)
     for f in glob.glob(str(HUGE_DIR / f"{prefix}map_*")):
         try:
             os.unlink(f)
@@ -101,8 +107,9 @@ def cleanup_prefix(prefix):
 
 def leftovers(prefix):
     left = glob.glob(str(HUGE_DIR / f"{prefix}map_*"))
-    if (RUNTIME_DIR / prefix).exists():
-        left.append(str(RUNTIME_DIR / prefix))
+    for d in (RUNTIME_DIR / prefix, SIM_ROOT / prefix):
+        if d.exists():
+            left.append(str(d))
     return left
 
 
@@ -353,15 +360,19 @@ def main(argv=None):
         f.unlink(missing_ok=True)
 
     env = dict(os.environ)
-    libs = [str(build / "drivers" / "net" / "mana"), str(build / "sim")]
+    libs = [str(build / "drivers" / "net" / "mana")]
     if env.get("LD_LIBRARY_PATH"):
         libs.append(env["LD_LIBRARY_PATH"])
     env["LD_LIBRARY_PATH"] = ":".join(libs)
+    # Every process runs on the software MANA VF: one instance for the demo,
+    # the function's port 2 (port 1 is the management vNIC's, as on Azure).
+    env["LD_PRELOAD"] = str(build / "sim" / "libmana_sim.so")
+    env["MANA_SIM"] = f"instance={a.prefix};fn={BDF},mac2={MAC}"
 
-    vdev = "net_mana_sim0" + (f",{a.vdev_args}" if a.vdev_args else "")
-    common = ["--no-pci", f"--file-prefix={a.prefix}", *shlex.split(a.eal_args)]
+    device = f"{BDF},mac={MAC}"
+    common = [f"--file-prefix={a.prefix}", *shlex.split(a.eal_args)]
     primary_argv = [str(binary), "--proc-type=primary", *common, "--lcores=0@0",
-                    f"--vdev={vdev}", "--",
+                    "-a", device + (f",{a.devargs}" if a.devargs else ""), "--",
                     "--workers", str(a.workers), "--resets", str(a.resets),
                     "--interval-ms", str(a.interval_ms), "--down-ms", str(a.down_ms),
                     "--rate", str(a.rate), "--attach-timeout-ms", str(ATTACH_TIMEOUT_MS),
@@ -371,7 +382,7 @@ def main(argv=None):
     if a.remove_at_end:
         primary_argv.append("--remove-at-end")
     rto = 30.0
-    m = re.search(r"recovery_timeout_ms=(\d+)", a.vdev_args)
+    m = re.search(r"recovery_timeout_ms=(\d+)", a.devargs)
     if m:
         rto = int(m.group(1)) / 1000
     expected = (a.resets + 1) * a.interval_ms / 1000 + a.resets * a.down_ms / 1000
@@ -404,7 +415,7 @@ def main(argv=None):
         workers = []
         for k in range(1, a.workers + 1):
             wargv = [str(binary), "--proc-type=secondary", *common, f"--lcores={k}@(0-1)",
-                     "--", "--worker", str(k)]
+                     "-a", device, "--", "--worker", str(k)]
             relay.say(f"[run_demo] worker {k}: {shlex.join(wargv)}")
             w = subprocess.Popen(wargv, stdout=open(logs / f"worker{k}.log", "wb"),
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,

@@ -7,8 +7,8 @@
  * process type it runs in (env MANA_FUZZ_SIDE):
  *
  *   primary   (default) this process is a DPDK primary (no hugepages, no
- *             shared config) with a software MANA port configured and
- *             started; inputs go to the primary's handler.
+ *             shared config) with a port of the software MANA VF configured
+ *             and started; inputs go to the primary's handler.
  *   secondary this process is a real DPDK secondary attached to a primary
  *             it starts itself (the test application, path in
  *             MANA_FUZZ_PRIMARY, killed at exit) under the EAL file
@@ -27,6 +27,10 @@
  * still open on the same memfd afterwards is reported as a leak (abort;
  * other threads may reuse a closed number, hence the inode comparison).
  * Crashes, sanitizer reports and leaks are failures.
+ *
+ * Both sides run on the software MANA VF (LD_PRELOAD=libmana_sim.so and a
+ * MANA_SIM naming an instance of their own, set by `make fuzz`), port 2 of
+ * its function (FUZZ_DEVICE).
  */
 
 #include <errno.h>
@@ -51,6 +55,7 @@
 #include "mp/mana_mp.h"
 
 #define FUZZ_DB_SIZE	(256u * 1024)
+#define FUZZ_DEVICE	"7870:00:00.0,mac=00:15:5d:10:00:02"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -136,7 +141,7 @@ fuzz_start_primary(void)
 		dup2(out[1], STDOUT_FILENO);
 		close(in[1]);
 		close(out[0]);
-		execl(app, app, "--no-pci", prefix_arg, "--lcores=0@0", "--vdev=net_mana_sim0",
+		execl(app, app, "-a", FUZZ_DEVICE, prefix_arg, "--lcores=0@0",
 		      "--log-level=lib.*:error", "--log-level=pmd.net.mana_mpr.*:emerg",
 		      "--base-virtaddr=0x200000000000", "--", "--queues", "1", "--own", "",
 		      "--status-ms", "0", (char *)NULL);
@@ -157,13 +162,13 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 {
 	const char *side = getenv("MANA_FUZZ_SIDE");
 	char *primary_args[] = {
-		"fuzz_mp", "--no-huge", "--no-pci", "--no-shconf", "-l", "0",
-		"--vdev=net_mana_sim0", "--log-level=lib.*:error",
+		"fuzz_mp", "--no-huge", "-a", FUZZ_DEVICE, "--no-shconf", "-l", "0",
+		"--log-level=lib.*:error",
 		"--log-level=pmd.net.mana_mpr.*:emerg", "--no-telemetry", NULL,
 	};
 	char prefix_arg[64];
 	char *secondary_args[] = {
-		"fuzz_mp", "--proc-type=secondary", "--no-pci", prefix_arg, "-l", "1",
+		"fuzz_mp", "--proc-type=secondary", "-a", FUZZ_DEVICE, prefix_arg, "-l", "1",
 		"--base-virtaddr=0x200000000000", "--log-level=lib.*:error",
 		"--log-level=pmd.net.mana_mpr.*:emerg", "--no-telemetry", NULL,
 	};

@@ -2,6 +2,11 @@
 # Copyright(c) 2026 mana-mp-reset authors
 """Fixtures that run real DPDK primaries and secondaries (mana-traffic).
 
+Every process runs on the software MANA VF the way it would run on Azure:
+the PMD probes the PCI function (-a <bdf>,mac=<mac>) and reaches it through
+rdma-core's API, which libmana_sim.so provides (LD_PRELOAD). Each test
+has its own VF instance (MANA_SIM instance=<prefix>), removed at teardown.
+
 Environment:
   MANA_BUILD     build directory (default: <repo>/build); its dpdk.env names the
                  DPDK it was built with, whose stock tools (dpdk-testpmd...) and
@@ -40,10 +45,19 @@ APP = BUILD / "app" / "mana-traffic"
 TOOLS = BUILD / "tests" / "tools"
 PMD_DIR = BUILD / "drivers" / "net" / "mana"
 SIM_DIR = BUILD / "sim"
+SIM_LIB = SIM_DIR / "libmana_sim.so"
+SIM_ROOT = Path("/run/mana-sim")
 RUNTIME_DIR = Path("/var/run/dpdk")
 HUGE_DIR = Path("/dev/hugepages")
 LSAN_SUPP = HERE / "lsan.supp"
-VDEV = "net_mana_sim0"
+
+# The emulated VF of every test: one PCI function, two ports. Port 1 is the
+# management vNIC's (kernel netdev eth0, up, as on Azure); tests use port 2.
+BDF = "7870:00:00.0"
+MAC1 = "00:15:5d:10:00:01"
+MAC2 = "00:15:5d:10:00:02"
+SIM_FN = f"fn={BDF},mac1={MAC1},mac2={MAC2}"
+DEVICE = f"{BDF},mac={MAC2}"     # what -a names
 
 
 def _read_dpdk_env(build):
@@ -85,9 +99,41 @@ def scaled(seconds):
     return seconds * TIME_SCALE
 
 
-def child_env(extra=None):
+def _asan_runtime():
+    """The sanitizer runtime the binaries link, which must come first in
+    LD_PRELOAD (ASan refuses to start otherwise)."""
+    try:
+        out = subprocess.run(["ldd", str(APP)], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    m = re.search(r"(\S*libasan\.so\S*) => (\S+)", out)
+    return m.group(2) if m else None
+
+
+ASAN_RUNTIME = _asan_runtime() if SANITIZE else None
+
+
+def sim_env(sim):
+    """Environment entries that put a process on the software VF @sim
+    (a MANA_SIM string)."""
+    preload = [str(SIM_LIB)]
+    if ASAN_RUNTIME:
+        preload.insert(0, ASAN_RUNTIME)
+    return {"LD_PRELOAD": ":".join(preload), "MANA_SIM": sim}
+
+
+def sim_cleanup(instance):
+    """Remove what a VF instance leaves when its processes were killed."""
+    shutil.rmtree(SIM_ROOT / instance, ignore_errors=True)
+
+
+def child_env(extra=None, sim=None):
     env = dict(os.environ)
-    libs = [str(PMD_DIR), str(SIM_DIR)]
+    env.pop("LD_PRELOAD", None)
+    env.pop("MANA_SIM", None)
+    if sim is not None:
+        env.update(sim_env(sim))
+    libs = [str(PMD_DIR)]
     if DPDK_LIBDIR and DPDK_LIBDIR not in SYSTEM_LIBDIRS:
         libs.append(DPDK_LIBDIR)    # for the stock tools; our binaries have a run path
     if env.get("LD_LIBRARY_PATH"):
@@ -98,15 +144,19 @@ def child_env(extra=None):
                                "exitcode=86:print_summary=1:handle_sigbus=0")
         env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=87"
         env["LSAN_OPTIONS"] = f"suppressions={LSAN_SUPP}:print_suppressions=0"
+        # without the preloaded VF, which cannot load into the symbolizer
+        env["ASAN_SYMBOLIZER_PATH"] = str(HERE.parent / "tools/symbolizer/llvm-symbolizer")
     if extra:
         env.update(extra)
     return env
 
 
-def eal_args(prefix, lcore, secondary=False):
-    """EAL arguments of one process of a test (lcore 0: the primary)."""
-    args = ["--no-pci", f"--file-prefix={prefix}",
-            f"--lcores={lcore}@0" if not secondary else f"--lcores={lcore}@(0-1)"]
+def eal_args(prefix, lcore, secondary=False, device=DEVICE):
+    """EAL arguments of one process of a test (lcore 0: the primary);
+    @device: the -a argument (None: no device)."""
+    args = ["-a", device] if device is not None else ["--no-pci"]
+    args += [f"--file-prefix={prefix}",
+             f"--lcores={lcore}@0" if not secondary else f"--lcores={lcore}@(0-1)"]
     if secondary:
         args.append("--proc-type=secondary")
     else:
@@ -396,32 +446,56 @@ class Telemetry:
 
 
 class Cluster:
-    """The processes of one test, sharing one EAL file prefix."""
+    """The processes of one test, sharing one EAL file prefix and one
+    software VF instance (named after the prefix).
+
+    @sim: MANA_SIM items added to the instance's (e.g. "down_ms=50" or
+    "fn=...,faults=..." replacing the default function)."""
 
     def __init__(self, prefix, logdir):
         self.prefix = prefix
         self.logdir = Path(logdir)
         self.procs = []
+        self.sim_items = [SIM_FN]
+        self.sim_globals = []
+
+    def set_sim(self, fn=None, extra=()):
+        """Configure the VF before the first process starts: @fn replaces the
+        default function's keys after its BDF (e.g. "queues=4,faults=..."),
+        @extra adds global items (e.g. "down_ms=50", "wire=...")."""
+        assert not self.procs, "set_sim() after a process started"
+        if fn is not None:
+            self.sim_items = [f"{SIM_FN},{fn}" if fn else SIM_FN]
+        self.sim_globals = list(extra)
+
+    @property
+    def sim(self):
+        return ";".join([f"instance={self.prefix}", *self.sim_globals, *self.sim_items])
+
+    def env(self, extra=None):
+        return child_env(extra, sim=self.sim)
 
     def spawn(self, name, argv, env=None):
-        p = Proc(name, argv, self.logdir, env=env if env is not None else child_env())
+        p = Proc(name, argv, self.logdir, env=env if env is not None else self.env())
         self.procs.append(p)
         return p
 
-    def primary(self, extra_vdev_args="", app_args=(), wait_ready=True, name="primary"):
-        vdev = VDEV + (f",{extra_vdev_args}" if extra_vdev_args else "")
+    def primary(self, devargs="", app_args=(), wait_ready=True, name="primary",
+                device=DEVICE):
+        dev = device + (f",{devargs}" if devargs else "")
         if isinstance(app_args, str):
             app_args = shlex.split(app_args)
-        argv = [APP, *eal_args(self.prefix, 0), f"--vdev={vdev}", "--", *app_args]
+        argv = [APP, *eal_args(self.prefix, 0, device=dev), "--", *app_args]
         p = self.spawn(name, argv)
         if wait_ready:
             p.wait_ready()
         return p
 
-    def secondary(self, k, app_args=(), wait_ready=True, name=None):
+    def secondary(self, k, app_args=(), wait_ready=True, name=None, device=DEVICE):
         if isinstance(app_args, str):
             app_args = shlex.split(app_args)
-        argv = [APP, *eal_args(self.prefix, k, secondary=True), "--", *app_args]
+        argv = [APP, *eal_args(self.prefix, k, secondary=True, device=device), "--",
+                *app_args]
         p = self.spawn(name or f"secondary{k}", argv)
         if wait_ready:
             p.wait_ready()
@@ -430,9 +504,13 @@ class Cluster:
     def telemetry(self):
         return Telemetry(self.prefix)
 
+    def sim_dir(self):
+        return SIM_ROOT / self.prefix
+
     def teardown(self):
         terminate_all(self.procs)
         cleanup_prefix(self.prefix)
+        sim_cleanup(self.prefix)
 
     def describe(self):
         return "\n".join(p.describe(tail=80) for p in self.procs)
@@ -463,8 +541,10 @@ def prefix(request):
     """A unique EAL file prefix, cleaned up after the test."""
     pfx = _prefix_for(request.node.name)
     cleanup_prefix(pfx)
+    sim_cleanup(pfx)
     yield pfx
     cleanup_prefix(pfx)
+    sim_cleanup(pfx)
 
 
 @pytest.fixture
@@ -527,7 +607,7 @@ def assert_pools_full(pools, what=""):
 RESET_EVENTS = ("ERR_RECOVERING", "RECOVERY_SUCCESS", "RECOVERY_FAILED", "INTR_RMV")
 OK_PAIR = ["ERR_RECOVERING", "RECOVERY_SUCCESS"]      # a successful recovery
 RATE = 20000          # packets per second per queue
-DESC = 512            # ring size (Rx and Tx)
+DESC = 256            # ring size (Rx and Tx): the most rdma-core 44 takes
 COMMON = f"--rate {RATE} --flows 2 --desc {DESC} --events"
 
 
@@ -593,7 +673,7 @@ def tel_ok(tel, command, params):
 
 
 def sim_reset(tel, down_ms):
-    return tel_ok(tel, "/mana_sim/reset", f"{VDEV},{down_ms}")
+    return tel_ok(tel, "/mana_sim/reset", f"{BDF},{down_ms}")
 
 
 def mana_info(tel, port=0):
@@ -610,7 +690,7 @@ def mana_procs(tel, port=0):
 
 
 def sim_info(tel):
-    return tel_ok(tel, "/mana_sim/info", VDEV)
+    return tel_ok(tel, "/mana_sim/info", BDF)
 
 
 def wait_until(pred, timeout, what="condition", period=0.01):
@@ -626,15 +706,16 @@ def wait_until(pred, timeout, what="condition", period=0.01):
         time.sleep(period)
 
 
-def start_procs(cluster, n_secs=2, queues=None, status_ms=50, vdev="", extra="",
+def start_procs(cluster, n_secs=2, queues=None, status_ms=50, devargs="", extra="",
                 common=COMMON, wait=True, what="traffic before the reset"):
     """Primary (queue 0) + secondaries 1..@n_secs (queue k each) on a port of
     @queues queues (default: one per process), all running
     "@common --status-ms @status_ms @extra"; unless not @wait, wait for
     traffic on every queue. Returns [(proc, queue)], the primary first."""
     args = f"{common} --status-ms {status_ms} {extra}"
-    queues = n_secs + 1 if queues is None else queues
-    pri = cluster.primary(extra_vdev_args=vdev, app_args=f"--queues {queues} --own 0 {args}")
+    # One queue per process, rounded up to the power of two the PMD needs.
+    queues = 1 << n_secs.bit_length() if queues is None else queues
+    pri = cluster.primary(devargs=devargs, app_args=f"--queues {queues} --own 0 {args}")
     procs = [(pri, 0)] + [(cluster.secondary(k, f"--own {k} {args}"), k)
                           for k in range(1, n_secs + 1)]
     if wait:

@@ -32,7 +32,7 @@ MP_CLOSED_BEFORE_REMOVE = {"22.11.11": False, "24.11.0": True, "25.11.0": False}
 
 
 def test_primary_cleanup_removes_open_port(cluster):
-    pri = cluster.primary(extra_vdev_args=f"ack_timeout_ms={ACK_TIMEOUT_MS}",
+    pri = cluster.primary(devargs=f"ack_timeout_ms={ACK_TIMEOUT_MS}",
                           app_args="--queues 2 --own 0 --status-ms 100 --leave-open "
                                    "--stop-port never --drain-ms 50")
     sec = cluster.secondary(1, "--own 1 --status-ms 50")
@@ -71,7 +71,7 @@ def test_secondary_cleanup_removes_open_port(cluster):
     fails at once; the primary then finds the process dead at its next round
     and releases it without waiting. Either way the secondary exits promptly
     and 0, and the primary's next start neither waits for it nor keeps it."""
-    pri = cluster.primary(extra_vdev_args=f"ack_timeout_ms={ACK_TIMEOUT_MS}",
+    pri = cluster.primary(devargs=f"ack_timeout_ms={ACK_TIMEOUT_MS}",
                           app_args="--queues 2 --own 0 --status-ms 100")
     sec = cluster.secondary(1, "--own 1 --status-ms 50 --leave-open --drain-ms 50")
     sec.wait_status(lambda s: s["queues"]["1"]["rx"] > 1000, timeout=10, what="traffic")

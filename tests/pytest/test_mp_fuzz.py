@@ -43,6 +43,7 @@ def test_malformed_requests_answered(cluster):
         "attach_port_absent": -errno.ENODEV, "attach_pid_zero": -errno.EINVAL,
         "attach_pid_dead": -errno.EPERM, "attach_wrong_start_time": -errno.ESRCH,
         "reg_mr_malloc_memory": -errno.EFAULT, "reg_mr_zero_length": -errno.EINVAL,
+        "reg_mr_huge_length": -errno.EFAULT, "reg_mr_beyond_dpdk_memory": -errno.EFAULT,
     }
     for name, result in expect.items():
         assert name in by_name, f"case {name} missing"

@@ -173,14 +173,14 @@ def test_soak_1000_resets(cluster):
     print(f"\nsoak: {n} resets in {elapsed:.1f} s ({elapsed / n * 1000:.1f} ms per reset)")
 
 
-def test_fault_schedule_devarg(cluster):
-    """The device's fault schedule (faults=reset@T:D/...) end to end: both
+def test_fault_schedule(cluster):
+    """The VF's fault schedule (MANA_SIM faults=reset@T:D/...) end to end: both
     scheduled resets happen at their time and are recovered in both
     processes."""
     t1 = int(scaled(1.5) * 1000)
     gap = 1000
-    sched = f"faults=reset@{t1}:50/reset@{t1 + gap}:80"
-    procs = start_procs(cluster, n_secs=1, vdev=sched, wait=False)
+    cluster.set_sim(fn=f"faults=reset@{t1}:50/reset@{t1 + gap}:80")
+    procs = start_procs(cluster, n_secs=1, wait=False)
     pri = procs[0][0]
     assert time.monotonic() < pri.started + t1 / 1000 - 0.2, "too slow to start before T1"
     for p, q in procs:

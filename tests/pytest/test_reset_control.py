@@ -47,7 +47,7 @@ def test_secondary_attaches_during_reset(cluster):
     after recovery its queue carries traffic; nobody crashes."""
     down_ms = 1500
     extra = "--start-timeout-ms 20000"
-    first = start_procs(cluster, n_secs=1, queues=3, extra=extra, what="traffic")
+    first = start_procs(cluster, n_secs=1, queues=4, extra=extra, what="traffic")
     (pri, _), (sec, _) = first
     with cluster.telemetry() as tel:
         gen0 = mana_info(tel)["generation"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DESC, OK_PAIR, RATE, SANITIZE, VDEV, WaitTimeout, assert_pools_full,
+from conftest import (DESC, OK_PAIR, RATE, SANITIZE, BDF, WaitTimeout, assert_pools_full,
                       check_final, event_types, fd_count, freeze, line_index, mana_info,
                       mana_procs, marks_of, recovered, scaled, sim_info, sim_reset, start_procs,
                       stop_all, tel_ok, thaw, wait_events, wait_phase, wait_rx_after, wait_until)
@@ -50,7 +50,7 @@ def test_secondary_killed_in_burst(cluster):
     others carry traffic again."""
     down_ms = 100
     args = f"--flows 2 --desc {DESC} --events --status-ms 50"
-    pri = cluster.primary(app_args=f"--queues 3 --own 0 --rate {RATE} {args}")
+    pri = cluster.primary(app_args=f"--queues 4 --own 0 --rate {RATE} {args}")
     victim = cluster.secondary(1, f"--own 1 --rate 0 {args}")
     other = cluster.secondary(2, f"--own 2 --rate {RATE} {args}")
     for p, q in ((pri, 0), (victim, 1), (other, 2)):
@@ -120,7 +120,7 @@ def test_hung_secondary_evicted_and_readmitted(cluster):
     itself (doc/protocol.rst "Bounded sends"), is attached again with the
     current doorbell and carries traffic; no descriptor leaked."""
     ack_ms, down_ms = 300, 100
-    procs = start_procs(cluster, status_ms=20, vdev=f"ack_timeout_ms={ack_ms}")
+    procs = start_procs(cluster, status_ms=20, devargs=f"ack_timeout_ms={ack_ms}")
     (pri, _), (hung, _), (other, _) = procs
     live = [procs[0], procs[2]]
     with cluster.telemetry() as tel:
@@ -193,7 +193,7 @@ def test_readmitted_registry_generation(cluster):
     REMAP_DB or the re-attach lands first; a round shows it about half of
     the time); each must end with the registry right."""
     ack_ms = 100
-    (pri, _), (sec, _) = start_procs(cluster, n_secs=1, vdev=f"ack_timeout_ms={ack_ms}",
+    (pri, _), (sec, _) = start_procs(cluster, n_secs=1, devargs=f"ack_timeout_ms={ack_ms}",
                                      wait=False)
     with cluster.telemetry() as tel:
         for rnd in range(10):
@@ -259,27 +259,24 @@ def test_primary_killed_mid_reset(cluster):
 
 # -- 7. fatal event during recovery, delayed fatal event ----------------------
 
-def test_fatal_during_reopen_restarts(cluster):
-    """7a. A second fatal event that arrives while the reset is rebuilding
-    the queues in the new instance (reopen phase made long with 8 queues of
-    4096 descriptors; the event 1 ms after the device is reopened): the
-    reset restarts and succeeds (doc/protocol.rst: "a fatal one now restarts
-    the reset"), each process sees one ERR_RECOVERING and one
-    RECOVERY_SUCCESS, traffic resumes."""
-    procs = start_procs(cluster, queues=8, common=f"--rate {RATE} --flows 2 --desc 4096 --events",
-                        what="traffic")
+def test_fatal_while_reopening(cluster):
+    """7a. The new instance dies as the reset opens it (MANA_SIM
+    fatal_in_recovery with no delay: at its first verbs call): the open
+    attempt fails inside the reset's wait for the device, which carries on
+    and succeeds on the instance after it; each process sees one
+    ERR_RECOVERING and one RECOVERY_SUCCESS, traffic resumes. (The reopen
+    phase proper lasts about 100 us: no fault of millisecond resolution
+    lands in it; a fatal event later in the reset is 7b and 7c.)"""
+    procs = start_procs(cluster, queues=8, what="traffic")
     with cluster.telemetry() as tel:
         marks = marks_of(procs)
-        tel_ok(tel, "/mana_sim/fatal_in_recovery", f"{VDEV},1,20")
+        tel_ok(tel, "/mana_sim/fatal_in_recovery", f"{BDF},0,20")
         sim_reset(tel, 50)
-        for p, _ in procs:
-            p.wait_line(lambda o: o.get("ev") == "event" and o["type"] != "ERR_RECOVERING",
-                        10, marks[p.name], what="end of the recovery")
-        info = mana_info(tel)
-        assert info["last_phase_us"]["reopen"] > 0, info
-        assert info["resets_failed"] == 0, info
-        assert info["reset_restarts"] >= 1 and info["resets_succeeded"] == 1, info
         recovered(procs, marks)
+        info = mana_info(tel)
+        assert info["resets_failed"] == 0 and info["resets_succeeded"] == 1, info
+        sim = sim_info(tel)
+        assert sim["resets"] == 2 and sim["instance"] == 3, sim
 
 
 def test_fatal_during_remap_restarts(cluster):
@@ -290,14 +287,14 @@ def test_fatal_during_remap_restarts(cluster):
     exactly one ERR_RECOVERING and one RECOVERY_SUCCESS and carries traffic;
     the frozen one catches up when it runs again."""
     ack_ms, down_ms = 300, 200
-    procs = start_procs(cluster, vdev=f"ack_timeout_ms={ack_ms}")
+    procs = start_procs(cluster, devargs=f"ack_timeout_ms={ack_ms}")
     (pri, _), (sec1, _), (slow, _) = procs
     live = procs[:2]
     with cluster.telemetry() as tel:
         gen0 = mana_info(tel)["generation"]
         marks = marks_of(procs)
         # 50 ms after the device is back, well inside the 300 ms remap wait.
-        tel_ok(tel, "/mana_sim/fatal_in_recovery", f"{VDEV},50,50")
+        tel_ok(tel, "/mana_sim/fatal_in_recovery", f"{BDF},50,50")
         sim_reset(tel, down_ms)
         wait_phase(tel, "wait_hw")            # UNMAP_DB answered by everyone
         assert slow.command("hold")["ret"] == 0
@@ -497,7 +494,7 @@ def test_delayed_fatal_event(cluster, delay_ms, down_ms):
     procs = start_procs(cluster)
     with cluster.telemetry() as tel:
         marks = marks_of(procs)
-        tel_ok(tel, "/mana_sim/event_delay", f"{VDEV},{delay_ms}")
+        tel_ok(tel, "/mana_sim/event_delay", f"{BDF},{delay_ms}")
         sim_reset(tel, down_ms)
         recovered(procs, marks)
         info = mana_info(tel)
@@ -522,11 +519,11 @@ def test_recovery_fails_port_failed(cluster):
     doc/protocol.rst wait_hw), bursts return 0 (Tx refused, nothing
     received), configure is refused with -EIO; everything exits cleanly and
     every mbuf is back."""
-    procs = start_procs(cluster, vdev="recovery_timeout_ms=400")
+    procs = start_procs(cluster, devargs="recovery_timeout_ms=400")
     pri = procs[0][0]
     with cluster.telemetry() as tel:
         marks = marks_of(procs)
-        tel_ok(tel, "/mana_sim/fail_open", f"{VDEV},-1")
+        tel_ok(tel, "/mana_sim/fail_open", f"{BDF},-1")
         sim_reset(tel, 50)
         failed_at = {}
         for p, _ in procs:
@@ -563,10 +560,10 @@ def test_recovery_fails_close_in_callback(cluster):
     """8b. Same failure with --on-failed close: the primary stops and closes
     the port from inside its RECOVERY_FAILED callback, each secondary closes
     its own from inside its callback; nothing hangs, everything exits 0."""
-    procs = start_procs(cluster, vdev="recovery_timeout_ms=300", extra="--on-failed close")
+    procs = start_procs(cluster, devargs="recovery_timeout_ms=300", extra="--on-failed close")
     with cluster.telemetry() as tel:
         marks = marks_of(procs)
-        tel_ok(tel, "/mana_sim/fail_open", f"{VDEV},-1")
+        tel_ok(tel, "/mana_sim/fail_open", f"{BDF},-1")
         sim_reset(tel, 50)
     closed = {}
     for p, _ in procs:
@@ -593,7 +590,7 @@ def test_recovery_after_open_retries(cluster):
     procs = start_procs(cluster)
     with cluster.telemetry() as tel:
         marks = marks_of(procs)
-        tel_ok(tel, "/mana_sim/fail_open", f"{VDEV},3")
+        tel_ok(tel, "/mana_sim/fail_open", f"{BDF},3")
         sim_reset(tel, 50)
         recovered(procs, marks)
         info = mana_info(tel)
@@ -617,7 +614,7 @@ def test_hot_remove(cluster):
     pri = procs[0][0]
     with cluster.telemetry() as tel:
         marks = marks_of(procs)
-        tel_ok(tel, "/mana_sim/remove", VDEV)
+        tel_ok(tel, "/mana_sim/remove", BDF)
         for p, _ in procs:
             wait_events(p, ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"], 10,
                         marks[p.name])

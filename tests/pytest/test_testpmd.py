@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from conftest import SANITIZE, VDEV, stock_tool, wait_until
+from conftest import DEVICE, SANITIZE, stock_tool, wait_until
 
 TESTPMD = stock_tool("dpdk-testpmd")
 
@@ -23,14 +23,14 @@ FWD_ARGS = ["--forward-mode=io", "--rxq=2", "--txq=2", "--nb-cores=1", "--auto-s
             "--tx-first", "--stats-period=1"]
 
 
-def build_testpmd_argv(prefix, lcores, secondary=False, vdev=True, app_args=()):
+def build_testpmd_argv(prefix, lcores, secondary=False, device=DEVICE, app_args=()):
+    """testpmd as a user runs it on Azure: -a <pci>,mac=<mac> (the same in
+    the secondary), the PMD loaded with -d."""
     assert TESTPMD is not None, "dpdk-testpmd of this build's DPDK is missing"
-    argv = ["stdbuf", "-oL", TESTPMD, f"--lcores={lcores}", "--no-pci",
+    argv = ["stdbuf", "-oL", TESTPMD, f"--lcores={lcores}", "-a", device,
             f"--file-prefix={prefix}", "-d", "librte_net_mana_mpr.so"]
     if secondary:
         argv.append("--proc-type=secondary")
-    elif vdev:
-        argv.append(f"--vdev={VDEV}")
     return argv + ["--", *FWD_ARGS, *app_args]
 
 

@@ -4,15 +4,16 @@
 
 import pytest
 
-from conftest import assert_clean_final, assert_pools_full, flows_by_queue, queue_rx, stop_all
+from conftest import (DESC, assert_clean_final, assert_pools_full, flows_by_queue, queue_rx,
+                      stop_all, wait_rx_after, wait_until)
 
 
-def test_three_processes_three_queues(cluster):
-    """a. Primary + 2 secondaries, one queue each: no loss, no duplicates,
+def test_three_processes_four_queues(cluster):
+    """a. Primary + 2 secondaries, one queue each (the fourth idle): no loss, no duplicates,
     ethdev per-queue stats agree with what each process counted."""
     rate = 20000
-    common = f"--rate {rate} --flows 2 --desc 1024 --status-ms 100"
-    pri = cluster.primary(app_args=f"--queues 3 --own 0 {common}")
+    common = f"--rate {rate} --flows 2 --status-ms 100"
+    pri = cluster.primary(app_args=f"--queues 4 --own 0 {common}")
     sec = [cluster.secondary(k, f"--own {k} {common}") for k in (1, 2)]
     procs = [(pri, 0), (sec[0], 1), (sec[1], 2)]
 
@@ -128,3 +129,27 @@ def test_close_returns_mbufs(cluster):
     final = pri.stop()
     assert final["stats"] is None
     assert_pools_full(final["mempools"], "in the final report")
+
+
+def test_rx_refills_after_the_pool_ran_dry(cluster):
+    """The application holds every free mbuf of the Rx pool: the Rx ring
+    drains (the device drops what finds it empty, counted as rx_nombuf
+    attempts by the PMD) and, once the mbufs are back, the PMD refills it
+    although no completion arrives any more, and traffic resumes."""
+    p = cluster.primary(app_args="--queues 1 --rate 5000 --status-ms 100")
+    p.wait_status(lambda s: queue_rx(s, 0) > 500, 10, "traffic")
+    with cluster.telemetry() as tel:
+        def posted():
+            return tel.cmd("/mana_mpr/queues", "0")["0"]["rx_posted"]
+
+        assert posted() == DESC
+        assert p.command("starve")["taken"] > 0
+        wait_until(lambda: posted() == 0, 10, "the Rx ring drained")
+        mark = p.mark()
+        assert p.command("feed")["ret"] == 0
+        wait_until(lambda: posted() > 0, 10, "the Rx ring refilled")
+        wait_rx_after(p, [0], mark, 1000, 10, "traffic after the pool was refilled")
+    final = p.stop()
+    assert final["stats"]["rx_nombuf"] > 0, final["stats"]
+    assert final["port_stopped"] is True
+    assert_pools_full(final["mempools"], "after the stop")

@@ -396,6 +396,7 @@ fuzz_reg_mr(struct fuzz_ctx *ctx)
 {
 	struct rte_mp_msg msg;
 	void *heap = malloc(1 << 16);
+	void *dpdk_mem = rte_malloc("fuzz_reg_mr", 4096, 4096);
 	uint64_t stack_addr = (uint64_t)(uintptr_t)&msg;
 
 	reg_mr_req(&msg, ctx->port, (uint64_t)(uintptr_t)heap, 1 << 16);
@@ -408,10 +409,16 @@ fuzz_reg_mr(struct fuzz_ctx *ctx)
 	run_case(ctx, "reg_mr_null_address", &msg, EXPECT_RESULT, -EINVAL, NULL);
 	reg_mr_req(&msg, ctx->port, UINT64_MAX - 4095, 8192);
 	run_case(ctx, "reg_mr_wraps", &msg, EXPECT_RESULT, -EINVAL, NULL);
+	/* mana_ib has no size limit (max_mr_size U64_MAX): the range leaves DPDK memory. */
 	reg_mr_req(&msg, ctx->port, 0x200000000000ull, UINT64_C(1) << 62);
-	run_case(ctx, "reg_mr_huge_length", &msg, EXPECT_RESULT, -EINVAL, NULL);
+	run_case(ctx, "reg_mr_huge_length", &msg, EXPECT_RESULT, -EFAULT, NULL);
+	if (dpdk_mem != NULL) {
+		reg_mr_req(&msg, ctx->port, (uint64_t)(uintptr_t)dpdk_mem, UINT64_C(1) << 40);
+		run_case(ctx, "reg_mr_beyond_dpdk_memory", &msg, EXPECT_RESULT, -EFAULT, NULL);
+	}
 	reg_mr_req(&msg, ctx->port, 0x7ff000000000ull, 1 << 20);
 	run_case(ctx, "reg_mr_unmapped_address", &msg, EXPECT_RESULT, -EFAULT, NULL);
+	rte_free(dpdk_mem);
 	free(heap);
 }
 

@@ -19,7 +19,7 @@
  *                       process's doorbell mapping, its guard tag).
  *   struct mana_local   dev->process_private: locks, doorbell mapping
  *                       bookkeeping and, in the primary, every hardware
- *                       handle (those are pointers into provider memory).
+ *                       handle (pointers to rdma-core objects, mana_hw.h).
  */
 
 #include <stdbool.h>
@@ -32,12 +32,14 @@
 #include <rte_mempool.h>
 
 #include "mana_dpdk_compat.h"
+#include "mana_gdma.h"
 #include "mana_hw.h"
 #include "mana_lock.h"
 #include "mana_log.h"
 
 #define PCI_VENDOR_ID_MICROSOFT		0x1414
-#define PCI_DEVICE_ID_MICROSOFT_MANA	0x00ba
+#define PCI_DEVICE_ID_MICROSOFT_MANA	0x00ba	/* VF */
+#define PCI_DEVICE_ID_MICROSOFT_MANA_PF	0x00b9
 
 #define MANA_MAX_QUEUES		64
 #define MANA_MAX_PROCS		64	/* registry slots; slot 0 is the primary */
@@ -45,9 +47,11 @@
 #define MANA_MR_CACHE_N		8
 #define MANA_RETA_SIZE		(1u << MANA_HW_RETA_LOG_MAX)
 #define MANA_MIN_DESC		64
-#define MANA_DEFAULT_DESC	1024
+#define MANA_DEFAULT_DESC	256	/* upstream's default ring size */
 #define MANA_MIN_RX_BUF_SIZE	1024
-#define MANA_MAX_RX_PKTLEN	9216
+#define MANA_MAX_MTU		9000	/* as upstream reports it */
+#define MANA_MAX_RX_PKTLEN	(MANA_MAX_MTU + RTE_ETHER_HDR_LEN)
+#define MANA_MAX_MAC_ARGS	8	/* mac= devargs, as upstream */
 
 /* Coarse state of a port, as every process sees it. */
 enum mana_dev_state {
@@ -109,9 +113,12 @@ struct mana_devargs {
 	uint32_t ack_timeout_ms;	/* per broadcast round */
 	uint32_t quiesce_timeout_ms;	/* waiting for queues to leave their bursts */
 	uint32_t recovery_timeout_ms;	/* waiting for the device to come back */
-	uint32_t recovery_poll_ms;	/* how often to look for it */
+	uint32_t recovery_poll_ms;	/* cap of the backoff between looks for it */
 	uint32_t request_timeout_ms;	/* secondary -> primary requests */
 	uint32_t max_reset_restarts;	/* fatal events during one recovery */
+	/* mac=: the ports to probe (none: every port). */
+	uint32_t nb_macs;
+	struct rte_ether_addr macs[MANA_MAX_MAC_ARGS];
 };
 
 /* One process in the registry (written by the primary unless noted). */
@@ -198,7 +205,6 @@ struct mana_gdma_queue {
 	uint32_t count;		/* WQ/SQ: 32-byte units; CQ: entries */
 	uint32_t size;		/* bytes */
 	uint32_t id;
-	uint32_t db_offset;	/* of this queue's doorbell page in the region */
 	uint32_t head;		/* WQ/SQ: units posted; CQ: next entry (starts at count) */
 	uint32_t tail;		/* WQ/SQ: units completed */
 	uint32_t log_count;	/* CQ: log2(count) */
@@ -226,7 +232,13 @@ struct mana_rxq {
 	uint32_t desc_head;	/* posted */
 	uint32_t desc_tail;	/* completed */
 	uint32_t buf_len;
-	uint32_t pad;
+	bool vlan_strip;	/* RTE_ETH_RX_OFFLOAD_VLAN_STRIP, at start */
+	/*
+	 * A completion whose packets did not all fit into the caller's burst:
+	 * packet_info[backlog_next..] go first to the next burst (0: none).
+	 */
+	uint8_t backlog_next;
+	struct mana_rx_comp_oob backlog;
 	struct rte_mempool *mp;
 	struct mana_priv *priv;
 	struct mana_mr_cache mr_cache;
@@ -247,6 +259,7 @@ struct mana_txq {
 	uint32_t desc_tail;
 	uint32_t vport_offset;
 	uint32_t max_sge;
+	bool long_oob;		/* vport offset too big for the short Tx OOB */
 	struct mana_priv *priv;
 	struct mana_mr_cache mr_cache;
 	struct mana_queue_stats stats;
@@ -264,14 +277,18 @@ struct mana_priv {
 	uint16_t port_id;
 	uint16_t nb_queues;		/* Rx == Tx */
 	bool started;			/* the application started the port */
-	RTE_ATOMIC(uint32_t) db_generation;	/* of the current doorbell region */
-	uint32_t db_region_size;
+	RTE_ATOMIC(uint32_t) db_generation;	/* of the current doorbell page */
+	uint32_t db_region_size;	/* one page: the context's doorbell page */
 	int32_t barrier_cmd;		/* primary's membarrier command, -1: none */
 	char hw_name[RTE_DEV_NAME_MAX_LEN];
 	struct mana_devargs args;
 	struct mana_hw_caps caps;
 
-	/* Saved configuration: what a rebuild after reset needs. */
+	/*
+	 * Saved configuration: what a rebuild after reset needs. reta[] has a
+	 * period of nb_queues (what the device can express, see
+	 * mana_reta_update()): reta[0..nb_queues - 1] is the indirection table.
+	 */
 	uint8_t rss_key[MANA_HW_RSS_KEY_LEN];
 	uint64_t rss_hf;
 	uint16_t reta[MANA_RETA_SIZE];
@@ -308,7 +325,7 @@ struct mana_local {
 	bool test_keep_doorbell;	/* fault injection: ignore UNMAP_DB */
 
 	/* Primary only below. */
-	const struct mana_hw_ops *ops;
+	RTE_ATOMIC(uint32_t) *published;	/* the port's entry for secondaries */
 	struct mana_hw_dev *hw_dev;
 	struct mana_hw_ctx *ctx;
 	struct mana_hw_pd *pd;
@@ -364,13 +381,13 @@ bool mana_dev_is_mana(const struct rte_eth_dev *dev);
 int mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state state);
 void mana_set_burst_functions(struct rte_eth_dev *dev, bool running);
 void mana_dev_release_secondary(struct rte_eth_dev *dev, bool detach);
+void mana_link_set(struct rte_eth_dev *dev, bool up);
 
 /* mana_devargs.c */
-int mana_devargs_parse(const char *args, struct mana_devargs *out, char *hw_args,
-		       size_t hw_args_len);
+int mana_devargs_parse(const char *args, struct mana_devargs *out);
 void mana_devargs_default(struct mana_devargs *out);
 
-/* mana_doorbell.c: this process's mapping of the doorbell region. */
+/* mana_doorbell.c: this process's mapping of the doorbell page. */
 int mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len);
 int mana_db_unmap(struct rte_eth_dev *dev, uint32_t generation);
 
@@ -379,12 +396,12 @@ bool mana_reset_doorbell_available(struct rte_eth_dev *dev);
 
 /* mana_queue.c: building and tearing down the data path in the device. */
 int mana_queues_create(struct rte_eth_dev *dev);
+int mana_port_mtu_apply(struct rte_eth_dev *dev);
 void mana_queues_destroy(struct rte_eth_dev *dev);
 void mana_queues_release_mbufs(struct rte_eth_dev *dev);
 struct mana_quiesce_result;
 int mana_queues_quiesce(struct rte_eth_dev *dev, struct mana_quiesce_result *q);
 void mana_queues_reap_quarantine(struct rte_eth_dev *dev);
-int mana_rss_create(struct rte_eth_dev *dev);
 
 /* mana_rx.c / mana_tx.c */
 int mana_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_desc,
@@ -413,6 +430,7 @@ int mana_mr_register_mempool(struct rte_eth_dev *dev, struct rte_mempool *mp);
 int mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len);
 int mana_mr_rebuild(struct rte_eth_dev *dev);
 void mana_mr_release_all(struct rte_eth_dev *dev, bool forget);
+/* MANA_LKEY_INVALID with rte_errno: EFAULT not DPDK memory, else why registering failed. */
 uint32_t mana_mr_lookup_slow(struct mana_priv *priv, struct mana_mr_cache *cache,
 			     const struct rte_mbuf *mbuf, uintptr_t addr, uint32_t len);
 void mana_mr_cache_flush(struct mana_mr_cache *cache);

@@ -192,7 +192,7 @@ rte_pmd_mana_mpr_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
 	struct rte_eth_dev *dev = mana_api_port_of(port_id, false);
 	const struct mana_txq *txq = NULL;
 	const struct mana_fast *fast;
-	uint32_t offset = 0, id = 0, tail = 0;
+	uint32_t id = 0, tail = 0;
 
 	if (dev == NULL)
 		return -ENODEV;
@@ -201,16 +201,15 @@ rte_pmd_mana_mpr_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
 		return -ENXIO;
 	/*
 	 * Once the primary has closed the port the shared queue array is gone;
-	 * the first doorbell page of the region is then as good a target.
+	 * queue id 0 is then as good a target: the page is what is tested.
 	 */
 	if (dev->data->dev_private != NULL && queue_id < dev->data->nb_tx_queues)
 		txq = dev->data->tx_queues[queue_id];
 	if (txq != NULL) {
-		offset = txq->sq.db_offset;
 		id = txq->sq.id;
 		tail = txq->sq.head * GDMA_WQE_BU;
 	}
-	rte_write64(gdma_db_value(id, tail, 0), fast->db_base + offset + GDMA_DB_OFFSET_SQ);
+	rte_write64(gdma_db_value(id, tail, 0), fast->db_base + GDMA_DB_OFFSET_SQ);
 	return 0;
 }
 

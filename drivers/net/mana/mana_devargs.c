@@ -3,12 +3,12 @@
  */
 
 /*
- * Device arguments. The PMD owns the timeouts and bounds of the reset
- * protocol; every other key belongs to the hardware provider (the device
- * model's wire/fault settings) and is handed to it verbatim, which rejects
- * what it does not know.
+ * Device arguments of a PCI function: mac= chooses its ports (as upstream),
+ * the others are the timeouts and bounds of the reset protocol. Unknown
+ * keys and malformed values are refused with an error naming them.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +33,8 @@ static const struct mana_devarg_spec mana_devarg_specs[] = {
 	MANA_ARG("ack_timeout_ms", ack_timeout_ms, 500, 10, 60000),
 	MANA_ARG("quiesce_timeout_ms", quiesce_timeout_ms, 200, 1, 60000),
 	MANA_ARG("recovery_timeout_ms", recovery_timeout_ms, 30000, 100, 600000),
-	MANA_ARG("recovery_poll_ms", recovery_poll_ms, 1, 1, 1000),
+	/* Cap of the exponential backoff (from 1 ms) while the device is away. */
+	MANA_ARG("recovery_poll_ms", recovery_poll_ms, 64, 1, 1000),
 	MANA_ARG("request_timeout_ms", request_timeout_ms, 2000, 10, 60000),
 	MANA_ARG("max_reset_restarts", max_reset_restarts, 5, 0, 100),
 };
@@ -43,6 +44,7 @@ mana_devargs_default(struct mana_devargs *out)
 {
 	unsigned int i;
 
+	memset(out, 0, sizeof(*out));
 	for (i = 0; i < RTE_DIM(mana_devarg_specs); i++) {
 		const struct mana_devarg_spec *s = &mana_devarg_specs[i];
 
@@ -82,49 +84,88 @@ mana_devarg_u32(const struct mana_devarg_spec *s, const char *value, uint32_t *o
 	return 0;
 }
 
+/* Exactly six pairs of hexadecimal digits separated by ':' (every DPDK parses it). */
+static bool
+mana_devarg_mac_syntax(const char *value)
+{
+	unsigned int i;
+
+	if (value == NULL || strlen(value) != RTE_ETHER_ADDR_FMT_SIZE - 1)
+		return false;
+	for (i = 0; i < RTE_ETHER_ADDR_FMT_SIZE - 1; i++) {
+		if (i % 3 == 2 ? value[i] != ':' : !isxdigit((unsigned char)value[i]))
+			return false;
+	}
+	return true;
+}
+
 /*
- * Parse @args ("k=v,k=v"). PMD keys land in @out (defaults first); the rest
- * is rebuilt into @hw_args for the provider. Returns 0 or -EINVAL.
+ * mac=<xx:xx:xx:xx:xx:xx>, repeatable up to MANA_MAX_MAC_ARGS times:
+ * unicast, each MAC once.
  */
+static int
+mana_devarg_mac(const char *value, struct mana_devargs *out)
+{
+	struct rte_ether_addr mac;
+	unsigned int i;
+
+	if (!mana_devarg_mac_syntax(value) || rte_ether_unformat_addr(value, &mac) != 0) {
+		PMD_INIT_LOG(ERR, "devarg mac=%s: expected a MAC address xx:xx:xx:xx:xx:xx",
+			     value != NULL ? value : "");
+		return -EINVAL;
+	}
+	if (!rte_is_unicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac)) {
+		PMD_INIT_LOG(ERR, "devarg mac=%s: not a port's unicast address", value);
+		return -EINVAL;
+	}
+	for (i = 0; i < out->nb_macs; i++) {
+		if (rte_is_same_ether_addr(&out->macs[i], &mac)) {
+			PMD_INIT_LOG(ERR, "devarg mac=%s given twice", value);
+			return -EINVAL;
+		}
+	}
+	if (out->nb_macs == MANA_MAX_MAC_ARGS) {
+		PMD_INIT_LOG(ERR, "devarg mac=%s: at most %u mac= arguments", value,
+			     MANA_MAX_MAC_ARGS);
+		return -EINVAL;
+	}
+	out->macs[out->nb_macs++] = mac;
+	return 0;
+}
+
+/* Parse @args ("k=v,k=v") into @out, defaults first. Returns 0 or -EINVAL. */
 int
-mana_devargs_parse(const char *args, struct mana_devargs *out, char *hw_args, size_t hw_args_len)
+mana_devargs_parse(const char *args, struct mana_devargs *out)
 {
 	struct rte_kvargs *kvlist;
-	size_t used = 0;
 	unsigned int i;
 	int ret = 0;
 
 	mana_devargs_default(out);
-	hw_args[0] = '\0';
 	if (args == NULL || *args == '\0')
 		return 0;
 
 	kvlist = rte_kvargs_parse(args, NULL);
 	if (kvlist == NULL) {
-		PMD_INIT_LOG(ERR, "cannot parse devargs '%s'", args);
+		PMD_INIT_LOG(ERR, "cannot parse devargs '%s' (expected key=value,...)", args);
 		return -EINVAL;
 	}
 
-	for (i = 0; i < kvlist->count; i++) {
+	for (i = 0; i < kvlist->count && ret == 0; i++) {
 		const struct rte_kvargs_pair *pair = &kvlist->pairs[i];
 		const struct mana_devarg_spec *spec = mana_devarg_find(pair->key);
-		int n;
 
-		if (spec != NULL) {
+		if (strcmp(pair->key, "mac") == 0) {
+			ret = mana_devarg_mac(pair->value, out);
+		} else if (spec != NULL) {
 			ret = mana_devarg_u32(spec, pair->value,
 					      (uint32_t *)((uint8_t *)out + spec->offset));
-			if (ret != 0)
-				break;
-			continue;
-		}
-		n = snprintf(hw_args + used, hw_args_len - used, "%s%s=%s",
-			     used ? "," : "", pair->key, pair->value ? pair->value : "");
-		if (n < 0 || (size_t)n >= hw_args_len - used) {
-			PMD_INIT_LOG(ERR, "devargs too long");
+		} else {
+			PMD_INIT_LOG(ERR, "unknown devarg '%s' (known: mac, ack_timeout_ms,"
+				     " quiesce_timeout_ms, recovery_timeout_ms, recovery_poll_ms,"
+				     " request_timeout_ms, max_reset_restarts)", pair->key);
 			ret = -EINVAL;
-			break;
 		}
-		used += (size_t)n;
 	}
 
 	if (ret == 0 && out->recovery_poll_ms > out->recovery_timeout_ms) {

@@ -3,11 +3,14 @@
  */
 
 /*
- * This process's mapping of the doorbell region. Every process, the primary
- * included, maps the region itself from the device's doorbell fd (the verbs
- * command fd on real hardware) through this one path, and drops it before
- * the primary closes the device context: closing revokes the region, and a
- * later access would fault.
+ * This process's mapping of the doorbell page. Every process, the primary
+ * included, maps it itself from the context's verbs command fd through this
+ * one path, and drops it before the primary closes the context: closing
+ * revokes the page. The context has one doorbell page, at offset 0 of the
+ * command fd (rdma-core providers/mana/mana.c maps it so for
+ * manadv_init_obj's db_page; Linux mana_ib_mmap accepts offset 0 only and
+ * exactly one page); every queue rings it at its GDMA offset, its id in the
+ * value. A second mapping of the same fd and offset is the same page.
  */
 
 #include <errno.h>
@@ -54,9 +57,9 @@ mana_db_quiesce_own(struct rte_eth_dev *dev)
 }
 
 /*
- * Map @len bytes of @fd as doorbell generation @generation. The fd stays
- * open (the caller owns it). A generation this process was already told to
- * drop is refused: its region is being revoked.
+ * Map @len bytes (one page) of @fd as doorbell generation @generation. The
+ * fd stays open (the caller owns it). A generation this process was already
+ * told to drop is refused: its page is being revoked.
  */
 int
 mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
@@ -77,7 +80,8 @@ mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 				 rte_memory_order_release);
 		goto out;
 	}
-	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* Write-only, shared, offset 0: as rdma-core and upstream DPDK map it. */
+	addr = mmap(NULL, len, PROT_WRITE, MAP_SHARED, fd, 0);
 	if (addr == MAP_FAILED) {
 		ret = -errno;
 		DRV_LOG(ERR, "port %u: mapping doorbell generation %u failed: %s",

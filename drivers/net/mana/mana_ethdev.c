@@ -3,8 +3,8 @@
  */
 
 /*
- * net_mana_mpr: probe (PCI through rdma-core, vdev through the software device)
- * and the ethdev operations. Control operations run in the primary under
+ * net_mana_mpr: PCI probe (a MANA function through rdma-core, one ethdev per
+ * port) and the ethdev operations. Control operations run in the primary under
  * the port's ctl_lock; the reset state machine (mana_reset.c) takes the same
  * lock phase by phase, so a control operation sees either no reset or a
  * reset between phases, and answers -EBUSY (configure, queue setup, start)
@@ -14,15 +14,15 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 
 #include <bus_pci_driver.h>
-#include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_pci.h>
-#include <ethdev_vdev.h>
 #include <rte_errno.h>
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
+#include <rte_memzone.h>
 
 #include "mana.h"
 #include "mana_event.h"
@@ -30,23 +30,22 @@
 #include "mana_guard.h"
 #include "mana_reset.h"
 #include "mp/mana_mp.h"
-#include "sim/mana_sim.h"
 
 RTE_LOG_REGISTER_SUFFIX(mana_logtype_init, init, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(mana_logtype_driver, driver, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(mana_logtype_mp, mp, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(mana_logtype_reset, reset, NOTICE);
 
-#define MANA_SIM_DRIVER_NAME	net_mana_sim
-#define MANA_HW_ARGS_LEN	1024
-
 #define MANA_RSS_HF ( \
 	RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP | \
 	RTE_ETH_RSS_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_TCP | RTE_ETH_RSS_NONFRAG_IPV6_UDP)
 
-#define MANA_RX_OFFLOADS (RTE_ETH_RX_OFFLOAD_CHECKSUM | RTE_ETH_RX_OFFLOAD_RSS_HASH)
+/* As upstream (mana.h): the device always strips the tag, the PMD puts it back. */
+#define MANA_RX_OFFLOADS (RTE_ETH_RX_OFFLOAD_CHECKSUM | RTE_ETH_RX_OFFLOAD_RSS_HASH | \
+			  RTE_ETH_RX_OFFLOAD_VLAN_STRIP)
 #define MANA_TX_OFFLOADS (RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | \
-			  RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+			  RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM | \
+			  RTE_ETH_TX_OFFLOAD_VLAN_INSERT)
 
 static const uint8_t mana_rss_key_default[MANA_HW_RSS_KEY_LEN] = {
 	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
@@ -76,6 +75,26 @@ bool
 mana_dev_is_mana(const struct rte_eth_dev *dev)
 {
 	return dev != NULL && dev->dev_ops == &mana_dev_ops;
+}
+
+/*
+ * The link as the application sees it: up, full duplex, at the device's
+ * speed while the port is started and has not failed. MANA has no concept
+ * of carrier state (upstream mana.c); ibv_query_port reports the kernel
+ * netdev's carrier, which is down while DPDK owns the vport, so it is not
+ * asked.
+ */
+void
+mana_link_set(struct rte_eth_dev *dev, bool up)
+{
+	struct rte_eth_link link = {
+		.link_speed = up ? mana_priv(dev)->caps.link_speed_mbps : RTE_ETH_SPEED_NUM_NONE,
+		.link_duplex = up ? RTE_ETH_LINK_FULL_DUPLEX : RTE_ETH_LINK_HALF_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+		.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
+	};
+
+	rte_eth_linkstatus_set(dev, &link);
 }
 
 /* Publish a new state word (primary). */
@@ -218,6 +237,16 @@ mana_dev_configure(struct rte_eth_dev *dev)
 			RTE_MIN(priv->caps.max_queues, (uint32_t)MANA_MAX_QUEUES));
 		goto out;
 	}
+	/*
+	 * The indirection table lists each Rx queue once and its size is a
+	 * power of two (rdma-core ibv_create_rwq_ind_table, Linux
+	 * mana_ib_create_qp_rss; upstream: log2(nb_rxq) entries).
+	 */
+	if (!rte_is_power_of_2(nb_q)) {
+		DRV_LOG(ERR, "port %u: %u queues: MANA needs a power of two (1, 2, 4, 8, ...)"
+			" of Rx and Tx queues", dev->data->port_id, nb_q);
+		goto out;
+	}
 	if (rss->rss_key != NULL && rss->rss_key_len != MANA_HW_RSS_KEY_LEN) {
 		DRV_LOG(ERR, "port %u: RSS key must be %u bytes", dev->data->port_id,
 			MANA_HW_RSS_KEY_LEN);
@@ -233,7 +262,9 @@ mana_dev_configure(struct rte_eth_dev *dev)
 
 	memcpy(priv->rss_key, rss->rss_key != NULL ? rss->rss_key : mana_rss_key_default,
 	       MANA_HW_RSS_KEY_LEN);
+	/* Kept as asked, although the kernel ignores it (see mana_verbs.c). */
 	priv->rss_hf = rss->rss_hf;
+	/* The default RETA is the identity: entry j is queue j % nb_q. */
 	for (i = 0; i < MANA_RETA_SIZE; i++)
 		priv->reta[i] = (uint16_t)(i % nb_q);
 	priv->nb_queues = nb_q;
@@ -254,7 +285,7 @@ mana_dev_info_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_mac_addrs = 1;
 	info->min_rx_bufsize = MANA_MIN_RX_BUF_SIZE;
 	info->max_rx_pktlen = MANA_MAX_RX_PKTLEN;
-	info->max_mtu = MANA_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+	info->max_mtu = MANA_MAX_MTU;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
 	info->rx_offload_capa = MANA_RX_OFFLOADS;
 	info->tx_offload_capa = MANA_TX_OFFLOADS;
@@ -263,13 +294,16 @@ mana_dev_info_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->reta_size = MANA_RETA_SIZE;
 	info->hash_key_size = MANA_HW_RSS_KEY_LEN;
 	info->flow_type_rss_offloads = MANA_RSS_HF;
+	/* Rings are rounded up to a power of two: the largest one is the limit. */
 	info->rx_desc_lim = (struct rte_eth_desc_lim){
-		.nb_max = (uint16_t)RTE_MIN(priv->caps.max_rx_desc, (uint32_t)UINT16_MAX),
+		.nb_max = (uint16_t)rte_align32prevpow2(RTE_MIN(priv->caps.max_rx_desc,
+								(uint32_t)UINT16_MAX)),
 		.nb_min = MANA_MIN_DESC,
 		.nb_align = 1,
 	};
 	info->tx_desc_lim = (struct rte_eth_desc_lim){
-		.nb_max = (uint16_t)RTE_MIN(priv->caps.max_tx_desc, (uint32_t)UINT16_MAX),
+		.nb_max = (uint16_t)rte_align32prevpow2(RTE_MIN(priv->caps.max_tx_desc,
+								(uint32_t)UINT16_MAX)),
 		.nb_min = MANA_MIN_DESC,
 		.nb_align = 1,
 		.nb_seg_max = (uint16_t)RTE_MIN(priv->caps.max_send_sge, (uint32_t)GDMA_MAX_SGE),
@@ -278,8 +312,10 @@ mana_dev_info_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	};
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
-	info->default_rxportconf.ring_size = MANA_DEFAULT_DESC;
-	info->default_txportconf.ring_size = MANA_DEFAULT_DESC;
+	info->default_rxportconf.ring_size = (uint16_t)RTE_MIN((uint32_t)MANA_DEFAULT_DESC,
+							       priv->caps.max_rx_desc);
+	info->default_txportconf.ring_size = (uint16_t)RTE_MIN((uint32_t)MANA_DEFAULT_DESC,
+							       priv->caps.max_tx_desc);
 	info->speed_capa = RTE_ETH_LINK_SPEED_100G;
 	info->dev_capa = 0;
 	return 0;
@@ -297,6 +333,8 @@ mana_dev_start(struct rte_eth_dev *dev)
 		return -E_RTE_SECONDARY;
 	mana_mutex_lock(&lp->ctl_lock);
 	ret = mana_ctl_check(dev, "start");
+	if (ret == 0)
+		ret = mana_port_mtu_apply(dev);
 	if (ret != 0)
 		goto out;
 	ret = mana_queues_create(dev);
@@ -306,7 +344,7 @@ mana_dev_start(struct rte_eth_dev *dev)
 	mana_queue_states_set(dev, RTE_ETH_QUEUE_STATE_STARTED);
 	mana_state_set(priv, priv->db_generation, MANA_DEV_ACTIVE);
 	mana_set_burst_functions(dev, true);
-	dev->data->dev_link.link_status = RTE_ETH_LINK_UP;
+	mana_link_set(dev, true);
 	/* Secondaries install their burst functions; the silent are evicted. */
 	mana_mp_broadcast(dev, MANA_MP_START_RXTX, priv->db_generation, -1,
 			  priv->args.ack_timeout_ms, &round);
@@ -340,7 +378,7 @@ mana_stop_locked(struct mana_local *lp) __mana_requires(&lp->ctl_lock)
 	mana_queues_destroy(dev);
 	mana_queues_release_mbufs(dev);
 	mana_queue_states_set(dev, RTE_ETH_QUEUE_STATE_STOPPED);
-	dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	mana_link_set(dev, false);
 }
 
 static int
@@ -451,18 +489,22 @@ mana_close_primary(struct rte_eth_dev *dev)
 	}
 	mana_mr_release_all(dev, true);
 	if (lp->pd != NULL)
-		lp->ops->dealloc_pd(lp->pd);
+		mana_hw_dealloc_pd(lp->pd);
 	lp->pd = NULL;
 	if (lp->ctx != NULL)
-		lp->ops->close(lp->ctx);
+		mana_hw_close(lp->ctx);
 	lp->ctx = NULL;
 	mana_mutex_unlock(&lp->ctl_lock);
 
+	/* Secondaries probing from now on do not look for this port. */
+	if (lp->published != NULL)
+		rte_atomic_store_explicit(lp->published, 0, rte_memory_order_release);
+	lp->published = NULL;
 	mana_event_close(dev->data->port_id);
 	mana_mp_detach_port(dev);
 	mana_mp_round_destroy(lp);
 	if (lp->hw_dev != NULL)
-		lp->ops->put_device(lp->hw_dev);
+		mana_hw_dev_put(lp->hw_dev);
 	lp->hw_dev = NULL;
 	mana_local_free(dev);
 	DRV_LOG(INFO, "port %u: closed", dev->data->port_id);
@@ -478,20 +520,14 @@ mana_dev_close(struct rte_eth_dev *dev)
 	return 0;
 }
 
+/*
+ * The link changes only with the port's own state (start, stop, a failed
+ * recovery: mana_link_set()); there is nothing to ask the device.
+ */
 static int
-mana_link_update(struct rte_eth_dev *dev, int wait_to_complete __rte_unused)
+mana_link_update(struct rte_eth_dev *dev __rte_unused, int wait_to_complete __rte_unused)
 {
-	struct mana_priv *priv = mana_priv(dev);
-	struct rte_eth_link link = {
-		.link_speed = priv->caps.link_speed_mbps,
-		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-		.link_autoneg = RTE_ETH_LINK_FIXED,
-	};
-	enum mana_dev_state st = mana_word_state(mana_state_load(priv));
-
-	link.link_status = priv->caps.link_up && st == MANA_DEV_ACTIVE ?
-		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
-	return rte_eth_linkstatus_set(dev, &link);
+	return 0;
 }
 
 /* Per-queue counters go to their own struct since DPDK 25.11 (NULL if unwanted). */
@@ -565,24 +601,44 @@ mana_promisc_noop(struct rte_eth_dev *dev __rte_unused)
 	return 0;
 }
 
+/*
+ * The MTU is the kernel netdev's (the one with the port's MAC), set as
+ * upstream does: SIOCSIFMTU, -errno on failure. Frames must also fit the
+ * Rx buffers already set up (one buffer per packet).
+ */
 static int
 mana_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
-	uint32_t frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	struct mana_local *lp = mana_local(dev);
+	uint32_t frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN;
 	uint16_t i;
+	int ret;
 
-	if (frame > MANA_MAX_RX_PKTLEN)
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return -E_RTE_SECONDARY;
+	if (mtu > MANA_MAX_MTU)
 		return -EINVAL;
+	mana_mutex_lock(&lp->ctl_lock);
+	ret = mana_ctl_check(dev, "MTU set");
+	if (ret != 0)
+		goto out;
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		const struct mana_rxq *rxq = dev->data->rx_queues[i];
 
 		if (rxq != NULL && frame > rxq->buf_len) {
 			DRV_LOG(ERR, "port %u: MTU %u does not fit Rx buffers of %u bytes",
 				dev->data->port_id, mtu, rxq->buf_len);
-			return -EINVAL;
+			ret = -EINVAL;
+			goto out;
 		}
 	}
-	return 0;
+	ret = lp->ctx != NULL ? mana_hw_set_mtu(lp->ctx, mtu) : -EIO;
+	if (ret != 0)
+		DRV_LOG(ERR, "port %u: setting MTU %u on the kernel netdev failed: %s",
+			dev->data->port_id, mtu, strerror(-ret));
+out:
+	mana_mutex_unlock(&lp->ctl_lock);
+	return ret;
 }
 
 static int
@@ -645,13 +701,25 @@ mana_tx_queue_release_op(struct rte_eth_dev *dev, uint16_t qid)
 	mana_mutex_unlock(&lp->ctl_lock);
 }
 
-/* Apply a new RSS configuration to a running port. Caller holds ctl_lock. */
+/*
+ * RSS changes apply at the next start: the indirection table and the key
+ * are fixed while the RSS QP exists, and rebuilding it on a running port
+ * would move queues under the pollers. A started port refuses them with
+ * -EBUSY before anything is looked at. Caller holds ctl_lock.
+ */
 static int
-mana_rss_apply(struct mana_local *lp) __mana_requires(&lp->ctl_lock)
+mana_rss_check_stopped(struct mana_local *lp, const char *op) __mana_requires(&lp->ctl_lock)
 {
-	if (!lp->priv->started)
-		return 0;
-	return mana_rss_create(lp->dev);
+	int ret = mana_ctl_check(lp->dev, op);
+
+	if (ret != 0)
+		return ret;
+	if (lp->priv->started) {
+		DRV_LOG(ERR, "port %u: %s refused: the port is started (stop it, update, start"
+			" it again)", lp->dev->data->port_id, op);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 static int
@@ -663,17 +731,27 @@ mana_rss_hash_update(struct rte_eth_dev *dev, struct rte_eth_rss_conf *conf)
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return -E_RTE_SECONDARY;
-	if ((conf->rss_key != NULL && conf->rss_key_len != MANA_HW_RSS_KEY_LEN) ||
-	    (conf->rss_hf & ~MANA_RSS_HF))
-		return -EINVAL;
 	mana_mutex_lock(&lp->ctl_lock);
-	ret = mana_ctl_check(dev, "RSS update");
-	if (ret == 0) {
-		if (conf->rss_key != NULL)
-			memcpy(priv->rss_key, conf->rss_key, MANA_HW_RSS_KEY_LEN);
-		priv->rss_hf = conf->rss_hf;
-		ret = mana_rss_apply(lp);
+	ret = mana_rss_check_stopped(lp, "RSS hash update");
+	if (ret != 0)
+		goto out;
+	if (conf->rss_key != NULL && conf->rss_key_len != MANA_HW_RSS_KEY_LEN) {
+		DRV_LOG(ERR, "port %u: RSS key must be %u bytes, not %u", dev->data->port_id,
+			MANA_HW_RSS_KEY_LEN, conf->rss_key_len);
+		ret = -EINVAL;
+		goto out;
 	}
+	if (conf->rss_hf & ~MANA_RSS_HF) {
+		DRV_LOG(ERR, "port %u: unsupported RSS hash types %#" PRIx64,
+			dev->data->port_id, conf->rss_hf & ~MANA_RSS_HF);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (conf->rss_key != NULL)
+		memcpy(priv->rss_key, conf->rss_key, MANA_HW_RSS_KEY_LEN);
+	/* Kept as asked; the kernel ignores the hash fields (see mana_verbs.c). */
+	priv->rss_hf = conf->rss_hf;
+out:
 	mana_mutex_unlock(&lp->ctl_lock);
 	return ret;
 }
@@ -693,40 +771,82 @@ mana_rss_hash_conf_get(struct rte_eth_dev *dev, struct rte_eth_rss_conf *conf)
 	return 0;
 }
 
+/*
+ * What the device can express: it spreads an n-entry indirection table
+ * (n = Rx queues, each queue once) over its 64 entries as entry j =
+ * table[j % n] (Linux mana_ib_create_qp_rss). So a RETA must repeat with
+ * period n and list every queue exactly once per period.
+ */
+static int
+mana_reta_check(uint16_t port_id, const uint16_t *reta, uint16_t n)
+{
+	uint64_t seen = 0;
+	unsigned int j;
+
+	for (j = 0; j < MANA_RETA_SIZE; j++) {
+		if (reta[j] != reta[j % n]) {
+			DRV_LOG(ERR, "port %u: RETA entry %u is queue %u but entry %u is queue %u:"
+				" the device repeats the first %u entries (j -> j %% %u)",
+				port_id, j, reta[j], j % n, reta[j % n], n, n);
+			return -EINVAL;
+		}
+		if (j < n) {
+			if (seen & (UINT64_C(1) << reta[j])) {
+				DRV_LOG(ERR, "port %u: RETA lists queue %u twice in entries 0..%u:"
+					" the device needs each of the %u queues once",
+					port_id, reta[j], n - 1, n);
+				return -EINVAL;
+			}
+			seen |= UINT64_C(1) << reta[j];
+		}
+	}
+	return 0;
+}
+
 static int
 mana_reta_update(struct rte_eth_dev *dev, struct rte_eth_rss_reta_entry64 *reta, uint16_t size)
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = mana_priv(dev);
-	uint16_t saved[MANA_RETA_SIZE];
+	uint16_t n = dev->data->nb_rx_queues;
+	uint16_t table[MANA_RETA_SIZE];
 	unsigned int i;
 	int ret;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return -E_RTE_SECONDARY;
-	if (size != MANA_RETA_SIZE)
-		return -EINVAL;
 	mana_mutex_lock(&lp->ctl_lock);
-	ret = mana_ctl_check(dev, "RETA update");
+	ret = mana_rss_check_stopped(lp, "RETA update");
 	if (ret != 0)
 		goto out;
-	memcpy(saved, priv->reta, sizeof(saved));
+	ret = -EINVAL;
+	if (size != MANA_RETA_SIZE) {
+		DRV_LOG(ERR, "port %u: RETA size %u, the device has %u entries",
+			dev->data->port_id, size, MANA_RETA_SIZE);
+		goto out;
+	}
+	if (n == 0 || n != priv->nb_queues) {
+		DRV_LOG(ERR, "port %u: configure the port before its RETA", dev->data->port_id);
+		goto out;
+	}
+	/* Work on a copy: a refused request leaves nothing behind. */
+	memcpy(table, priv->reta, sizeof(table));
 	for (i = 0; i < size; i++) {
 		const struct rte_eth_rss_reta_entry64 *e = &reta[i / RTE_ETH_RETA_GROUP_SIZE];
 		unsigned int bit = i % RTE_ETH_RETA_GROUP_SIZE;
 
 		if (!(e->mask & (UINT64_C(1) << bit)))
 			continue;
-		if (e->reta[bit] >= dev->data->nb_rx_queues) {
-			ret = -EINVAL;
-			break;
+		if (e->reta[bit] >= n) {
+			DRV_LOG(ERR, "port %u: RETA entry %u: queue %u of %u", dev->data->port_id,
+				i, e->reta[bit], n);
+			goto out;
 		}
-		priv->reta[i] = e->reta[bit];
+		table[i] = e->reta[bit];
 	}
+	ret = mana_reta_check(dev->data->port_id, table, n);
 	if (ret == 0)
-		ret = mana_rss_apply(lp);
-	if (ret != 0)
-		memcpy(priv->reta, saved, sizeof(saved));
+		memcpy(priv->reta, table, sizeof(table));
 out:
 	mana_mutex_unlock(&lp->ctl_lock);
 	return ret;
@@ -830,10 +950,14 @@ mana_fast_init(uint16_t port_id, int slot)
 				  rte_memory_order_release);
 }
 
-/* Primary: open the device (@hw_dev, owned from here on) and make the port. */
+/*
+ * Primary: open the port's device (@hw_dev, owned from here on) and make the
+ * ethdev: its own verbs context, PD and parent domain, as upstream
+ * (mana.c mana_probe_port).
+ */
 static int
-mana_probe_primary(struct rte_eth_dev *dev, const struct mana_hw_ops *ops, const char *hw_name,
-		   const struct mana_devargs *args, struct mana_hw_dev *hw_dev)
+mana_probe_primary(struct rte_eth_dev *dev, const char *hw_name, const struct mana_devargs *args,
+		   struct mana_hw_dev *hw_dev)
 {
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_local *lp;
@@ -841,27 +965,33 @@ mana_probe_primary(struct rte_eth_dev *dev, const struct mana_hw_ops *ops, const
 
 	lp = mana_local_alloc(dev);
 	if (lp == NULL) {
-		ops->put_device(hw_dev);
+		mana_hw_dev_put(hw_dev);
 		return -ENOMEM;
 	}
-	lp->ops = ops;
 	lp->hw_dev = hw_dev;
 	priv->port_id = dev->data->port_id;
 	priv->args = *args;
 	strlcpy(priv->hw_name, hw_name, sizeof(priv->hw_name));
 	priv->barrier_cmd = mana_membarrier_init() == 0 ? mana_membarrier_command() : -1;
 
-	ret = ops->open(lp->hw_dev, &lp->ctx);
+	ret = mana_hw_open(lp->hw_dev, &lp->ctx);
 	if (ret != 0) {
-		PMD_INIT_LOG(ERR, "%s: cannot open the device: %s", hw_name, strerror(-ret));
+		PMD_INIT_LOG(ERR, "%s: cannot open the device: %s", dev->data->name,
+			     strerror(-ret));
 		goto fail;
 	}
-	ret = ops->query(lp->ctx, &priv->caps);
-	if (ret != 0)
+	ret = mana_hw_query(lp->ctx, &priv->caps);
+	if (ret != 0) {
+		PMD_INIT_LOG(ERR, "%s: cannot query the device: %s", dev->data->name,
+			     strerror(-ret));
 		goto fail;
-	ret = ops->alloc_pd(lp->ctx, &lp->pd);
-	if (ret != 0)
+	}
+	ret = mana_hw_alloc_pd(lp->ctx, &lp->pd);
+	if (ret != 0) {
+		PMD_INIT_LOG(ERR, "%s: cannot allocate the protection domain: %s",
+			     dev->data->name, strerror(-ret));
 		goto fail;
+	}
 	ret = mana_mp_round_create(lp);
 	if (ret != 0)
 		goto fail;
@@ -877,14 +1007,16 @@ mana_probe_primary(struct rte_eth_dev *dev, const struct mana_hw_ops *ops, const
 
 	mana_registry_init(dev);
 	mana_fast_init(dev->data->port_id, 0);
-	priv->db_region_size = priv->caps.db_region_size;
+	/* One doorbell page per context, at offset 0 of its command fd. */
+	priv->db_region_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	priv->db_generation = 1;
-	ret = mana_db_map(dev, ops->doorbell_fd(lp->ctx), priv->db_generation,
+	ret = mana_db_map(dev, mana_hw_doorbell_fd(lp->ctx), priv->db_generation,
 			  priv->db_region_size);
 	if (ret != 0)
 		goto fail;
 	mana_state_set(priv, priv->db_generation, MANA_DEV_STOPPED);
 	mana_set_burst_functions(dev, false);
+	mana_link_set(dev, false);
 	mana_event_open(dev->data->port_id);
 
 	ret = mana_reset_init(dev);
@@ -893,9 +1025,10 @@ mana_probe_primary(struct rte_eth_dev *dev, const struct mana_hw_ops *ops, const
 	ret = mana_mp_attach_port(dev);
 	if (ret != 0)
 		goto fail;
-	PMD_INIT_LOG(INFO, "port %u: %s MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queues max",
-		     dev->data->port_id, hw_name, RTE_ETHER_ADDR_BYTES(&priv->caps.mac),
-		     priv->caps.max_queues);
+	PMD_INIT_LOG(INFO, "port %u: %s MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queues and %u"
+		     " descriptors max", dev->data->port_id, dev->data->name,
+		     RTE_ETHER_ADDR_BYTES(&priv->caps.mac), priv->caps.max_queues,
+		     priv->caps.max_rx_desc);
 	return 0;
 fail:
 	mana_reset_fini(dev);
@@ -903,11 +1036,11 @@ fail:
 	mana_db_unmap(dev, 0);
 	mana_mp_round_destroy(lp);
 	if (lp->pd != NULL)
-		ops->dealloc_pd(lp->pd);
+		mana_hw_dealloc_pd(lp->pd);
 	if (lp->ctx != NULL)
-		ops->close(lp->ctx);
+		mana_hw_close(lp->ctx);
 	if (lp->hw_dev != NULL)
-		ops->put_device(lp->hw_dev);
+		mana_hw_dev_put(lp->hw_dev);
 	mana_local_free(dev);
 	return ret;
 }
@@ -960,70 +1093,6 @@ fail:
 	return ret;
 }
 
-static int
-mana_probe_common(struct rte_device *rdev, const struct mana_hw_ops *ops, const char *name,
-		  const char *hw_name, const char *args)
-{
-	char hw_args[MANA_HW_ARGS_LEN];
-	struct mana_hw_dev *hw_dev;
-	struct mana_devargs devargs;
-	struct rte_eth_dev *dev;
-	int ret;
-
-	if (rte_eal_process_type() == RTE_PROC_SECONDARY) {
-		dev = rte_eth_dev_attach_secondary(name);
-		if (dev == NULL) {
-			PMD_INIT_LOG(ERR, "%s: no such port in the primary", name);
-			return -ENODEV;
-		}
-		dev->device = rdev;
-		ret = mana_probe_secondary(dev);
-		if (ret != 0) {
-			rte_eth_dev_release_port(dev);
-			return ret;
-		}
-		/*
-		 * probing_finish fills the fast-path table from dev, queue arrays
-		 * included; set it again the way mana_set_burst_functions wants.
-		 */
-		rte_eth_dev_probing_finish(dev);
-		mana_set_burst_functions(dev, mana_priv(dev)->started);
-		return 0;
-	}
-
-	ret = mana_devargs_parse(args, &devargs, hw_args, sizeof(hw_args));
-	if (ret != 0) {
-		PMD_INIT_LOG(ERR, "%s: invalid devargs", name);
-		return ret;
-	}
-	/* The device validates its own arguments before anything is allocated. */
-	ret = ops->get_device(hw_name, hw_args, &hw_dev);
-	if (ret != 0) {
-		PMD_INIT_LOG(ERR, "%s: device not usable: %s", hw_name, strerror(-ret));
-		return ret;
-	}
-	dev = rte_eth_dev_allocate(name);
-	if (dev == NULL) {
-		ops->put_device(hw_dev);
-		return -ENOMEM;
-	}
-	dev->data->dev_private = rte_zmalloc_socket(name, sizeof(struct mana_priv),
-						    RTE_CACHE_LINE_SIZE, rdev->numa_node);
-	if (dev->data->dev_private == NULL) {
-		ops->put_device(hw_dev);
-		rte_eth_dev_release_port(dev);
-		return -ENOMEM;
-	}
-	dev->device = rdev;
-	ret = mana_probe_primary(dev, ops, hw_name, &devargs, hw_dev);
-	if (ret != 0) {
-		rte_eth_dev_release_port(dev);
-		return ret;
-	}
-	rte_eth_dev_probing_finish(dev);
-	return 0;
-}
-
 /*
  * Remove (hot-unplug, rte_eal_cleanup()): the outcome of stop + close.
  * rte_eth_dev_close() releases the port itself; releasing it a second
@@ -1054,57 +1123,344 @@ mana_remove_by_name(const char *name)
 	return rte_eth_dev_release_port(dev);
 }
 
-/* The software MANA device: --vdev=net_mana_sim0,<devargs>. */
-static int
-mana_vdev_probe(struct rte_vdev_device *vdev)
-{
-	const char *name = rte_vdev_device_name(vdev);
+/*
+ * The ports the primary made of one PCI function, in the memzone
+ * "mana_mpr_<pci>": a secondary attaches to them by name without touching
+ * rdma-core (the device may be away in a reset). Entries are written
+ * before nb_ports is published; live drops to 0 when the primary closes
+ * the port.
+ */
+#define MANA_FN_MZ_PREFIX	"mana_mpr_"
+#define MANA_FN_MAGIC		0x4d414e46u	/* "MANF" */
 
-	return mana_probe_common(&vdev->device, mana_sim_hw_ops(), name, name,
-				 rte_vdev_device_args(vdev));
-}
-
-static int
-mana_vdev_remove(struct rte_vdev_device *vdev)
-{
-	return mana_remove_by_name(rte_vdev_device_name(vdev));
-}
-
-static struct rte_vdev_driver mana_vdev_driver = {
-	.probe = mana_vdev_probe,
-	.remove = mana_vdev_remove,
+struct mana_fn_port {
+	char name[RTE_ETH_NAME_MAX_LEN];
+	struct rte_ether_addr mac;
+	RTE_ATOMIC(uint32_t) live;
 };
 
-RTE_PMD_REGISTER_VDEV(MANA_SIM_DRIVER_NAME, mana_vdev_driver);
-RTE_PMD_REGISTER_PARAM_STRING(MANA_SIM_DRIVER_NAME,
-	"ack_timeout_ms=<10-60000> quiesce_timeout_ms=<1-60000> "
-	"recovery_timeout_ms=<100-600000> recovery_poll_ms=<1-1000> "
-	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100> "
-	"mac=<addr> peer=<vdev> max_queues=<1-64> down_ms=<ms> link_mbps=<mbps> "
-	"faults=<schedule>");
+struct mana_fn_ports {
+	uint32_t magic;
+	RTE_ATOMIC(uint32_t) nb_ports;
+	struct mana_fn_port port[MANA_HW_MAX_PORTS];
+};
 
-/* Real hardware: PCI function 1414:00ba through rdma-core. */
+/* The function's memzone; the primary creates (and empties) it with @create. */
+static struct mana_fn_ports *
+mana_fn_ports_get(const char *pci_name, bool create)
+{
+	char mz_name[RTE_MEMZONE_NAMESIZE];
+	const struct rte_memzone *mz;
+	struct mana_fn_ports *fn;
+
+	snprintf(mz_name, sizeof(mz_name), MANA_FN_MZ_PREFIX "%s", pci_name);
+	mz = rte_memzone_lookup(mz_name);
+	if (mz == NULL && create)
+		mz = rte_memzone_reserve(mz_name, sizeof(*fn), SOCKET_ID_ANY, 0);
+	if (mz == NULL)
+		return NULL;
+	fn = mz->addr;
+	if (create) {
+		memset(fn, 0, sizeof(*fn));
+		fn->magic = MANA_FN_MAGIC;
+	}
+	return fn;
+}
+
+static void
+mana_fn_ports_free(const char *pci_name)
+{
+	char mz_name[RTE_MEMZONE_NAMESIZE];
+	const struct rte_memzone *mz;
+
+	snprintf(mz_name, sizeof(mz_name), MANA_FN_MZ_PREFIX "%s", pci_name);
+	mz = rte_memzone_lookup(mz_name);
+	if (mz != NULL)
+		rte_memzone_free(mz);
+}
+
+/* Primary: a port's ethdev "<pci name>_port<N>" (as upstream), not announced yet. */
+static int
+mana_port_create(struct rte_pci_device *pci, const struct mana_hw_port_info *port,
+		 const struct mana_devargs *args, struct rte_eth_dev **out)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	struct mana_hw_dev *hw_dev;
+	struct rte_eth_dev *dev;
+	int ret;
+
+	snprintf(name, sizeof(name), "%s_port%u", pci->device.name, port->port);
+	ret = mana_hw_dev_get(&pci->addr, port->port, &hw_dev);
+	if (ret != 0)
+		return ret;
+	dev = rte_eth_dev_allocate(name);
+	if (dev == NULL) {
+		PMD_INIT_LOG(ERR, "%s: cannot allocate the ethdev", name);
+		mana_hw_dev_put(hw_dev);
+		return -ENOMEM;
+	}
+	dev->data->dev_private = rte_zmalloc_socket(name, sizeof(struct mana_priv),
+						    RTE_CACHE_LINE_SIZE, pci->device.numa_node);
+	if (dev->data->dev_private == NULL) {
+		mana_hw_dev_put(hw_dev);
+		rte_eth_dev_release_port(dev);
+		return -ENOMEM;
+	}
+	dev->device = &pci->device;
+	dev->data->numa_node = pci->device.numa_node;
+	ret = mana_probe_primary(dev, pci->device.name, args, hw_dev);
+	if (ret != 0) {
+		rte_eth_dev_release_port(dev);
+		return ret;
+	}
+	PMD_INIT_LOG(INFO, "%s: ibv port %u, kernel netdev %s", name, port->port, port->ifname);
+	*out = dev;
+	return 0;
+}
+
+/* The MACs of @ports, for an error message. */
+static void
+mana_ports_format(const struct mana_hw_port_info *ports, unsigned int n, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+		int w;
+
+		rte_ether_format_addr(mac, sizeof(mac), &ports[i].mac);
+		w = snprintf(buf + used, len - used, "%s%s (port %u, %s)", i ? ", " : "", mac,
+			     ports[i].port, ports[i].ifname);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/*
+ * Primary: the ports of the function's RAW ibv device that have a kernel
+ * netdev (upstream mana_pci_probe_mac), all of them or those mac= names.
+ * All or nothing: a port that cannot be made undoes the others.
+ */
+static int
+mana_pci_probe_primary(struct rte_pci_device *pci, const struct mana_devargs *args)
+{
+	const char *pci_name = pci->device.name;
+	struct mana_hw_port_info ports[MANA_HW_MAX_PORTS];
+	struct rte_eth_dev *devs[MANA_HW_MAX_PORTS];
+	bool want[MANA_HW_MAX_PORTS] = { false };
+	unsigned int i, j, n, nb_devs = 0;
+	struct mana_fn_ports *fn;
+	int ret;
+
+	ret = mana_hw_discover(&pci->addr, ports, RTE_DIM(ports));
+	if (ret < 0) {
+		PMD_INIT_LOG(ERR, "%s: no Ethernet (RAW packet) ibv device for this PCI function:"
+			     " %s (are ib_uverbs and mana_ib loaded?)", pci_name, strerror(-ret));
+		return ret;
+	}
+	n = (unsigned int)ret;
+	if (n == 0) {
+		PMD_INIT_LOG(ERR, "%s: no port of this PCI function has a kernel netdev",
+			     pci_name);
+		return -ENODEV;
+	}
+	for (i = 0; i < args->nb_macs; i++) {
+		for (j = 0; j < n; j++)
+			if (rte_is_same_ether_addr(&ports[j].mac, &args->macs[i]))
+				break;
+		if (j == n) {
+			char mac[RTE_ETHER_ADDR_FMT_SIZE], list[512];
+
+			rte_ether_format_addr(mac, sizeof(mac), &args->macs[i]);
+			mana_ports_format(ports, n, list, sizeof(list));
+			PMD_INIT_LOG(ERR, "%s: mac=%s matches no port of this PCI function"
+				     " (its ports: %s)", pci_name, mac, list);
+			return -ENODEV;
+		}
+		want[j] = true;
+	}
+	for (j = 0; j < n; j++)
+		want[j] |= args->nb_macs == 0;
+
+	fn = mana_fn_ports_get(pci_name, true);
+	if (fn == NULL) {
+		PMD_INIT_LOG(ERR, "%s: cannot reserve the memzone for secondaries: %s", pci_name,
+			     rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	for (j = 0; j < n; j++) {
+		if (!want[j])
+			continue;
+		ret = mana_port_create(pci, &ports[j], args, &devs[nb_devs]);
+		if (ret != 0)
+			goto fail;
+		nb_devs++;
+	}
+	for (i = 0; i < nb_devs; i++) {
+		struct mana_fn_port *e = &fn->port[i];
+
+		rte_eth_dev_probing_finish(devs[i]);
+		strlcpy(e->name, devs[i]->data->name, sizeof(e->name));
+		rte_ether_addr_copy(devs[i]->data->mac_addrs, &e->mac);
+		rte_atomic_store_explicit(&e->live, 1, rte_memory_order_relaxed);
+		mana_local(devs[i])->published = &e->live;
+	}
+	rte_atomic_store_explicit(&fn->nb_ports, nb_devs, rte_memory_order_release);
+	return 0;
+fail:
+	PMD_INIT_LOG(ERR, "%s: probing port %u failed: %s", pci_name, ports[j].port,
+		     strerror(-ret));
+	for (i = 0; i < nb_devs; i++) {
+		mana_close_primary(devs[i]);
+		rte_eth_dev_release_port(devs[i]);
+	}
+	mana_fn_ports_free(pci_name);
+	return ret;
+}
+
+/* Secondary: attach to the primary's port @name. */
+static int
+mana_port_attach(struct rte_pci_device *pci, const char *name, struct rte_eth_dev **out)
+{
+	struct rte_eth_dev *dev;
+	int ret;
+
+	dev = rte_eth_dev_attach_secondary(name);
+	if (dev == NULL) {
+		PMD_INIT_LOG(ERR, "%s: no such port in the primary", name);
+		return -ENODEV;
+	}
+	dev->device = &pci->device;
+	ret = mana_probe_secondary(dev);
+	if (ret != 0) {
+		rte_eth_dev_release_port(dev);
+		return ret;
+	}
+	*out = dev;
+	return 0;
+}
+
+/*
+ * Secondary: the ports the primary published for this function (all, or
+ * those mac= names), attached over rte_mp; rdma-core is not touched.
+ */
+static int
+mana_pci_probe_secondary(struct rte_pci_device *pci, const struct mana_devargs *args)
+{
+	const char *pci_name = pci->device.name;
+	struct rte_eth_dev *devs[MANA_HW_MAX_PORTS];
+	bool want[MANA_HW_MAX_PORTS] = { false };
+	unsigned int i, j, n, nb_devs = 0;
+	struct mana_fn_ports *fn;
+	int ret = 0;
+
+	fn = mana_fn_ports_get(pci_name, false);
+	if (fn == NULL || fn->magic != MANA_FN_MAGIC) {
+		PMD_INIT_LOG(ERR, "%s: the primary process has not probed this PCI function:"
+			     " nothing to attach to", pci_name);
+		return -ENODEV;
+	}
+	n = RTE_MIN(rte_atomic_load_explicit(&fn->nb_ports, rte_memory_order_acquire),
+		    (uint32_t)MANA_HW_MAX_PORTS);
+	for (j = 0; j < n; j++)
+		want[j] = args->nb_macs == 0 &&
+			  rte_atomic_load_explicit(&fn->port[j].live, rte_memory_order_acquire);
+	for (i = 0; i < args->nb_macs; i++) {
+		for (j = 0; j < n; j++)
+			if (rte_atomic_load_explicit(&fn->port[j].live, rte_memory_order_acquire) &&
+			    rte_is_same_ether_addr(&fn->port[j].mac, &args->macs[i]))
+				break;
+		if (j == n) {
+			char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+			rte_ether_format_addr(mac, sizeof(mac), &args->macs[i]);
+			PMD_INIT_LOG(ERR, "%s: mac=%s matches no port the primary has of this PCI"
+				     " function", pci_name, mac);
+			return -ENODEV;
+		}
+		want[j] = true;
+	}
+	for (j = 0; j < n; j++) {
+		if (!want[j])
+			continue;
+		ret = mana_port_attach(pci, fn->port[j].name, &devs[nb_devs]);
+		if (ret != 0)
+			goto fail;
+		nb_devs++;
+	}
+	if (nb_devs == 0) {
+		PMD_INIT_LOG(ERR, "%s: the primary has no open port of this PCI function",
+			     pci_name);
+		return -ENODEV;
+	}
+	for (i = 0; i < nb_devs; i++) {
+		/*
+		 * probing_finish fills the fast-path table from dev, queue arrays
+		 * included; set it again the way mana_set_burst_functions wants.
+		 */
+		rte_eth_dev_probing_finish(devs[i]);
+		mana_set_burst_functions(devs[i], mana_priv(devs[i])->started);
+	}
+	return 0;
+fail:
+	for (i = 0; i < nb_devs; i++) {
+		mana_dev_close_secondary(devs[i]);
+		rte_eth_dev_release_port(devs[i]);
+	}
+	return ret;
+}
+
+/* A MANA PCI function: 1414:00ba (VF) or 1414:00b9 (PF), as upstream. */
 static int
 mana_pci_probe(struct rte_pci_driver *drv __rte_unused, struct rte_pci_device *pci)
 {
-	char name[RTE_ETH_NAME_MAX_LEN];
 	const char *args = pci->device.devargs != NULL ? pci->device.devargs->args : NULL;
+	struct mana_devargs devargs;
+	int ret;
 
-	rte_pci_device_name(&pci->addr, name, sizeof(name));
-	return mana_probe_common(&pci->device, &mana_hw_verbs_ops, name, name, args);
+	ret = mana_devargs_parse(args, &devargs);
+	if (ret != 0) {
+		PMD_INIT_LOG(ERR, "%s: invalid devargs", pci->device.name);
+		return ret;
+	}
+	if (rte_eal_process_type() == RTE_PROC_SECONDARY)
+		return mana_pci_probe_secondary(pci, &devargs);
+	return mana_pci_probe_primary(pci, &devargs);
 }
 
+/* Every port of the function this process has, then (primary) the memzone. */
 static int
 mana_pci_remove(struct rte_pci_device *pci)
 {
-	char name[RTE_ETH_NAME_MAX_LEN];
+	char names[MANA_HW_MAX_PORTS][RTE_ETH_NAME_MAX_LEN];
+	unsigned int i, n = 0;
+	uint16_t port_id;
+	int ret = 0;
 
-	rte_pci_device_name(&pci->addr, name, sizeof(name));
-	return mana_remove_by_name(name);
+	for (port_id = 0; port_id < RTE_MAX_ETHPORTS && n < RTE_DIM(names); port_id++) {
+		const struct rte_eth_dev *dev = &rte_eth_devices[port_id];
+
+		if (dev->state != RTE_ETH_DEV_UNUSED && dev->device == &pci->device &&
+		    mana_dev_is_mana(dev))
+			strlcpy(names[n++], dev->data->name, sizeof(names[0]));
+	}
+	for (i = 0; i < n; i++) {
+		int r = mana_remove_by_name(names[i]);
+
+		if (r != 0 && ret == 0)
+			ret = r;
+	}
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		mana_fn_ports_free(pci->device.name);
+	return ret;
 }
 
 static const struct rte_pci_id mana_pci_ids[] = {
 	{ RTE_PCI_DEVICE(PCI_VENDOR_ID_MICROSOFT, PCI_DEVICE_ID_MICROSOFT_MANA) },
+	{ RTE_PCI_DEVICE(PCI_VENDOR_ID_MICROSOFT, PCI_DEVICE_ID_MICROSOFT_MANA_PF) },
 	{ .vendor_id = 0 },
 };
 
@@ -1119,6 +1475,7 @@ RTE_PMD_REGISTER_PCI(net_mana_mpr, mana_pci_driver);
 RTE_PMD_REGISTER_PCI_TABLE(net_mana_mpr, mana_pci_ids);
 RTE_PMD_REGISTER_KMOD_DEP(net_mana_mpr, "* ib_uverbs & mana_ib");
 RTE_PMD_REGISTER_PARAM_STRING(net_mana_mpr,
+	"mac=<mac_addr> (up to 8) "
 	"ack_timeout_ms=<10-60000> quiesce_timeout_ms=<1-60000> "
 	"recovery_timeout_ms=<100-600000> recovery_poll_ms=<1-1000> "
 	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100>");

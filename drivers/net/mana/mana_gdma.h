@@ -68,6 +68,36 @@ struct mana_tx_short_oob {
 };
 static_assert(sizeof(struct mana_tx_short_oob) == 8, "Tx short OOB is 8 bytes");
 
+/* packet_format of the short OOB: short alone, or followed by the long part. */
+#define MANA_TX_SHORT_PKT_FMT		0
+#define MANA_TX_LONG_PKT_FMT		1
+#define MANA_TX_SHORT_VPORT_OFFSET_MAX	0xff
+
+/*
+ * What follows the short OOB in the long format (GDMA_INLINE_OOB_LARGE
+ * bytes in all): VLAN tag insertion and vport offsets above 8 bits (Linux
+ * include/net/mana/mana.h struct mana_tx_long_oob; upstream DPDK mana.h
+ * struct transmit_long_oob_v2).
+ */
+struct mana_tx_long_oob {
+	uint32_t is_encap:1;
+	uint32_t inner_is_ipv6:1;
+	uint32_t inner_tcp_opt:1;
+	uint32_t inject_vlan_pri_tag:1;
+	uint32_t reserved1:12;
+	uint32_t pcp:3;
+	uint32_t dei:1;
+	uint32_t vlan_id:12;
+	uint32_t inner_frame_offset:10;
+	uint32_t inner_ip_rel_offset:6;
+	uint32_t long_vport_offset:12;
+	uint32_t reserved3:4;
+	uint32_t reserved4;
+	uint32_t reserved5;
+};
+static_assert(sizeof(struct mana_tx_short_oob) + sizeof(struct mana_tx_long_oob) ==
+	      GDMA_INLINE_OOB_LARGE, "Tx long OOB is 24 bytes with the short part");
+
 enum mana_cqe_type {
 	CQE_INVALID = 0,
 	CQE_RX_OKAY = 1,
@@ -109,6 +139,9 @@ static_assert(sizeof(struct mana_tx_comp_oob) == 60, "Tx completion OOB is 60 by
 #define MANA_HASH_TCP_IPV6	(1u << 4)
 #define MANA_HASH_UDP_IPV6	(1u << 5)
 
+/* Packets one Rx CQE can complete (CQE_RX_COALESCED_4), one WQE each. */
+#define MANA_RX_PKTS_PER_CQE	4
+
 struct mana_rx_pkt_info {
 	uint32_t packet_length:16;
 	uint32_t reserved0:16;
@@ -131,7 +164,7 @@ struct mana_rx_comp_oob {
 	uint32_t udp_csum_ok:1;
 	uint32_t udp_csum_bad:1;
 	uint32_t reserved1:1;
-	struct mana_rx_pkt_info pkt_info[4];
+	struct mana_rx_pkt_info pkt_info[MANA_RX_PKTS_PER_CQE];
 	uint32_t received_wqe_offset;
 };
 static_assert(sizeof(struct mana_rx_comp_oob) == 60, "Rx completion OOB is 60 bytes");

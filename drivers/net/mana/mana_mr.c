@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_errno.h>
 #include <rte_eal_memconfig.h>
 #include <rte_memory.h>
 #include <rte_mempool.h>
@@ -138,7 +139,7 @@ mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 		ret = -ENODEV;
 		goto out;
 	}
-	ret = lp->ops->reg_mr(lp->pd, (void *)addr, len, &hw_mr, &lkey);
+	ret = mana_hw_reg_mr(lp->pd, (void *)addr, len, &hw_mr, &lkey);
 	if (ret != 0) {
 		DRV_LOG(ERR, "port %u: registering %#" PRIxPTR "+%zu failed: %s",
 			priv->port_id, addr, len, strerror(-ret));
@@ -237,14 +238,19 @@ mana_mr_lookup_slow(struct mana_priv *priv, struct mana_mr_cache *cache,
 		if (ret != 0) {
 			DP_LOG(ERR, "port %u: buffer %#" PRIxPTR " is not DPDK memory",
 			       priv->port_id, addr);
+			rte_errno = EFAULT;
 			return MANA_LKEY_INVALID;
 		}
 		if (rte_eal_process_type() == RTE_PROC_PRIMARY)
 			ret = mana_mr_register_range(dev, start, size);
 		else
 			ret = mana_mp_request_reg_mr(dev, start, size);
-		if (ret != 0 || !mana_mr_table_find(&priv->mr, addr, len, &e))
+		if (ret == 0 && !mana_mr_table_find(&priv->mr, addr, len, &e))
+			ret = -EFAULT;
+		if (ret != 0) {
+			rte_errno = -ret;
 			return MANA_LKEY_INVALID;
+		}
 	}
 	cache->entries[cache->next] = e;
 	cache->next = (cache->next + 1) % MANA_MR_CACHE_N;
@@ -272,7 +278,7 @@ mana_mr_rebuild(struct rte_eth_dev *dev)
 		struct mana_mr_entry e;
 
 		mana_mr_entry_load(&t->entries[i], &e);
-		ret = lp->ops->reg_mr(lp->pd, (void *)e.start, e.end - e.start, &lp->mr[i], &lkey);
+		ret = mana_hw_reg_mr(lp->pd, (void *)e.start, e.end - e.start, &lp->mr[i], &lkey);
 		if (ret != 0) {
 			DRV_LOG(ERR, "port %u: re-registering MR %u failed: %s",
 				priv->port_id, i, strerror(-ret));
@@ -302,7 +308,7 @@ mana_mr_release_all(struct rte_eth_dev *dev, bool forget)
 	count = mana_mr_count(t);
 	for (i = 0; i < count; i++) {
 		if (lp->mr[i] != NULL)
-			lp->ops->dereg_mr(lp->mr[i]);
+			mana_hw_dereg_mr(lp->mr[i]);
 		lp->mr[i] = NULL;
 	}
 	if (forget) {

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <net/if.h>
 
 #include <rte_ethdev.h>
 
@@ -24,7 +25,6 @@ mana_gdma_queue_init(struct mana_gdma_queue *q, const struct mana_hw_queue_info 
 	q->count = info->count;
 	q->size = info->size;
 	q->id = info->id;
-	q->db_offset = info->db_offset;
 	q->tail = 0;
 	/* Completion queues are read from index count (owner bits start at 1). */
 	q->head = is_cq ? info->count : 0;
@@ -35,12 +35,10 @@ static bool
 mana_queue_info_ok(const struct rte_eth_dev *dev, const struct mana_hw_queue_info *info,
 		   uint32_t min_count, bool is_cq)
 {
-	const struct mana_priv *priv = mana_priv(dev);
-
 	if (info->buf == NULL || info->count < min_count || !rte_is_power_of_2(info->count) ||
 	    !rte_is_power_of_2(info->size) ||
-	    info->db_offset + 4096 > priv->db_region_size ||
-	    (is_cq && info->size != info->count * 64)) {
+	    (is_cq && info->size != info->count * GDMA_CQE_SIZE) ||
+	    (!is_cq && info->size < info->count * GDMA_WQE_BU)) {
 		DRV_LOG(ERR, "port %u: device returned an unusable queue (count %u size %u)",
 			dev->data->port_id, info->count, info->size);
 		return false;
@@ -66,112 +64,200 @@ mana_rss_fields(uint64_t rss_hf)
 	return fields;
 }
 
-/* (Re)create the receive side: indirection table over the Rx queues. */
-int
-mana_rss_create(struct rte_eth_dev *dev)
+/*
+ * The port's netdev holds the vport: the kernel refuses the RAW QP that
+ * would claim it (Linux mana_ib_cfg_vport -> mana_cfg_vport: EBUSY, which
+ * recent kernels return as ENODEV). Tell the user what to do.
+ */
+static void
+mana_txq_explain(struct rte_eth_dev *dev, uint16_t i, int error)
 {
 	struct mana_local *lp = mana_local(dev);
-	struct mana_priv *priv = mana_priv(dev);
-	struct mana_hw_wq *reta[MANA_RETA_SIZE];
-	struct mana_hw_rss *rss = NULL;
-	uint64_t rss_hf = 0;
-	unsigned int i;
-	int ret;
+	char ifname[IF_NAMESIZE];
+	bool up = false;
 
-	for (i = 0; i < MANA_RETA_SIZE; i++) {
-		uint16_t q = priv->reta[i];
-
-		if (q >= dev->data->nb_rx_queues || lp->rx_wq[q] == NULL)
-			return -EINVAL;
-		reta[i] = lp->rx_wq[q];
+	if ((error == -ENODEV || error == -EBUSY) &&
+	    mana_hw_port_netdev(lp->ctx, ifname, &up) == 0 && up) {
+		DRV_LOG(ERR, "port %u: the vport is held by kernel interface %s (it is up);"
+			" bring it down (ip link set %s down) to use this port with DPDK",
+			dev->data->port_id, ifname, ifname);
+		return;
 	}
-	if (dev->data->dev_conf.rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG)
-		rss_hf = priv->rss_hf;
-	ret = lp->ops->create_rss(lp->pd, reta, MANA_HW_RETA_LOG_MAX, priv->rss_key,
-				  mana_rss_fields(rss_hf), &rss);
-	if (ret != 0) {
-		DRV_LOG(ERR, "port %u: creating the RSS object failed: %s", dev->data->port_id,
-			strerror(-ret));
-		return ret;
-	}
-	if (lp->rss != NULL)
-		lp->ops->destroy_rss(lp->rss);
-	lp->rss = rss;
-	return 0;
+	DRV_LOG(ERR, "port %u: creating the send queue of Tx queue %u failed: %s",
+		dev->data->port_id, i, strerror(-error));
 }
 
-static int
-mana_rxq_create(struct rte_eth_dev *dev, uint16_t i)
-{
-	struct mana_local *lp = mana_local(dev);
-	struct mana_rxq *rxq = dev->data->rx_queues[i];
-	struct mana_hw_queue_info info;
-	int ret;
-
-	if (rxq == NULL) {
-		DRV_LOG(ERR, "port %u: Rx queue %u is not set up", dev->data->port_id, i);
-		return -EINVAL;
-	}
-	ret = lp->ops->create_cq(lp->ctx, rxq->nb_desc, rxq->socket, &lp->rx_cq[i], &info);
-	if (ret != 0)
-		return ret;
-	if (!mana_queue_info_ok(dev, &info, rxq->nb_desc, true))
-		return -EIO;
-	mana_gdma_queue_init(&rxq->cq, &info, true);
-
-	ret = lp->ops->create_wq(lp->pd, lp->rx_cq[i], rxq->nb_desc, rxq->socket,
-				 &lp->rx_wq[i], &info);
-	if (ret != 0)
-		return ret;
-	if (!mana_queue_info_ok(dev, &info, rxq->nb_desc, false))
-		return -EIO;
-	mana_gdma_queue_init(&rxq->rq, &info, false);
-	rxq->desc_head = 0;
-	rxq->desc_tail = 0;
-	mana_mr_cache_flush(&rxq->mr_cache);
-	return 0;
-}
-
+/*
+ * Tx queue @i: CQ, then the RAW QP over it (its send and receive CQ), whose
+ * creation gives the SQ id, the vport offset and the CQ id (rdma-core
+ * providers/mana/qp.c mana_create_qp_raw; upstream tx.c).
+ */
 static int
 mana_txq_create(struct rte_eth_dev *dev, uint16_t i)
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_txq *txq = dev->data->tx_queues[i];
-	struct mana_hw_queue_info info;
+	struct mana_hw_queue_info sq_info, cq_info;
 	int ret;
 
 	if (txq == NULL) {
 		DRV_LOG(ERR, "port %u: Tx queue %u is not set up", dev->data->port_id, i);
 		return -EINVAL;
 	}
-	ret = lp->ops->create_cq(lp->ctx, txq->nb_desc, txq->socket, &lp->tx_cq[i], &info);
+	ret = mana_hw_create_cq(lp->ctx, txq->nb_desc, txq->socket, &lp->tx_cq[i]);
 	if (ret != 0)
 		return ret;
-	if (!mana_queue_info_ok(dev, &info, txq->nb_desc, true))
-		return -EIO;
-	mana_gdma_queue_init(&txq->cq, &info, true);
-
-	ret = lp->ops->create_sq(lp->pd, lp->tx_cq[i], txq->nb_desc, txq->max_sge, txq->socket,
-				 &lp->tx_sq[i], &info);
-	if (ret != 0)
+	ret = mana_hw_create_sq(lp->pd, lp->tx_cq[i], txq->nb_desc, txq->max_sge, txq->socket,
+				&lp->tx_sq[i], &sq_info, &cq_info);
+	if (ret != 0) {
+		mana_txq_explain(dev, i, ret);
 		return ret;
-	if (!mana_queue_info_ok(dev, &info, txq->nb_desc, false))
+	}
+	if (!mana_queue_info_ok(dev, &cq_info, txq->nb_desc, true) ||
+	    !mana_queue_info_ok(dev, &sq_info, txq->nb_desc, false))
 		return -EIO;
-	mana_gdma_queue_init(&txq->sq, &info, false);
-	txq->vport_offset = info.tx_vp_offset;
+	mana_gdma_queue_init(&txq->cq, &cq_info, true);
+	mana_gdma_queue_init(&txq->sq, &sq_info, false);
+	txq->vport_offset = sq_info.tx_vp_offset;
+	txq->long_oob = sq_info.tx_vp_offset > MANA_TX_SHORT_VPORT_OFFSET_MAX;
 	txq->desc_head = 0;
 	txq->desc_tail = 0;
 	mana_mr_cache_flush(&txq->mr_cache);
 	return 0;
 }
 
-/* Create every queue in the device and post the receive buffers. */
+/* Rx queue @i: CQ, then a WQ completing to it. No ids before the RSS QP. */
+static int
+mana_rxq_create(struct rte_eth_dev *dev, uint16_t i)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_rxq *rxq = dev->data->rx_queues[i];
+	int ret;
+
+	if (rxq == NULL) {
+		DRV_LOG(ERR, "port %u: Rx queue %u is not set up", dev->data->port_id, i);
+		return -EINVAL;
+	}
+	ret = mana_hw_create_cq(lp->ctx, rxq->nb_desc, rxq->socket, &lp->rx_cq[i]);
+	if (ret != 0)
+		return ret;
+	return mana_hw_create_wq(lp->pd, lp->rx_cq[i], rxq->nb_desc, rxq->socket, &lp->rx_wq[i]);
+}
+
+/*
+ * The RSS QP over every Rx WQ. The indirection table has exactly one entry
+ * per Rx queue, each WQ once, in the order of the saved RETA's period: the
+ * kernel hands each WQ to one receive object (a WQ listed twice fails) and
+ * spreads the table to 64 entries as entry j = table[j % n] (Linux
+ * drivers/infiniband/hw/mana/qp.c mana_ib_create_qp_rss; upstream rx.c).
+ */
+static int
+mana_rss_create(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = mana_priv(dev);
+	struct mana_hw_wq *wqs[MANA_RETA_SIZE];
+	uint16_t n = dev->data->nb_rx_queues;
+	uint64_t seen = 0, rss_hf = 0;
+	unsigned int j;
+	int ret;
+
+	if (n == 0 || n > MANA_RETA_SIZE || !rte_is_power_of_2(n))
+		return -EINVAL;
+	for (j = 0; j < n; j++) {
+		uint16_t q = priv->reta[j];
+
+		if (q >= n || (seen & (UINT64_C(1) << q)) || lp->rx_wq[q] == NULL) {
+			DRV_LOG(ERR, "port %u: the saved RETA does not list each of the %u Rx"
+				" queues once", dev->data->port_id, n);
+			return -EINVAL;
+		}
+		seen |= UINT64_C(1) << q;
+		wqs[j] = lp->rx_wq[q];
+	}
+	if (dev->data->dev_conf.rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG)
+		rss_hf = priv->rss_hf;
+	ret = mana_hw_create_rss(lp->pd, wqs, n, priv->rss_key, mana_rss_fields(rss_hf),
+				 &lp->rss);
+	if (ret != 0)
+		DRV_LOG(ERR, "port %u: creating the RSS QP failed: %s", dev->data->port_id,
+			strerror(-ret));
+	return ret;
+}
+
+/* Rx queue @i once the RSS QP exists: its rings and ids. */
+static int
+mana_rxq_attach(struct rte_eth_dev *dev, uint16_t i)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_rxq *rxq = dev->data->rx_queues[i];
+	struct mana_hw_queue_info wq_info, cq_info;
+	int ret;
+
+	ret = mana_hw_rxq_info(lp->rx_wq[i], &wq_info, &cq_info);
+	if (ret != 0)
+		return ret;
+	if (!mana_queue_info_ok(dev, &cq_info, rxq->nb_desc, true) ||
+	    !mana_queue_info_ok(dev, &wq_info, rxq->nb_desc, false))
+		return -EIO;
+	mana_gdma_queue_init(&rxq->cq, &cq_info, true);
+	mana_gdma_queue_init(&rxq->rq, &wq_info, false);
+	rxq->vlan_strip = (dev->data->dev_conf.rxmode.offloads &
+			   RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
+	rxq->backlog_next = 0;
+	rxq->desc_head = 0;
+	rxq->desc_tail = 0;
+	mana_mr_cache_flush(&rxq->mr_cache);
+	return 0;
+}
+
+/*
+ * The port's MTU (dev->data->mtu: rte_eth_dev_configure's rxmode.mtu or the
+ * last mtu_set) on the kernel netdev, which the vPort's MTU follows: at each
+ * start, and after a reset, whose new device instance comes back with
+ * netdevs at their default. Refused (-EINVAL) when its frames do not fit an
+ * Rx queue's buffers (one buffer per packet). Caller holds ctl_lock.
+ */
+int
+mana_port_mtu_apply(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	uint32_t frame = (uint32_t)dev->data->mtu + RTE_ETHER_HDR_LEN;
+	uint16_t i;
+	int ret;
+
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		const struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (rxq != NULL && frame > rxq->buf_len) {
+			DRV_LOG(ERR, "port %u: MTU %u does not fit the %u-byte buffers of Rx queue %u",
+				dev->data->port_id, dev->data->mtu, rxq->buf_len, i);
+			return -EINVAL;
+		}
+	}
+	ret = lp->ctx != NULL ? mana_hw_set_mtu(lp->ctx, dev->data->mtu) : -EIO;
+	if (ret != 0)
+		DRV_LOG(ERR, "port %u: setting MTU %u on the kernel netdev failed: %s",
+			dev->data->port_id, dev->data->mtu, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Create every queue in the device, in upstream's order: Tx first (the
+ * first RAW QP claims the vport), then Rx (CQs and WQs, the RSS QP, then
+ * the ids), then post the receive buffers and ring.
+ */
 int
 mana_queues_create(struct rte_eth_dev *dev)
 {
 	uint16_t i;
 	int ret;
 
+	for (i = 0; i < dev->data->nb_tx_queues; i++) {
+		ret = mana_txq_create(dev, i);
+		if (ret != 0)
+			goto fail;
+	}
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		ret = mana_rxq_create(dev, i);
 		if (ret != 0)
@@ -180,8 +266,8 @@ mana_queues_create(struct rte_eth_dev *dev)
 	ret = mana_rss_create(dev);
 	if (ret != 0)
 		goto fail;
-	for (i = 0; i < dev->data->nb_tx_queues; i++) {
-		ret = mana_txq_create(dev, i);
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		ret = mana_rxq_attach(dev, i);
 		if (ret != 0)
 			goto fail;
 	}
@@ -199,28 +285,35 @@ fail:
 	return ret;
 }
 
-/* Destroy the device side of every queue. Queues must be quiescent. */
+/*
+ * Destroy the device side of every queue, in the reverse order: the RSS QP,
+ * its indirection table, the WQs and their CQs, then the send QPs and their
+ * CQs (an object still used by another is EBUSY). Queues must be quiescent.
+ */
 void
 mana_queues_destroy(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
-	const struct mana_hw_ops *ops = lp->ops;
 	unsigned int i;
 
 	if (lp->rss != NULL)
-		ops->destroy_rss(lp->rss);
+		mana_hw_destroy_rss(lp->rss);
 	lp->rss = NULL;
-	for (i = 0; i < MANA_MAX_QUEUES; i++) {
+	for (i = MANA_MAX_QUEUES; i-- > 0;) {
 		if (lp->rx_wq[i] != NULL)
-			ops->destroy_wq(lp->rx_wq[i]);
-		if (lp->rx_cq[i] != NULL)
-			ops->destroy_cq(lp->rx_cq[i]);
-		if (lp->tx_sq[i] != NULL)
-			ops->destroy_sq(lp->tx_sq[i]);
-		if (lp->tx_cq[i] != NULL)
-			ops->destroy_cq(lp->tx_cq[i]);
+			mana_hw_destroy_wq(lp->rx_wq[i]);
 		lp->rx_wq[i] = NULL;
+	}
+	for (i = MANA_MAX_QUEUES; i-- > 0;) {
+		if (lp->rx_cq[i] != NULL)
+			mana_hw_destroy_cq(lp->rx_cq[i]);
 		lp->rx_cq[i] = NULL;
+	}
+	for (i = MANA_MAX_QUEUES; i-- > 0;) {
+		if (lp->tx_sq[i] != NULL)
+			mana_hw_destroy_sq(lp->tx_sq[i]);
+		if (lp->tx_cq[i] != NULL)
+			mana_hw_destroy_cq(lp->tx_cq[i]);
 		lp->tx_sq[i] = NULL;
 		lp->tx_cq[i] = NULL;
 	}

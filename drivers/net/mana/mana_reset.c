@@ -127,7 +127,7 @@ mana_reset_set_phase(struct rte_eth_dev *dev, enum mana_reset_phase phase)
 
 /*
  * A secondary may be given the doorbell while the port is up, and during a
- * reset once the new region has been announced (REMAP onwards): a process
+ * reset once the new page has been announced (REMAP onwards): a process
  * that attaches before that is in the REMAP broadcast's registry snapshot. Callers hold
  * registry_lock, which orders this with mana_reset_set_phase().
  */
@@ -213,21 +213,15 @@ mana_reset_intr_handler(void *arg)
 	struct mana_reset_ctl *ctl = lp->reset;
 	enum mana_hw_event event;
 
-	/* EAL does not drain an EXT fd: read every pending event. */
-	while (lp->ops->get_async_event(ctl->intr_ctx, &event) == 0) {
-		switch (event) {
-		case MANA_HW_EVENT_DEVICE_FATAL:
+	/*
+	 * EAL does not drain an EXT fd: read every pending event. Port events
+	 * follow the kernel netdev's carrier, which is down while DPDK owns the
+	 * vport; MANA has no carrier state of its own (upstream mana.c), so
+	 * they do not change the link.
+	 */
+	while (mana_hw_get_async_event(ctl->intr_ctx, &event) == 0) {
+		if (event == MANA_HW_EVENT_DEVICE_FATAL)
 			mana_reset_request(dev, ctl->intr_generation);
-			break;
-		case MANA_HW_EVENT_PORT_ACTIVE:
-		case MANA_HW_EVENT_PORT_ERR:
-			lp->priv->caps.link_up = event == MANA_HW_EVENT_PORT_ACTIVE;
-			if (dev->data->dev_conf.intr_conf.lsc)
-				mana_event_post(dev->data->port_id, RTE_ETH_EVENT_INTR_LSC);
-			break;
-		default:
-			break;
-		}
 	}
 }
 
@@ -237,7 +231,7 @@ mana_reset_intr_attach(struct rte_eth_dev *dev, struct mana_hw_ctx *ctx, uint32_
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_reset_ctl *ctl = lp->reset;
-	int fd = lp->ops->async_fd(ctx);
+	int fd = mana_hw_async_fd(ctx);
 	int ret;
 
 	ctl->intr_ctx = ctx;
@@ -348,11 +342,11 @@ mana_reset_release_instance(struct mana_local *lp) __mana_requires(&lp->ctl_lock
 		mana_queues_release_mbufs(dev);
 	mana_mr_release_all(dev, false);
 	if (lp->pd != NULL)
-		lp->ops->dealloc_pd(lp->pd);
+		mana_hw_dealloc_pd(lp->pd);
 	lp->pd = NULL;
 	mana_db_unmap(dev, 0);
 	if (lp->ctx != NULL)
-		lp->ops->close(lp->ctx);	/* revokes the doorbell region */
+		mana_hw_close(lp->ctx);	/* revokes the doorbell page */
 	lp->ctx = NULL;
 }
 
@@ -383,10 +377,14 @@ mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms)
 }
 
 /*
- * Poll for the device's return. -EAGAIN from the provider means absent
- * (keep looking until the bound, then call it removed); -ENODEV means gone
- * for good; any other error means present but failing (retry until the
- * bound, then fail).
+ * Poll for the device's return: the RAW ibv device of the PCI function
+ * (mana_hw_open() skips the RC device, which may come back first), with its
+ * port and netdev. Looks after 1 ms, then backs off exponentially up to
+ * recovery_poll_ms, within recovery_timeout_ms. -EAGAIN means absent (keep
+ * looking until the bound, then call it removed); -ENODEV means the PCI
+ * function left sysfs (removed); any other error means present but failing
+ * (retry until the bound, then fail). The port must come back with its MAC:
+ * another MAC is another vNIC, and fails the recovery.
  */
 static int
 mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
@@ -394,11 +392,14 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = lp->priv;
 	uint64_t deadline = mana_now_ns() + (uint64_t)priv->args.recovery_timeout_ms * 1000000ull;
+	uint32_t delay_ms = 1;
 	unsigned int attempts = 0;
 	int ret;
 
 	for (;;) {
-		ret = lp->ops->open(lp->hw_dev, &run->new_ctx);
+		uint64_t now;
+
+		ret = mana_hw_open(lp->hw_dev, &run->new_ctx);
 		attempts++;
 		if (ret == 0)
 			break;
@@ -406,7 +407,8 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 			run->removed = true;
 			break;
 		}
-		if (mana_now_ns() >= deadline) {
+		now = mana_now_ns();
+		if (now >= deadline) {
 			run->removed = ret == -EAGAIN;
 			RESET_LOG(ERR, "port %u: device %s after %u ms (%u attempts)",
 				  dev->data->port_id,
@@ -414,13 +416,27 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 				  priv->args.recovery_timeout_ms, attempts);
 			break;
 		}
-		if (mana_reset_sleep(lp->reset, priv->args.recovery_poll_ms))
+		delay_ms = RTE_MIN(delay_ms, (uint32_t)((deadline - now + 999999) / 1000000));
+		if (mana_reset_sleep(lp->reset, delay_ms))
 			return -ECANCELED;
+		delay_ms = RTE_MIN(delay_ms * 2, priv->args.recovery_poll_ms);
 	}
-	if (ret == 0)
-		RESET_LOG(INFO, "port %u: device back after %u attempt(s)", dev->data->port_id,
-			  attempts);
-	return ret;
+	if (ret != 0)
+		return ret;
+	if (!rte_is_same_ether_addr(mana_hw_ctx_mac(run->new_ctx), &priv->caps.mac)) {
+		char was[RTE_ETHER_ADDR_FMT_SIZE], now_mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		rte_ether_format_addr(was, sizeof(was), &priv->caps.mac);
+		rte_ether_format_addr(now_mac, sizeof(now_mac), mana_hw_ctx_mac(run->new_ctx));
+		RESET_LOG(ERR, "port %u: the device came back with MAC %s on this port instead"
+			  " of %s: not the same vNIC, recovery fails", dev->data->port_id, now_mac,
+			  was);
+		mana_hw_close(run->new_ctx);
+		run->new_ctx = NULL;
+		return -EADDRNOTAVAIL;
+	}
+	RESET_LOG(INFO, "port %u: device back after %u attempt(s)", dev->data->port_id, attempts);
+	return 0;
 }
 
 static int
@@ -439,17 +455,16 @@ mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	ret = mana_reset_intr_attach(dev, lp->ctx, run->new_generation);
 	if (ret != 0)
 		goto out;
-	ret = lp->ops->query(lp->ctx, &caps);
+	ret = mana_hw_query(lp->ctx, &caps);
 	if (ret != 0)
 		goto out;
 	priv->caps = caps;
-	ret = lp->ops->alloc_pd(lp->ctx, &lp->pd);
+	ret = mana_hw_alloc_pd(lp->ctx, &lp->pd);
 	if (ret != 0)
 		goto out;
-	priv->db_region_size = caps.db_region_size;
 	rte_atomic_store_explicit(&priv->db_generation, run->new_generation,
 				  rte_memory_order_release);
-	ret = mana_db_map(dev, lp->ops->doorbell_fd(lp->ctx), run->new_generation,
+	ret = mana_db_map(dev, mana_hw_doorbell_fd(lp->ctx), run->new_generation,
 			  priv->db_region_size);
 out:
 	if (ret != 0)
@@ -471,7 +486,7 @@ mana_reset_remap(struct rte_eth_dev *dev, struct mana_reset_run *run)
 
 	mana_mutex_lock(&lp->ctl_lock);
 	mana_mp_broadcast_begin(dev, MANA_MP_REMAP_DB, run->new_generation,
-				lp->ops->doorbell_fd(lp->ctx), lp->priv->args.ack_timeout_ms,
+				mana_hw_doorbell_fd(lp->ctx), lp->priv->args.ack_timeout_ms,
 				&run->remap);
 	mana_mutex_unlock(&lp->ctl_lock);
 	return 0;
@@ -486,6 +501,8 @@ mana_reset_rebuild(struct rte_eth_dev *dev, struct mana_reset_run *run __rte_unu
 
 	mana_mutex_lock(&lp->ctl_lock);
 	ret = mana_mr_rebuild(dev);
+	if (ret == 0 && lp->priv->started)
+		ret = mana_port_mtu_apply(dev);
 	if (ret == 0 && lp->priv->started)
 		ret = mana_queues_create(dev);
 	if (ret != 0)
@@ -514,7 +531,7 @@ mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	mana_set_burst_functions(dev, started);
 	mana_state_set(priv, run->new_generation,
 		       started ? MANA_DEV_ACTIVE : MANA_DEV_STOPPED);
-	dev->data->dev_link.link_status = started ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	mana_link_set(dev, started);
 	mana_mutex_unlock(&lp->ctl_lock);
 	return 0;
 }
@@ -586,7 +603,7 @@ mana_reset_new_instance_died(struct rte_eth_dev *dev, struct mana_reset_run *run
 	if (mana_reset_pending(lp->reset, run->new_generation, true))
 		return true;
 	mana_mutex_lock(&lp->ctl_lock);
-	while (lp->ctx != NULL && lp->ops->get_async_event(lp->ctx, &event) == 0)
+	while (lp->ctx != NULL && mana_hw_get_async_event(lp->ctx, &event) == 0)
 		died |= event == MANA_HW_EVENT_DEVICE_FATAL;
 	mana_mutex_unlock(&lp->ctl_lock);
 	return died;
@@ -609,11 +626,11 @@ mana_reset_fail(struct rte_eth_dev *dev, struct mana_reset_run *run, int error)
 	mana_mutex_lock(&lp->ctl_lock);
 	mana_reset_release_instance(lp);
 	if (run->new_ctx != NULL)
-		lp->ops->close(run->new_ctx);
+		mana_hw_close(run->new_ctx);
 	run->new_ctx = NULL;
 	mana_set_burst_functions(dev, false);
 	mana_state_set(priv, priv->db_generation, MANA_DEV_FAILED);
-	dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	mana_link_set(dev, false);
 	priv->reset.failed++;
 	priv->reset.last_error = error;
 	if (run->removed)
@@ -695,7 +712,7 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 
 	if (ret == -ECANCELED) {
 		if (run.new_ctx != NULL)
-			lp->ops->close(run.new_ctx);
+			mana_hw_close(run.new_ctx);
 		RESET_LOG(NOTICE, "port %u: reset cancelled", dev->data->port_id);
 		return;
 	}

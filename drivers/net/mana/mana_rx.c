@@ -62,6 +62,7 @@ mana_rxq_drain(struct mana_rxq *rxq)
 	}
 	rxq->desc_head = 0;
 	rxq->desc_tail = 0;
+	rxq->backlog_next = 0;
 }
 
 int
@@ -81,7 +82,7 @@ mana_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 		return -EINVAL;
 	}
 	if (nb_desc == 0)
-		nb_desc = MANA_DEFAULT_DESC;
+		nb_desc = (uint16_t)RTE_MIN((uint32_t)MANA_DEFAULT_DESC, priv->caps.max_rx_desc);
 	count = rte_align32pow2(RTE_MAX((uint32_t)nb_desc, (uint32_t)MANA_MIN_DESC));
 	if (count > priv->caps.max_rx_desc) {
 		DRV_LOG(ERR, "port %u rxq %u: %u descriptors exceed the maximum %u",

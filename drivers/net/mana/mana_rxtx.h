@@ -12,14 +12,17 @@
 #include "mana.h"
 #include "mana_gdma.h"
 
-/* Write a 64-bit doorbell through this process's mapping. */
+/*
+ * Write a 64-bit doorbell through this process's mapping of the context's
+ * doorbell page: every queue rings the same page, at the offset of its
+ * queue type, its id in the value (upstream gdma.c mana_ring_doorbell).
+ */
 static __rte_always_inline void
-mana_ring_doorbell(const struct mana_fast *fast, const struct mana_gdma_queue *q,
-		   uint32_t page_offset, uint64_t value)
+mana_ring_doorbell(const struct mana_fast *fast, uint32_t page_offset, uint64_t value)
 {
-	/* WQEs must be visible before the device sees the new tail. */
+	/* WQEs must be visible before the device sees the new tail (WC page). */
 	rte_wmb();
-	rte_write64_relaxed(value, fast->db_base + q->db_offset + page_offset);
+	rte_write64_relaxed(value, fast->db_base + page_offset);
 }
 
 /*

@@ -92,6 +92,8 @@ mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_uint(d, "quiesce_timeout_ms", priv->args.quiesce_timeout_ms);
 	rte_tel_data_add_dict_uint(d, "recovery_timeout_ms", priv->args.recovery_timeout_ms);
 	rte_tel_data_add_dict_uint(d, "recovery_poll_ms", priv->args.recovery_poll_ms);
+	rte_tel_data_add_dict_uint(d, "request_timeout_ms", priv->args.request_timeout_ms);
+	rte_tel_data_add_dict_uint(d, "max_reset_restarts", priv->args.max_reset_restarts);
 	return 0;
 }
 

@@ -57,7 +57,7 @@ mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 	uint32_t count;
 
 	if (nb_desc == 0)
-		nb_desc = MANA_DEFAULT_DESC;
+		nb_desc = (uint16_t)RTE_MIN((uint32_t)MANA_DEFAULT_DESC, priv->caps.max_tx_desc);
 	count = rte_align32pow2(RTE_MAX((uint32_t)nb_desc, (uint32_t)MANA_MIN_DESC));
 	if (count > priv->caps.max_tx_desc) {
 		DRV_LOG(ERR, "port %u txq %u: %u descriptors exceed the maximum %u",

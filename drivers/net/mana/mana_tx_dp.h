@@ -12,7 +12,10 @@
  */
 
 #include <errno.h>
+#include <string.h>
 
+#include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
@@ -90,6 +93,31 @@ mana_tx_csum(struct rte_mbuf *m, struct mana_tx_short_oob *oob)
 }
 
 /*
+ * The long part of the Tx OOB: VLAN tag insertion (RTE_MBUF_F_TX_VLAN) and
+ * vport offsets that do not fit the short OOB (as Linux mana_start_xmit and
+ * upstream DPDK tx.c fill it).
+ */
+static __rte_always_inline void
+mana_tx_long_oob(const struct mana_txq *txq, const struct rte_mbuf *m,
+		 struct mana_tx_short_oob *oob)
+{
+	struct mana_tx_long_oob *l = (struct mana_tx_long_oob *)(oob + 1);
+
+	memset(l, 0, sizeof(*l));
+	oob->packet_format = MANA_TX_LONG_PKT_FMT;
+	if (m->ol_flags & RTE_MBUF_F_TX_VLAN) {
+		l->inject_vlan_pri_tag = 1;
+		l->pcp = RTE_VLAN_TCI_PRI(m->vlan_tci);
+		l->dei = RTE_VLAN_TCI_DEI(m->vlan_tci);
+		l->vlan_id = RTE_VLAN_TCI_ID(m->vlan_tci);
+	}
+	if (txq->long_oob) {
+		oob->vport_offset = 0;
+		l->long_vport_offset = txq->vport_offset;
+	}
+}
+
+/*
  * Post one packet. Returns 0, -ENOSPC (ring full: stop, the caller keeps
  * the packet) or -EINVAL/-EFAULT (packet cannot be sent: dropped).
  */
@@ -98,7 +126,9 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 {
 	struct mana_gdma_queue *sq = &txq->sq;
 	uint32_t nb_segs = pkt->nb_segs;
-	uint32_t units = gdma_wqe_size(nb_segs, GDMA_INLINE_OOB_SMALL) / GDMA_WQE_BU;
+	bool long_fmt = txq->long_oob || (pkt->ol_flags & RTE_MBUF_F_TX_VLAN) != 0;
+	uint32_t oob_bytes = long_fmt ? GDMA_INLINE_OOB_LARGE : GDMA_INLINE_OOB_SMALL;
+	uint32_t units = gdma_wqe_size(nb_segs, oob_bytes) / GDMA_WQE_BU;
 	size_t start = ((size_t)sq->head * GDMA_WQE_BU) & (sq->size - 1);
 	uint8_t *wqe = sq->buf + start;
 	struct gdma_wqe_hdr *hdr = (struct gdma_wqe_hdr *)wqe;
@@ -113,16 +143,25 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 		     txq->desc_head - txq->desc_tail == txq->nb_desc))
 		return -ENOSPC;
 
-	/* SGEs first (their keys may be unknown); the header last. */
-	off = start + sizeof(*hdr) + GDMA_INLINE_OOB_SMALL;
+	/*
+	 * SGEs first (their keys may be unknown); the header last. Header and
+	 * OOB (at most 32 bytes) fill the first basic unit: they never wrap.
+	 */
+	off = start + sizeof(*hdr) + oob_bytes;
 	for (i = 0; i < nb_segs; i++, seg = seg->next) {
 		struct gdma_sge *sge = (struct gdma_sge *)(sq->buf + (off & (sq->size - 1)));
 		uintptr_t addr = rte_pktmbuf_mtod(seg, uintptr_t);
 		uint32_t lkey = mana_mr_lookup(txq->priv, &txq->mr_cache, seg, addr,
 					       seg->data_len);
 
+		/*
+		 * A device that cannot register now (dead before its fatal event
+		 * arrives: EIO; a primary busy with a reset) may later: -EAGAIN
+		 * leaves the packet with the caller. Memory that is not DPDK's
+		 * never will be.
+		 */
 		if (unlikely(lkey == MANA_LKEY_INVALID))
-			return -EFAULT;
+			return rte_errno == EFAULT ? -EFAULT : -EAGAIN;
 		sge->address = addr;
 		sge->mem_key = lkey;
 		sge->size = seg->data_len;
@@ -131,11 +170,13 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 
 	*(uint64_t *)wqe = 0;
 	hdr->num_sge = nb_segs;
-	hdr->inline_oob_dwords = GDMA_INLINE_OOB_SMALL / 4;
+	hdr->inline_oob_dwords = oob_bytes / 4;
 	*(uint64_t *)oob = 0;
 	oob->vcq_num = txq->cq.id;
 	oob->vsq_frame = (sq->id >> 10) & 0x3fff;
 	oob->vport_offset = txq->vport_offset;
+	if (unlikely(long_fmt))
+		mana_tx_long_oob(txq, pkt, oob);
 	if (pkt->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))
 		mana_tx_csum(pkt, oob);
 
@@ -164,10 +205,10 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 		if (likely(ret == 0)) {
 			bytes += pkts[i]->pkt_len;
 			posted++;
-		} else if (ret == -ENOSPC) {
+		} else if (ret == -ENOSPC || ret == -EAGAIN) {
 			break;
 		} else {
-			/* Unsendable (too many segments, unregistrable memory): dropped. */
+			/* Unsendable (too many segments, not DPDK memory): dropped. */
 			DP_LOG(DEBUG, "port %u txq %u: dropping packet: %d", txq->port_id,
 			       txq->queue_id, ret);
 			txq->stats.errors++;
@@ -175,7 +216,7 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 		}
 	}
 	if (posted != 0)
-		mana_ring_doorbell(fast, &txq->sq, GDMA_DB_OFFSET_SQ,
+		mana_ring_doorbell(fast, GDMA_DB_OFFSET_SQ,
 				   gdma_db_value(txq->sq.id, txq->sq.head * GDMA_WQE_BU, 0));
 	txq->stats.packets += posted;
 	txq->stats.bytes += bytes;

@@ -126,10 +126,10 @@ __rte_experimental
 int rte_pmd_mana_mpr_test_keep_doorbell(uint16_t port_id, bool keep);
 
 /**
- * Fault injection for tests: write Tx queue @queue_id's doorbell (the
- * region's first doorbell page if the queue no longer exists) through this
- * process's mapping regardless of the port state. On a revoked mapping this
- * faults (SIGBUS), which is the point.
+ * Fault injection for tests: write Tx queue @queue_id's doorbell (queue id 0
+ * if the queue no longer exists) to this process's mapping of the doorbell
+ * page regardless of the port state. On a revoked mapping this faults
+ * (SIGBUS), which is the point.
  * @return 0, -ENODEV, or -ENXIO when this process has nothing mapped.
  */
 __rte_experimental
@@ -138,7 +138,7 @@ int rte_pmd_mana_mpr_test_ring_doorbell(uint16_t port_id, uint16_t queue_id);
 /**
  * Fault injection for tests, primary only: broadcast a message of @type to
  * every secondary with a well-formed header but the given parameter length,
- * number of attached descriptors (fresh memfds of the doorbell region's
+ * number of attached descriptors (fresh memfds of the doorbell page's
  * size) and doorbell generation - to check that secondaries reject what
  * does not match the message catalogue and close what they were sent.
  * @return 0, -ENODEV, -E_RTE_SECONDARY or -EINVAL.

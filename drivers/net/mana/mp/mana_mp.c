@@ -243,7 +243,7 @@ mana_mp_on_attach(const struct rte_mp_msg *msg, const void *peer)
 	if (mana_reset_doorbell_available(dev)) {
 		rep->hdr.generation = priv->db_generation;
 		reply.num_fds = 1;
-		reply.fds[0] = lp->ops->doorbell_fd(lp->ctx);
+		reply.fds[0] = mana_hw_doorbell_fd(lp->ctx);
 	}
 	rep->hdr.result = 0;
 	ret = rte_mp_reply(&reply, peer);
@@ -297,8 +297,10 @@ mana_mp_on_reg_mr(const struct rte_mp_msg *msg, const void *peer)
 	} else if (req->len == 0 || req->addr == 0 || req->addr + req->len < req->addr ||
 		   req->len > lp->priv->caps.max_mr_size) {
 		result = -EINVAL;
-	} else if (rte_mem_virt2memseg_list((void *)(uintptr_t)req->addr) == NULL) {
-		/* Only DPDK memory can be shared with the device. */
+	} else if (rte_mem_virt2memseg_list((void *)(uintptr_t)req->addr) == NULL ||
+		   rte_mem_virt2memseg_list((void *)(uintptr_t)req->addr) !=
+		   rte_mem_virt2memseg_list((void *)(uintptr_t)(req->addr + req->len - 1))) {
+		/* Only DPDK memory can be shared with the device: all of the range. */
 		result = -EFAULT;
 	} else if (!mana_reset_doorbell_available(lp->dev)) {
 		result = -EBUSY;
@@ -545,7 +547,7 @@ mana_mp_schedule_port_gone(struct mana_local *lp, const struct mana_mp_hdr *req)
 		mana_mp_send_ack(req, lp->slot, -EIO);
 }
 
-/* Is @fd something a doorbell region of @len bytes can be mapped from? */
+/* Is @fd something the doorbell page (@len bytes) can be mapped from? */
 static int
 mana_mp_check_db_fd(int fd, uint32_t len)
 {

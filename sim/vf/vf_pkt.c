@@ -3,7 +3,7 @@
  */
 
 /*
- * Packet parsing and checksums of the software MANA device: what the NIC
+ * Packet parsing and checksums of the software MANA VF: what the NIC
  * does to a frame on the wire (Tx checksum offload) and what it reports
  * about it on receive (checksum verdicts). Headers are read in place and may
  * be unaligned; DPDK's header structs are packed.
@@ -17,18 +17,18 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "sim_internal.h"
+#include "vf.h"
 
-#define SIM_MAX_VLAN_TAGS	2
+#define VF_MAX_VLAN_TAGS	2
 
 static uint16_t
-sim_ld_be16(const uint8_t *p)
+vf_ld_be16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
 void
-sim_pkt_parse(const uint8_t *pkt, uint32_t len, struct sim_pkt_info *pi)
+vf_pkt_parse(const uint8_t *pkt, uint32_t len, struct vf_pkt_info *pi)
 {
 	uint32_t off = 2 * RTE_ETHER_ADDR_LEN;
 	uint32_t l3_len, l4_min;
@@ -39,13 +39,13 @@ sim_pkt_parse(const uint8_t *pkt, uint32_t len, struct sim_pkt_info *pi)
 	memset(pi, 0, sizeof(*pi));
 	if (len < RTE_ETHER_HDR_LEN)
 		return;
-	ether_type = sim_ld_be16(pkt + off);
+	ether_type = vf_ld_be16(pkt + off);
 	off += 2;
-	for (tags = 0; tags < SIM_MAX_VLAN_TAGS &&
+	for (tags = 0; tags < VF_MAX_VLAN_TAGS &&
 	     (ether_type == RTE_ETHER_TYPE_VLAN || ether_type == RTE_ETHER_TYPE_QINQ); tags++) {
 		if (off + 4 > len)
 			return;
-		ether_type = sim_ld_be16(pkt + off + 2);
+		ether_type = vf_ld_be16(pkt + off + 2);
 		off += 4;
 	}
 
@@ -58,7 +58,7 @@ sim_pkt_parse(const uint8_t *pkt, uint32_t len, struct sim_pkt_info *pi)
 		ihl = (ip->version_ihl & 0xf) * 4u;
 		if (ihl < sizeof(*ip) || off + ihl > len)
 			return;
-		pi->l3 = SIM_L3_IPV4;
+		pi->l3 = VF_L3_IPV4;
 		pi->l3_off = (uint16_t)off;
 		/* Non-first fragments carry no L4 header; first ones are hashed on L3 too. */
 		if ((rte_be_to_cpu_16(ip->fragment_offset) &
@@ -76,7 +76,7 @@ sim_pkt_parse(const uint8_t *pkt, uint32_t len, struct sim_pkt_info *pi)
 		if (off + sizeof(*ip6) > len ||
 		    (rte_be_to_cpu_32(ip6->vtc_flow) >> 28) != 6)
 			return;
-		pi->l3 = SIM_L3_IPV6;
+		pi->l3 = VF_L3_IPV6;
 		pi->l3_off = (uint16_t)off;
 		/* Extension headers are not walked: such packets are hashed on L3. */
 		proto = ip6->proto;
@@ -94,82 +94,86 @@ sim_pkt_parse(const uint8_t *pkt, uint32_t len, struct sim_pkt_info *pi)
 		return;
 	if (off + l4_min > len || l3_len < l4_min)
 		return;
-	pi->l4 = proto == IPPROTO_TCP ? SIM_L4_TCP : SIM_L4_UDP;
+	pi->l4 = proto == IPPROTO_TCP ? VF_L4_TCP : VF_L4_UDP;
 	pi->l4_off = (uint16_t)off;
 	pi->l4_len = (uint16_t)l3_len;
 	pi->l4_complete = off + l3_len <= len;
 }
 
 /*
- * Tx checksum offload, applied to the device's copy of the frame. Like the
- * hardware, the L4 checksum is completed from the partial (pseudo-header)
- * sum the driver left in the checksum field: the device sums the L4 segment
- * as it is and stores the complement. A driver that does not seed the
- * pseudo-header sum therefore produces bad checksums, as it would on a NIC.
- * Returns 0, or -1 when the driver's transport header offset disagrees with
- * the frame.
+ * Tx checksum offload as the hardware does it: from the OOB alone, which
+ * the driver fills (Linux mana_en.c mana_start_xmit; DPDK mana_tx_dp.h),
+ * not from parsing the packet:
+ *   - the IPv4 header checksum if comp_iphdr_csum and is_outer_ipv4, the
+ *     header after the Ethernet header (and an 802.1Q tag in the frame);
+ *   - the TCP or UDP checksum, as comp_tcp_csum / comp_udp_csum say, over
+ *     the bytes from trans_off to the end of the frame, the checksum field
+ *     holding the pseudo-header sum (the DPDK convention).
+ * Returns -1 when the OOB cannot be honoured (no IPv4 header where it says,
+ * no transport offset, a header beyond the frame): an error completion.
  */
 int
-sim_pkt_tx_offload(uint8_t *pkt, const struct sim_pkt_info *pi, bool ip_csum, bool l4_csum,
-		   uint32_t l4_off_hint)
+vf_pkt_tx_offload(uint8_t *pkt, uint32_t len, uint32_t flags, uint32_t trans_off)
 {
-	if (ip_csum && pi->l3 == SIM_L3_IPV4) {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(pkt + pi->l3_off);
+	uint32_t l3_off = RTE_ETHER_HDR_LEN;
 
+	if (len >= RTE_ETHER_HDR_LEN + 4 && ((pkt[12] << 8) | pkt[13]) == RTE_ETHER_TYPE_VLAN)
+		l3_off += 4;
+	if (flags & VF_TXCS_IP) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(pkt + l3_off);
+
+		if (!(flags & VF_TXCS_IPV4) || l3_off + sizeof(*ip) > len ||
+		    (ip->version_ihl >> 4) != 4 || (ip->version_ihl & 0xf) < 5 ||
+		    l3_off + (ip->version_ihl & 0xfu) * 4 > len)
+			return -1;
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
-	if (!l4_csum || pi->l4 == SIM_L4_NONE)
-		return 0;
-	if (l4_off_hint != 0 && l4_off_hint != pi->l4_off)
-		return -1;
-	if (pi->l4_complete) {
-		uint8_t *l4 = pkt + pi->l4_off;
-		uint16_t cksum = (uint16_t)~rte_raw_cksum(l4, pi->l4_len);
+	if (flags & (VF_TXCS_TCP | VF_TXCS_UDP)) {
+		uint32_t field = (flags & VF_TXCS_TCP) ? 16 : 6;
+		uint16_t cksum;
 
-		if (pi->l4 == SIM_L4_TCP) {
-			struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)l4;
-
-			tcp->cksum = cksum;
-		} else {
-			struct rte_udp_hdr *udp = (struct rte_udp_hdr *)l4;
-
-			/* RFC 768: a computed zero is sent as all ones. */
-			udp->dgram_cksum = cksum == 0 ? 0xffff : cksum;
-		}
+		if (trans_off < l3_off || trans_off + field + 2 > len ||
+		    (flags & (VF_TXCS_TCP | VF_TXCS_UDP)) == (VF_TXCS_TCP | VF_TXCS_UDP))
+			return -1;
+		cksum = (uint16_t)~rte_raw_cksum(pkt + trans_off, len - trans_off);
+		/* RFC 768: a UDP checksum that computes to zero is sent as all ones. */
+		if ((flags & VF_TXCS_UDP) && cksum == 0)
+			cksum = 0xffff;
+		memcpy(pkt + trans_off + field, &cksum, sizeof(cksum));
 	}
 	return 0;
 }
 
-/* Rx checksum verdict bits (SIM_RX_*_CSUM_*) of a received frame. */
+/* Rx checksum verdict bits (VF_RX_*_CSUM_*) of a received frame. */
 uint32_t
-sim_pkt_rx_csum_verdict(const uint8_t *pkt, const struct sim_pkt_info *pi)
+vf_pkt_rx_csum_verdict(const uint8_t *pkt, const struct vf_pkt_info *pi)
 {
 	const uint8_t *l3 = pkt + pi->l3_off;
 	const uint8_t *l4 = pkt + pi->l4_off;
 	uint32_t bits = 0;
 	bool ok;
 
-	if (pi->l3 == SIM_L3_IPV4) {
+	if (pi->l3 == VF_L3_IPV4) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
 
 		ok = rte_raw_cksum(ip, (ip->version_ihl & 0xf) * 4u) == 0xffff;
-		bits |= ok ? SIM_RX_IP_CSUM_OK : SIM_RX_IP_CSUM_BAD;
+		bits |= ok ? VF_RX_IP_CSUM_OK : VF_RX_IP_CSUM_BAD;
 	}
-	if (pi->l4 == SIM_L4_NONE || !pi->l4_complete)
+	if (pi->l4 == VF_L4_NONE || !pi->l4_complete)
 		return bits;
 
-	if (pi->l4 == SIM_L4_UDP && pi->l3 == SIM_L3_IPV4 &&
+	if (pi->l4 == VF_L4_UDP && pi->l3 == VF_L3_IPV4 &&
 	    ((const struct rte_udp_hdr *)l4)->dgram_cksum == 0) {
 		ok = true;	/* IPv4 UDP without a checksum */
-	} else if (pi->l3 == SIM_L3_IPV4) {
+	} else if (pi->l3 == VF_L3_IPV4) {
 		ok = rte_ipv4_udptcp_cksum_verify((const struct rte_ipv4_hdr *)l3, l4) == 0;
 	} else {
 		ok = rte_ipv6_udptcp_cksum_verify((const struct rte_ipv6_hdr *)l3, l4) == 0;
 	}
-	if (pi->l4 == SIM_L4_TCP)
-		bits |= ok ? SIM_RX_TCP_CSUM_OK : SIM_RX_TCP_CSUM_BAD;
+	if (pi->l4 == VF_L4_TCP)
+		bits |= ok ? VF_RX_TCP_CSUM_OK : VF_RX_TCP_CSUM_BAD;
 	else
-		bits |= ok ? SIM_RX_UDP_CSUM_OK : SIM_RX_UDP_CSUM_BAD;
+		bits |= ok ? VF_RX_UDP_CSUM_OK : VF_RX_UDP_CSUM_BAD;
 	return bits;
 }
