@@ -216,7 +216,10 @@ mana_rxq_attach(struct rte_eth_dev *dev, uint16_t i)
  * last mtu_set) on the kernel netdev, which the vPort's MTU follows: at each
  * start, and after a reset, whose new device instance comes back with
  * netdevs at their default. Refused (-EINVAL) when its frames do not fit an
- * Rx queue's buffers (one buffer per packet). Caller holds ctl_lock.
+ * Rx queue's buffers (one buffer per packet); -errno of the ioctl (EPERM
+ * without CAP_NET_ADMIN when the MTU differs). A netdev that cannot be found
+ * is not an error: the application may run in another network namespace,
+ * where upstream net/mana cannot set the MTU either. Caller holds ctl_lock.
  */
 int
 mana_port_mtu_apply(struct rte_eth_dev *dev)
@@ -236,6 +239,12 @@ mana_port_mtu_apply(struct rte_eth_dev *dev)
 		}
 	}
 	ret = lp->ctx != NULL ? mana_hw_set_mtu(lp->ctx, dev->data->mtu) : -EIO;
+	if (ret == -ENODEV) {
+		/* Not visible here (another network namespace): as upstream, left alone. */
+		DRV_LOG(WARNING, "port %u: no kernel netdev of the port in sight; MTU %u not "
+			"applied", dev->data->port_id, dev->data->mtu);
+		return 0;
+	}
 	if (ret != 0)
 		DRV_LOG(ERR, "port %u: setting MTU %u on the kernel netdev failed: %s",
 			dev->data->port_id, dev->data->mtu, strerror(-ret));
