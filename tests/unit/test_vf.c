@@ -36,7 +36,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -2536,15 +2535,6 @@ t_child_main(const char *name, const char *arg)
 	return 2;
 }
 
-static int
-t_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	RTE_SET_USED(sb);
-	RTE_SET_USED(flag);
-	RTE_SET_USED(ftw);
-	return remove(path);
-}
-
 /* EAL for the telemetry socket; the main thread then runs on every CPU again. */
 static char *
 t_eal_init(const char *argv0)
@@ -2602,7 +2592,7 @@ main(int argc, char **argv)
 	if (t_eal_up)
 		rte_eal_cleanup();
 	if (runtime_dir != NULL) {
-		nftw(runtime_dir, t_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		t_rm_tree(runtime_dir);
 		free(runtime_dir);
 	}
 	return ret;

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <rte_byteorder.h>
@@ -1190,10 +1192,52 @@ t_child_ok(pid_t pid, const char *name, unsigned int timeout_ms)
 	return ok;
 }
 
+static int
+t_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	RTE_SET_USED(sb);
+	RTE_SET_USED(flag);
+	RTE_SET_USED(ftw);
+	return remove(path);
+}
+
+void
+t_rm_tree(const char *dir)
+{
+	nftw(dir, t_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * Remove what a child's own instance left: its last process removes it on a
+ * clean exit, a child that crashed or was killed leaves it behind.
+ */
+static void
+t_child_instance_remove(const char *name)
+{
+	const char *env = getenv("MANA_SIM"), *root;
+	char dir[512];
+	const char *base = "/run/mana-sim";
+	int len = (int)strlen(base);
+
+	root = env != NULL ? strstr(env, "root=") : NULL;
+	if (root != NULL && (root == env || root[-1] == ';')) {
+		base = root + 5;
+		len = (int)strcspn(base, ";");
+	}
+	snprintf(dir, sizeof(dir), "%.*s/%s_%s_%d", len, base, t_child_instance, name,
+		 (int)getpid());
+	if (access(dir, F_OK) == 0)
+		t_rm_tree(dir);
+}
+
 bool
 t_run_child(const char *name, const char *items, unsigned int timeout_ms)
 {
-	return t_child_ok(t_spawn_child(name, items, NULL), name, timeout_ms);
+	bool ok = t_child_ok(t_spawn_child(name, items, NULL), name, timeout_ms);
+
+	if (items != NULL)
+		t_child_instance_remove(name);
+	return ok;
 }
 
 pid_t

@@ -402,8 +402,14 @@ pid_t t_spawn_child(const char *name, const char *items, const char *arg);
 /* Wait for a child of t_spawn_child() (-1: false): passes if it exits with 0. */
 bool t_child_ok(pid_t pid, const char *name, unsigned int timeout_ms);
 
-/* t_spawn_child() without @arg, then t_child_ok(). */
+/*
+ * t_spawn_child() without @arg, then t_child_ok(); a child given @items (an
+ * instance of its own) has that instance's directory removed afterwards.
+ */
 bool t_run_child(const char *name, const char *items, unsigned int timeout_ms);
+
+/* Remove @dir and everything below it (nftw, depth first). */
+void t_rm_tree(const char *dir);
 
 /*
  * A forked child that writes @value into the SQ doorbell slot of @map when
