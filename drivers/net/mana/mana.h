@@ -396,6 +396,7 @@ bool mana_reset_doorbell_available(struct rte_eth_dev *dev);
 
 /* mana_queue.c: building and tearing down the data path in the device. */
 int mana_queues_create(struct rte_eth_dev *dev);
+int mana_port_mtu_set(struct rte_eth_dev *dev, uint16_t mtu);
 int mana_port_mtu_apply(struct rte_eth_dev *dev);
 void mana_queues_destroy(struct rte_eth_dev *dev);
 void mana_queues_release_mbufs(struct rte_eth_dev *dev);

@@ -610,8 +610,6 @@ static int
 mana_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
 	struct mana_local *lp = mana_local(dev);
-	uint32_t frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN;
-	uint16_t i;
 	int ret;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
@@ -620,23 +618,11 @@ mana_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 		return -EINVAL;
 	mana_mutex_lock(&lp->ctl_lock);
 	ret = mana_ctl_check(dev, "MTU set");
-	if (ret != 0)
-		goto out;
-	for (i = 0; i < dev->data->nb_rx_queues; i++) {
-		const struct mana_rxq *rxq = dev->data->rx_queues[i];
-
-		if (rxq != NULL && frame > rxq->buf_len) {
-			DRV_LOG(ERR, "port %u: MTU %u does not fit Rx buffers of %u bytes",
-				dev->data->port_id, mtu, rxq->buf_len);
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	ret = lp->ctx != NULL ? mana_hw_set_mtu(lp->ctx, mtu) : -EIO;
-	if (ret != 0)
-		DRV_LOG(ERR, "port %u: setting MTU %u on the kernel netdev failed: %s",
-			dev->data->port_id, mtu, strerror(-ret));
-out:
+	if (ret == 0)
+		ret = mana_port_mtu_set(dev, mtu);
+	if (ret == -ENODEV)
+		DRV_LOG(ERR, "port %u: no kernel netdev of the port to set MTU %u on",
+			dev->data->port_id, mtu);
 	mana_mutex_unlock(&lp->ctl_lock);
 	return ret;
 }

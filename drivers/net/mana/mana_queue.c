@@ -212,20 +212,17 @@ mana_rxq_attach(struct rte_eth_dev *dev, uint16_t i)
 }
 
 /*
- * The port's MTU (dev->data->mtu: rte_eth_dev_configure's rxmode.mtu or the
- * last mtu_set) on the kernel netdev, which the vPort's MTU follows: at each
- * start, and after a reset, whose new device instance comes back with
- * netdevs at their default. Refused (-EINVAL) when its frames do not fit an
- * Rx queue's buffers (one buffer per packet); -errno of the ioctl (EPERM
- * without CAP_NET_ADMIN when the MTU differs). A netdev that cannot be found
- * is not an error: the application may run in another network namespace,
- * where upstream net/mana cannot set the MTU either. Caller holds ctl_lock.
+ * @mtu on the kernel netdev of the port, which the vPort's MTU follows (as
+ * upstream's mtu_set). -EINVAL when its frames do not fit an Rx queue's
+ * buffers (one buffer per packet); -ENODEV when the netdev is not found
+ * (not logged: the callers judge it); else -errno of the ioctl (EPERM
+ * without CAP_NET_ADMIN when the MTU differs). Caller holds ctl_lock.
  */
 int
-mana_port_mtu_apply(struct rte_eth_dev *dev)
+mana_port_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
 	struct mana_local *lp = mana_local(dev);
-	uint32_t frame = (uint32_t)dev->data->mtu + RTE_ETHER_HDR_LEN;
+	uint32_t frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN;
 	uint16_t i;
 	int ret;
 
@@ -234,20 +231,35 @@ mana_port_mtu_apply(struct rte_eth_dev *dev)
 
 		if (rxq != NULL && frame > rxq->buf_len) {
 			DRV_LOG(ERR, "port %u: MTU %u does not fit the %u-byte buffers of Rx queue %u",
-				dev->data->port_id, dev->data->mtu, rxq->buf_len, i);
+				dev->data->port_id, mtu, rxq->buf_len, i);
 			return -EINVAL;
 		}
 	}
-	ret = lp->ctx != NULL ? mana_hw_set_mtu(lp->ctx, dev->data->mtu) : -EIO;
+	ret = lp->ctx != NULL ? mana_hw_set_mtu(lp->ctx, mtu) : -EIO;
+	if (ret != 0 && ret != -ENODEV)
+		DRV_LOG(ERR, "port %u: setting MTU %u on the kernel netdev failed: %s",
+			dev->data->port_id, mtu, strerror(-ret));
+	return ret;
+}
+
+/*
+ * The port's MTU (dev->data->mtu: rte_eth_dev_configure's rxmode.mtu or the
+ * last mtu_set) at each start, and after a reset, whose new device instance
+ * comes back with netdevs at their default. A netdev that cannot be found
+ * is not an error here: the application may run in another network
+ * namespace, where upstream net/mana cannot set the MTU either. Caller
+ * holds ctl_lock.
+ */
+int
+mana_port_mtu_apply(struct rte_eth_dev *dev)
+{
+	int ret = mana_port_mtu_set(dev, dev->data->mtu);
+
 	if (ret == -ENODEV) {
-		/* Not visible here (another network namespace): as upstream, left alone. */
 		DRV_LOG(WARNING, "port %u: no kernel netdev of the port in sight; MTU %u not "
 			"applied", dev->data->port_id, dev->data->mtu);
 		return 0;
 	}
-	if (ret != 0)
-		DRV_LOG(ERR, "port %u: setting MTU %u on the kernel netdev failed: %s",
-			dev->data->port_id, dev->data->mtu, strerror(-ret));
 	return ret;
 }
 
