@@ -147,7 +147,10 @@ app_cmd_inject(char **argv, int argc)
 	app_cmd_ret("inject", ret);
 }
 
-/* rss_hf LIST: rte_eth_dev_rss_hash_update with the types of LIST (key kept). */
+/*
+ * rss_hf LIST [zero_key]: rte_eth_dev_rss_hash_update with the types of LIST
+ * and the key kept, or an all-zero key. Answers with the types and key in force.
+ */
 static void
 app_cmd_rss_hf(char **argv, int argc)
 {
@@ -163,14 +166,20 @@ app_cmd_rss_hf(char **argv, int argc)
 		{ "tcp6", RTE_ETH_RSS_NONFRAG_IPV6_TCP },
 	};
 	struct rte_eth_rss_conf conf = { 0 };
+	uint8_t key[40] = { 0 };	/* MANA's Toeplitz key length */
 	char *save = NULL, *tok;
 	unsigned int i;
 	struct sb sb;
 	int ret;
 
-	if (argc != 2) {
-		app_cmd_reply("rss_hf", -EINVAL, "usage: rss_hf ipv4,udp4,tcp4,ipv6,udp6,tcp6");
+	if (argc != 2 && !(argc == 3 && strcmp(argv[2], "zero_key") == 0)) {
+		app_cmd_reply("rss_hf", -EINVAL,
+			      "usage: rss_hf ipv4,udp4,tcp4,ipv6,udp6,tcp6 [zero_key]");
 		return;
+	}
+	if (argc == 3) {
+		conf.rss_key = key;
+		conf.rss_key_len = sizeof(key);
 	}
 	for (tok = strtok_r(argv[1], ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < RTE_DIM(types) && strcmp(tok, types[i].name) != 0; i++)
@@ -186,8 +195,14 @@ app_cmd_rss_hf(char **argv, int argc)
 	ret = rte_eth_dev_rss_hash_update(app.port, &conf);
 	app_cmd_begin(&sb, "rss_hf", ret);
 	memset(&conf, 0, sizeof(conf));
-	if (rte_eth_dev_rss_hash_conf_get(app.port, &conf) == 0)
-		sb_printf(&sb, ",\"rss_hf\":%" PRIu64, conf.rss_hf);
+	conf.rss_key = key;
+	conf.rss_key_len = sizeof(key);
+	if (rte_eth_dev_rss_hash_conf_get(app.port, &conf) == 0) {
+		sb_printf(&sb, ",\"rss_hf\":%" PRIu64 ",\"rss_key\":\"", conf.rss_hf);
+		for (i = 0; i < sizeof(key); i++)
+			sb_printf(&sb, "%02x", key[i]);
+		sb_printf(&sb, "\"");
+	}
 	sb_printf(&sb, "}");
 	sb_emit(&sb);
 }

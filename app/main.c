@@ -81,6 +81,9 @@ usage(const char *prog)
 "                      offload; check every received packet carries it (in the mbuf\n"
 "                      when stripped, else in the frame, where it is then removed)\n"
 "  --vlan-strip        primary: request Rx VLAN strip\n"
+"  --extra-mempool-ops register a mempool driver of this binary's own before rte_eal_init,\n"
+"                      so that the drivers loaded later get other indices than in a\n"
+"                      process without it (a process built differently; for tests)\n"
 "  --help\n"
 "\n"
 "Commands, one per line on stdin; each answers {\"ev\":\"cmd\",\"cmd\":...,\"ret\":...}:\n"
@@ -172,7 +175,8 @@ enum {
 	OPT_QUEUES = 256, OPT_DESC, OPT_MBUFS, OPT_OWN, OPT_RATE, OPT_FLOWS, OPT_SIZE, OPT_SEGS,
 	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
 	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY,
-	OPT_PROC_ID, OPT_IDLE_US, OPT_RX_BURST, OPT_VLAN, OPT_VLAN_STRIP, OPT_HELP,
+	OPT_PROC_ID, OPT_IDLE_US, OPT_RX_BURST, OPT_VLAN, OPT_VLAN_STRIP, OPT_EXTRA_MEMPOOL_OPS,
+	OPT_HELP,
 };
 
 static const struct option app_opts[] = {
@@ -200,6 +204,7 @@ static const struct option app_opts[] = {
 	{ "rx-burst", required_argument, NULL, OPT_RX_BURST },
 	{ "vlan", required_argument, NULL, OPT_VLAN },
 	{ "vlan-strip", no_argument, NULL, OPT_VLAN_STRIP },
+	{ "extra-mempool-ops", no_argument, NULL, OPT_EXTRA_MEMPOOL_OPS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -323,6 +328,8 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 			break;
 		case OPT_VLAN_STRIP:
 			cfg->vlan_strip = true;
+			break;
+		case OPT_EXTRA_MEMPOOL_OPS:	/* acted on before rte_eal_init */
 			break;
 		case OPT_IDLE_US:
 			ret = parse_u64(optarg, 1, 100000, &v);
@@ -1227,6 +1234,41 @@ app_loop(void)
 	}
 }
 
+/* --extra-mempool-ops: a driver never used for a pool; only its index matters. */
+static int
+app_dummy_pool_alloc(struct rte_mempool *mp __rte_unused)
+{
+	return -ENOTSUP;
+}
+
+static int
+app_dummy_pool_enqueue(struct rte_mempool *mp __rte_unused, void * const *objs __rte_unused,
+		       unsigned int n __rte_unused)
+{
+	return -ENOTSUP;
+}
+
+static int
+app_dummy_pool_dequeue(struct rte_mempool *mp __rte_unused, void **objs __rte_unused,
+		       unsigned int n __rte_unused)
+{
+	return -ENOTSUP;
+}
+
+static unsigned int
+app_dummy_pool_count(const struct rte_mempool *mp __rte_unused)
+{
+	return 0;
+}
+
+static const struct rte_mempool_ops app_dummy_pool_ops = {
+	.name = "mtrf_extra",
+	.alloc = app_dummy_pool_alloc,
+	.enqueue = app_dummy_pool_enqueue,
+	.dequeue = app_dummy_pool_dequeue,
+	.get_count = app_dummy_pool_count,
+};
+
 int
 main(int argc, char **argv)
 {
@@ -1243,6 +1285,11 @@ main(int argc, char **argv)
 				if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
 					usage(argv[0]);
 					return APP_EXIT_OK;
+				}
+				if (strcmp(argv[j], "--extra-mempool-ops") == 0 &&
+				    rte_mempool_register_ops(&app_dummy_pool_ops) < 0) {
+					app_log("cannot register the extra mempool driver");
+					return APP_EXIT_SETUP;
 				}
 			}
 			break;

@@ -94,6 +94,9 @@ GRACE_S = 3.0 * TIME_SCALE
 
 _prefix_counter = itertools.count()
 
+# Process registry slots of a port (MANA_MAX_PROCS, drivers/net/mana/mana.h).
+MANA_MAX_PROCS = 64
+
 
 def scaled(seconds):
     return seconds * TIME_SCALE
@@ -481,11 +484,11 @@ class Cluster:
         return p
 
     def primary(self, devargs="", app_args=(), wait_ready=True, name="primary",
-                device=DEVICE):
+                device=DEVICE, eal_extra=()):
         dev = device + (f",{devargs}" if devargs else "")
         if isinstance(app_args, str):
             app_args = shlex.split(app_args)
-        argv = [APP, *eal_args(self.prefix, 0, device=dev), "--", *app_args]
+        argv = [APP, *eal_args(self.prefix, 0, device=dev), *eal_extra, "--", *app_args]
         p = self.spawn(name, argv)
         if wait_ready:
             p.wait_ready()
@@ -680,13 +683,31 @@ def mana_info(tel, port=0):
     return tel.cmd("/mana_mpr/info", str(port))
 
 
+def mana_pages(tel, command, name, port=0):
+    """Every entry of a paged /mana_mpr list (procs, queues) as {index: entry}:
+    asks for the next page as long as a reply says it was truncated."""
+    out, first = {}, 0
+    while True:
+        page = tel.cmd(command, f"{port},{first}")
+        assert "error" not in page, page
+        out.update({int(k): v for k, v in page[name].items()})
+        if not page["truncated"]:
+            # One page is one snapshot: it holds the whole list.
+            assert first > 0 or len(out) == page["total"], page
+            return out
+        assert page["next"] > first, page
+        first = page["next"]
+
+
 def mana_procs(tel, port=0):
     """The registry as {pid: entry} (entry carries its "slot")."""
-    out = {}
-    for slot, e in tel.cmd("/mana_mpr/procs", str(port)).items():
-        e = dict(e, slot=int(slot))
-        out[e["pid"]] = e
-    return out
+    return {e["pid"]: dict(e, slot=slot)
+            for slot, e in mana_pages(tel, "/mana_mpr/procs", "procs", port).items()}
+
+
+def mana_queues(tel, port=0):
+    """Per-queue guard and counters as {queue id: entry}."""
+    return mana_pages(tel, "/mana_mpr/queues", "queues", port)
 
 
 def sim_info(tel):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import BDF, RUNTIME_DIR, hugepage_files
+from conftest import BDF, RUNTIME_DIR, hugepage_files, mana_info
 
 # Memzones DPDK itself never frees. ethdev reserves rte_eth_dev_data on the
 # first rte_eth_dev_allocate(); the PMD allocates the port before the device
@@ -22,6 +22,11 @@ BAD_DEVARGS = [
     ("recovery_timeout_ms=600001", "recovery_timeout_ms"),  # above max
     ("max_reset_restarts=101", "max_reset_restarts"),    # above max
     ("request_timeout_ms=99999999999999999999", "request_timeout_ms"),  # overflow
+    ("ack_timeout_ms=0x10", "ack_timeout_ms"),           # hex: decimal only
+    ("ack_timeout_ms=+100", "ack_timeout_ms"),           # a sign
+    ("ack_timeout_ms= 100", "ack_timeout_ms"),           # a blank
+    ("ack_timeout_ms=100ms", "ack_timeout_ms"),          # trailing text
+    ("recovery_poll_ms=4294967297", "recovery_poll_ms"),  # wraps to 1 in 32 bits
     ("recovery_poll_ms=500,recovery_timeout_ms=100", "recovery_poll_ms"),  # inconsistent
     ("bogus_key=1", "bogus_key"),                        # unknown key
     ("mac=02:00:00:00:00", "mac"),                       # malformed MAC
@@ -65,3 +70,14 @@ def test_good_devargs_control(cluster):
                   what="traffic")
     final = p.stop()
     assert final["totals"]["lost"] == 0
+
+
+def test_devargs_are_decimal(cluster):
+    """6. Leading zeros are decimal, not octal: ack_timeout_ms=0100 is 100 ms
+    (strtoul base 0 read it as 64), in force as /mana_mpr/info shows."""
+    cluster.primary(devargs="ack_timeout_ms=0100,quiesce_timeout_ms=010,max_reset_restarts=08",
+                    app_args="--queues 1")
+    with cluster.telemetry() as tel:
+        info = mana_info(tel)
+    assert (info["ack_timeout_ms"], info["quiesce_timeout_ms"], info["max_reset_restarts"]) == \
+        (100, 10, 8), info

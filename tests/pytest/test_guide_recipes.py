@@ -42,6 +42,15 @@ def telemetry_py(cluster, command):
     return found[0]
 
 
+def linked_mempool_drivers(binary):
+    """-d options loading, in link order, the mempool drivers @binary links
+    (Debian's testpmd links librte_mempool_dpaa, which then registers
+    before every driver loaded from the plugin directory)."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    libs = re.findall(r"^\s*(librte_mempool_\w+\.so[.\d]*) =>", out, re.M)
+    return [a for lib in libs for a in ("-d", lib)]
+
+
 def test_testpmd_reset_via_telemetry_py(cluster):
     """testpmd runs traffic on the VF (flowgen: sends and receives); a reset
     injected through dpdk-telemetry.py is reported by testpmd (error
@@ -79,7 +88,10 @@ def test_testpmd_reset_via_telemetry_py(cluster):
 
     # dpdk-proc-info, a secondary of testpmd, reads the extended statistics.
     assert PROC_INFO is not None, "dpdk-proc-info of this build's DPDK is missing"
+    # It numbers its mempool drivers as testpmd does only when it loads first
+    # those that testpmd links (the guide): the PMD refuses to attach otherwise.
     pi = subprocess.run([PROC_INFO, f"--file-prefix={cluster.prefix}", "-a", DEVICE,
+                         *linked_mempool_drivers(TESTPMD),
                          "-d", "librte_net_mana_mpr.so", "--", "--xstats"],
                         env=cluster.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                         text=True, timeout=scaled(30))

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import (DESC, OK_PAIR, RATE, SANITIZE, BDF, WaitTimeout, assert_pools_full,
                       check_final, event_types, fd_count, freeze, line_index, mana_info,
-                      mana_procs, marks_of, recovered, scaled, sim_info, sim_reset, start_procs,
+                      mana_procs, mana_queues, marks_of, recovered, scaled, sim_info, sim_reset, start_procs,
                       stop_all, tel_ok, thaw, wait_events, wait_phase, wait_rx_after, wait_until)
 
 BURST = 32
@@ -62,7 +62,7 @@ def test_secondary_killed_in_burst(cluster):
         # Catch it inside a burst: stop it, look at queue 1's guard words.
         for attempt in range(100):
             freeze(victim)
-            q1 = tel.cmd("/mana_mpr/queues", "0")["1"]
+            q1 = mana_queues(tel)[1]
             if slot in (q1["rx_busy_slot"], q1["tx_busy_slot"]):
                 break
             thaw(victim)
@@ -70,7 +70,7 @@ def test_secondary_killed_in_burst(cluster):
             pytest.fail(f"secondary never caught inside a burst of queue 1: {q1}")
         victim.kill()                       # SIGKILL while inside the burst, reaped
         assert victim.returncode == -9
-        assert tel.cmd("/mana_mpr/queues", "0")["1"] == q1     # the guard is still set
+        assert mana_queues(tel)[1] == q1     # the guard is still set
 
         live = [(pri, 0), (other, 2)]
         marks = marks_of(live)
@@ -92,7 +92,7 @@ def test_secondary_killed_in_burst(cluster):
         assert victim.pid not in reg, reg
         assert set(reg) == {pri.pid, other.pid}, reg
         assert reg[other.pid]["state"] == "attached", reg
-        for qid, q in tel.cmd("/mana_mpr/queues", "0").items():
+        for qid, q in mana_queues(tel).items():
             assert q["rx_busy_slot"] == -1 and q["tx_busy_slot"] == -1, (qid, q)
 
     finals = stop_all(live)

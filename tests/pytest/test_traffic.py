@@ -4,8 +4,8 @@
 
 import pytest
 
-from conftest import (DESC, assert_clean_final, assert_pools_full, flows_by_queue, queue_rx,
-                      stop_all, wait_rx_after, wait_until)
+from conftest import (DESC, assert_clean_final, assert_pools_full, flows_by_queue, mana_queues,
+                      queue_rx, stop_all, wait_rx_after, wait_until)
 
 
 def test_three_processes_four_queues(cluster):
@@ -140,7 +140,7 @@ def test_rx_refills_after_the_pool_ran_dry(cluster):
     p.wait_status(lambda s: queue_rx(s, 0) > 500, 10, "traffic")
     with cluster.telemetry() as tel:
         def posted():
-            return tel.cmd("/mana_mpr/queues", "0")["0"]["rx_posted"]
+            return mana_queues(tel)[0]["rx_posted"]
 
         assert posted() == DESC
         assert p.command("starve")["taken"] > 0

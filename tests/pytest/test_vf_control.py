@@ -11,7 +11,7 @@ import pytest
 
 from conftest import (BDF, assert_clean_final, assert_pools_full, mana_info, marks_of,
                       sim_info, sim_reset, start_procs, stop_all, tel_ok, wait_events,
-                      wait_rx_after)
+                      wait_rx_after, wait_until)
 
 
 def _netdev_mtu(cluster, ifname="eth1"):
@@ -67,6 +67,29 @@ def test_rss_update_needs_a_stopped_port(cluster):
     assert ans["ret"] == 0 and ans["rss_hf"] != before["rss_hf"], ans
     assert p.command("port_start")["ret"] == 0
     wait_rx_after(p, [0, 1], p.mark(), 1000, 10, "traffic after the restart")
+    final = p.stop()
+    assert final["totals"]["wrong_queue"] == 0 and final["totals"]["bad"] == 0, final
+
+
+def test_refused_rss_update_leaves_nothing(cluster):
+    """Issue 9, item 5: a refused control op keeps nothing of its request.
+    An all-zero key refused on a started port (-EBUSY) is not applied at
+    the next reset either: the key in force stays and both queues keep
+    their flows (a zero key would hash every flow to queue 0)."""
+    p = cluster.primary(app_args="--queues 2 --own 0-1 --rate 2000 --status-ms 100")
+    p.wait_status(lambda s: all(q["rx"] > 200 for q in s["queues"].values()), 10, "traffic")
+    before = p.command("rss_hf ipv4,udp4")
+    ans = p.command("rss_hf ipv4 zero_key")
+    assert ans["ret"] == -errno.EBUSY, ans
+    assert (ans["rss_hf"], ans["rss_key"]) == (before["rss_hf"], before["rss_key"]), \
+        (before, ans)
+    assert set(before["rss_key"]) != {"0"}, before
+    with cluster.telemetry() as tel:
+        sim_reset(tel, 50)
+        wait_until(lambda: mana_info(tel)["resets_succeeded"] == 1, 10, "the reset")
+    wait_rx_after(p, [0, 1], p.mark(), 500, 10, "traffic on both queues after the reset")
+    after = p.command("rss_hf ipv4,udp4")
+    assert after["ret"] == -errno.EBUSY and after["rss_key"] == before["rss_key"], after
     final = p.stop()
     assert final["totals"]["wrong_queue"] == 0 and final["totals"]["bad"] == 0, final
 

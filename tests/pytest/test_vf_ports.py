@@ -14,8 +14,8 @@ import signal
 import pytest
 
 from conftest import (BDF, MAC1, MAC2, OK_PAIR, SANITIZE, SIM_ROOT, assert_clean_final,
-                      marks_of, recovered, sim_info, sim_reset, start_procs, stock_tool,
-                      stop_all, tel_ok, wait_until)
+                      mana_procs, marks_of, recovered, sim_info, sim_reset, start_procs, stock_tool,
+                      stop_all, tel_ok, wait_rx_after, wait_until)
 
 TESTPMD = stock_tool("dpdk-testpmd")
 needs_testpmd = pytest.mark.skipif(SANITIZE, reason="a sanitizer-built PMD cannot load into "
@@ -230,3 +230,21 @@ def test_reset_rc_device_back_first(cluster):
     for p, _ in procs:
         err = p.stderr_text()
         assert "mana_0" not in err and "not supported" not in err.lower(), err[-3000:]
+
+
+def test_secondary_numbering_mempool_drivers_differently(cluster):
+    """Issue 9, item 7: a secondary whose mempool drivers have other indices
+    than the primary's (another binary: here one that registers a driver of
+    its own before rte_eal_init) is refused at attach with an error naming
+    the cause; the primary and a secondary built alike are unaffected."""
+    pri = cluster.primary(app_args="--queues 2 --own 0 --rate 1000 --status-ms 50")
+    odd = cluster.secondary(1, "--own 1 --extra-mempool-ops --status-ms 50", wait_ready=False)
+    assert odd.wait_exit(20) == 2, odd.describe()
+    err = odd.stderr_text()
+    assert "numbers its mempool drivers differently from the primary" in err, err
+    assert "mtrf_extra" in err, err
+    good = cluster.secondary(2, "--own 1 --rate 1000 --status-ms 50")
+    wait_rx_after(good, [1], 0, 100, 10, "traffic of the secondary built alike")
+    with cluster.telemetry() as tel:
+        assert set(mana_procs(tel)) == {pri.pid, good.pid}
+    stop_all([(good, 1), (pri, 0)])

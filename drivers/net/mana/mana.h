@@ -386,6 +386,7 @@ void mana_link_set(struct rte_eth_dev *dev, bool up);
 /* mana_devargs.c */
 int mana_devargs_parse(const char *args, struct mana_devargs *out);
 void mana_devargs_default(struct mana_devargs *out);
+int mana_parse_dec_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
 /* mana_doorbell.c: this process's mapping of the doorbell page. */
 int mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len);

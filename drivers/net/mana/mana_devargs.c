@@ -63,25 +63,44 @@ mana_devarg_find(const char *key)
 	return NULL;
 }
 
+/*
+ * A decimal number, the whole string: digits only (no sign, no blanks, no
+ * 0x; leading zeros are decimal, "0100" is 100), in [@min, @max].
+ * Returns 0, -EINVAL (not such a number) or -ERANGE (outside the range).
+ */
+int
+mana_parse_dec_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *c;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	for (c = s; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		/* Saturate: any number of digits still reads as "too large". */
+		if (v <= UINT32_MAX)
+			v = v * 10 + (uint64_t)(*c - '0');
+	}
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int
 mana_devarg_u32(const struct mana_devarg_spec *s, const char *value, uint32_t *out)
 {
-	unsigned long v;
-	char *end;
+	int ret = mana_parse_dec_u32(value, s->min, s->max, out);
 
-	if (value == NULL || *value == '\0' || *value == '-') {
-		PMD_INIT_LOG(ERR, "devarg %s needs a number in [%u, %u]", s->key, s->min, s->max);
-		return -EINVAL;
-	}
-	errno = 0;
-	v = strtoul(value, &end, 0);
-	if (errno != 0 || *end != '\0' || v < s->min || v > s->max) {
-		PMD_INIT_LOG(ERR, "devarg %s=%s: expected an integer in [%u, %u]",
+	if (ret == -EINVAL)
+		PMD_INIT_LOG(ERR, "devarg %s=%s: expected a decimal integer in [%u, %u]",
+			     s->key, value != NULL ? value : "", s->min, s->max);
+	else if (ret == -ERANGE)
+		PMD_INIT_LOG(ERR, "devarg %s=%s: out of range [%u, %u]",
 			     s->key, value, s->min, s->max);
-		return -EINVAL;
-	}
-	*out = (uint32_t)v;
-	return 0;
+	return ret == 0 ? 0 : -EINVAL;
 }
 
 /* Exactly six pairs of hexadecimal digits separated by ':' (every DPDK parses it). */

@@ -22,6 +22,7 @@
 #include <rte_errno.h>
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
+#include <rte_mempool.h>
 #include <rte_memzone.h>
 
 #include "mana.h"
@@ -1129,7 +1130,56 @@ struct mana_fn_ports {
 	uint32_t magic;
 	RTE_ATOMIC(uint32_t) nb_ports;
 	struct mana_fn_port port[MANA_HW_MAX_PORTS];
+	/* The primary's mempool drivers, by index (rte_mempool_ops_table). */
+	uint32_t nb_mempool_ops;
+	char mempool_ops[RTE_MEMPOOL_MAX_OPS_IDX][RTE_MEMPOOL_OPS_NAMESIZE];
 };
+
+/* Primary: record this process's mempool driver table for secondaries. */
+static void
+mana_fn_mempool_ops_save(struct mana_fn_ports *fn)
+{
+	uint32_t i;
+
+	fn->nb_mempool_ops = RTE_MIN(rte_mempool_ops_table.num_ops,
+				     (uint32_t)RTE_MEMPOOL_MAX_OPS_IDX);
+	for (i = 0; i < fn->nb_mempool_ops; i++)
+		strlcpy(fn->mempool_ops[i], rte_mempool_ops_table.ops[i].name,
+			sizeof(fn->mempool_ops[i]));
+}
+
+/*
+ * Secondary: a mempool names its driver by index into the process-local
+ * rte_mempool_ops_table (struct rte_mempool ops_index), so every process
+ * that allocates or frees a pool's objects must number the drivers alike.
+ * Processes built or started differently (another binary, static drivers,
+ * -d plugins in another order) do not, and the primary would free this
+ * process's mbufs through another driver at a reset (DPDK's mempool guide,
+ * doc/guides/prog_guide/mempool_lib.rst: drivers loaded with -d must be given
+ * in the same order to every process). Refuse to attach then, naming the
+ * first difference.
+ */
+static int
+mana_fn_mempool_ops_check(const struct mana_fn_ports *fn, const char *pci_name)
+{
+	uint32_t n = rte_mempool_ops_table.num_ops;
+	uint32_t i;
+
+	for (i = 0; i < RTE_MAX(n, fn->nb_mempool_ops); i++) {
+		const char *here = i < n ? rte_mempool_ops_table.ops[i].name : "(none)";
+		const char *there = i < fn->nb_mempool_ops ? fn->mempool_ops[i] : "(none)";
+
+		if (strncmp(here, there, RTE_MEMPOOL_OPS_NAMESIZE) == 0)
+			continue;
+		PMD_INIT_LOG(ERR, "%s: this process numbers its mempool drivers differently from"
+			     " the primary (index %u: \"%s\" here, \"%s\" in the primary): mbufs"
+			     " of one process would be freed through another's driver. Build and"
+			     " start every process of the application with the same mempool"
+			     " drivers, in the same order", pci_name, i, here, there);
+		return -EPROTO;
+	}
+	return 0;
+}
 
 /* The function's memzone; the primary creates (and empties) it with @create. */
 static struct mana_fn_ports *
@@ -1277,6 +1327,7 @@ mana_pci_probe_primary(struct rte_pci_device *pci, const struct mana_devargs *ar
 			     rte_strerror(rte_errno));
 		return -rte_errno;
 	}
+	mana_fn_mempool_ops_save(fn);
 	for (j = 0; j < n; j++) {
 		if (!want[j])
 			continue;
@@ -1349,6 +1400,9 @@ mana_pci_probe_secondary(struct rte_pci_device *pci, const struct mana_devargs *
 			     " nothing to attach to", pci_name);
 		return -ENODEV;
 	}
+	ret = mana_fn_mempool_ops_check(fn, pci_name);
+	if (ret != 0)
+		return ret;
 	n = RTE_MIN(rte_atomic_load_explicit(&fn->nb_ports, rte_memory_order_acquire),
 		    (uint32_t)MANA_HW_MAX_PORTS);
 	for (j = 0; j < n; j++)

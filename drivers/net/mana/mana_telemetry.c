@@ -4,13 +4,22 @@
 
 /*
  * rte_telemetry commands (primary; DPDK serves telemetry there only):
- *   /mana_mpr/ports           ids of net_mana_mpr ports
- *   /mana_mpr/info,<port>     state, generation, phase, reset history, devargs
- *   /mana_mpr/procs,<port>    the process registry
- *   /mana_mpr/queues,<port>   per-queue guard owner and counters
+ *   /mana_mpr/ports                   ids of net_mana_mpr ports
+ *   /mana_mpr/info,<port>             state, generation, phase, reset history, devargs
+ *   /mana_mpr/procs,<port>[,<slot>]   the process registry, from registry slot <slot>
+ *   /mana_mpr/queues,<port>[,<queue>] per-queue guard owner and counters, from <queue>
+ *
+ * Parameters are decimal (digits only). A bad one gets {"error": "<text>"}
+ * naming it. The lists are paged: DPDK writes a reply into a buffer of
+ * max_output_len (16 KiB: MAX_OUTPUT_LEN in lib/telemetry/telemetry.c, 22.11
+ * to 25.11) and silently leaves out whatever does not fit, so a reply holds
+ * only the entries whose worst-case JSON fits, says "truncated": 1 and the
+ * "next" slot or queue to ask for.
  */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,18 +27,99 @@
 
 #include "mana.h"
 
-static struct rte_eth_dev *
-mana_tel_port(const char *params)
-{
-	unsigned long port;
-	char *end;
+#define MANA_TEL_REPLY_MAX	16384	/* DPDK's max_output_len */
+/* The reply's frame: {"<cmd>":{"port":..,"first":..,"total":..,"truncated":..,"next":..,"<list>":{}}} */
+#define MANA_TEL_FRAME		256
 
-	if (params == NULL || *params == '\0')
+/* Digits of @v in decimal. */
+static size_t
+mana_tel_digits(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Add a field and count the JSON it takes at most: "key":value, (quotes,
+ * colon, comma: 4 bytes besides the key and the value).
+ */
+static void
+mana_tel_uint(struct rte_tel_data *d, const char *key, uint64_t v, size_t *cost)
+{
+	rte_tel_data_add_dict_uint(d, key, v);
+	*cost += strlen(key) + 4 + mana_tel_digits(v);
+}
+
+static void
+mana_tel_int(struct rte_tel_data *d, const char *key, int64_t v, size_t *cost)
+{
+	rte_tel_data_add_dict_int(d, key, v);
+	*cost += strlen(key) + 5 + mana_tel_digits(v < 0 ? -(uint64_t)v : (uint64_t)v);
+}
+
+static void
+mana_tel_str(struct rte_tel_data *d, const char *key, const char *v, size_t *cost)
+{
+	rte_tel_data_add_dict_string(d, key, v);
+	*cost += strlen(key) + strlen(v) + 6;
+}
+
+static int
+mana_tel_error(struct rte_tel_data *d, const char *text)
+{
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "error", text);
+	return 0;
+}
+
+/*
+ * Parse "<port>[,<from>]" (@from may be NULL: no second parameter allowed).
+ * Returns the port or NULL with @d holding the error.
+ */
+static struct rte_eth_dev *
+mana_tel_args(const char *params, struct rte_tel_data *d, const char *from_name,
+	      uint32_t *from, uint32_t from_max)
+{
+	char text[96];
+	char buf[32];
+	char *comma;
+	uint32_t port;
+
+	if (params == NULL || strlen(params) >= sizeof(buf)) {
+		mana_tel_error(d, "port_id: expected a decimal port id");
 		return NULL;
-	port = strtoul(params, &end, 10);
-	if (*end != '\0' || port >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port((uint16_t)port))
+	}
+	strcpy(buf, params);
+	comma = strchr(buf, ',');
+	if (comma != NULL)
+		*comma++ = '\0';
+	if (mana_parse_dec_u32(buf, 0, RTE_MAX_ETHPORTS - 1, &port) != 0) {
+		mana_tel_error(d, "port_id: expected a decimal port id");
 		return NULL;
-	return mana_dev_is_mana(&rte_eth_devices[port]) ? &rte_eth_devices[port] : NULL;
+	}
+	if (!rte_eth_dev_is_valid_port((uint16_t)port) ||
+	    !mana_dev_is_mana(&rte_eth_devices[port])) {
+		mana_tel_error(d, "port_id: not a net_mana_mpr port");
+		return NULL;
+	}
+	if (from != NULL) {
+		*from = 0;
+		if (comma != NULL && mana_parse_dec_u32(comma, 0, from_max, from) != 0) {
+			snprintf(text, sizeof(text), "%s: expected a decimal number in [0, %u]",
+				 from_name, from_max);
+			mana_tel_error(d, text);
+			return NULL;
+		}
+	} else if (comma != NULL) {
+		mana_tel_error(d, "one parameter only: port_id");
+		return NULL;
+	}
+	return &rte_eth_devices[port];
 }
 
 static int
@@ -48,7 +138,7 @@ mana_tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 static int
 mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
-	struct rte_eth_dev *dev = mana_tel_port(params);
+	struct rte_eth_dev *dev = mana_tel_args(params, d, NULL, NULL, 0);
 	struct mana_priv *priv;
 	struct mana_reset_stats *rs;
 	struct rte_tel_data *phases;
@@ -56,7 +146,7 @@ mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	int p;
 
 	if (dev == NULL)
-		return -EINVAL;
+		return 0;
 	priv = mana_priv(dev);
 	rs = &priv->reset;
 	word = mana_state_load(priv);
@@ -107,93 +197,184 @@ mana_proc_state_name(uint32_t state)
 	}
 }
 
+/*
+ * One registry slot's entry; its worst-case JSON size is added to @cost.
+ * Returns NULL when out of memory.
+ */
+static struct rte_tel_data *
+mana_tel_proc(const struct mana_proc_slot *s, int slot, uint64_t now, size_t *cost)
+{
+	struct rte_tel_data *p = rte_tel_data_alloc();
+
+	if (p == NULL)
+		return NULL;
+	rte_tel_data_start_dict(p);
+	mana_tel_int(p, "pid", s->pid, cost);
+	mana_tel_str(p, "role", slot == 0 ? "primary" : "secondary", cost);
+	mana_tel_str(p, "state", mana_proc_state_name(s->state), cost);
+	mana_tel_uint(p, "db_generation", s->db_generation, cost);
+	mana_tel_uint(p, "last_msg", s->last_msg, cost);
+	mana_tel_int(p, "last_result", s->last_result, cost);
+	mana_tel_uint(p, "last_latency_us", s->last_latency_ns / 1000, cost);
+	mana_tel_uint(p, "missed_acks", s->missed_acks, cost);
+	mana_tel_uint(p, "attached_ms_ago", (now - s->attached_ns) / 1000000, cost);
+	if (s->last_answer_ns != 0)
+		mana_tel_uint(p, "last_answer_ms_ago", (now - s->last_answer_ns) / 1000000, cost);
+	mana_tel_int(p, "unmap_result", s->unmap_result, cost);
+	mana_tel_uint(p, "unmap_generation", s->unmap_generation, cost);
+	mana_tel_uint(p, "unmap_latency_us", s->unmap_latency_ns / 1000, cost);
+	mana_tel_int(p, "remap_result", s->remap_result, cost);
+	mana_tel_uint(p, "remap_generation", s->remap_generation, cost);
+	mana_tel_uint(p, "remap_latency_us", s->remap_latency_ns / 1000, cost);
+	return p;
+}
+
+/*
+ * A paged list: @list holds entries from index @first on; what is left for
+ * the next request is reported, never dropped silently.
+ */
+struct mana_tel_page {
+	struct rte_tel_data *list;
+	size_t used;		/* worst-case JSON bytes of the entries so far */
+	unsigned int count;
+	bool truncated;
+	uint32_t next;
+};
+
+/* Add entry @e under @index, or stop the page (freeing @e) if it would not fit. */
+static bool
+mana_tel_page_add(struct mana_tel_page *pg, uint32_t index, struct rte_tel_data *e, size_t cost)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "%u", index);
+	/* "key":{...}, around the entry's fields */
+	cost += strlen(key) + 6;
+	if (pg->used + cost > MANA_TEL_REPLY_MAX - MANA_TEL_FRAME ||
+	    pg->count == RTE_TEL_MAX_DICT_ENTRIES) {
+		rte_tel_data_free(e);
+		pg->truncated = true;
+		pg->next = index;
+		return false;
+	}
+	rte_tel_data_add_dict_container(pg->list, key, e, 0);
+	pg->used += cost;
+	pg->count++;
+	return true;
+}
+
+static int
+mana_tel_page_reply(struct rte_tel_data *d, struct mana_tel_page *pg, const char *name,
+		    uint16_t port, uint32_t first, uint32_t total)
+{
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "port", port);
+	rte_tel_data_add_dict_uint(d, "first", first);
+	rte_tel_data_add_dict_uint(d, "total", total);
+	rte_tel_data_add_dict_int(d, "truncated", pg->truncated);
+	if (pg->truncated)
+		rte_tel_data_add_dict_uint(d, "next", pg->next);
+	rte_tel_data_add_dict_container(d, name, pg->list, 0);
+	return 0;
+}
+
 static int
 mana_tel_procs(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
-	struct rte_eth_dev *dev = mana_tel_port(params);
+	struct mana_tel_page pg = { .list = NULL };
 	uint64_t now = mana_now_ns();
 	struct mana_priv *priv;
+	struct rte_eth_dev *dev;
+	uint32_t first, total = 0;
 	int i;
 
+	dev = mana_tel_args(params, d, "slot", &first, MANA_MAX_PROCS - 1);
 	if (dev == NULL)
-		return -EINVAL;
+		return 0;
 	priv = mana_priv(dev);
-	rte_tel_data_start_dict(d);
+	pg.list = rte_tel_data_alloc();
+	if (pg.list == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_dict(pg.list);
 	for (i = 0; i < MANA_MAX_PROCS; i++) {
 		const struct mana_proc_slot *s = &priv->procs[i];
-		struct rte_tel_data *p;
-		char key[16];
+		struct rte_tel_data *e;
+		size_t cost = 0;
 
 		if (s->state == MANA_PROC_FREE)
 			continue;
-		p = rte_tel_data_alloc();
-		if (p == NULL)
+		total++;
+		if ((uint32_t)i < first || pg.truncated)
+			continue;
+		e = mana_tel_proc(s, i, now, &cost);
+		if (e == NULL) {
+			rte_tel_data_free(pg.list);
 			return -ENOMEM;
-		rte_tel_data_start_dict(p);
-		rte_tel_data_add_dict_int(p, "pid", s->pid);
-		rte_tel_data_add_dict_string(p, "role", i == 0 ? "primary" : "secondary");
-		rte_tel_data_add_dict_string(p, "state", mana_proc_state_name(s->state));
-		rte_tel_data_add_dict_uint(p, "db_generation", s->db_generation);
-		rte_tel_data_add_dict_uint(p, "last_msg", s->last_msg);
-		rte_tel_data_add_dict_int(p, "last_result", s->last_result);
-		rte_tel_data_add_dict_uint(p, "last_latency_us", s->last_latency_ns / 1000);
-		rte_tel_data_add_dict_uint(p, "missed_acks", s->missed_acks);
-		rte_tel_data_add_dict_uint(p, "attached_ms_ago", (now - s->attached_ns) / 1000000);
-		if (s->last_answer_ns != 0)
-			rte_tel_data_add_dict_uint(p, "last_answer_ms_ago",
-						  (now - s->last_answer_ns) / 1000000);
-		rte_tel_data_add_dict_int(p, "unmap_result", s->unmap_result);
-		rte_tel_data_add_dict_uint(p, "unmap_generation", s->unmap_generation);
-		rte_tel_data_add_dict_uint(p, "unmap_latency_us", s->unmap_latency_ns / 1000);
-		rte_tel_data_add_dict_int(p, "remap_result", s->remap_result);
-		rte_tel_data_add_dict_uint(p, "remap_generation", s->remap_generation);
-		rte_tel_data_add_dict_uint(p, "remap_latency_us", s->remap_latency_ns / 1000);
-		snprintf(key, sizeof(key), "%d", i);
-		rte_tel_data_add_dict_container(d, key, p, 0);
+		}
+		mana_tel_page_add(&pg, i, e, cost);
 	}
-	return 0;
+	return mana_tel_page_reply(d, &pg, "procs", dev->data->port_id, first, total);
+}
+
+static struct rte_tel_data *
+mana_tel_queue(const struct mana_rxq *rxq, const struct mana_txq *txq, size_t *cost)
+{
+	struct rte_tel_data *q = rte_tel_data_alloc();
+
+	if (q == NULL)
+		return NULL;
+	rte_tel_data_start_dict(q);
+	mana_tel_int(q, "rx_busy_slot",
+		     (int)rte_atomic_load_explicit(&rxq->busy, rte_memory_order_relaxed) - 1, cost);
+	mana_tel_uint(q, "rx_packets", rxq->stats.packets, cost);
+	mana_tel_uint(q, "rx_errors", rxq->stats.errors, cost);
+	mana_tel_uint(q, "rx_nombuf", rxq->stats.nombuf, cost);
+	mana_tel_uint(q, "rx_posted", rxq->desc_head - rxq->desc_tail, cost);
+	if (txq != NULL) {
+		mana_tel_int(q, "tx_busy_slot", (int)rte_atomic_load_explicit(
+			&txq->busy, rte_memory_order_relaxed) - 1, cost);
+		mana_tel_uint(q, "tx_packets", txq->stats.packets, cost);
+		mana_tel_uint(q, "tx_errors", txq->stats.errors, cost);
+		mana_tel_uint(q, "tx_inflight", txq->desc_head - txq->desc_tail, cost);
+	}
+	return q;
 }
 
 static int
 mana_tel_queues(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
-	struct rte_eth_dev *dev = mana_tel_port(params);
+	struct mana_tel_page pg = { .list = NULL };
+	struct rte_eth_dev *dev;
+	uint32_t first, total = 0;
 	uint16_t i;
 
+	dev = mana_tel_args(params, d, "queue", &first, RTE_MAX_QUEUES_PER_PORT - 1);
 	if (dev == NULL)
-		return -EINVAL;
-	rte_tel_data_start_dict(d);
+		return 0;
+	pg.list = rte_tel_data_alloc();
+	if (pg.list == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_dict(pg.list);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		const struct mana_rxq *rxq = dev->data->rx_queues[i];
 		const struct mana_txq *txq = i < dev->data->nb_tx_queues ?
 			dev->data->tx_queues[i] : NULL;
-		struct rte_tel_data *q;
-		char key[16];
+		struct rte_tel_data *e;
+		size_t cost = 0;
 
 		if (rxq == NULL)
 			continue;
-		q = rte_tel_data_alloc();
-		if (q == NULL)
+		total++;
+		if (i < first || pg.truncated)
+			continue;
+		e = mana_tel_queue(rxq, txq, &cost);
+		if (e == NULL) {
+			rte_tel_data_free(pg.list);
 			return -ENOMEM;
-		rte_tel_data_start_dict(q);
-		rte_tel_data_add_dict_int(q, "rx_busy_slot",
-			(int)rte_atomic_load_explicit(&rxq->busy, rte_memory_order_relaxed) - 1);
-		rte_tel_data_add_dict_uint(q, "rx_packets", rxq->stats.packets);
-		rte_tel_data_add_dict_uint(q, "rx_errors", rxq->stats.errors);
-		rte_tel_data_add_dict_uint(q, "rx_nombuf", rxq->stats.nombuf);
-		rte_tel_data_add_dict_uint(q, "rx_posted", rxq->desc_head - rxq->desc_tail);
-		if (txq != NULL) {
-			rte_tel_data_add_dict_int(q, "tx_busy_slot", (int)rte_atomic_load_explicit(
-				&txq->busy, rte_memory_order_relaxed) - 1);
-			rte_tel_data_add_dict_uint(q, "tx_packets", txq->stats.packets);
-			rte_tel_data_add_dict_uint(q, "tx_errors", txq->stats.errors);
-			rte_tel_data_add_dict_uint(q, "tx_inflight",
-						  txq->desc_head - txq->desc_tail);
 		}
-		snprintf(key, sizeof(key), "%u", i);
-		rte_tel_data_add_dict_container(d, key, q, 0);
+		mana_tel_page_add(&pg, i, e, cost);
 	}
-	return 0;
+	return mana_tel_page_reply(d, &pg, "queues", dev->data->port_id, first, total);
 }
 
 RTE_INIT(mana_telemetry_init)
@@ -203,7 +384,7 @@ RTE_INIT(mana_telemetry_init)
 	rte_telemetry_register_cmd("/mana_mpr/info", mana_tel_info,
 				   "Reset state and history of a port. Parameters: int port_id");
 	rte_telemetry_register_cmd("/mana_mpr/procs", mana_tel_procs,
-				   "Process registry of a port. Parameters: int port_id");
+				   "Process registry of a port, paged. Parameters: int port_id[,int first_slot]");
 	rte_telemetry_register_cmd("/mana_mpr/queues", mana_tel_queues,
-				   "Per-queue guard and counters. Parameters: int port_id");
+				   "Per-queue guard and counters, paged. Parameters: int port_id[,int first_queue]");
 }
