@@ -21,6 +21,7 @@ BAD_DEVARGS = [
     ("ack_timeout_ms=5", "ack_timeout_ms"),              # below min (10)
     ("recovery_timeout_ms=600001", "recovery_timeout_ms"),  # above max
     ("max_reset_restarts=101", "max_reset_restarts"),    # above max
+    ("max_reset_retries=101", "max_reset_retries"),      # above max
     ("request_timeout_ms=99999999999999999999", "request_timeout_ms"),  # overflow
     ("recovery_poll_ms=500,recovery_timeout_ms=100", "recovery_poll_ms"),  # inconsistent
     ("bogus_key=1", "bogus_key"),                        # unknown key

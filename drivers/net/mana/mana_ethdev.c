@@ -1464,4 +1464,5 @@ RTE_PMD_REGISTER_PARAM_STRING(net_mana_mpr,
 	"mac=<mac_addr> (up to 8) "
 	"ack_timeout_ms=<10-60000> quiesce_timeout_ms=<1-60000> "
 	"recovery_timeout_ms=<100-600000> recovery_poll_ms=<1-1000> "
-	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100>");
+	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100> "
+	"max_reset_retries=<0-100>");
