@@ -46,6 +46,7 @@ struct mana_reset_ctl {
 	uint32_t requested_gen;	/* newest generation that reported a fatal event, 0: none */
 	bool announced;		/* ERR_RECOVERING delivered for the current recovery */
 	bool running;		/* the thread is inside a reset */
+	bool round_open;	/* REMAP_DB sent, answers not collected (remap to resume) */
 	bool cancel;		/* dev_close: abandon, start no new reset */
 	bool exit;		/* thread must return */
 	uint64_t event_ns;	/* when the fatal event of this reset arrived */
@@ -74,6 +75,7 @@ struct mana_reset_run {
 typedef int (*mana_reset_phase_fn)(struct rte_eth_dev *dev, struct mana_reset_run *run);
 
 static bool mana_reset_pending(struct mana_reset_ctl *ctl, uint32_t min_generation, bool take);
+static void mana_reset_round_set(struct mana_reset_ctl *ctl, bool open);
 
 static int mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run);
 static int mana_reset_unmap(struct rte_eth_dev *dev, struct mana_reset_run *run);
@@ -492,6 +494,7 @@ mana_reset_remap(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	struct mana_local *lp = mana_local(dev);
 
 	mana_mutex_lock(&lp->ctl_lock);
+	mana_reset_round_set(lp->reset, true);
 	mana_mp_broadcast_begin(dev, MANA_MP_REMAP_DB, run->new_generation,
 				mana_hw_doorbell_fd(lp->ctx), lp->priv->args.ack_timeout_ms,
 				&run->remap);
@@ -528,6 +531,7 @@ mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run)
 
 	mana_mutex_lock(&lp->ctl_lock);
 	mana_mp_broadcast_end(dev, &run->remap);
+	mana_reset_round_set(lp->reset, false);
 	mana_reset_account_round(dev, &run->remap);
 	/* The new instance died while we collected the answers: start over. */
 	if (mana_reset_pending(lp->reset, run->new_generation, true)) {
@@ -545,6 +549,20 @@ mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run)
 
 /* ------------------------------------------------------------------ */
 /* The reset thread.                                                   */
+
+/*
+ * The REMAP_DB round spans two phases and ctl_lock is free in between; a
+ * port has one round at a time, so dev_stop must not broadcast then.
+ */
+static void
+mana_reset_round_set(struct mana_reset_ctl *ctl, bool open)
+{
+	mana_mutex_lock(&ctl->lock);
+	ctl->round_open = open;
+	if (!open)
+		mana_cond_broadcast(&ctl->cond);
+	mana_mutex_unlock(&ctl->lock);
+}
 
 /*
  * Drop pending fatal events older than @min_generation (instances this
@@ -744,6 +762,7 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 				  dev->data->port_id, run.restarts);
 			/* Answers to a REMAP_DB sent meanwhile no longer matter. */
 			run.remap.pending = false;
+			mana_reset_round_set(ctl, false);
 			/* A new instance: a new wait for the device, with its own bound. */
 			run.deadline_ns = 0;
 			ret = 0;
@@ -754,6 +773,7 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 			ret = mana_reset_retry(dev, &run, phase, ret);
 			if (ret == 0) {
 				run.remap.pending = false;
+				mana_reset_round_set(ctl, false);
 				i = 0;
 				continue;
 			}
@@ -763,6 +783,7 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 		i++;
 	}
 	mana_reset_set_phase(dev, MANA_PHASE_NONE);
+	mana_reset_round_set(ctl, false);
 	/*
 	 * Events of the instances this reset replaced are moot; one from the
 	 * instance now running starts the next reset (a new recovery, which is
@@ -894,15 +915,29 @@ mana_reset_fini(struct rte_eth_dev *dev)
 	lp->reset = NULL;
 }
 
+bool
+mana_reset_round_open(struct rte_eth_dev *dev)
+{
+	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
+	bool open;
+
+	if (ctl == NULL)
+		return false;
+	mana_mutex_lock(&ctl->lock);
+	open = ctl->round_open;
+	mana_mutex_unlock(&ctl->lock);
+	return open;
+}
+
 void
-mana_reset_wait_idle(struct rte_eth_dev *dev)
+mana_reset_wait_round(struct rte_eth_dev *dev)
 {
 	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
 
 	if (ctl == NULL)
 		return;
 	mana_mutex_lock(&ctl->lock);
-	while ((ctl->running || ctl->requested_gen != 0) && !ctl->exit)
+	while (ctl->round_open && !ctl->exit)
 		mana_cond_wait_until(&ctl->cond, &ctl->lock, UINT64_MAX);
 	mana_mutex_unlock(&ctl->lock);
 }
