@@ -67,6 +67,7 @@ struct app_cfg {
 	uint64_t duration_ms;	/* 0: until `stop` */
 	bool events;
 	enum app_on_failed on_failed;
+	bool stop_on_recovering;	/* --on-recovering stop */
 	enum app_stop_port stop_port;
 	bool leave_open;	/* at `stop`: rte_eal_cleanup() removes the port */
 	bool keep_doorbell;

@@ -69,6 +69,8 @@ usage(const char *prog)
 "  --events            print ERR_RECOVERING, RECOVERY_SUCCESS, RECOVERY_FAILED, INTR_RMV\n"
 "  --on-failed none|close  on RECOVERY_FAILED or INTR_RMV, from inside the callback: stop\n"
 "                      polling, then close the port (primary: stop + close; implies --events)\n"
+"  --on-recovering none|stop  primary: on ERR_RECOVERING, from inside the callback: stop\n"
+"                      polling, rte_eth_dev_stop, resume the main loop (implies --events)\n"
 "  --stop-port auto|always|never  primary at `stop`: stop the port before the final\n"
 "                      report (auto: only when no other process is attached; default)\n"
 "  --leave-open        at `stop`, do not close the port: rte_eal_cleanup() removes it\n"
@@ -176,6 +178,7 @@ enum {
 	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
 	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY,
 	OPT_PROC_ID, OPT_IDLE_US, OPT_RX_BURST, OPT_VLAN, OPT_VLAN_STRIP, OPT_EXTRA_MEMPOOL_OPS,
+	OPT_ON_RECOVERING,
 	OPT_HELP,
 };
 
@@ -205,6 +208,7 @@ static const struct option app_opts[] = {
 	{ "vlan", required_argument, NULL, OPT_VLAN },
 	{ "vlan-strip", no_argument, NULL, OPT_VLAN_STRIP },
 	{ "extra-mempool-ops", no_argument, NULL, OPT_EXTRA_MEMPOOL_OPS },
+	{ "on-recovering", required_argument, NULL, OPT_ON_RECOVERING },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -331,6 +335,14 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 			break;
 		case OPT_EXTRA_MEMPOOL_OPS:	/* acted on before rte_eal_init */
 			break;
+		case OPT_ON_RECOVERING:
+			if (strcmp(optarg, "none") == 0)
+				cfg->stop_on_recovering = false;
+			else if (strcmp(optarg, "stop") == 0)
+				cfg->stop_on_recovering = true;
+			else
+				ret = -EINVAL;
+			break;
 		case OPT_IDLE_US:
 			ret = parse_u64(optarg, 1, 100000, &v);
 			cfg->idle_us = (uint32_t)v;
@@ -348,7 +360,7 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 		app_log("unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if (cfg->on_failed != APP_ON_FAILED_NONE)
+	if (cfg->on_failed != APP_ON_FAILED_NONE || cfg->stop_on_recovering)
 		cfg->events = true;
 	if (mtrf_frame_len(cfg->size) < cfg->segs) {
 		app_log("--segs %u exceeds the frame length", cfg->segs);
@@ -436,6 +448,47 @@ app_on_failed_close(enum rte_eth_event_type event)
 	sb_emit(&sb);
 }
 
+/*
+ * --on-recovering stop: stop the port from inside the ERR_RECOVERING
+ * callback, the main loop kept off the port meanwhile; it runs on as with
+ * `port_stop` (commands, status; no bursts until `port_start`).
+ */
+static void
+app_on_recovering_stop(void)
+{
+	uint64_t start = rte_rdtsc();
+	uint64_t limit = start + app.hz * APP_CB_WAIT_MS / 1000;
+	uint64_t t_stop;
+	bool blocked;
+	int ret;
+	struct sb sb;
+
+	rte_atomic_store_explicit(&app.poll_block_req, 1, rte_memory_order_release);
+	while (!(blocked = rte_atomic_load_explicit(&app.poll_blocked, rte_memory_order_acquire)) &&
+	       rte_rdtsc() < limit)
+		rte_delay_us_sleep(100);
+	if (!blocked)
+		app_log("main loop did not stop polling within %u ms", APP_CB_WAIT_MS);
+	t_stop = rte_rdtsc();
+	ret = rte_eth_dev_stop(app.port);
+	t_stop = rte_rdtsc() - t_stop;
+	if (ret == 0)
+		app.port_stopped = true;
+	else
+		app_log("rte_eth_dev_stop: %s", strerror(-ret));
+	/* The main loop clears poll_blocked itself when it sees this. */
+	rte_atomic_store_explicit(&app.poll_block_req, 0, rte_memory_order_release);
+
+	sb_init(&sb);
+	sb_printf(&sb, "{\"ev\":\"stopped\",\"by\":\"callback\",\"event\":\"ERR_RECOVERING\","
+		  "\"t\":%.3f,\"mono\":%.6f,\"pid\":%d,\"role\":\"%s\",\"polling_stopped\":%s,"
+		  "\"stop_us\":%.0f,\"wait_us\":%.0f,\"stop\":%d}", app_now_s(), app_mono_s(),
+		  app.pid, app.role, blocked ? "true" : "false",
+		  (double)t_stop * 1e6 / (double)app.hz,
+		  (double)(rte_rdtsc() - start) * 1e6 / (double)app.hz, ret);
+	sb_emit(&sb);
+}
+
 static int
 app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte_unused,
 	     void *ret_param __rte_unused)
@@ -447,6 +500,9 @@ app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte
 		  "\"role\":\"%s\",\"port\":%u}", app_event_name(event), app_now_s(), app_mono_s(),
 		  app.pid, app.role, port_id);
 	sb_emit(&sb);
+	if (event == RTE_ETH_EVENT_ERR_RECOVERING && app.cfg.stop_on_recovering && app.primary &&
+	    !app.port_stopped)
+		app_on_recovering_stop();
 	if ((event == RTE_ETH_EVENT_RECOVERY_FAILED || event == RTE_ETH_EVENT_INTR_RMV) &&
 	    app.cfg.on_failed == APP_ON_FAILED_CLOSE) {
 		uint32_t idle = APP_ON_FAILED_IDLE;
@@ -1192,6 +1248,9 @@ app_loop(void)
 		busy = false;
 		if (rte_atomic_load_explicit(&app.poll_block_req, rte_memory_order_acquire))
 			rte_atomic_store_explicit(&app.poll_blocked, 1, rte_memory_order_release);
+		else if (rte_atomic_load_explicit(&app.poll_blocked, rte_memory_order_relaxed))
+			/* A callback that let go (--on-recovering stop): poll again. */
+			rte_atomic_store_explicit(&app.poll_blocked, 0, rte_memory_order_relaxed);
 		/*
 		 * The --on-failed callback is closing the port: no command, status
 		 * or final report may touch it meanwhile.

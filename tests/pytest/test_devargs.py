@@ -21,6 +21,7 @@ BAD_DEVARGS = [
     ("ack_timeout_ms=5", "ack_timeout_ms"),              # below min (10)
     ("recovery_timeout_ms=600001", "recovery_timeout_ms"),  # above max
     ("max_reset_restarts=101", "max_reset_restarts"),    # above max
+    ("max_reset_retries=101", "max_reset_retries"),      # above max
     ("request_timeout_ms=99999999999999999999", "request_timeout_ms"),  # overflow
     ("ack_timeout_ms=0x10", "ack_timeout_ms"),           # hex: decimal only
     ("ack_timeout_ms=+100", "ack_timeout_ms"),           # a sign

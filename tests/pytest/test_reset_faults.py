@@ -604,6 +604,91 @@ def test_recovery_after_open_retries(cluster):
     assert_pools_full(finals[0]["mempools"], "after a recovery with retries")
 
 
+@pytest.mark.parametrize("verb", ["alloc_pd", "reg_mr", "create_cq", "create_rss_qp"])
+def test_transient_failure_retried(cluster, verb):
+    """8d. One call of @verb fails while the reset reopens (alloc_pd) or
+    rebuilds (reg_mr, create_cq, create_rss_qp) in the new instance: the
+    reset starts over once (reset_retries 1 in telemetry and xstats), no
+    RECOVERY_FAILED, traffic back on every queue."""
+    procs = start_procs(cluster)
+    with cluster.telemetry() as tel:
+        marks = marks_of(procs)
+        gen = mana_info(tel)["generation"]
+        tel_ok(tel, "/mana_sim/fail_verb", f"{BDF},{verb},1")
+        sim_reset(tel, 50)
+        recovered(procs, marks)
+        info = mana_info(tel)
+        assert info["resets_succeeded"] == 1 and info["resets_failed"] == 0, info
+        assert info["reset_retries"] == 1 and info["reset_restarts"] == 0, info
+        assert info["last_error"] == 0 and info["state"] == "active", info
+        assert info["generation"] > gen, info
+        assert tel.cmd("/ethdev/xstats", "0")["reset_retries"] == 1
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert event_types(p) == OK_PAIR
+        check_final(finals[q], 1, p.name)
+    assert_pools_full(finals[0]["mempools"], f"after a reset that retried {verb}")
+
+
+def test_persistent_failure_bounded(cluster):
+    """8e. Every create_cq fails: the reset retries max_reset_retries (3)
+    times with back-off, then fails: RECOVERY_FAILED (no INTR_RMV, the device
+    is there), last_error the verb's error, the retries counted; well within
+    recovery_timeout_ms."""
+    procs = start_procs(cluster, devargs="max_reset_retries=3,recovery_timeout_ms=20000")
+    with cluster.telemetry() as tel:
+        marks = marks_of(procs)
+        tel_ok(tel, "/mana_sim/fail_verb", f"{BDF},create_cq,-1")
+        t0 = time.monotonic()
+        sim_reset(tel, 50)
+        for p, _ in procs:
+            wait_events(p, ["ERR_RECOVERING", "RECOVERY_FAILED"], 10, marks[p.name])
+        assert time.monotonic() - t0 < scaled(3)
+        info = mana_info(tel)
+        assert info["state"] == "failed" and info["resets_failed"] == 1, info
+        assert info["reset_retries"] == 3 and info["removals"] == 0, info
+        assert info["last_error"] == -errno.EPROTO, info
+        assert tel.cmd("/ethdev/xstats", "0")["reset_retries"] == 3
+        tel_ok(tel, "/mana_sim/fail_verb", f"{BDF},create_cq,0")
+    for p, _ in procs:
+        assert p.command("pause")["ret"] == 0
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, finals[q]
+        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED"], event_types(p)
+    assert_pools_full(finals[0]["mempools"], "after a recovery that kept failing")
+
+
+def test_hot_remove_while_retrying(cluster):
+    """9c. The rebuild keeps failing (every create_cq) and is being retried
+    (max_reset_retries=100, recovery_timeout_ms=20000) when the PCI function
+    is removed: the next failure sees it gone and the recovery ends as a
+    removal (RECOVERY_FAILED then INTR_RMV) within 2 s, not after the retries
+    or the timeout."""
+    procs = start_procs(cluster, devargs="max_reset_retries=100,recovery_timeout_ms=20000")
+    with cluster.telemetry() as tel:
+        marks = marks_of(procs)
+        tel_ok(tel, "/mana_sim/fail_verb", f"{BDF},create_cq,-1")
+        sim_reset(tel, 50)
+        wait_until(lambda: mana_info(tel)["reset_retries"] >= 2, 10, "two retries")
+        t0 = time.monotonic()
+        tel_ok(tel, "/mana_sim/remove", BDF)
+        for p, _ in procs:
+            wait_events(p, ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"], 10,
+                        marks[p.name])
+            assert time.monotonic() - t0 < scaled(2), p.name
+        info = mana_info(tel)
+        assert info["state"] == "failed" and info["removals"] == 1, info
+        assert info["last_error"] == -errno.ENODEV and info["reset_retries"] < 100, info
+    for p, _ in procs:
+        assert p.command("pause")["ret"] == 0
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, finals[q]
+        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"]
+    assert_pools_full(finals[0]["mempools"], "after a removal while retrying")
+
+
 # -- 9. hot-remove ------------------------------------------------------------
 
 def test_hot_remove(cluster):
@@ -636,6 +721,34 @@ def test_hot_remove(cluster):
     assert ans["ret"] == 0 and ans["stop"] == 0, ans
     assert time.monotonic() - t0 < scaled(2)
     assert_pools_full(pri.command("mempools")["mempools"], "after closing the removed port")
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, finals[q]
+        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"]
+
+
+def test_hot_remove_during_reset(cluster):
+    """9b. Hot-remove while the reset waits for the device (a service reset
+    whose device stays away 30 s, recovery_timeout_ms=20000): the PCI
+    function leaving sysfs ends the recovery at once, RECOVERY_FAILED then
+    INTR_RMV in every process well within 2 s of the removal, not after
+    recovery_timeout_ms."""
+    procs = start_procs(cluster, devargs="recovery_timeout_ms=20000")
+    with cluster.telemetry() as tel:
+        marks = marks_of(procs)
+        sim_reset(tel, 30000)
+        for p, _ in procs:
+            wait_events(p, ["ERR_RECOVERING"], 10, marks[p.name])
+        wait_phase(tel, "wait_hw")
+        t0 = time.monotonic()
+        tel_ok(tel, "/mana_sim/remove", BDF)
+        for p, _ in procs:
+            wait_events(p, ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"], 10,
+                        marks[p.name])
+            assert time.monotonic() - t0 < scaled(2), p.name
+        info = mana_info(tel)
+        assert info["state"] == "failed" and info["removals"] == 1, info
+        assert info["resets_failed"] == 1 and info["last_error"] == -errno.ENODEV, info
     finals = stop_all(procs)
     for p, q in procs:
         assert finals[q]["exit"] == 0, finals[q]

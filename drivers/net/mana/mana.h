@@ -116,6 +116,7 @@ struct mana_devargs {
 	uint32_t recovery_poll_ms;	/* cap of the backoff between looks for it */
 	uint32_t request_timeout_ms;	/* secondary -> primary requests */
 	uint32_t max_reset_restarts;	/* fatal events during one recovery */
+	uint32_t max_reset_retries;	/* failed reopens/rebuilds retried in one recovery */
 	/* mac=: the ports to probe (none: every port). */
 	uint32_t nb_macs;
 	struct rte_ether_addr macs[MANA_MAX_MAC_ARGS];
@@ -182,6 +183,7 @@ struct mana_reset_stats {
 	uint64_t succeeded;
 	uint64_t failed;
 	uint64_t restarts;		/* fatal event during recovery */
+	uint64_t retries;		/* reopen/rebuild failed, retried */
 	uint64_t removals;
 	uint64_t evictions;
 	uint64_t dead_procs;

@@ -37,6 +37,7 @@ static const struct mana_devarg_spec mana_devarg_specs[] = {
 	MANA_ARG("recovery_poll_ms", recovery_poll_ms, 64, 1, 1000),
 	MANA_ARG("request_timeout_ms", request_timeout_ms, 2000, 10, 60000),
 	MANA_ARG("max_reset_restarts", max_reset_restarts, 5, 0, 100),
+	MANA_ARG("max_reset_retries", max_reset_retries, 5, 0, 100),
 };
 
 void
@@ -182,7 +183,8 @@ mana_devargs_parse(const char *args, struct mana_devargs *out)
 		} else {
 			PMD_INIT_LOG(ERR, "unknown devarg '%s' (known: mac, ack_timeout_ms,"
 				     " quiesce_timeout_ms, recovery_timeout_ms, recovery_poll_ms,"
-				     " request_timeout_ms, max_reset_restarts)", pair->key);
+				     " request_timeout_ms, max_reset_restarts, max_reset_retries)",
+				     pair->key);
 			ret = -EINVAL;
 		}
 	}

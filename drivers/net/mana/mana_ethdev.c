@@ -357,7 +357,9 @@ out:
 
 /*
  * Stop the data path in every process and take the queues out of the
- * device. Caller holds ctl_lock; the port is not resetting.
+ * device. Caller holds ctl_lock. In a reset (between its phases) this is
+ * safe too: the state stays RESETTING, and the reset's later phases read
+ * priv->started, so it rebuilds no queue and resumes to STOPPED.
  */
 static void
 mana_stop_locked(struct mana_local *lp) __mana_requires(&lp->ctl_lock)
@@ -389,9 +391,18 @@ mana_dev_stop(struct rte_eth_dev *dev)
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return -E_RTE_SECONDARY;
-	/* A reset in progress finishes first (its phases are bounded). */
-	mana_reset_wait_idle(dev);
+	/*
+	 * A reset in progress is not waited for (a stop from the ERR_RECOVERING
+	 * callback would hold the interrupt thread until the device is back):
+	 * the port stops now, between two phases, and the reset completes for
+	 * a stopped port. Only the REMAP_DB round must end first.
+	 */
 	mana_mutex_lock(&lp->ctl_lock);
+	while (mana_reset_round_open(dev)) {
+		mana_mutex_unlock(&lp->ctl_lock);
+		mana_reset_wait_round(dev);
+		mana_mutex_lock(&lp->ctl_lock);
+	}
 	mana_stop_locked(lp);
 	mana_mutex_unlock(&lp->ctl_lock);
 	return 0;
@@ -1518,4 +1529,5 @@ RTE_PMD_REGISTER_PARAM_STRING(net_mana_mpr,
 	"mac=<mac_addr> (up to 8) "
 	"ack_timeout_ms=<10-60000> quiesce_timeout_ms=<1-60000> "
 	"recovery_timeout_ms=<100-600000> recovery_poll_ms=<1-1000> "
-	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100>");
+	"request_timeout_ms=<10-60000> max_reset_restarts=<0-100> "
+	"max_reset_retries=<0-100>");

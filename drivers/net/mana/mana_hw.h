@@ -104,6 +104,11 @@ int mana_hw_discover(const struct rte_pci_addr *pci, struct mana_hw_port_info *p
 /* Identity of port @port of PCI function @pci (no device access). */
 int mana_hw_dev_get(const struct rte_pci_addr *pci, uint8_t port, struct mana_hw_dev **dev);
 void mana_hw_dev_put(struct mana_hw_dev *dev);
+/*
+ * Is the PCI function still in sysfs (rte_pci_get_sysfs_path())? A
+ * hot-removed function leaves it; one in a service reset stays.
+ */
+bool mana_hw_dev_present(const struct mana_hw_dev *dev);
 
 /*
  * Open the RAW ibv device of the port's PCI function as it is now: after a

@@ -46,6 +46,7 @@ struct mana_reset_ctl {
 	uint32_t requested_gen;	/* newest generation that reported a fatal event, 0: none */
 	bool announced;		/* ERR_RECOVERING delivered for the current recovery */
 	bool running;		/* the thread is inside a reset */
+	bool round_open;	/* REMAP_DB sent, answers not collected (remap to resume) */
 	bool cancel;		/* dev_close: abandon, start no new reset */
 	bool exit;		/* thread must return */
 	uint64_t event_ns;	/* when the fatal event of this reset arrived */
@@ -64,6 +65,8 @@ struct mana_reset_run {
 	struct mana_hw_ctx *new_ctx;	/* opened by WAIT_HW */
 	struct mana_mp_round_result remap; /* sent by REMAP, collected by RESUME */
 	unsigned int restarts;
+	unsigned int retries;		/* failed reopens/rebuilds started over */
+	uint64_t deadline_ns;		/* recovery_timeout_ms from the first wait_hw, 0: unset */
 	bool removed;			/* the device is gone for good */
 };
 
@@ -72,6 +75,7 @@ struct mana_reset_run {
 typedef int (*mana_reset_phase_fn)(struct rte_eth_dev *dev, struct mana_reset_run *run);
 
 static bool mana_reset_pending(struct mana_reset_ctl *ctl, uint32_t min_generation, bool take);
+static void mana_reset_round_set(struct mana_reset_ctl *ctl, bool open);
 
 static int mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run);
 static int mana_reset_unmap(struct rte_eth_dev *dev, struct mana_reset_run *run);
@@ -280,7 +284,7 @@ mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	mana_mutex_lock(&lp->ctl_lock);
 	mana_reset_flip_state(priv);
 	run->old_generation = priv->db_generation;
-	if (run->restarts == 0)
+	if (run->restarts == 0 && run->retries == 0)
 		mana_mp_send_event(dev, RTE_ETH_EVENT_ERR_RECOVERING);
 	/*
 	 * Wait for the bursts that read the old state word. A stopped port has
@@ -380,7 +384,8 @@ mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms)
  * Poll for the device's return: the RAW ibv device of the PCI function
  * (mana_hw_open() skips the RC device, which may come back first), with its
  * port and netdev. Looks after 1 ms, then backs off exponentially up to
- * recovery_poll_ms, within recovery_timeout_ms. -EAGAIN means absent (keep
+ * recovery_poll_ms, within recovery_timeout_ms (from the first wait of this
+ * recovery: a retry does not extend it). -EAGAIN means absent (keep
  * looking until the bound, then call it removed); -ENODEV means the PCI
  * function left sysfs (removed); any other error means present but failing
  * (retry until the bound, then fail). The port must come back with its MAC:
@@ -391,11 +396,15 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = lp->priv;
-	uint64_t deadline = mana_now_ns() + (uint64_t)priv->args.recovery_timeout_ms * 1000000ull;
 	uint32_t delay_ms = 1;
 	unsigned int attempts = 0;
+	uint64_t deadline;
 	int ret;
 
+	if (run->deadline_ns == 0)
+		run->deadline_ns = mana_now_ns() +
+				   (uint64_t)priv->args.recovery_timeout_ms * 1000000ull;
+	deadline = run->deadline_ns;
 	for (;;) {
 		uint64_t now;
 
@@ -485,6 +494,7 @@ mana_reset_remap(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	struct mana_local *lp = mana_local(dev);
 
 	mana_mutex_lock(&lp->ctl_lock);
+	mana_reset_round_set(lp->reset, true);
 	mana_mp_broadcast_begin(dev, MANA_MP_REMAP_DB, run->new_generation,
 				mana_hw_doorbell_fd(lp->ctx), lp->priv->args.ack_timeout_ms,
 				&run->remap);
@@ -521,6 +531,7 @@ mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run)
 
 	mana_mutex_lock(&lp->ctl_lock);
 	mana_mp_broadcast_end(dev, &run->remap);
+	mana_reset_round_set(lp->reset, false);
 	mana_reset_account_round(dev, &run->remap);
 	/* The new instance died while we collected the answers: start over. */
 	if (mana_reset_pending(lp->reset, run->new_generation, true)) {
@@ -538,6 +549,20 @@ mana_reset_resume(struct rte_eth_dev *dev, struct mana_reset_run *run)
 
 /* ------------------------------------------------------------------ */
 /* The reset thread.                                                   */
+
+/*
+ * The REMAP_DB round spans two phases and ctl_lock is free in between; a
+ * port has one round at a time, so dev_stop must not broadcast then.
+ */
+static void
+mana_reset_round_set(struct mana_reset_ctl *ctl, bool open)
+{
+	mana_mutex_lock(&ctl->lock);
+	ctl->round_open = open;
+	if (!open)
+		mana_cond_broadcast(&ctl->cond);
+	mana_mutex_unlock(&ctl->lock);
+}
 
 /*
  * Drop pending fatal events older than @min_generation (instances this
@@ -644,6 +669,52 @@ mana_reset_fail(struct rte_eth_dev *dev, struct mana_reset_run *run, int error)
 		mana_reset_emit(dev, RTE_ETH_EVENT_INTR_RMV);
 }
 
+/*
+ * Opening or rebuilding in the new instance failed with @error, and that
+ * instance did not die. A PCI function that has left sysfs is a hot-remove:
+ * fail now, as removed, instead of retrying until the bound. Anything else
+ * may be transient (a command the device refuses while it settles): start
+ * over from quiesce - which releases what was built and opens a fresh
+ * instance - after a back-off, at most max_reset_retries times and within
+ * the recovery's recovery_timeout_ms (hns3_reset.c bounds its re-init
+ * retries the same way). Returns 0 to start over, else the error to fail
+ * with.
+ */
+static int
+mana_reset_retry(struct rte_eth_dev *dev, struct mana_reset_run *run,
+		 enum mana_reset_phase phase, int error)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+	uint64_t now = mana_now_ns();
+	uint32_t delay_ms;
+
+	if (!mana_hw_dev_present(lp->hw_dev)) {
+		run->removed = true;
+		RESET_LOG(ERR, "port %u: %s failed (%s): the PCI function left sysfs",
+			  dev->data->port_id, mana_phase_name(phase), strerror(-error));
+		return -ENODEV;
+	}
+	if (run->retries >= priv->args.max_reset_retries || now >= run->deadline_ns) {
+		RESET_LOG(ERR, "port %u: %s failed (%s), giving up after %u retries%s",
+			  dev->data->port_id, mana_phase_name(phase), strerror(-error),
+			  run->retries, now >= run->deadline_ns ? " (recovery_timeout_ms)" : "");
+		return error;
+	}
+	/* 8, 16, 32... ms, capped by recovery_poll_ms and the deadline. */
+	delay_ms = 8u << (run->retries < 16 ? run->retries : 16);
+	delay_ms = RTE_MIN(delay_ms, priv->args.recovery_poll_ms);
+	delay_ms = RTE_MIN(delay_ms, (uint32_t)((run->deadline_ns - now + 999999) / 1000000));
+	run->retries++;
+	priv->reset.retries++;
+	RESET_LOG(WARNING, "port %u: %s failed (%s): retry %u of %u in %u ms",
+		  dev->data->port_id, mana_phase_name(phase), strerror(-error), run->retries,
+		  priv->args.max_reset_retries, delay_ms);
+	if (mana_reset_sleep(lp->reset, delay_ms))
+		return -ECANCELED;
+	return 0;
+}
+
 static void
 mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 {
@@ -691,15 +762,28 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 				  dev->data->port_id, run.restarts);
 			/* Answers to a REMAP_DB sent meanwhile no longer matter. */
 			run.remap.pending = false;
+			mana_reset_round_set(ctl, false);
+			/* A new instance: a new wait for the device, with its own bound. */
+			run.deadline_ns = 0;
 			ret = 0;
 			i = 0;
 			continue;
+		}
+		if (ret < 0 && (phase == MANA_PHASE_REOPEN || phase == MANA_PHASE_REBUILD)) {
+			ret = mana_reset_retry(dev, &run, phase, ret);
+			if (ret == 0) {
+				run.remap.pending = false;
+				mana_reset_round_set(ctl, false);
+				i = 0;
+				continue;
+			}
 		}
 		if (ret < 0)
 			break;
 		i++;
 	}
 	mana_reset_set_phase(dev, MANA_PHASE_NONE);
+	mana_reset_round_set(ctl, false);
 	/*
 	 * Events of the instances this reset replaced are moot; one from the
 	 * instance now running starts the next reset (a new recovery, which is
@@ -831,15 +915,29 @@ mana_reset_fini(struct rte_eth_dev *dev)
 	lp->reset = NULL;
 }
 
+bool
+mana_reset_round_open(struct rte_eth_dev *dev)
+{
+	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
+	bool open;
+
+	if (ctl == NULL)
+		return false;
+	mana_mutex_lock(&ctl->lock);
+	open = ctl->round_open;
+	mana_mutex_unlock(&ctl->lock);
+	return open;
+}
+
 void
-mana_reset_wait_idle(struct rte_eth_dev *dev)
+mana_reset_wait_round(struct rte_eth_dev *dev)
 {
 	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
 
 	if (ctl == NULL)
 		return;
 	mana_mutex_lock(&ctl->lock);
-	while ((ctl->running || ctl->requested_gen != 0) && !ctl->exit)
+	while (ctl->round_open && !ctl->exit)
 		mana_cond_wait_until(&ctl->cond, &ctl->lock, UINT64_MAX);
 	mana_mutex_unlock(&ctl->lock);
 }

@@ -17,8 +17,14 @@ int mana_reset_init(struct rte_eth_dev *dev);
  */
 void mana_reset_fini(struct rte_eth_dev *dev);
 
-/* Block until no reset is running (dev_stop). Never from the reset thread. */
-void mana_reset_wait_idle(struct rte_eth_dev *dev);
+/*
+ * dev_stop during a reset: the reset goes on for the stopped port, only its
+ * REMAP_DB round (open from the remap phase to resume, a bounded stretch
+ * that never waits for the device) must end before stop broadcasts. Ask
+ * with ctl_lock held; wait without. Never from the reset thread.
+ */
+bool mana_reset_round_open(struct rte_eth_dev *dev);
+void mana_reset_wait_round(struct rte_eth_dev *dev);
 
 /* May a secondary be handed the doorbell fd right now? */
 bool mana_reset_doorbell_available(struct rte_eth_dev *dev);

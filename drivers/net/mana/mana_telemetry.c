@@ -161,6 +161,7 @@ mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_uint(d, "resets_succeeded", rs->succeeded);
 	rte_tel_data_add_dict_uint(d, "resets_failed", rs->failed);
 	rte_tel_data_add_dict_uint(d, "reset_restarts", rs->restarts);
+	rte_tel_data_add_dict_uint(d, "reset_retries", rs->retries);
 	rte_tel_data_add_dict_uint(d, "removals", rs->removals);
 	rte_tel_data_add_dict_uint(d, "evictions", rs->evictions);
 	rte_tel_data_add_dict_uint(d, "dead_processes", rs->dead_procs);
@@ -184,6 +185,7 @@ mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_uint(d, "recovery_poll_ms", priv->args.recovery_poll_ms);
 	rte_tel_data_add_dict_uint(d, "request_timeout_ms", priv->args.request_timeout_ms);
 	rte_tel_data_add_dict_uint(d, "max_reset_restarts", priv->args.max_reset_restarts);
+	rte_tel_data_add_dict_uint(d, "max_reset_retries", priv->args.max_reset_retries);
 	return 0;
 }
 

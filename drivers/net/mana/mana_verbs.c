@@ -408,8 +408,8 @@ mana_hw_dev_put(struct mana_hw_dev *dev)
 }
 
 /* Is the PCI function still in sysfs (DPDK's view: $SYSFS_PCI_DEVICES)? */
-static bool
-mana_verbs_pci_present(const struct mana_hw_dev *dev)
+bool
+mana_hw_dev_present(const struct mana_hw_dev *dev)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -433,7 +433,7 @@ mana_hw_open(struct mana_hw_dev *dev, struct mana_hw_ctx **out)
 	struct mana_hw_ctx *hctx;
 	int flags, ret;
 
-	if (!mana_verbs_pci_present(dev))
+	if (!mana_hw_dev_present(dev))
 		return -ENODEV;
 	hctx = calloc(1, sizeof(*hctx));
 	if (hctx == NULL)

@@ -45,6 +45,7 @@ static const struct mana_xstat mana_xstats[] = {
 	MANA_RESET_COUNTER("reset_succeeded", succeeded),
 	MANA_RESET_COUNTER("reset_failed", failed),
 	MANA_RESET_COUNTER("reset_restarts", restarts),
+	MANA_RESET_COUNTER("reset_retries", retries),
 	MANA_RESET_COUNTER("reset_removals", removals),
 	MANA_RESET_COUNTER("mp_evictions", evictions),
 	MANA_RESET_COUNTER("mp_dead_processes", dead_procs),
