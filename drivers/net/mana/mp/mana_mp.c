@@ -937,12 +937,12 @@ mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *re
 int
 mana_mp_request_detach(struct mana_local *lp)
 {
-	struct rte_eth_dev *dev = lp->dev;
 	struct rte_mp_msg req __rte_aligned(8), reply __rte_aligned(8);
 	struct mana_mp_detach_req *d = (struct mana_mp_detach_req *)req.param;
 	int ret;
 
-	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_DETACH, mana_local(dev)->port_id,
+	/* Called after ethdev released the port here: lp, never dev. */
+	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_DETACH, lp->port_id,
 			 sizeof(*d));
 	d->slot = lp->slot;
 	ret = mana_mp_request(lp, &req, &reply, 0);
