@@ -127,6 +127,8 @@ struct app {
 	RTE_ATOMIC(uint32_t) port_closed;
 	bool port_stopped;	/* primary: stopped by a command; ethdev forbids bursts then */
 	RTE_ATOMIC(uint32_t) on_failed_done;	/* enum app_on_failed_state */
+	/* `cb_sleep MS`: the next event callback keeps the interrupt thread MS ms. */
+	RTE_ATOMIC(uint32_t) cb_sleep_ms;
 	bool stdin_open;
 	bool stdin_is_pipe;
 };

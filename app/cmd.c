@@ -227,6 +227,26 @@ app_cmd_state(void)
 }
 
 /*
+ * `port_calls`: what ethdev and the driver answer on the port whatever the
+ * application thinks of it (the others refuse once it saw the port closed).
+ */
+static void
+app_cmd_port_calls(void)
+{
+	struct rte_pmd_mana_mpr_state st;
+	struct rte_eth_dev_info info;
+	struct rte_eth_stats stats;
+	struct sb sb;
+
+	app_cmd_begin(&sb, "port_calls", 0);
+	sb_printf(&sb, ",\"valid\":%d,\"info\":%d,\"stats\":%d,\"state\":%d}",
+		  rte_eth_dev_is_valid_port(app.port), rte_eth_dev_info_get(app.port, &info),
+		  rte_eth_stats_get(app.port, &stats),
+		  rte_pmd_mana_mpr_get_state(app.port, &st));
+	sb_emit(&sb);
+}
+
+/*
  * `starve` takes every free mbuf of the Rx pool, and keeps taking those the
  * application frees (as one that holds its mbufs would); `feed` gives them
  * back. What
@@ -392,6 +412,14 @@ app_cmd_exec(char *line)
 		app_json_mempools(&sb);
 		sb_printf(&sb, "}");
 		sb_emit(&sb);
+	} else if (strcmp(cmd, "port_calls") == 0) {
+		app_cmd_port_calls();
+	} else if (strcmp(cmd, "cb_sleep") == 0) {
+		ret = app_cmd_num(argc > 1 ? argv[1] : NULL, 1, 60000, &v);
+		if (ret == 0)
+			rte_atomic_store_explicit(&app.cb_sleep_ms, (uint32_t)v,
+						  rte_memory_order_relaxed);
+		app_cmd_reply(cmd, ret, ret == 0 ? NULL : "cb_sleep MS (1..60000)");
 	} else if (strcmp(cmd, "state") == 0) {
 		app_cmd_state();
 	} else if (strcmp(cmd, "stats") == 0) {

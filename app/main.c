@@ -103,6 +103,8 @@ usage(const char *prog)
 "  port_stop | port_start | port_close | configure | rxq_setup\n"
 "                      the ethdev call, with the return code (rxq_setup: queue 0)\n"
 "  queues_setup        rte_eth_rx/tx_queue_setup of every queue, as at start\n"
+"  port_calls          ethdev and driver calls on the port, even after it was closed\n"
+"  cb_sleep MS         the next event callback sleeps MS ms (a busy interrupt thread)\n"
 "  ring Q              rte_pmd_mana_mpr_test_ring_doorbell(port, Q)\n"
 "  mtu BYTES           rte_eth_dev_set_mtu\n"
 "  rss_hf LIST         rte_eth_dev_rss_hash_update with LIST of ipv4,udp4,tcp4,ipv6,udp6,\n"
@@ -377,6 +379,7 @@ app_event_name(enum rte_eth_event_type event)
 	case RTE_ETH_EVENT_RECOVERY_SUCCESS: return "RECOVERY_SUCCESS";
 	case RTE_ETH_EVENT_RECOVERY_FAILED: return "RECOVERY_FAILED";
 	case RTE_ETH_EVENT_INTR_RMV: return "INTR_RMV";
+	case RTE_ETH_EVENT_DESTROY: return "DESTROY";
 	default: return "OTHER";
 	}
 }
@@ -493,13 +496,26 @@ static int
 app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte_unused,
 	     void *ret_param __rte_unused)
 {
+	uint32_t sleep_ms;
 	struct sb sb;
 
+	if (event == RTE_ETH_EVENT_DESTROY) {
+		/* Released (our close, or the primary's): keep off the port. */
+		rte_atomic_store_explicit(&app.port_closed, 1, rte_memory_order_release);
+		sb_init(&sb);
+		sb_printf(&sb, "{\"ev\":\"destroy\",\"mono\":%.6f,\"pid\":%d,\"port\":%u}",
+			  app_mono_s(), app.pid, port_id);
+		sb_emit(&sb);
+		return 0;
+	}
 	sb_init(&sb);
 	sb_printf(&sb, "{\"ev\":\"event\",\"type\":\"%s\",\"t\":%.3f,\"mono\":%.6f,\"pid\":%d,"
 		  "\"role\":\"%s\",\"port\":%u}", app_event_name(event), app_now_s(), app_mono_s(),
 		  app.pid, app.role, port_id);
 	sb_emit(&sb);
+	sleep_ms = rte_atomic_exchange_explicit(&app.cb_sleep_ms, 0, rte_memory_order_relaxed);
+	if (sleep_ms != 0)
+		rte_delay_us_sleep(sleep_ms * 1000u);
 	if (event == RTE_ETH_EVENT_ERR_RECOVERING && app.cfg.stop_on_recovering && app.primary &&
 	    !app.port_stopped)
 		app_on_recovering_stop();
@@ -524,7 +540,7 @@ app_register_events(void)
 {
 	static const enum rte_eth_event_type events[] = {
 		RTE_ETH_EVENT_ERR_RECOVERING, RTE_ETH_EVENT_RECOVERY_SUCCESS,
-		RTE_ETH_EVENT_RECOVERY_FAILED, RTE_ETH_EVENT_INTR_RMV,
+		RTE_ETH_EVENT_RECOVERY_FAILED, RTE_ETH_EVENT_INTR_RMV, RTE_ETH_EVENT_DESTROY,
 	};
 	unsigned int i;
 	int ret;

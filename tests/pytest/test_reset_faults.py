@@ -561,6 +561,7 @@ def test_recovery_fails_close_in_callback(cluster):
     the port from inside its RECOVERY_FAILED callback, each secondary closes
     its own from inside its callback; nothing hangs, everything exits 0."""
     procs = start_procs(cluster, devargs="recovery_timeout_ms=300", extra="--on-failed close")
+    pri = procs[0][0]
     with cluster.telemetry() as tel:
         marks = marks_of(procs)
         tel_ok(tel, "/mana_sim/fail_open", f"{BDF},-1")
@@ -570,7 +571,10 @@ def test_recovery_fails_close_in_callback(cluster):
         ev = wait_events(p, ["ERR_RECOVERING", "RECOVERY_FAILED"], 10, marks[p.name])
         c = p.wait_ev("closed", 10, line_index(p, ev[1]))
         assert c["by"] == "callback" and c["event"] == "RECOVERY_FAILED", c
-        assert c["polling_stopped"] is True and c["stop"] == 0 and c["close"] == 0, c
+        assert c["polling_stopped"] is True and c["stop"] == 0, c
+        # A secondary closing after the primary began its close gets -ENODEV
+        # (doc/guides/nics/mana.rst "Multi-process use"); the primary 0.
+        assert c["close"] == 0 or (p is not pri and c["close"] == -errno.ENODEV), c
         assert c["wait_us"] < scaled(2) * 1e6, c
         closed[p.name] = c
     for p, q in procs:

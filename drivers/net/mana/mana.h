@@ -278,6 +278,15 @@ struct mana_priv {
 
 	uint16_t port_id;
 	uint16_t nb_queues;		/* Rx == Tx */
+	/*
+	 * ethdev's queue arrays as of the last start or close (primary): what
+	 * secondaries poll and quiesce without reading dev->data, which ethdev
+	 * zeroes (and since 23.07 frees) when the primary releases the port.
+	 */
+	void **rx_queues;
+	void **tx_queues;
+	uint16_t nb_rx_queues;
+	uint16_t nb_tx_queues;
 	bool started;			/* the application started the port */
 	RTE_ATOMIC(uint32_t) db_generation;	/* of the current doorbell page */
 	uint32_t db_region_size;	/* one page: the context's doorbell page */
@@ -315,7 +324,17 @@ struct mana_reset_ctl;
 /* dev->process_private. */
 struct mana_local {
 	struct rte_eth_dev *dev;
+	/*
+	 * Process-local copies of what dev->data holds: the primary's release
+	 * of the port zeroes or frees dev->data under a late secondary, so
+	 * secondary-side paths use these. priv stays valid for as long as this
+	 * process is attached (mana_close_primary leaves it to secondaries
+	 * that have not let go of the port).
+	 */
 	struct mana_priv *priv;
+	uint16_t port_id;
+	char name[RTE_ETH_NAME_MAX_LEN];
+	struct rte_ether_addr mac;
 	int slot;			/* registry slot of this process */
 
 	/* This process's doorbell mapping. */
@@ -382,7 +401,7 @@ mana_state_load(const struct mana_priv *priv)
 bool mana_dev_is_mana(const struct rte_eth_dev *dev);
 int mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state state);
 void mana_set_burst_functions(struct rte_eth_dev *dev, bool running);
-void mana_dev_release_secondary(struct rte_eth_dev *dev, bool detach);
+void mana_dev_gone_secondary(struct rte_eth_dev *dev);
 void mana_link_set(struct rte_eth_dev *dev, bool up);
 
 /* mana_devargs.c */

@@ -27,7 +27,7 @@ struct mana_fast mana_fast[RTE_MAX_ETHPORTS];
 static void
 mana_db_drop(struct mana_local *lp) __mana_requires(&lp->map_lock)
 {
-	struct mana_fast *fast = &mana_fast[lp->dev->data->port_id];
+	struct mana_fast *fast = &mana_fast[lp->port_id];
 
 	munmap(fast->db_base, lp->db_len);
 	fast->db_base = NULL;
@@ -46,13 +46,14 @@ mana_db_drop(struct mana_local *lp) __mana_requires(&lp->map_lock)
 static int
 mana_db_quiesce_own(struct rte_eth_dev *dev)
 {
-	struct mana_fast *fast = &mana_fast[dev->data->port_id];
+	struct mana_local *lp = mana_local(dev);
+	struct mana_fast *fast = &mana_fast[lp->port_id];
 	struct mana_quiesce_result res;
 
 	rte_atomic_store_explicit(&fast->burst_word, MANA_BURST_WORD_NONE,
 				  rte_memory_order_relaxed);
 	mana_quiesce_barrier();
-	return mana_quiesce_wait(dev, fast->busy_tag, mana_priv(dev)->args.quiesce_timeout_ms,
+	return mana_quiesce_wait(dev, fast->busy_tag, lp->priv->args.quiesce_timeout_ms,
 				 &res);
 }
 
@@ -65,7 +66,7 @@ int
 mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 {
 	struct mana_local *lp = mana_local(dev);
-	struct mana_fast *fast = &mana_fast[dev->data->port_id];
+	struct mana_fast *fast = &mana_fast[lp->port_id];
 	void *addr;
 	int ret = 0;
 
@@ -85,7 +86,7 @@ mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 	if (addr == MAP_FAILED) {
 		ret = -errno;
 		DRV_LOG(ERR, "port %u: mapping doorbell generation %u failed: %s",
-			dev->data->port_id, generation, strerror(errno));
+			lp->port_id, generation, strerror(errno));
 		goto out;
 	}
 	if (lp->db_generation != 0) {
@@ -104,7 +105,7 @@ mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 				  rte_memory_order_release);
 	rte_atomic_store_explicit(&fast->burst_word, mana_state_word(generation, MANA_DEV_ACTIVE),
 			 rte_memory_order_release);
-	DRV_LOG(INFO, "port %u: doorbell generation %u mapped at %p", dev->data->port_id,
+	DRV_LOG(INFO, "port %u: doorbell generation %u mapped at %p", lp->port_id,
 		generation, addr);
 out:
 	mana_mutex_unlock(&lp->map_lock);
@@ -131,17 +132,17 @@ mana_db_unmap(struct rte_eth_dev *dev, uint32_t generation)
 		goto out;
 	if (lp->test_keep_doorbell) {
 		DRV_LOG(WARNING, "port %u: test hook: keeping doorbell generation %u",
-			dev->data->port_id, lp->db_generation);
+			lp->port_id, lp->db_generation);
 		goto out;
 	}
 	ret = mana_db_quiesce_own(dev);
 	if (ret != 0) {
 		DRV_LOG(ERR, "port %u: a burst of this process is stuck; doorbell kept",
-			dev->data->port_id);
+			lp->port_id);
 		ret = -EBUSY;
 		goto out;
 	}
-	DRV_LOG(INFO, "port %u: doorbell generation %u unmapped", dev->data->port_id,
+	DRV_LOG(INFO, "port %u: doorbell generation %u unmapped", lp->port_id,
 		lp->db_generation);
 	mana_db_drop(lp);
 out:

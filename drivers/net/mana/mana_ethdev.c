@@ -135,7 +135,9 @@ static void *mana_parked_txqs[RTE_MAX_QUEUES_PER_PORT] = {
 void
 mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
 {
-	bool fenced = mana_bursts_need_fence(mana_priv(dev));
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = lp->priv;
+	bool fenced = mana_bursts_need_fence(priv);
 	eth_rx_burst_t rx = mana_rx_burst_stopped;
 	eth_tx_burst_t tx = mana_tx_burst_stopped;
 	RTE_ATOMIC(eth_rx_burst_t) *rx_burst;
@@ -154,16 +156,21 @@ mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
 		return;
 	/*
 	 * ethdev's fast-path table of this process (DPDK >= 21.11): the
-	 * application's pollers read it while we switch it.
+	 * application's pollers read it while we switch it. The queue arrays
+	 * come from the primary's snapshot in priv, not dev->data: a secondary
+	 * running late may find dev->data zeroed or freed. A closed port is
+	 * never polled again.
 	 */
-	fpo = &rte_eth_fp_ops[dev->data->port_id];
+	fpo = &rte_eth_fp_ops[lp->port_id];
+	if (mana_word_state(mana_state_load(priv)) == MANA_DEV_CLOSED)
+		running = false;
 	rxq_data = (RTE_ATOMIC(void **) *)&fpo->rxq.data;
 	txq_data = (RTE_ATOMIC(void **) *)&fpo->txq.data;
 	rx_burst = (RTE_ATOMIC(eth_rx_burst_t) *)&fpo->rx_pkt_burst;
 	tx_burst = (RTE_ATOMIC(eth_tx_burst_t) *)&fpo->tx_pkt_burst;
-	if (running && dev->data->rx_queues != NULL && dev->data->tx_queues != NULL) {
-		rte_atomic_store_explicit(rxq_data, dev->data->rx_queues, rte_memory_order_release);
-		rte_atomic_store_explicit(txq_data, dev->data->tx_queues, rte_memory_order_release);
+	if (running && priv->rx_queues != NULL && priv->tx_queues != NULL) {
+		rte_atomic_store_explicit(rxq_data, priv->rx_queues, rte_memory_order_release);
+		rte_atomic_store_explicit(txq_data, priv->tx_queues, rte_memory_order_release);
 		rte_atomic_store_explicit(rx_burst, rx, rte_memory_order_release);
 		rte_atomic_store_explicit(tx_burst, tx, rte_memory_order_release);
 	} else {
@@ -178,6 +185,18 @@ mana_set_burst_functions(struct rte_eth_dev *dev, bool running)
 
 /* ------------------------------------------------------------------ */
 /* Control operations (primary).                                       */
+
+/* What secondaries poll and quiesce from now on (see mana_priv.rx_queues). */
+static void
+mana_queues_snapshot(struct rte_eth_dev *dev)
+{
+	struct mana_priv *priv = mana_priv(dev);
+
+	priv->rx_queues = dev->data->rx_queues;
+	priv->tx_queues = dev->data->tx_queues;
+	priv->nb_rx_queues = dev->data->nb_rx_queues;
+	priv->nb_tx_queues = dev->data->nb_tx_queues;
+}
 
 static void
 mana_queue_states_set(struct rte_eth_dev *dev, uint8_t state)
@@ -342,6 +361,7 @@ mana_dev_start(struct rte_eth_dev *dev)
 	if (ret != 0)
 		goto out;
 	priv->started = true;
+	mana_queues_snapshot(dev);
 	mana_queue_states_set(dev, RTE_ETH_QUEUE_STATE_STARTED);
 	mana_state_set(priv, priv->db_generation, MANA_DEV_ACTIVE);
 	mana_set_burst_functions(dev, true);
@@ -409,48 +429,172 @@ mana_dev_stop(struct rte_eth_dev *dev)
 }
 
 static void
+mana_local_destroy(struct mana_local *lp)
+{
+	mana_mutex_destroy(&lp->ctl_lock);
+	mana_mutex_destroy(&lp->mr_lock);
+	mana_mutex_destroy(&lp->registry_lock);
+	mana_mutex_destroy(&lp->map_lock);
+	free(lp);
+}
+
+static void
 mana_local_free(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
 
 	if (lp == NULL)
 		return;
-	mana_mutex_destroy(&lp->ctl_lock);
-	mana_mutex_destroy(&lp->mr_lock);
-	mana_mutex_destroy(&lp->registry_lock);
-	mana_mutex_destroy(&lp->map_lock);
-	free(lp);
+	mana_local_destroy(lp);
 	dev->process_private = NULL;
 }
 
 /*
- * Secondary: leave the port, which the caller has taken out of the rte_mp
- * table (mana_mp_detach_port). @detach tells the primary (not when the
- * primary itself is closing the port and asked us to go).
+ * Secondary: stop using the port in this process - events, bursts, the
+ * doorbell - without reading dev->data, which the primary's release may
+ * have zeroed or freed. The caller has taken the port out of the rte_mp
+ * table (mana_mp_detach_port).
  */
-void
-mana_dev_release_secondary(struct rte_eth_dev *dev, bool detach)
+static void
+mana_dev_leave_secondary(struct rte_eth_dev *dev)
 {
-	mana_event_close(dev->data->port_id);
+	struct mana_local *lp = mana_local(dev);
+
+	mana_event_close(lp->port_id);
 	mana_set_burst_functions(dev, false);
-	mana_local(dev)->test_keep_doorbell = false;
+	lp->test_keep_doorbell = false;
 	mana_db_unmap(dev, 0);
-	if (detach)
-		mana_mp_request_detach(dev);
-	mana_local_free(dev);
 }
 
+/*
+ * What a secondary's dev->data points at from its release on. The primary
+ * zeroes the port's shared rte_eth_dev_data when it releases the port, and
+ * ethdev frees the array holding it with the last port since 23.07
+ * (lib/ethdev/ethdev_driver.c, rte_eth_dev_release_port()); a secondary
+ * that releases late would read port 0's id there, or freed memory. Its
+ * own copy: the port's id, name and MAC, no queue started, the shared
+ * private data and the queues as the primary left them to it. Static: the
+ * released rte_eth_dev keeps pointing at it.
+ */
+static struct rte_eth_dev_data mana_tombstones[RTE_MAX_ETHPORTS];
+static struct rte_ether_addr mana_tombstone_macs[RTE_MAX_ETHPORTS];
+
+static void
+mana_dev_tombstone(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct rte_eth_dev_data *t = &mana_tombstones[lp->port_id];
+
+	if (dev->data == t)
+		return;
+	memset(t, 0, sizeof(*t));
+	strlcpy(t->name, lp->name, sizeof(t->name));
+	t->port_id = lp->port_id;
+	t->dev_private = lp->priv;
+	t->rx_queues = lp->priv->rx_queues;
+	t->tx_queues = lp->priv->tx_queues;
+	t->nb_rx_queues = lp->priv->nb_rx_queues;
+	t->nb_tx_queues = lp->priv->nb_tx_queues;
+	mana_tombstone_macs[lp->port_id] = lp->mac;
+	t->mac_addrs = &mana_tombstone_macs[lp->port_id];
+	pthread_mutex_init(&t->flow_ops_mutex, NULL);
+	dev->data = t;
+}
+
+/* After the release: nothing of the port's shared memory is left in reach. */
+static void
+mana_tombstone_clear(uint16_t port_id)
+{
+	struct rte_eth_dev_data *t = &mana_tombstones[port_id];
+
+	t->dev_private = NULL;
+	t->rx_queues = NULL;
+	t->tx_queues = NULL;
+	t->nb_rx_queues = 0;
+	t->nb_tx_queues = 0;
+}
+
+/*
+ * Release @dev in this process (secondary). ethdev's release refuses when
+ * its shared data is gone (23.07 and later free it with the primary's last
+ * port: -EINVAL, before anything is done); then do what it does in a
+ * secondary (lib/ethdev/ethdev_driver.c): DESTROY to the application and
+ * the port unused. The burst functions are parked already.
+ */
+static void
+mana_dev_release_port_secondary(struct rte_eth_dev *dev, uint16_t port_id)
+{
+	if (rte_eth_dev_release_port(dev) != 0) {
+		DRV_LOG(NOTICE, "port %u: ethdev's shared data is gone; released here",
+			    port_id);
+		if (dev->state != RTE_ETH_DEV_UNUSED)
+			rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_DESTROY, NULL);
+		dev->state = RTE_ETH_DEV_UNUSED;
+		dev->device = NULL;
+		dev->process_private = NULL;
+		dev->intr_handle = NULL;
+		dev->rx_pkt_burst = NULL;
+		dev->tx_pkt_burst = NULL;
+		dev->dev_ops = NULL;
+	}
+	mana_tombstone_clear(port_id);
+}
+
+/*
+ * Secondary, PORT_CLOSED (from mana_mp_port_gone, which took the port out
+ * of the rte_mp table): release the port here. The primary may have
+ * released it already, if this process ran late.
+ */
+void
+mana_dev_gone_secondary(struct rte_eth_dev *dev)
+{
+	uint16_t port_id = mana_local(dev)->port_id;
+
+	struct mana_local *lp = mana_local(dev);
+
+	mana_dev_tombstone(dev);
+	mana_dev_leave_secondary(dev);
+	mana_dev_release_port_secondary(dev, port_id);
+	mana_local_destroy(lp);
+}
+
+/*
+ * rte_eth_dev_close() in a secondary: the port is released here, before
+ * the primary is told (DETACH, and the answer to a PORT_CLOSED that came):
+ * from then on the primary may release the port and ethdev free its shared
+ * data, which a release still to come here would need (23.07 and later
+ * refuse a release without it). Returns -ENODEV on a port the primary is
+ * closing or has closed (CLOSED), as every other call on it: ethdev's own
+ * release after this may then find its shared data gone, and its result
+ * must not be what the application sees (rte_eth_dev_close() returns the
+ * first error, lib/ethdev/rte_ethdev.c).
+ */
 static int
 mana_dev_close_secondary(struct rte_eth_dev *dev)
 {
+	struct mana_local *lp = mana_local(dev);
+	uint16_t port_id = lp->port_id;
+	bool closed;
+	int slot;
+
 	if (!mana_mp_detach_port(dev)) {
 		/* The primary closed the port: its release runs or has run. */
 		mana_mp_cancel_port_gone(dev);
-		return 0;
+		return -ENODEV;
 	}
 	mana_mp_cancel_port_gone(dev);
-	mana_dev_release_secondary(dev, true);
-	return 0;
+	closed = mana_word_state(mana_state_load(lp->priv)) == MANA_DEV_CLOSED;
+	slot = lp->slot;
+	mana_dev_tombstone(dev);
+	mana_dev_leave_secondary(dev);
+	mana_dev_release_port_secondary(dev, port_id);
+	mana_mp_request_detach(lp);
+	mana_mp_ack_port_closed(port_id, slot, 0);
+	mana_local_destroy(lp);
+	if (closed)
+		DRV_LOG(NOTICE, "port %u: closed while the primary closes it; released",
+			port_id);
+	return closed ? -ENODEV : 0;
 }
 
 /*
@@ -467,6 +611,7 @@ mana_close_primary(struct rte_eth_dev *dev)
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_mp_round_result round;
+	uint64_t left;
 	bool told;
 	uint16_t i;
 
@@ -484,9 +629,18 @@ mana_close_primary(struct rte_eth_dev *dev)
 		mana_mp_broadcast(dev, MANA_MP_UNMAP_DB, priv->db_generation, -1,
 				  priv->args.ack_timeout_ms, &round);
 	/* ... and lets go of the port before its shared data goes. */
+	mana_queues_snapshot(dev);
 	mana_mp_broadcast(dev, MANA_MP_PORT_CLOSED, priv->db_generation, -1,
 			  priv->args.ack_timeout_ms, &round);
-	told = round.unreachable == 0;
+	/*
+	 * Every process still attached (evicted ones too, and any that
+	 * attached meanwhile) must have released the port: one that has not
+	 * (frozen, its interrupt thread busy, rte_mp closed) may still poll the
+	 * queues, read the private data or release the port late.
+	 */
+	left = mana_registry_members(dev, true) & ~(round.answered & ~round.failed);
+	left &= ~mana_mp_dead_slots(dev, left);
+	told = round.unreachable == 0 && left == 0;
 	mana_db_unmap(dev, 0);
 	if (told) {
 		for (i = 0; i < dev->data->nb_rx_queues; i++)
@@ -495,9 +649,9 @@ mana_close_primary(struct rte_eth_dev *dev)
 			mana_tx_queue_release(dev, i);
 		mana_queues_reap_quarantine(dev);
 	} else {
-		DRV_LOG(NOTICE, "port %u: %u secondaries could not be told of the close; "
-			"the port's memory is left to them", dev->data->port_id,
-			(unsigned int)__builtin_popcountll(round.unreachable));
+		DRV_LOG(NOTICE, "port %u: %u secondaries have not released the port; its memory"
+			" (private data, queues) is left to them", dev->data->port_id,
+			(unsigned int)__builtin_popcountll(round.unreachable | left));
 	}
 	mana_mr_release_all(dev, true);
 	if (lp->pd != NULL)
@@ -519,6 +673,18 @@ mana_close_primary(struct rte_eth_dev *dev)
 		mana_hw_dev_put(lp->hw_dev);
 	lp->hw_dev = NULL;
 	mana_local_free(dev);
+	if (!told) {
+		/*
+		 * ethdev's release frees what dev->data points at (the queue
+		 * arrays, the private data: lib/ethdev/ethdev_driver.c): not
+		 * what a secondary may still reach.
+		 */
+		dev->data->dev_private = NULL;
+		dev->data->rx_queues = NULL;
+		dev->data->tx_queues = NULL;
+		dev->data->nb_rx_queues = 0;
+		dev->data->nb_tx_queues = 0;
+	}
 	DRV_LOG(INFO, "port %u: closed", dev->data->port_id);
 	return told;
 }
@@ -928,6 +1094,8 @@ mana_local_alloc(struct rte_eth_dev *dev)
 		return NULL;
 	lp->dev = dev;
 	lp->priv = mana_priv(dev);
+	lp->port_id = dev->data->port_id;
+	strlcpy(lp->name, dev->data->name, sizeof(lp->name));
 	lp->slot = -1;
 	mana_mutex_init(&lp->ctl_lock);
 	mana_mutex_init(&lp->mr_lock);
@@ -1056,6 +1224,8 @@ mana_probe_secondary(struct rte_eth_dev *dev)
 	if (lp == NULL)
 		return -ENOMEM;
 	dev->dev_ops = &mana_dev_ops;
+	if (dev->data->mac_addrs != NULL)
+		rte_ether_addr_copy(dev->data->mac_addrs, &lp->mac);
 	mana_membarrier_init();
 	mana_event_open(dev->data->port_id);
 	mana_fast_init(dev->data->port_id, -1);
@@ -1083,7 +1253,7 @@ mana_probe_secondary(struct rte_eth_dev *dev)
 		     lp->slot);
 	return 0;
 fail_detach:
-	mana_mp_request_detach(dev);
+	mana_mp_request_detach(lp);
 fail:
 	mana_event_close(dev->data->port_id);
 	mana_mp_detach_port(dev);

@@ -77,6 +77,9 @@ static unsigned int mana_mp_nb_ports;
 static struct mana_mutex mana_mp_request_lock;
 /* Secondary: a re-synchronisation with the primary is scheduled. */
 static bool mana_mp_resync_armed[RTE_MAX_ETHPORTS];
+/* Secondary: a PORT_CLOSED not answered yet (answered once released). */
+static bool mana_mp_port_gone_pending[RTE_MAX_ETHPORTS];
+static struct mana_mp_hdr mana_mp_port_gone_req[RTE_MAX_ETHPORTS];
 
 RTE_INIT(mana_mp_locks_init)
 {
@@ -219,6 +222,11 @@ mana_mp_on_attach(const struct rte_mp_msg *msg, const void *peer)
 	}
 	dev = lp->dev;
 	priv = lp->priv;
+	/* Closing: a new member would not be in the PORT_CLOSED round. */
+	if (mana_word_state(mana_state_load(priv)) == MANA_DEV_CLOSED) {
+		result = -ENODEV;
+		goto reply;
+	}
 	if (req->start_time == 0 || mana_proc_start_time(req->hdr.pid) != req->start_time) {
 		MP_LOG(ERR, "port %u: ATTACH from pid %d does not match a live process",
 		       req->hdr.port_id, req->hdr.pid);
@@ -486,7 +494,7 @@ mana_mp_check_behind(struct mana_local *lp) __mana_requires(&mana_mp_lock)
 {
 	uint64_t word = mana_state_load(lp->priv);
 	enum mana_dev_state st = mana_word_state(word);
-	uint16_t port_id = lp->dev->data->port_id;
+	uint16_t port_id = lp->port_id;
 
 	if ((st != MANA_DEV_ACTIVE && st != MANA_DEV_STOPPED) ||
 	    lp->db_generation >= mana_word_generation(word) || mana_mp_resync_armed[port_id])
@@ -501,50 +509,67 @@ mana_mp_check_behind(struct mana_local *lp) __mana_requires(&mana_mp_lock)
  * then answers -ENODEV and the application gets RTE_ETH_EVENT_DESTROY),
  * then acknowledge, so the primary frees the shared port data only once no
  * secondary can touch it any more. Runs from an alarm: releasing calls
- * application callbacks, which must not run on the rte_mp thread.
+ * application callbacks, which must not run on the rte_mp thread. The
+ * alarm may run long after the primary gave up waiting and released the
+ * port (this process was frozen, or its interrupt thread busy): the release
+ * uses nothing of dev->data (mana_dev_gone_secondary()).
  */
-static struct mana_mp_hdr mana_mp_port_gone_req[RTE_MAX_ETHPORTS];
-
 static void
 mana_mp_port_gone(void *arg)
 {
 	uint16_t port_id = (uint16_t)(uintptr_t)arg;
-	struct mana_mp_hdr req;
 	struct mana_local *lp;
 	bool keep;
 	int slot;
 
 	mana_mutex_lock(&mana_mp_lock);
 	lp = mana_mp_port(port_id);
-	req = mana_mp_port_gone_req[port_id];
 	keep = lp != NULL && lp->test_keep_doorbell;
 	mana_mutex_unlock(&mana_mp_lock);
 	if (keep) {
 		MP_LOG(WARNING, "port %u: test hook: keeping the port and its doorbell", port_id);
-		mana_mp_send_ack(&req, lp->slot, 0);
+		mana_mp_ack_port_closed(port_id, lp->slot, 0);
 		return;
 	}
 	/* The application may be closing the port right now: one of us releases. */
 	if (lp == NULL || !mana_mp_detach_port(lp->dev)) {
-		mana_mp_send_ack(&req, -1, -ENODEV);
+		mana_mp_ack_port_closed(port_id, -1, -ENODEV);
 		return;
 	}
 	slot = lp->slot;
-	mana_dev_release_secondary(lp->dev, false);
-	rte_eth_dev_release_port(&rte_eth_devices[port_id]);
+	mana_dev_gone_secondary(lp->dev);
 	MP_LOG(NOTICE, "port %u: closed by the primary; released", port_id);
-	mana_mp_send_ack(&req, slot, 0);
+	mana_mp_ack_port_closed(port_id, slot, 0);
+}
+
+/* Answer the pending PORT_CLOSED of @port_id, if any (secondary). */
+void
+mana_mp_ack_port_closed(uint16_t port_id, int slot, int32_t result)
+{
+	struct mana_mp_hdr req;
+	bool pending;
+
+	mana_mutex_lock(&mana_mp_lock);
+	pending = mana_mp_port_gone_pending[port_id];
+	req = mana_mp_port_gone_req[port_id];
+	mana_mp_port_gone_pending[port_id] = false;
+	mana_mutex_unlock(&mana_mp_lock);
+	if (pending)
+		mana_mp_send_ack(&req, slot, result);
 }
 
 static void
 mana_mp_schedule_port_gone(struct mana_local *lp, const struct mana_mp_hdr *req)
 	__mana_requires(&mana_mp_lock)
 {
-	uint16_t port_id = lp->dev->data->port_id;
+	uint16_t port_id = lp->port_id;
 
 	mana_mp_port_gone_req[port_id] = *req;
-	if (rte_eal_alarm_set(1, mana_mp_port_gone, (void *)(uintptr_t)port_id) != 0)
+	mana_mp_port_gone_pending[port_id] = true;
+	if (rte_eal_alarm_set(1, mana_mp_port_gone, (void *)(uintptr_t)port_id) != 0) {
+		mana_mp_port_gone_pending[port_id] = false;
 		mana_mp_send_ack(req, lp->slot, -EIO);
+	}
 }
 
 /* Is @fd something the doorbell page (@len bytes) can be mapped from? */
@@ -616,7 +641,10 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 	mana_mutex_lock(&mana_mp_lock);
 	lp = mana_mp_port(hdr->port_id);
 	if (lp == NULL) {
-		/* Not a port of ours in this process: nobody waits for our answer. */
+		/*
+		 * Not a port of ours in this process (any more: a release here
+		 * told the primary with DETACH): nobody waits for our answer.
+		 */
 		mana_mp_close_fds(msg);
 		mana_mutex_unlock(&mana_mp_lock);
 		return 0;
@@ -782,7 +810,7 @@ bool
 mana_mp_detach_port(struct rte_eth_dev *dev)
 {
 	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
-	uint16_t port_id = dev->data->port_id;
+	uint16_t port_id = mana_local(dev)->port_id;
 	bool detached = false;
 
 	/* Waits for a running re-synchronisation (never called from it). */
@@ -808,7 +836,7 @@ mana_mp_detach_port(struct rte_eth_dev *dev)
 void
 mana_mp_cancel_port_gone(struct rte_eth_dev *dev)
 {
-	rte_eal_alarm_cancel(mana_mp_port_gone, (void *)(uintptr_t)dev->data->port_id);
+	rte_eal_alarm_cancel(mana_mp_port_gone, (void *)(uintptr_t)mana_local(dev)->port_id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -819,12 +847,12 @@ mana_mp_cancel_port_gone(struct rte_eth_dev *dev)
  * the reply (with any fds) is copied to @reply; the caller owns its fds.
  */
 static int
-mana_mp_request(struct rte_eth_dev *dev, struct rte_mp_msg *req, struct rte_mp_msg *reply,
+mana_mp_request(struct mana_local *lp, struct rte_mp_msg *req, struct rte_mp_msg *reply,
 		unsigned int max_fds)
 {
 	const struct mana_mp_hdr *in = (const struct mana_mp_hdr *)req->param;
 	const struct mana_mp_spec *spec = &mana_mp_specs[in->type];
-	uint32_t timeout_ms = mana_priv(dev)->args.request_timeout_ms;
+	uint32_t timeout_ms = lp->priv->args.request_timeout_ms;
 	struct timespec ts = {
 		.tv_sec = timeout_ms / 1000,
 		.tv_nsec = (long)(timeout_ms % 1000) * 1000000,
@@ -838,13 +866,13 @@ mana_mp_request(struct rte_eth_dev *dev, struct rte_mp_msg *req, struct rte_mp_m
 	ret = rte_mp_request_sync(req, &mp_rep, &ts);
 	mana_mutex_unlock(&mana_mp_request_lock);
 	if (ret != 0) {
-		MP_LOG(ERR, "port %u: %s request failed: %s", dev->data->port_id, spec->name,
+		MP_LOG(ERR, "port %u: %s request failed: %s", lp->port_id, spec->name,
 		       rte_strerror(rte_errno));
 		free(mp_rep.msgs);
 		return -rte_errno ? -rte_errno : -EIO;
 	}
 	if (mp_rep.nb_received != 1) {
-		MP_LOG(ERR, "port %u: no answer to %s within %u ms", dev->data->port_id,
+		MP_LOG(ERR, "port %u: no answer to %s within %u ms", lp->port_id,
 		       spec->name, timeout_ms);
 		free(mp_rep.msgs);
 		return -ETIMEDOUT;
@@ -858,7 +886,7 @@ mana_mp_request(struct rte_eth_dev *dev, struct rte_mp_msg *req, struct rte_mp_m
 		ret = msg->len_param == sizeof(struct mana_mp_status) &&
 		      out->magic == MANA_MP_MAGIC && out->result != 0 ? out->result : -EPROTO;
 		if (ret == -EPROTO)
-			MP_LOG(ERR, "port %u: malformed reply to %s", dev->data->port_id,
+			MP_LOG(ERR, "port %u: malformed reply to %s", lp->port_id,
 			       spec->name);
 		mana_mp_close_fds(msg);
 		free(mp_rep.msgs);
@@ -877,10 +905,10 @@ mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *re
 	const struct mana_mp_attach_rep *rep = (const void *)reply.param;
 	int ret, fd;
 
-	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_ATTACH, dev->data->port_id,
+	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_ATTACH, mana_local(dev)->port_id,
 			 sizeof(*a));
 	a->start_time = mana_proc_start_time(getpid());
-	ret = mana_mp_request(dev, &req, &reply, 1);
+	ret = mana_mp_request(mana_local(dev), &req, &reply, 1);
 	if (ret != 0)
 		return ret;
 	if (rep->hdr.result != 0 || rep->slot <= 0 || rep->slot >= MANA_MAX_PROCS ||
@@ -898,7 +926,7 @@ mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *re
 	res->generation = rep->hdr.generation;
 	res->map_result = 0;
 	mana_local(dev)->slot = rep->slot;
-	mana_fast[dev->data->port_id].busy_tag = (uint32_t)rep->slot + 1;
+	mana_fast[mana_local(dev)->port_id].busy_tag = (uint32_t)rep->slot + 1;
 	if (fd >= 0) {
 		res->map_result = mana_db_map(dev, fd, rep->hdr.generation, rep->db_region_size);
 		close(fd);
@@ -907,16 +935,17 @@ mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *re
 }
 
 int
-mana_mp_request_detach(struct rte_eth_dev *dev)
+mana_mp_request_detach(struct mana_local *lp)
 {
 	struct rte_mp_msg req __rte_aligned(8), reply __rte_aligned(8);
 	struct mana_mp_detach_req *d = (struct mana_mp_detach_req *)req.param;
 	int ret;
 
-	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_DETACH, dev->data->port_id,
+	/* Called after ethdev released the port here: lp, never dev. */
+	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_DETACH, lp->port_id,
 			 sizeof(*d));
-	d->slot = mana_local(dev)->slot;
-	ret = mana_mp_request(dev, &req, &reply, 0);
+	d->slot = lp->slot;
+	ret = mana_mp_request(lp, &req, &reply, 0);
 	if (ret == 0)
 		ret = ((const struct mana_mp_hdr *)reply.param)->result;
 	return ret;
@@ -929,16 +958,16 @@ mana_mp_request_reg_mr(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 	struct mana_mp_reg_mr_req *r = (struct mana_mp_reg_mr_req *)req.param;
 	int ret;
 
-	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_REG_MR, dev->data->port_id,
+	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_REG_MR, mana_local(dev)->port_id,
 			 sizeof(*r));
 	r->addr = addr;
 	r->len = len;
-	ret = mana_mp_request(dev, &req, &reply, 0);
+	ret = mana_mp_request(mana_local(dev), &req, &reply, 0);
 	if (ret == 0)
 		ret = ((const struct mana_mp_hdr *)reply.param)->result;
 	if (ret != 0)
 		MP_LOG(ERR, "port %u: primary could not register %#" PRIxPTR "+%zu: %s",
-		       dev->data->port_id, addr, len, strerror(-ret));
+		       mana_local(dev)->port_id, addr, len, strerror(-ret));
 	return ret;
 }
 
@@ -986,6 +1015,12 @@ mana_mp_dead_among(struct rte_eth_dev *dev, uint64_t slots)
 		if ((slots & (UINT64_C(1) << i)) && !mana_registry_slot_alive(dev, i))
 			dead |= UINT64_C(1) << i;
 	return dead;
+}
+
+uint64_t
+mana_mp_dead_slots(struct rte_eth_dev *dev, uint64_t slots)
+{
+	return mana_mp_dead_among(dev, slots);
 }
 
 /* Wait for the round's answers; returns the slots that stayed silent. */

@@ -23,6 +23,9 @@
 int mana_mp_attach_port(struct rte_eth_dev *dev);
 bool mana_mp_detach_port(struct rte_eth_dev *dev);
 void mana_mp_cancel_port_gone(struct rte_eth_dev *dev);
+void mana_mp_ack_port_closed(uint16_t port_id, int slot, int32_t result);
+/* Primary: the slots among @slots whose process is gone. */
+uint64_t mana_mp_dead_slots(struct rte_eth_dev *dev, uint64_t slots);
 
 /* Secondary -> primary. */
 struct mana_mp_attach_result {
@@ -37,7 +40,7 @@ struct mana_mp_attach_result {
  * Returns the request's result; @res->map_result the mapping's.
  */
 int mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *res);
-int mana_mp_request_detach(struct rte_eth_dev *dev);
+int mana_mp_request_detach(struct mana_local *lp);
 int mana_mp_request_reg_mr(struct rte_eth_dev *dev, uintptr_t addr, size_t len);
 
 /* Primary: one broadcast and the answers it got. */

@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 mana-mp-reset authors
+"""A secondary that runs again after the primary closed and released the
+port (issue 9, item 1): frozen (SIGSTOP) or with its interrupt thread busy
+longer than ack_timeout_ms while the primary stops and closes the port.
+Expected: nothing faults, the secondary's application gets
+RTE_ETH_EVENT_DESTROY, ethdev calls on the port answer -ENODEV, and the
+primary's close stays bounded. doc/protocol.rst "Closing the port"."""
+
+import errno
+import time
+
+from conftest import freeze, scaled, sim_reset, start_procs, stop_all, thaw, wait_events
+
+ACK_MS = 100
+
+
+def assert_released(proc, mark):
+    """@proc saw DESTROY after @mark, runs, and its port answers -ENODEV."""
+    proc.wait_ev("destroy", 10, mark)
+    assert proc.alive(), proc.describe()
+    # DESTROY is delivered from inside the release, which ends a moment later.
+    calls = proc.poll_command("port_calls", lambda a: a["valid"] == 0, 5)
+    assert calls["info"] == -errno.ENODEV and calls["stats"] == -errno.ENODEV, calls
+    assert calls["state"] == -errno.ENODEV, calls
+
+
+def close_primary(pri, procs):
+    for p, _ in procs:
+        assert p.command("pause")["ret"] == 0
+    t0 = time.monotonic()
+    ans = pri.command("port_close", timeout=15)
+    assert ans["ret"] == 0 and ans["stop"] == 0, ans
+    # Bounded: a few broadcast rounds of ack_timeout_ms at most.
+    assert time.monotonic() - t0 < scaled(1 + 4 * ACK_MS / 1000), ans
+
+
+def test_frozen_secondary_port_closed(cluster):
+    """A secondary frozen (SIGSTOP, outside its bursts) while the primary
+    stops and closes the port: SIGCONT, it releases the port (DESTROY,
+    -ENODEV), its pollers find nothing to do, it exits 0; the other
+    secondary, which answered in time, was released as usual."""
+    procs = start_procs(cluster, devargs=f"ack_timeout_ms={ACK_MS}")
+    (pri, _), (frozen, _), (other, _) = procs
+    assert frozen.command("hold")["ret"] == 0
+    freeze(frozen)
+    mark = frozen.mark()
+    omark = other.mark()
+    try:
+        close_primary(pri, procs[:1] + procs[2:])
+        assert_released(other, omark)
+    finally:
+        thaw(frozen)
+    assert_released(frozen, mark)
+    # Its main loop polls again: the port is gone, nothing to poll, no fault.
+    assert frozen.command("release")["ret"] == 0
+    frozen.wait_status(lambda s: True, 5, start=frozen.mark())
+    assert frozen.alive(), frozen.describe()
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, (p.name, finals[q])
+
+
+def test_busy_interrupt_thread_port_closed(cluster):
+    """A secondary whose interrupt thread is held 1 s in an event callback
+    (longer than ack_timeout_ms) while the primary closes the port: its
+    release runs when the callback returns, after the primary released the
+    port. It gets DESTROY and -ENODEV and does not fault."""
+    procs = start_procs(cluster, n_secs=1, devargs=f"ack_timeout_ms={ACK_MS}")
+    (pri, _), (busy, _) = procs
+    assert busy.command("cb_sleep 1000")["ret"] == 0
+    mark = busy.mark()
+    with cluster.telemetry() as tel:
+        pmark = pri.mark()
+        sim_reset(tel, 20)
+        wait_events(busy, ["ERR_RECOVERING"], 10, mark)
+        wait_events(pri, ["ERR_RECOVERING", "RECOVERY_SUCCESS"], 10, pmark)
+    t_close = time.monotonic()
+    close_primary(pri, procs)
+    d = busy.wait_ev("destroy", 10, mark)
+    assert_released(busy, mark)
+    # The callback held the interrupt thread past the close: the release came late.
+    assert time.monotonic() - t_close < scaled(5), d
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, (p.name, finals[q])
