@@ -419,6 +419,7 @@ mana_local_free(struct rte_eth_dev *dev)
 void
 mana_dev_release_secondary(struct rte_eth_dev *dev, bool detach)
 {
+	mana_mr_untrack_port(dev);
 	mana_event_close(dev->data->port_id);
 	mana_set_burst_functions(dev, false);
 	mana_local(dev)->test_keep_doorbell = false;
@@ -461,7 +462,9 @@ mana_close_primary(struct rte_eth_dev *dev)
 	/*
 	 * Closing abandons a reset (no point waiting for the device), and stops
 	 * listening to the device before its context - and event fd - go.
+	 * Mempool events stop touching the port first.
 	 */
+	mana_mr_untrack_port(dev);
 	mana_reset_fini(dev);
 	mana_mutex_lock(&lp->ctl_lock);
 	if (priv->started)
@@ -1011,6 +1014,11 @@ mana_probe_primary(struct rte_eth_dev *dev, const char *hw_name, const struct ma
 	ret = mana_mp_attach_port(dev);
 	if (ret != 0)
 		goto fail;
+	ret = mana_mr_track_port(dev);
+	if (ret != 0) {
+		mana_mp_detach_port(dev);
+		goto fail;
+	}
 	PMD_INIT_LOG(INFO, "port %u: %s MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queues and %u"
 		     " descriptors max", dev->data->port_id, dev->data->name,
 		     RTE_ETHER_ADDR_BYTES(&priv->caps.mac), priv->caps.max_queues,
@@ -1061,6 +1069,9 @@ mana_probe_secondary(struct rte_eth_dev *dev)
 	/* -ESTALE: told to unmap it meanwhile; REMAP_DB will follow. */
 	ret = att.map_result;
 	if (ret != 0 && ret != -ESTALE)
+		goto fail_detach;
+	ret = mana_mr_track_port(dev);
+	if (ret != 0)
 		goto fail_detach;
 	if (att.generation == 0)
 		PMD_INIT_LOG(NOTICE, "port %u: attached during a reset; the doorbell comes"
