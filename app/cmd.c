@@ -18,6 +18,7 @@
 #include <rte_ethdev.h>
 #include <rte_cycles.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include <rte_pmd_mana_mpr.h>
@@ -304,8 +305,9 @@ app_tx_pool_drain(struct rte_mempool *mp)
 static void
 app_cmd_tx_pools(const char *cmd, char **argv, int argc)
 {
-	unsigned int freed = 0, unfreed = 0, kept = 0, created = 0;
+	unsigned int freed = 0, unfreed = 0, kept = 0, created = 0, nb_spacers = 0;
 	uint64_t sent = 0, built = 0;
+	void **spacers;
 	struct sb sb;
 	bool keep;
 	long n, k;
@@ -320,6 +322,11 @@ app_cmd_tx_pools(const char *cmd, char **argv, int argc)
 			app_cmd_reply(cmd, -EINVAL, "no Tx pool (no owned queue)");
 		return;
 	}
+	spacers = calloc(APP_TX_POOLS_MAX, sizeof(*spacers));
+	if (spacers == NULL) {
+		app_cmd_reply(cmd, -ENOMEM, NULL);
+		return;
+	}
 	for (k = 0; k < n; k++) {
 		char name[RTE_MEMPOOL_NAMESIZE];
 		struct rte_mempool *old = app.tx_pool, *mp;
@@ -327,9 +334,18 @@ app_cmd_tx_pools(const char *cmd, char **argv, int argc)
 		uint16_t i, b;
 
 		snprintf(name, sizeof(name), "mtrf_p%d_%u", app.pid, app_tx_pools_seq);
-		mp = app_tx_pool_create(name, APP_TX_POOLS_MIN + (keep ? 0 : app_tx_pools_seq));
+		mp = app_tx_pool_create(name, APP_TX_POOLS_MIN + (keep ? 0 : app_tx_pools_seq),
+					true);
 		if (mp == NULL)
 			break;
+		/*
+		 * A little memory after each pool, kept until the end: freed
+		 * pools leave holes that cannot merge, so no later (bigger) pool
+		 * lands where an earlier one was - each one is memory the PMD has
+		 * not seen, as in a process that allocates meanwhile.
+		 */
+		if (nb_spacers < APP_TX_POOLS_MAX)
+			spacers[nb_spacers++] = rte_malloc("mtrf_spacer", 64, 0);
 		app_tx_pools_seq++;
 		created++;
 		app.tx_pool = mp;
@@ -349,6 +365,9 @@ app_cmd_tx_pools(const char *cmd, char **argv, int argc)
 			unfreed++;	/* mbufs still out: leaked, never freed under them */
 		}
 	}
+	while (nb_spacers > 0)
+		rte_free(spacers[--nb_spacers]);
+	free(spacers);
 	app_cmd_begin(&sb, cmd, created == n ? 0 : -ENOMEM);
 	sb_printf(&sb, ",\"created\":%u,\"built\":%" PRIu64 ",\"sent\":%" PRIu64
 		  ",\"freed\":%u,\"kept\":%u,\"unfreed\":%u,\"tx_pool\":", created, built, sent,

@@ -649,14 +649,18 @@ app_setup_flows(void)
 	return 0;
 }
 
-/* A pool of @n mbufs for the frames this process sends. */
+/*
+ * A pool of @n mbufs for the frames this process sends; @tight: segments
+ * no bigger than they need be (not the default data room).
+ */
 struct rte_mempool *
-app_tx_pool_create(const char *name, uint32_t n)
+app_tx_pool_create(const char *name, uint32_t n, bool tight)
 {
 	struct app_cfg *cfg = &app.cfg;
 	uint32_t seg_len = (mtrf_frame_len(cfg->size) + cfg->segs - 1) / cfg->segs;
 
-	return app_pool_create(name, n, app_data_room(seg_len));
+	return app_pool_create(name, n, tight ? (uint16_t)(RTE_PKTMBUF_HEADROOM + seg_len) :
+				  app_data_room(seg_len));
 }
 
 static int
@@ -671,7 +675,7 @@ app_setup_tx_pool(void)
 	if (n == 0)
 		n = (uint32_t)cfg->nb_own * (cfg->desc + 4u * cfg->burst) * cfg->segs + 1024;
 	snprintf(name, sizeof(name), "mtrf_tx_%d", app.pid);
-	app.tx_pool = app_tx_pool_create(name, n);
+	app.tx_pool = app_tx_pool_create(name, n, false);
 	return app.tx_pool == NULL ? -ENOMEM : 0;
 }
 

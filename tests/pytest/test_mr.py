@@ -8,11 +8,15 @@ from conftest import (assert_clean_final, queue_rx, sim_info, sim_reset, wait_ev
 
 MR_MAX = 256
 FULL_MSG = f"all {MR_MAX} memory registrations in use"
+CHURN = 3 * MR_MAX    # pools made and freed, one after the other
 ARGS = "--rate 2000 --flows 2 --status-ms 100"
 
 
 def _mr(proc):
-    return proc.command("stats")["stats"]["mr"]
+    """The port's mr_* xstats (absent ones read as None)."""
+    mr = proc.command("stats")["stats"]["mr"]
+    return {k: mr.get(k) for k in ("mr_registered", "mr_reclaimed", "mr_refused",
+                                   "tx_mr_drops")}
 
 
 def _pair(cluster, devargs=""):
@@ -28,15 +32,16 @@ def test_pool_churn_reclaims_ranges(cluster):
     table holds only the live pools' ranges."""
     pri, sec = _pair(cluster)
     before = _mr(pri)["mr_registered"]
-    ans = sec.command(f"tx_pools {MR_MAX + 44}", timeout=240)
-    assert ans["ret"] == 0 and ans["created"] == MR_MAX + 44, ans
-    assert ans["freed"] == MR_MAX + 44 and ans["unfreed"] == 0, ans
+    ans = sec.command(f"tx_pools {CHURN}", timeout=240)
+    assert ans["ret"] == 0 and ans["created"] == CHURN, ans
     # Nothing refused by tx_burst, nothing dropped by the PMD.
-    assert ans["sent"] == ans["built"] == (MR_MAX + 44) * 4, ans
+    assert ans["sent"] == ans["built"] == (CHURN) * 4, ans
+    assert ans["freed"] == CHURN and ans["unfreed"] == 0, ans
     mr = _mr(pri)
+    assert before is not None, mr
     assert mr["mr_refused"] == 0 and mr["tx_mr_drops"] == 0, mr
     assert mr["mr_registered"] <= before, (before, mr)
-    assert mr["mr_reclaimed"] >= MR_MAX + 44, mr
+    assert mr["mr_reclaimed"] >= CHURN, mr
     # Traffic from the newest pool still flows.
     wait_rx_after(sec, [1], sec.mark(), 200, timeout=15, what="traffic from the newest pool")
     final = sec.stop()
@@ -55,17 +60,18 @@ def test_full_table_reported_once(cluster):
     assert ans["ret"] == 0 and ans["kept"] == MR_MAX + 20, ans
     # Let the newest (unregistered) pool send a while: every packet a drop.
     sec.wait_status(lambda s: True, timeout=5)
-    mr = _mr(sec)
-    assert mr["mr_registered"] == MR_MAX, mr
-    assert mr["mr_refused"] > 0 and mr["tx_mr_drops"] > 0, mr
     final = sec.stop()
-    lost = sum(f["sent"] - f["received"] for f in final["flows"])
-    stats = final["stats"]
-    assert lost > 0 and lost == stats["mr"]["tx_mr_drops"], (lost, stats)
-    assert stats["oerrors"] >= lost, stats
-    assert final["totals"]["tx_refused"] == 0, final["totals"]
     logs = pri.stderr_text() + sec.stderr_text()
     assert logs.count(FULL_MSG) == 1, [ln for ln in logs.splitlines() if FULL_MSG in ln]
+    # What tx_burst took and never arrived is what the PMD counted as dropped.
+    lost = sum(f["sent"] - f["received"] for f in final["flows"])
+    stats = final["stats"]
+    assert lost > 0 and stats["oerrors"] == lost, (lost, stats)
+    assert stats["mr"].get("tx_mr_drops") == lost, (lost, stats)
+    # Dropped fast: nothing left to the caller to retry forever.
+    assert final["totals"]["tx_refused"] == 0, final["totals"]
+    mr = _mr(pri)
+    assert mr["mr_registered"] == MR_MAX and mr["mr_refused"] > 0, mr
     pri.stop()
 
 
@@ -75,16 +81,19 @@ def test_reset_rebuilds_only_live_ranges(cluster):
     pri, sec = _pair(cluster)
     with cluster.telemetry() as tel:
         objects = sim_info(tel)["objects"]
-        live = _mr(pri)["mr_registered"]
         ans = sec.command("tx_pools 20", timeout=60)
         assert ans["ret"] == 0 and ans["freed"] == 20, ans
-        # The freed pools' registrations are gone from the device already.
-        assert sim_info(tel)["objects"] == objects
+        # The freed pools' registrations are gone from the device already (the
+        # first pool, freed too, may have had more chunks than the newest).
+        churned = sim_info(tel)["objects"]
+        assert churned <= objects, (churned, objects)
+        live = _mr(pri)["mr_registered"]
         start = pri.mark()
         sim_reset(tel, 200)
         wait_events(pri, ["ERR_RECOVERING", "RECOVERY_SUCCESS"], timeout=30, start=start)
-        assert _mr(pri)["mr_registered"] == live
-        assert sim_info(tel)["objects"] == objects
+        # The new instance holds what the old one held: nothing freed came back.
+        assert sim_info(tel)["objects"] == churned
+        assert live is not None and _mr(pri)["mr_registered"] == live
     wait_rx_after(sec, [1], sec.mark(), 200, timeout=15, what="traffic after the reset")
     final = sec.stop()
     assert final["totals"]["bad"] == 0
