@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include <rte_ethdev.h>
+#include <rte_cycles.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include <rte_pmd_mana_mpr.h>
@@ -297,6 +299,119 @@ app_cmd_feed(void)
 	app_nb_starved = 0;
 }
 
+/*
+ * `tx_pools N [keep]`: N times, make a new Tx pool (each one mbuf bigger
+ * than the last, so no pool's memory lies inside an earlier one's), send a
+ * few packets from it on every owned queue, and free the one it replaces
+ * once its mbufs are back (a worker restarted with a pool of its own, N
+ * times). With `keep` the replaced pools stay allocated (and all have the
+ * smallest size). Rx is polled meanwhile, as the main loop would.
+ */
+#define APP_TX_POOLS_MAX	1024
+#define APP_TX_POOLS_PKTS	4
+#define APP_TX_POOLS_MIN	32	/* mbufs of a pool */
+#define APP_TX_POOL_DRAIN_US	2000000
+
+static struct rte_mempool *app_kept_pools[APP_TX_POOLS_MAX];
+static unsigned int app_nb_kept_pools;
+static unsigned int app_tx_pools_seq;
+
+/* Wait (bounded) until every mbuf of @mp is back; true if they are. */
+static bool
+app_tx_pool_drain(struct rte_mempool *mp)
+{
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() *
+			    APP_TX_POOL_DRAIN_US / 1000000;
+	bool busy = false;
+	uint16_t i;
+
+	while (!rte_mempool_full(mp)) {
+		if (rte_get_timer_cycles() > deadline)
+			return false;
+		/* A burst of nothing retires completed sends. */
+		for (i = 0; i < app.cfg.nb_own; i++)
+			rte_eth_tx_burst(app.port, app.q[i].qid, NULL, 0);
+		app_rx(rte_get_timer_cycles(), &busy);
+		rte_delay_us_sleep(100);
+	}
+	return true;
+}
+
+static void
+app_cmd_tx_pools(const char *cmd, char **argv, int argc)
+{
+	unsigned int freed = 0, unfreed = 0, kept = 0, created = 0, nb_spacers = 0;
+	uint64_t sent = 0, built = 0;
+	void **spacers;
+	struct sb sb;
+	bool keep;
+	long n, k;
+
+	keep = argc == 3 && strcmp(argv[2], "keep") == 0;
+	if ((argc != 2 && !keep) || app_cmd_num(argv[1], 1, APP_TX_POOLS_MAX, &n) != 0) {
+		app_cmd_reply(cmd, -EINVAL, "usage: tx_pools N [keep]");
+		return;
+	}
+	if (app.tx_pool == NULL || !app_cmd_port_open(cmd)) {
+		if (app.tx_pool == NULL)
+			app_cmd_reply(cmd, -EINVAL, "no Tx pool (no owned queue)");
+		return;
+	}
+	spacers = calloc(APP_TX_POOLS_MAX, sizeof(*spacers));
+	if (spacers == NULL) {
+		app_cmd_reply(cmd, -ENOMEM, NULL);
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		char name[RTE_MEMPOOL_NAMESIZE];
+		struct rte_mempool *old = app.tx_pool, *mp;
+		bool busy = false;
+		uint16_t i, b;
+
+		snprintf(name, sizeof(name), "mtrf_p%d_%u", app.pid, app_tx_pools_seq);
+		mp = app_tx_pool_create(name, APP_TX_POOLS_MIN + (keep ? 0 : app_tx_pools_seq),
+					true);
+		if (mp == NULL)
+			break;
+		/*
+		 * A little memory after each pool, kept until the end: freed
+		 * pools leave holes that cannot merge, so no later (bigger) pool
+		 * lands where an earlier one was - each one is memory the PMD has
+		 * not seen, as in a process that allocates meanwhile.
+		 */
+		if (nb_spacers < APP_TX_POOLS_MAX)
+			spacers[nb_spacers++] = rte_malloc("mtrf_spacer", 64, 0);
+		app_tx_pools_seq++;
+		created++;
+		app.tx_pool = mp;
+		for (i = 0; i < app.cfg.nb_own; i++) {
+			sent += app_tx_send(&app.q[i], rte_get_timer_cycles(), APP_TX_POOLS_PKTS,
+					    &b);
+			built += b;
+			app_rx(rte_get_timer_cycles(), &busy);
+		}
+		if (keep && app_nb_kept_pools < APP_TX_POOLS_MAX) {
+			app_kept_pools[app_nb_kept_pools++] = old;
+			kept++;
+		} else if (app_tx_pool_drain(old)) {
+			rte_mempool_free(old);
+			freed++;
+		} else {
+			unfreed++;	/* mbufs still out: leaked, never freed under them */
+		}
+	}
+	while (nb_spacers > 0)
+		rte_free(spacers[--nb_spacers]);
+	free(spacers);
+	app_cmd_begin(&sb, cmd, created == n ? 0 : -ENOMEM);
+	sb_printf(&sb, ",\"created\":%u,\"built\":%" PRIu64 ",\"sent\":%" PRIu64
+		  ",\"freed\":%u,\"kept\":%u,\"unfreed\":%u,\"tx_pool\":", created, built, sent,
+		  freed, kept, unfreed);
+	sb_str(&sb, app.tx_pool->name);
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
+}
+
 static void
 app_cmd_exec(char *line)
 {
@@ -400,6 +515,8 @@ app_cmd_exec(char *line)
 		app_cmd_rss_hf(argv, argc);
 	} else if (strcmp(cmd, "inject") == 0) {
 		app_cmd_inject(argv, argc);
+	} else if (strcmp(cmd, "tx_pools") == 0) {
+		app_cmd_tx_pools(cmd, argv, argc);
 	} else if (strcmp(cmd, "starve") == 0) {
 		app_cmd_starve(cmd);
 	} else if (strcmp(cmd, "feed") == 0) {

@@ -728,11 +728,24 @@ app_setup_flows(void)
 	return 0;
 }
 
+/*
+ * A pool of @n mbufs for the frames this process sends; @tight: segments
+ * no bigger than they need be (not the default data room).
+ */
+struct rte_mempool *
+app_tx_pool_create(const char *name, uint32_t n, bool tight)
+{
+	struct app_cfg *cfg = &app.cfg;
+	uint32_t seg_len = (mtrf_frame_len(cfg->size) + cfg->segs - 1) / cfg->segs;
+
+	return app_pool_create(name, n, tight ? (uint16_t)(RTE_PKTMBUF_HEADROOM + seg_len) :
+				  app_data_room(seg_len));
+}
+
 static int
 app_setup_tx_pool(void)
 {
 	struct app_cfg *cfg = &app.cfg;
-	uint32_t seg_len = (mtrf_frame_len(cfg->size) + cfg->segs - 1) / cfg->segs;
 	uint32_t n = cfg->mbufs;
 	char name[RTE_MEMPOOL_NAMESIZE];
 
@@ -741,7 +754,7 @@ app_setup_tx_pool(void)
 	if (n == 0)
 		n = (uint32_t)cfg->nb_own * (cfg->desc + 4u * cfg->burst) * cfg->segs + 1024;
 	snprintf(name, sizeof(name), "mtrf_tx_%d", app.pid);
-	app.tx_pool = app_pool_create(name, n, app_data_room(seg_len));
+	app.tx_pool = app_tx_pool_create(name, n, false);
 	return app.tx_pool == NULL ? -ENOMEM : 0;
 }
 
@@ -883,7 +896,7 @@ app_rx_vlan(struct app_queue *aq, struct rte_mbuf *m)
 }
 
 /* Receive on every owned queue; *busy when a burst came back full. */
-static unsigned int
+unsigned int
 app_rx(uint64_t now, bool *busy)
 {
 	uint16_t rx_burst = app.cfg.rx_burst != 0 ? app.cfg.rx_burst : app.cfg.burst;
@@ -911,29 +924,20 @@ app_rx(uint64_t now, bool *busy)
 	return total;
 }
 
-/* Send what the token bucket allows; *busy when more is already due. */
-static unsigned int
-app_tx_queue(struct app_queue *aq, uint64_t now, bool *busy)
+/*
+ * Build @want packets from the Tx pool, in flow order, and send them;
+ * *built: how many could be built. Refused packets are freed and their
+ * sequence numbers given back. Returns the number sent.
+ */
+uint16_t
+app_tx_send(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built)
 {
 	struct app_cfg *cfg = &app.cfg;
 	struct rte_mbuf *pkts[APP_MAX_BURST];
 	uint16_t which[APP_MAX_BURST];
-	uint16_t want, n, sent, k;
+	uint16_t n, sent, k;
 
-	if (cfg->rate == 0) {
-		want = cfg->burst;
-		*busy = true;
-	} else {
-		double cap = RTE_MAX(2.0 * cfg->burst, (double)cfg->rate / 1000.0);
-
-		aq->tokens += (double)(now - aq->last_tsc) * (double)cfg->rate / (double)app.hz;
-		if (aq->tokens > cap)
-			aq->tokens = cap;
-		aq->last_tsc = now;
-		if (aq->tokens < 1.0)
-			return 0;
-		want = (uint16_t)RTE_MIN((double)cfg->burst, aq->tokens);
-	}
+	want = RTE_MIN(want, (uint16_t)APP_MAX_BURST);
 	for (n = 0; n < want; n++) {
 		uint16_t fi = aq->next_flow;
 		struct app_flow *af = &aq->flows[fi];
@@ -951,6 +955,7 @@ app_tx_queue(struct app_queue *aq, uint64_t now, bool *busy)
 		af->sent++;
 		aq->next_flow = (uint16_t)((fi + 1) % aq->nb_flows);
 	}
+	*built = n;
 	if (n == 0)
 		return 0;
 	sent = rte_eth_tx_burst(app.port, aq->qid, pkts, n);
@@ -963,6 +968,33 @@ app_tx_queue(struct app_queue *aq, uint64_t now, bool *busy)
 		aq->next_flow = which[sent];
 	}
 	aq->tx += sent;
+	return sent;
+}
+
+/* Send what the token bucket allows; *busy when more is already due. */
+static unsigned int
+app_tx_queue(struct app_queue *aq, uint64_t now, bool *busy)
+{
+	struct app_cfg *cfg = &app.cfg;
+	uint16_t want, n, sent;
+
+	if (cfg->rate == 0) {
+		want = cfg->burst;
+		*busy = true;
+	} else {
+		double cap = RTE_MAX(2.0 * cfg->burst, (double)cfg->rate / 1000.0);
+
+		aq->tokens += (double)(now - aq->last_tsc) * (double)cfg->rate / (double)app.hz;
+		if (aq->tokens > cap)
+			aq->tokens = cap;
+		aq->last_tsc = now;
+		if (aq->tokens < 1.0)
+			return 0;
+		want = (uint16_t)RTE_MIN((double)cfg->burst, aq->tokens);
+	}
+	sent = app_tx_send(aq, now, want, &n);
+	if (n == 0)
+		return 0;
 	if (cfg->rate != 0) {
 		aq->tokens -= n;
 		if (aq->tokens >= 1.0 && sent == n)
@@ -1041,6 +1073,14 @@ app_json_stats(struct sb *sb)
 			  app_queue_xstat(names, xs, n, "rx", q, "bytes"),
 			  app_queue_xstat(names, xs, n, "tx", q, "bytes"),
 			  app_queue_xstat(names, xs, n, "rx", q, "errors"));
+	/* The port's memory registration counters, by name. */
+	sb_printf(sb, "},\"mr\":{");
+	for (int i = 0, k = 0; i < n; i++) {
+		const char *name = xs[i].id < (uint64_t)n ? names[xs[i].id].name : "";
+
+		if (strncmp(name, "mr_", 3) == 0 || strncmp(name, "tx_mr_", 6) == 0)
+			sb_printf(sb, "%s\"%s\":%" PRIu64, k++ ? "," : "", name, xs[i].value);
+	}
 	sb_printf(sb, "}}");
 	free(names);
 	free(xs);

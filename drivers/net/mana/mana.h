@@ -163,16 +163,27 @@ struct mana_mr_shared_entry {
 	RTE_ATOMIC(uint32_t) lkey;
 };
 
-/* Memory registrations, shared so every process can look up keys. */
+/*
+ * Memory registrations, shared so every process can look up keys. Entries
+ * are unordered: a dropped one takes the last one's place.
+ */
 struct mana_mr_table {
 	RTE_ATOMIC(uint32_t) seq;	/* seqlock: odd while the primary writes */
 	RTE_ATOMIC(uint32_t) count;
-	struct mana_mr_shared_entry entries[MANA_MR_MAX];	/* sorted by start */
+	struct mana_mr_shared_entry entries[MANA_MR_MAX];
+	/* "table full" logged since the last drop: by whichever process saw it. */
+	RTE_ATOMIC(uint32_t) full_reported;
+	uint64_t reclaimed;		/* ranges dropped (primary, under mr_lock) */
+	RTE_ATOMIC(uint64_t) refused;	/* registrations refused: table full */
 };
 
-/* Per-queue cache of recent translations (owned by the queue's poller). */
+/*
+ * Per-queue cache of recent translations (owned by the queue's poller).
+ * Valid while @gen equals the port's mr_gen (see struct mana_state_line).
+ */
 struct mana_mr_cache {
 	uint32_t next;
+	uint32_t gen;
 	struct mana_mr_entry entries[MANA_MR_CACHE_N];
 };
 
@@ -265,11 +276,18 @@ struct mana_txq {
 	struct mana_priv *priv;
 	struct mana_mr_cache mr_cache;
 	struct mana_queue_stats stats;
+	uint64_t mr_drops;	/* dropped: no memory registration left for the buffer */
 	int socket;
 };
 
+/*
+ * @mr_gen changes whenever a memory registration is dropped: every queue's
+ * cache of keys is then stale. It shares the state word's line, which every
+ * burst reads anyway, and is written only when a range goes.
+ */
 struct __rte_cache_aligned mana_state_line {
 	RTE_ATOMIC(uint64_t) word;
+	RTE_ATOMIC(uint32_t) mr_gen;
 };
 
 /* dev->data->dev_private: shared hugepage memory. */
@@ -451,6 +469,9 @@ uint16_t mana_tx_burst_stopped(void *txq, struct rte_mbuf **pkts, uint16_t n);
 /* mana_mr.c */
 int mana_mr_register_mempool(struct rte_eth_dev *dev, struct rte_mempool *mp);
 int mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len);
+unsigned int mana_mr_drop_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len);
+int mana_mr_track_port(struct rte_eth_dev *dev);
+void mana_mr_untrack_port(struct rte_eth_dev *dev);
 int mana_mr_rebuild(struct rte_eth_dev *dev);
 void mana_mr_release_all(struct rte_eth_dev *dev, bool forget);
 /* MANA_LKEY_INVALID with rte_errno: EFAULT not DPDK memory, else why registering failed. */

@@ -460,6 +460,7 @@ mana_dev_leave_secondary(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
 
+	mana_mr_untrack_port(dev);
 	mana_event_close(lp->port_id);
 	mana_set_burst_functions(dev, false);
 	lp->test_keep_doorbell = false;
@@ -618,7 +619,9 @@ mana_close_primary(struct rte_eth_dev *dev)
 	/*
 	 * Closing abandons a reset (no point waiting for the device), and stops
 	 * listening to the device before its context - and event fd - go.
+	 * Mempool events stop touching the port first.
 	 */
+	mana_mr_untrack_port(dev);
 	mana_reset_fini(dev);
 	mana_mutex_lock(&lp->ctl_lock);
 	if (priv->started)
@@ -1191,6 +1194,11 @@ mana_probe_primary(struct rte_eth_dev *dev, const char *hw_name, const struct ma
 	ret = mana_mp_attach_port(dev);
 	if (ret != 0)
 		goto fail;
+	ret = mana_mr_track_port(dev);
+	if (ret != 0) {
+		mana_mp_detach_port(dev);
+		goto fail;
+	}
 	PMD_INIT_LOG(INFO, "port %u: %s MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queues and %u"
 		     " descriptors max", dev->data->port_id, dev->data->name,
 		     RTE_ETHER_ADDR_BYTES(&priv->caps.mac), priv->caps.max_queues,
@@ -1243,6 +1251,9 @@ mana_probe_secondary(struct rte_eth_dev *dev)
 	/* -ESTALE: told to unmap it meanwhile; REMAP_DB will follow. */
 	ret = att.map_result;
 	if (ret != 0 && ret != -ESTALE)
+		goto fail_detach;
+	ret = mana_mr_track_port(dev);
+	if (ret != 0)
 		goto fail_detach;
 	if (att.generation == 0)
 		PMD_INIT_LOG(NOTICE, "port %u: attached during a reset; the doorbell comes"

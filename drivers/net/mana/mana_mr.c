@@ -11,8 +11,19 @@
  * data path miss only) retry while a write is in progress. Each queue keeps
  * a small cache of recent hits, so the table is read only on a miss.
  *
+ * Ranges come and go with mempools: every process that has a port open
+ * registers a mbuf pool's chunks when the pool is populated
+ * (RTE_MEMPOOL_EVENT_READY) and drops them when the pool is freed
+ * (RTE_MEMPOOL_EVENT_DESTROY, invoked before its memory goes back); a
+ * secondary asks the primary for both. The data path registers on a miss
+ * only memory it has never seen (pools made before the port was opened,
+ * external buffers); with the table full it drops the packet, counted, and
+ * asks no one. Dropping a range bumps mr_gen, which makes every queue forget
+ * its cached keys.
+ *
  * After a reset the same ranges are registered again in the new device
- * instance (mana_mr_rebuild); rebuilding a queue clears its cache.
+ * instance (mana_mr_rebuild): only those of memory still in use, since freed
+ * pools have left the table. Rebuilding a queue clears its cache.
  */
 
 #include <errno.h>
@@ -106,6 +117,23 @@ mana_mr_cache_flush(struct mana_mr_cache *cache)
 	memset(cache, 0, sizeof(*cache));
 }
 
+/*
+ * A registration refused for want of room: counted every time, logged once
+ * (by the first process to refuse) until a range is dropped: a burst may ask
+ * for every packet.
+ */
+static void
+mana_mr_refuse(struct mana_priv *priv)
+{
+	rte_atomic_fetch_add_explicit(&priv->mr.refused, 1, rte_memory_order_relaxed);
+	if (rte_atomic_exchange_explicit(&priv->mr.full_reported, 1,
+					 rte_memory_order_relaxed) != 0)
+		return;
+	DRV_LOG(ERR, "port %u: all %u memory registrations in use: packets in new memory "
+		"are dropped (xstat mr_refused) until a mempool is freed",
+		priv->port_id, MANA_MR_MAX);
+}
+
 /* Register [addr, addr + len) unless already covered. Primary only. */
 int
 mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
@@ -130,8 +158,7 @@ mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 	}
 
 	if (count == MANA_MR_MAX) {
-		DRV_LOG(ERR, "port %u: all %u memory registrations in use",
-			priv->port_id, MANA_MR_MAX);
+		mana_mr_refuse(priv);
 		ret = -ENOSPC;
 		goto out;
 	}
@@ -159,6 +186,68 @@ mana_mr_register_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 out:
 	mana_mutex_unlock(&lp->mr_lock);
 	return ret;
+}
+
+/*
+ * Drop entry @i: its key is deregistered and the last entry takes its place.
+ * Caller holds mr_lock.
+ */
+static void
+mana_mr_drop_entry(struct mana_local *lp, struct mana_mr_table *t, uint32_t i, uint32_t count)
+{
+	uint32_t last = count - 1;
+	struct mana_mr_entry e;
+
+	if (lp->mr[i] != NULL)
+		mana_hw_dereg_mr(lp->mr[i]);
+	mana_mr_entry_load(&t->entries[last], &e);
+	mana_mr_write_begin(t);
+	rte_atomic_store_explicit(&t->entries[i].start, e.start, rte_memory_order_relaxed);
+	rte_atomic_store_explicit(&t->entries[i].end, e.end, rte_memory_order_relaxed);
+	rte_atomic_store_explicit(&t->entries[i].lkey, e.lkey, rte_memory_order_relaxed);
+	rte_atomic_store_explicit(&t->count, last, rte_memory_order_relaxed);
+	mana_mr_write_end(t);
+	lp->mr[i] = lp->mr[last];
+	lp->mr[last] = NULL;
+}
+
+/*
+ * Drop the registrations of exactly [addr, addr + len), a mempool chunk
+ * whose pool is being freed. Queues forget their cached keys before the
+ * memory can be reused. Returns the number of entries dropped. Primary only.
+ */
+unsigned int
+mana_mr_drop_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
+{
+	struct mana_local *lp = mana_local(dev);
+	struct mana_priv *priv = mana_priv(dev);
+	struct mana_mr_table *t = &priv->mr;
+	unsigned int dropped = 0;
+	uint32_t i, count;
+
+	mana_mutex_lock(&lp->mr_lock);
+	count = mana_mr_count(t);
+	for (i = 0; i < count; ) {
+		struct mana_mr_entry e;
+
+		mana_mr_entry_load(&t->entries[i], &e);
+		if (e.start != addr || e.end != addr + len) {
+			i++;
+			continue;
+		}
+		DRV_LOG(DEBUG, "port %u: MR %u %#" PRIxPTR "+%zu dropped (memory freed)",
+			priv->port_id, i, addr, len);
+		mana_mr_drop_entry(lp, t, i, count);
+		count--;
+		dropped++;
+	}
+	if (dropped != 0) {
+		t->reclaimed += dropped;
+		rte_atomic_store_explicit(&t->full_reported, 0, rte_memory_order_relaxed);
+		rte_atomic_fetch_add_explicit(&priv->state.mr_gen, 1, rte_memory_order_release);
+	}
+	mana_mutex_unlock(&lp->mr_lock);
+	return dropped;
 }
 
 struct mana_mr_pool_walk {
@@ -241,10 +330,15 @@ mana_mr_lookup_slow(struct mana_priv *priv, struct mana_mr_cache *cache,
 			rte_errno = EFAULT;
 			return MANA_LKEY_INVALID;
 		}
-		if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
 			ret = mana_mr_register_range(dev, start, size);
-		else
+		} else if (mana_mr_count(&priv->mr) == MANA_MR_MAX) {
+			/* No request that cannot succeed, from a burst. */
+			mana_mr_refuse(priv);
+			ret = -ENOSPC;
+		} else {
 			ret = mana_mp_request_reg_mr(dev, start, size);
+		}
 		if (ret == 0 && !mana_mr_table_find(&priv->mr, addr, len, &e))
 			ret = -EFAULT;
 		if (ret != 0) {
@@ -277,6 +371,9 @@ mana_mr_rebuild(struct rte_eth_dev *dev)
 	for (i = 0; i < count; i++) {
 		struct mana_mr_entry e;
 
+		/* Registered in this instance already (by a request since REMAP). */
+		if (lp->mr[i] != NULL)
+			continue;
 		mana_mr_entry_load(&t->entries[i], &e);
 		ret = mana_hw_reg_mr(lp->pd, (void *)e.start, e.end - e.start, &lp->mr[i], &lkey);
 		if (ret != 0) {
@@ -315,6 +412,158 @@ mana_mr_release_all(struct rte_eth_dev *dev, bool forget)
 		mana_mr_write_begin(t);
 		rte_atomic_store_explicit(&t->count, 0, rte_memory_order_relaxed);
 		mana_mr_write_end(t);
+		rte_atomic_store_explicit(&t->full_reported, 0, rte_memory_order_relaxed);
 	}
 	mana_mutex_unlock(&lp->mr_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Mempool life cycle: registrations follow the pools of this process. */
+
+/*
+ * Ports open in this process, for the mempool event callback. The callback
+ * is registered once per process and never unregistered: DPDK reads the
+ * callback's entry after dropping its list lock (lib/mempool/rte_mempool.c,
+ * mempool_event_callback_invoke), so unregistering it while another thread
+ * frees a pool could free what that thread is about to read.
+ */
+static struct mana_mutex mana_mr_ports_lock;
+static struct rte_eth_dev *mana_mr_ports[RTE_MAX_ETHPORTS];
+static bool mana_mr_cb_registered;
+
+RTE_INIT(mana_mr_ports_lock_init)
+{
+	mana_mutex_init(&mana_mr_ports_lock);
+}
+
+/* Pools whose objects can be mbufs (rte_pktmbuf_pool_create's layout). */
+static bool
+mana_mr_pool_holds_mbufs(const struct rte_mempool *mp)
+{
+	return mp->elt_size >= sizeof(struct rte_mbuf) &&
+	       mp->private_data_size >= sizeof(struct rte_pktmbuf_pool_private);
+}
+
+/* A chunk a secondary asks the primary about, once the list lock is dropped. */
+struct mana_mr_request {
+	uint16_t port_id;
+	uint32_t timeout_ms;
+	uintptr_t addr;
+	size_t len;
+};
+
+#define MANA_MR_EVENT_REQUESTS	64
+
+/* Does the shared table hold exactly [addr, addr + len) (@exact) or cover it? */
+static bool
+mana_mr_table_has(const struct mana_mr_table *t, uintptr_t addr, size_t len, bool exact)
+{
+	struct mana_mr_entry e;
+
+	if (!mana_mr_table_find(t, addr, len, &e))
+		return false;
+	return !exact || (e.start == addr && e.end == addr + len);
+}
+
+static void
+mana_mr_mempool_event(enum rte_mempool_event event, struct rte_mempool *mp,
+		      void *arg __rte_unused)
+{
+	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	bool ready = event == RTE_MEMPOOL_EVENT_READY;
+	struct mana_mr_request req[MANA_MR_EVENT_REQUESTS];
+	struct rte_mempool_memhdr *hdr;
+	unsigned int nb_req = 0, i;
+	uint16_t port_id;
+	int ret;
+
+	if (ready && !mana_mr_pool_holds_mbufs(mp))
+		return;
+	mana_mutex_lock(&mana_mr_ports_lock);
+	for (port_id = 0; port_id < RTE_MAX_ETHPORTS; port_id++) {
+		struct rte_eth_dev *dev = mana_mr_ports[port_id];
+		struct mana_priv *priv;
+
+		if (dev == NULL)
+			continue;
+		priv = mana_priv(dev);
+		STAILQ_FOREACH(hdr, &mp->mem_list, next) {
+			uintptr_t addr = (uintptr_t)hdr->addr;
+
+			if (primary && ready) {
+				/* Mid-reset: the data path registers at first sight. */
+				if (mana_reset_doorbell_available(dev))
+					(void)mana_mr_register_range(dev, addr, hdr->len);
+			} else if (primary) {
+				mana_mr_drop_range(dev, addr, hdr->len);
+			} else {
+				/* Ask only for a change: covered when new, held when freed. */
+				bool known = mana_mr_table_has(&priv->mr, addr, hdr->len, !ready);
+
+				/* A full table refuses anyway: the data path counts. */
+				if (known == ready || nb_req == RTE_DIM(req) ||
+				    (ready && mana_mr_count(&priv->mr) == MANA_MR_MAX))
+					continue;
+				req[nb_req++] = (struct mana_mr_request){
+					.port_id = port_id,
+					.timeout_ms = priv->args.request_timeout_ms,
+					.addr = addr,
+					.len = hdr->len,
+				};
+			}
+		}
+	}
+	mana_mutex_unlock(&mana_mr_ports_lock);
+
+	/*
+	 * Not under the lock: the reply comes through the rte_mp thread, which
+	 * may itself be releasing a port (PORT_CLOSED) and need the lock. A port
+	 * closed meanwhile gets an -ENODEV answer.
+	 */
+	for (i = 0; i < nb_req; i++) {
+		ret = mana_mp_request_mr(req[i].port_id, req[i].timeout_ms, ready, req[i].addr,
+					 req[i].len);
+		if (ret != 0 && ret != -ENOSPC)
+			DRV_LOG(WARNING, "port %u: mempool %s: %s %#" PRIxPTR "+%zu: %s",
+				req[i].port_id, mp->name,
+				ready ? "registering" : "dropping the registration of",
+				req[i].addr, req[i].len, strerror(-ret));
+	}
+}
+
+/* Follow this process's mempools for @dev from now on (probe). */
+int
+mana_mr_track_port(struct rte_eth_dev *dev)
+{
+	int ret = 0;
+
+	mana_mutex_lock(&mana_mr_ports_lock);
+	if (!mana_mr_cb_registered) {
+		ret = rte_mempool_event_callback_register(mana_mr_mempool_event, NULL);
+		if (ret == 0 || ret == -EEXIST) {
+			mana_mr_cb_registered = true;
+			ret = 0;
+		}
+	}
+	if (ret == 0)
+		mana_mr_ports[dev->data->port_id] = dev;
+	mana_mutex_unlock(&mana_mr_ports_lock);
+	if (ret != 0)
+		DRV_LOG(ERR, "port %u: cannot follow mempool events: %s", dev->data->port_id,
+			strerror(-ret));
+	return ret;
+}
+
+/* Stop following mempools for @dev; waits for a running event callback. */
+void
+mana_mr_untrack_port(struct rte_eth_dev *dev)
+{
+	uint16_t i;
+
+	/* By pointer: a late secondary's dev->data may no longer name the port. */
+	mana_mutex_lock(&mana_mr_ports_lock);
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
+		if (mana_mr_ports[i] == dev)
+			mana_mr_ports[i] = NULL;
+	mana_mutex_unlock(&mana_mr_ports_lock);
 }

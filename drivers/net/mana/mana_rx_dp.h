@@ -215,6 +215,7 @@ mana_rx_burst_body(struct mana_rxq *rxq, const struct mana_fast *fast, struct rt
 	uint64_t bytes = 0;
 	uint32_t next;
 
+	mana_mr_cache_sync(rxq->priv, &rxq->mr_cache);
 	if (unlikely(rxq->backlog_next != 0)) {
 		next = mana_rx_cqe_packets(rxq, &rxq->backlog, rxq->backlog_next, pkts, n,
 					   &nb_rx, &bytes);

@@ -7,6 +7,8 @@
 
 /* Data-path helpers shared by mana_rx.c and mana_tx.c. */
 
+#include <string.h>
+
 #include <rte_io.h>
 
 #include "mana.h"
@@ -49,6 +51,23 @@ mana_cq_next(struct mana_gdma_queue *cq, bool *overflow)
 	}
 	cq->head++;
 	return cqe;
+}
+
+/*
+ * Once per burst: forget the cached keys if a registration was dropped since
+ * they were cached (the range may now hold another pool, under another key).
+ * The line is the state word's, which the burst guard has just read.
+ */
+static __rte_always_inline void
+mana_mr_cache_sync(const struct mana_priv *priv, struct mana_mr_cache *cache)
+{
+	uint32_t gen = rte_atomic_load_explicit(&priv->state.mr_gen, rte_memory_order_acquire);
+
+	if (unlikely(gen != cache->gen)) {
+		memset(cache->entries, 0, sizeof(cache->entries));
+		cache->next = 0;
+		cache->gen = gen;
+	}
 }
 
 /* Memory key for [addr, addr + len): the queue's cache, then the shared table. */

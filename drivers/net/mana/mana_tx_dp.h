@@ -119,7 +119,8 @@ mana_tx_long_oob(const struct mana_txq *txq, const struct rte_mbuf *m,
 
 /*
  * Post one packet. Returns 0, -ENOSPC (ring full: stop, the caller keeps
- * the packet) or -EINVAL/-EFAULT (packet cannot be sent: dropped).
+ * the packet), -EAGAIN (no key now: the same) or -EINVAL/-EFAULT/-ENOBUFS
+ * (packet cannot be sent: dropped and counted).
  */
 static __rte_always_inline int
 mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
@@ -158,10 +159,12 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 		 * A device that cannot register now (dead before its fatal event
 		 * arrives: EIO; a primary busy with a reset) may later: -EAGAIN
 		 * leaves the packet with the caller. Memory that is not DPDK's
-		 * never will be.
+		 * never will be; nor will a range while every registration is in
+		 * use (-ENOBUFS): holding that packet would block the queue.
 		 */
 		if (unlikely(lkey == MANA_LKEY_INVALID))
-			return rte_errno == EFAULT ? -EFAULT : -EAGAIN;
+			return rte_errno == EFAULT ? -EFAULT :
+			       rte_errno == ENOSPC ? -ENOBUFS : -EAGAIN;
 		sge->address = addr;
 		sge->mem_key = lkey;
 		sge->size = seg->data_len;
@@ -199,6 +202,7 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 	uint16_t i;
 
 	mana_tx_complete(txq);
+	mana_mr_cache_sync(txq->priv, &txq->mr_cache);
 	for (i = 0; i < n; i++) {
 		int ret = mana_tx_post(txq, pkts[i]);
 
@@ -208,10 +212,15 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 		} else if (ret == -ENOSPC || ret == -EAGAIN) {
 			break;
 		} else {
-			/* Unsendable (too many segments, not DPDK memory): dropped. */
+			/*
+			 * Unsendable (too many segments, not DPDK memory, no
+			 * registration left): dropped, counted in oerrors.
+			 */
 			DP_LOG(DEBUG, "port %u txq %u: dropping packet: %d", txq->port_id,
 			       txq->queue_id, ret);
 			txq->stats.errors++;
+			if (ret == -ENOBUFS)
+				txq->mr_drops++;
 			rte_pktmbuf_free(pkts[i]);
 		}
 	}

@@ -22,6 +22,10 @@ enum mana_xstat_kind {
 	MANA_XSTAT_PHASE,
 	MANA_XSTAT_PROCS,
 	MANA_XSTAT_COUNTER,	/* a uint64_t of struct mana_reset_stats */
+	MANA_XSTAT_MR_REGISTERED,	/* ranges in the shared table now */
+	MANA_XSTAT_MR_RECLAIMED,	/* ranges dropped with the memory they covered */
+	MANA_XSTAT_MR_REFUSED,		/* registrations refused: table full */
+	MANA_XSTAT_TX_MR_DROPS,		/* Tx packets dropped for that (in oerrors too) */
 };
 
 struct mana_xstat {
@@ -41,6 +45,10 @@ static const struct mana_xstat mana_xstats[] = {
 	{ "reset_generation", MANA_XSTAT_GENERATION, 0 },
 	{ "reset_phase", MANA_XSTAT_PHASE, 0 },
 	{ "mp_processes", MANA_XSTAT_PROCS, 0 },
+	{ "mr_registered", MANA_XSTAT_MR_REGISTERED, 0 },
+	{ "mr_reclaimed", MANA_XSTAT_MR_RECLAIMED, 0 },
+	{ "mr_refused", MANA_XSTAT_MR_REFUSED, 0 },
+	{ "tx_mr_drops", MANA_XSTAT_TX_MR_DROPS, 0 },
 	MANA_RESET_COUNTER("reset_started", started),
 	MANA_RESET_COUNTER("reset_succeeded", succeeded),
 	MANA_RESET_COUNTER("reset_failed", failed),
@@ -119,6 +127,23 @@ mana_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned 
 		case MANA_XSTAT_COUNTER:
 			v = *(const uint64_t *)((const uint8_t *)&priv->reset + x->offset);
 			break;
+		case MANA_XSTAT_MR_REGISTERED:
+			v = rte_atomic_load_explicit(&priv->mr.count, rte_memory_order_relaxed);
+			break;
+		case MANA_XSTAT_MR_RECLAIMED:
+			v = priv->mr.reclaimed;
+			break;
+		case MANA_XSTAT_MR_REFUSED:
+			v = rte_atomic_load_explicit(&priv->mr.refused, rte_memory_order_relaxed);
+			break;
+		case MANA_XSTAT_TX_MR_DROPS:
+			v = 0;
+			for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++) {
+				const struct mana_txq *txq = dev->data->tx_queues[q];
+
+				v += txq != NULL ? txq->mr_drops : 0;
+			}
+			break;
 		}
 		xstats[i].id = i;
 		xstats[i].value = v;
@@ -149,5 +174,13 @@ mana_xstats_reset(struct rte_eth_dev *dev)
 		if (rxq != NULL)
 			rxq->stats.nombuf = 0;
 	}
+	for (i = 0; i < dev->data->nb_tx_queues; i++) {
+		struct mana_txq *txq = dev->data->tx_queues[i];
+
+		if (txq != NULL)
+			txq->mr_drops = 0;
+	}
+	rte_atomic_store_explicit(&priv->mr.refused, 0, rte_memory_order_relaxed);
+	priv->mr.reclaimed = 0;
 	return 0;
 }

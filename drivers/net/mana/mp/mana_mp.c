@@ -50,6 +50,8 @@ const struct mana_mp_spec mana_mp_specs[MANA_MP_TYPE_MAX] = {
 	[MANA_MP_PORT_CLOSED] = { "PORT_CLOSED", sizeof(struct mana_mp_bcast), 0, 0, 0 },
 	[MANA_MP_EVENT] = { "EVENT", sizeof(struct mana_mp_event), 0, 0, 0 },
 	[MANA_MP_ACK] = { "ACK", sizeof(struct mana_mp_ack), 0, 0, 1 },
+	[MANA_MP_DEREG_MR] = { "DEREG_MR", sizeof(struct mana_mp_reg_mr_req),
+			       sizeof(struct mana_mp_status), 0, 1 },
 };
 
 /* State of the current broadcast of one port (primary). */
@@ -320,6 +322,30 @@ mana_mp_on_reg_mr(const struct rte_mp_msg *msg, const void *peer)
 	mana_mp_reply_status(msg, peer, result, sizeof(struct mana_mp_status));
 }
 
+/*
+ * A secondary frees a mempool: drop the registrations of its chunk. Allowed
+ * in any state, a reset included (the rebuild then leaves the range out);
+ * only exact registered ranges go, so a bad request drops nothing.
+ */
+static void
+mana_mp_on_dereg_mr(const struct rte_mp_msg *msg, const void *peer)
+{
+	const struct mana_mp_reg_mr_req *req = (const void *)msg->param;
+	struct mana_local *lp;
+	int32_t result = 0;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(req->hdr.port_id);
+	if (lp == NULL)
+		result = -ENODEV;
+	else if (req->len == 0 || req->addr == 0 || req->addr + req->len < req->addr)
+		result = -EINVAL;
+	else if (mana_mr_drop_range(lp->dev, (uintptr_t)req->addr, (size_t)req->len) == 0)
+		result = -ENOENT;
+	mana_mutex_unlock(&mana_mp_lock);
+	mana_mp_reply_status(msg, peer, result, sizeof(struct mana_mp_status));
+}
+
 static void
 mana_mp_on_ack(const struct rte_mp_msg *msg)
 {
@@ -422,6 +448,9 @@ mana_mp_primary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 		break;
 	case MANA_MP_REG_MR:
 		mana_mp_on_reg_mr(msg, peer);
+		break;
+	case MANA_MP_DEREG_MR:
+		mana_mp_on_dereg_mr(msg, peer);
 		break;
 	case MANA_MP_ACK:
 		mana_mp_on_ack(msg);
@@ -847,12 +876,11 @@ mana_mp_cancel_port_gone(struct rte_eth_dev *dev)
  * the reply (with any fds) is copied to @reply; the caller owns its fds.
  */
 static int
-mana_mp_request(struct mana_local *lp, struct rte_mp_msg *req, struct rte_mp_msg *reply,
-		unsigned int max_fds)
+mana_mp_request_to(uint16_t port_id, uint32_t timeout_ms, struct rte_mp_msg *req,
+		   struct rte_mp_msg *reply, unsigned int max_fds)
 {
 	const struct mana_mp_hdr *in = (const struct mana_mp_hdr *)req->param;
 	const struct mana_mp_spec *spec = &mana_mp_specs[in->type];
-	uint32_t timeout_ms = lp->priv->args.request_timeout_ms;
 	struct timespec ts = {
 		.tv_sec = timeout_ms / 1000,
 		.tv_nsec = (long)(timeout_ms % 1000) * 1000000,
@@ -866,13 +894,13 @@ mana_mp_request(struct mana_local *lp, struct rte_mp_msg *req, struct rte_mp_msg
 	ret = rte_mp_request_sync(req, &mp_rep, &ts);
 	mana_mutex_unlock(&mana_mp_request_lock);
 	if (ret != 0) {
-		MP_LOG(ERR, "port %u: %s request failed: %s", lp->port_id, spec->name,
+		MP_LOG(ERR, "port %u: %s request failed: %s", port_id, spec->name,
 		       rte_strerror(rte_errno));
 		free(mp_rep.msgs);
 		return -rte_errno ? -rte_errno : -EIO;
 	}
 	if (mp_rep.nb_received != 1) {
-		MP_LOG(ERR, "port %u: no answer to %s within %u ms", lp->port_id,
+		MP_LOG(ERR, "port %u: no answer to %s within %u ms", port_id,
 		       spec->name, timeout_ms);
 		free(mp_rep.msgs);
 		return -ETIMEDOUT;
@@ -886,7 +914,7 @@ mana_mp_request(struct mana_local *lp, struct rte_mp_msg *req, struct rte_mp_msg
 		ret = msg->len_param == sizeof(struct mana_mp_status) &&
 		      out->magic == MANA_MP_MAGIC && out->result != 0 ? out->result : -EPROTO;
 		if (ret == -EPROTO)
-			MP_LOG(ERR, "port %u: malformed reply to %s", lp->port_id,
+			MP_LOG(ERR, "port %u: malformed reply to %s", port_id,
 			       spec->name);
 		mana_mp_close_fds(msg);
 		free(mp_rep.msgs);
@@ -895,6 +923,14 @@ mana_mp_request(struct mana_local *lp, struct rte_mp_msg *req, struct rte_mp_msg
 	*reply = *msg;
 	free(mp_rep.msgs);
 	return 0;
+}
+
+static int
+mana_mp_request(struct mana_local *lp, struct rte_mp_msg *req, struct rte_mp_msg *reply,
+		unsigned int max_fds)
+{
+	return mana_mp_request_to(lp->port_id, lp->priv->args.request_timeout_ms, req, reply,
+				  max_fds);
 }
 
 int
@@ -965,9 +1001,32 @@ mana_mp_request_reg_mr(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 	ret = mana_mp_request(mana_local(dev), &req, &reply, 0);
 	if (ret == 0)
 		ret = ((const struct mana_mp_hdr *)reply.param)->result;
-	if (ret != 0)
+	/* A full table is the primary's to report, once. */
+	if (ret != 0 && ret != -ENOSPC)
 		MP_LOG(ERR, "port %u: primary could not register %#" PRIxPTR "+%zu: %s",
 		       mana_local(dev)->port_id, addr, len, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Register (@reg) or drop the registration of a mempool chunk, for the
+ * mempool events: by port id, since the port may close meanwhile (the
+ * primary then answers -ENODEV).
+ */
+int
+mana_mp_request_mr(uint16_t port_id, uint32_t timeout_ms, bool reg, uintptr_t addr, size_t len)
+{
+	struct rte_mp_msg req __rte_aligned(8), reply __rte_aligned(8);
+	struct mana_mp_reg_mr_req *r = (struct mana_mp_reg_mr_req *)req.param;
+	int ret;
+
+	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, reg ? MANA_MP_REG_MR : MANA_MP_DEREG_MR,
+			 port_id, sizeof(*r));
+	r->addr = addr;
+	r->len = len;
+	ret = mana_mp_request_to(port_id, timeout_ms, &req, &reply, 0);
+	if (ret == 0)
+		ret = ((const struct mana_mp_hdr *)reply.param)->result;
 	return ret;
 }
 

@@ -42,6 +42,8 @@ struct mana_mp_attach_result {
 int mana_mp_request_attach(struct rte_eth_dev *dev, struct mana_mp_attach_result *res);
 int mana_mp_request_detach(struct mana_local *lp);
 int mana_mp_request_reg_mr(struct rte_eth_dev *dev, uintptr_t addr, size_t len);
+int mana_mp_request_mr(uint16_t port_id, uint32_t timeout_ms, bool reg, uintptr_t addr,
+		       size_t len);
 
 /* Primary: one broadcast and the answers it got. */
 struct mana_mp_round_result {

@@ -12,7 +12,7 @@
  * reject anything that does not match this table (mana_mp_validate).
  *
  * Transport (rte_mp, DPDK 22.11 to 25.11):
- *  - Secondary -> primary requests (ATTACH, DETACH, REG_MR) use
+ *  - Secondary -> primary requests (ATTACH, DETACH, REG_MR, DEREG_MR) use
  *    rte_mp_request_sync on MANA_MP_ACTION_PRIMARY; the primary answers
  *    with rte_mp_reply carrying the same type and a result.
  *  - Primary -> secondaries broadcasts (START_RXTX, STOP_RXTX, UNMAP_DB,
@@ -55,6 +55,8 @@ enum mana_mp_type {
 	MANA_MP_EVENT,		/* deliver an ethdev event to the application */
 	/* Secondary -> primary, one-way answer to a broadcast. */
 	MANA_MP_ACK,
+	/* Secondary -> primary, request and reply. */
+	MANA_MP_DEREG_MR,	/* the mempool chunk [addr, addr + len) is being freed */
 	MANA_MP_TYPE_MAX,
 };
 
@@ -95,13 +97,14 @@ struct mana_mp_detach_req {
 	uint32_t pad;
 };
 
+/* REG_MR and DEREG_MR. */
 struct mana_mp_reg_mr_req {
 	struct mana_mp_hdr hdr;
 	uint64_t addr;
 	uint64_t len;
 };
 
-/* Replies that carry nothing but the header (DETACH, REG_MR). */
+/* Replies that carry nothing but the header (DETACH, REG_MR, DEREG_MR). */
 struct mana_mp_status {
 	struct mana_mp_hdr hdr;
 };
