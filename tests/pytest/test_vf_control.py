@@ -122,18 +122,20 @@ def test_start_refused_half_way(cluster, verb):
     assert final["totals"]["bad"] == 0 and final["totals"]["wrong_queue"] == 0, final
 
 
-@pytest.mark.parametrize("verb,outcome", [("query_device", "RECOVERY_SUCCESS"),
-                                           ("alloc_pd", "RECOVERY_FAILED"),
-                                           ("create_qp", "RECOVERY_FAILED")])
-def test_reset_refused_by_the_new_instance(cluster, verb, outcome):
+@pytest.mark.parametrize("verb,retries,outcome", [("query_device", 5, "RECOVERY_SUCCESS"),
+                                                   ("alloc_pd", 5, "RECOVERY_SUCCESS"),
+                                                   ("alloc_pd", 0, "RECOVERY_FAILED"),
+                                                   ("create_qp", 0, "RECOVERY_FAILED")])
+def test_reset_refused_by_the_new_instance(cluster, verb, retries, outcome):
     """The device that comes back after a service reset refuses one command
     (MANA_SIM fail_verb, armed before the reset). In the wait for the device
     (query_device, part of each open attempt) that is one more failed
     attempt and the recovery succeeds with the next; in the reopen or the
     rebuild (alloc_pd, create_qp) the device is there but refuses the port:
-    the recovery fails in every process (RECOVERY_FAILED), the port stays
+    the recovery is retried (max_reset_retries) and succeeds, or, with no
+    retry allowed, fails in every process (RECOVERY_FAILED), the port stays
     failed, and every process can still stop and exit cleanly."""
-    procs = start_procs(cluster, n_secs=1)
+    procs = start_procs(cluster, n_secs=1, devargs=f"max_reset_retries={retries}")
     with cluster.telemetry() as tel:
         marks = marks_of(procs)
         tel_ok(tel, "/mana_sim/fail_verb", f"{BDF},{verb},1")
@@ -143,8 +145,10 @@ def test_reset_refused_by_the_new_instance(cluster, verb, outcome):
         info = mana_info(tel)
         if outcome == "RECOVERY_FAILED":
             assert info["state"] == "failed" and info["last_error"] == -errno.EPROTO, info
+            assert info["reset_retries"] == 0, info
         else:
             assert info["state"] == "active" and info["resets_succeeded"] == 1, info
+            assert info["reset_retries"] == (1 if verb != "query_device" else 0), info
         assert sim_info(tel)["verbs_failed"] == 1
     finals = stop_all(procs)
     assert all(f["exit"] == 0 for f in finals.values()), finals
