@@ -508,6 +508,8 @@ mana_tombstone_clear(uint16_t port_id)
 {
 	struct rte_eth_dev_data *t = &mana_tombstones[port_id];
 
+	/* rte_eth_dev_allocated() looks ports up by name: not this one any more. */
+	t->name[0] = '\0';
 	t->dev_private = NULL;
 	t->rx_queues = NULL;
 	t->tx_queues = NULL;
@@ -550,7 +552,6 @@ void
 mana_dev_gone_secondary(struct rte_eth_dev *dev)
 {
 	uint16_t port_id = mana_local(dev)->port_id;
-
 	struct mana_local *lp = mana_local(dev);
 
 	mana_dev_tombstone(dev);

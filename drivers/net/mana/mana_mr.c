@@ -486,7 +486,13 @@ mana_mr_mempool_event(enum rte_mempool_event event, struct rte_mempool *mp,
 
 		if (dev == NULL)
 			continue;
-		priv = mana_priv(dev);
+		/*
+		 * Not mana_priv(dev): a late secondary's dev->data may have been
+		 * released by the primary; the private data stays for it.
+		 */
+		priv = mana_local(dev)->priv;
+		if (mana_word_state(mana_state_load(priv)) == MANA_DEV_CLOSED)
+			continue;
 		STAILQ_FOREACH(hdr, &mp->mem_list, next) {
 			uintptr_t addr = (uintptr_t)hdr->addr;
 

@@ -158,20 +158,31 @@ mana_quiesce_wait(struct rte_eth_dev *dev, uint32_t tag, uint32_t timeout_ms,
 		.deadline_ns = start + (uint64_t)timeout_ms * 1000000ull,
 		.res = res,
 	};
+	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	const struct mana_priv *priv = mana_local(dev)->priv;
+	/*
+	 * A secondary reads the queue arrays the primary recorded in the
+	 * private data, not dev->data: it may handle UNMAP_DB late, after the
+	 * primary released the port (zeroed, or freed since 23.07).
+	 */
+	void **rxqs = primary ? dev->data->rx_queues : priv->rx_queues;
+	void **txqs = primary ? dev->data->tx_queues : priv->tx_queues;
+	uint16_t nb_rxq = primary ? dev->data->nb_rx_queues : priv->nb_rx_queues;
+	uint16_t nb_txq = primary ? dev->data->nb_tx_queues : priv->nb_tx_queues;
 	bool all = true;
 	uint16_t i;
 
 	memset(res, 0, sizeof(*res));
-	for (i = 0; i < dev->data->nb_rx_queues; i++) {
-		struct mana_rxq *rxq = dev->data->rx_queues[i];
+	for (i = 0; i < nb_rxq && rxqs != NULL; i++) {
+		struct mana_rxq *rxq = rxqs[i];
 
 		if (rxq != NULL && !mana_quiesce_one(&w, &rxq->busy)) {
 			res->stuck_rxq |= UINT64_C(1) << (i % 64);
 			all = false;
 		}
 	}
-	for (i = 0; i < dev->data->nb_tx_queues; i++) {
-		struct mana_txq *txq = dev->data->tx_queues[i];
+	for (i = 0; i < nb_txq && txqs != NULL; i++) {
+		struct mana_txq *txq = txqs[i];
 
 		if (txq != NULL && !mana_quiesce_one(&w, &txq->busy)) {
 			res->stuck_txq |= UINT64_C(1) << (i % 64);
