@@ -416,6 +416,11 @@ app_close_port(int *stop_ret)
 		return 0;
 	}
 	ret = rte_eth_dev_close(app.port);
+	/* A secondary's close of a port the primary closed (or is closing): gone. */
+	if (!app.primary && ret == -ENODEV) {
+		app_log("port %u closed by the primary; released", app.port);
+		return 0;
+	}
 	if (ret != 0)
 		app_log("rte_eth_dev_close: %s", strerror(-ret));
 	return ret;

@@ -677,18 +677,6 @@ mana_close_primary(struct rte_eth_dev *dev)
 		mana_hw_dev_put(lp->hw_dev);
 	lp->hw_dev = NULL;
 	mana_local_free(dev);
-	if (!told) {
-		/*
-		 * ethdev's release frees what dev->data points at (the queue
-		 * arrays, the private data: lib/ethdev/ethdev_driver.c): not
-		 * what a secondary may still reach.
-		 */
-		dev->data->dev_private = NULL;
-		dev->data->rx_queues = NULL;
-		dev->data->tx_queues = NULL;
-		dev->data->nb_rx_queues = 0;
-		dev->data->nb_tx_queues = 0;
-	}
 	DRV_LOG(INFO, "port %u: closed", dev->data->port_id);
 	return told;
 }
@@ -698,7 +686,20 @@ mana_dev_close(struct rte_eth_dev *dev)
 {
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return mana_dev_close_secondary(dev);
-	mana_close_primary(dev);
+	if (!mana_close_primary(dev)) {
+		/*
+		 * ethdev releases the port after this and frees what dev->data
+		 * points at (the queue arrays, the private data:
+		 * lib/ethdev/ethdev_driver.c): not what a secondary that has not
+		 * let go may still reach. (A remove that could not tell every
+		 * secondary does not release the port: mana_remove_by_name().)
+		 */
+		dev->data->dev_private = NULL;
+		dev->data->rx_queues = NULL;
+		dev->data->tx_queues = NULL;
+		dev->data->nb_rx_queues = 0;
+		dev->data->nb_tx_queues = 0;
+	}
 	return 0;
 }
 
