@@ -119,6 +119,7 @@ struct app {
 
 	bool sending;
 	bool held;		/* `hold`: no burst calls until `release` */
+	bool extbuf;		/* `extbuf on`: single-segment packets go out from external buffers */
 	bool stopping;
 	uint64_t stop_deadline;
 	/* Callback <-> main loop handshake (the callback runs on another thread). */
@@ -170,5 +171,8 @@ unsigned int app_rx(uint64_t now, bool *busy);
 void app_cmd_poll(void);
 void app_cmd_feed(void);	/* gives back what `starve` took (exit) */
 void app_cmd_starve_more(void);	/* while starved: take what was freed */
+
+int app_extbuf_enable(bool on);
+unsigned int app_extbuf_busy(void);
 
 #endif /* MANA_TRAFFIC_APP_H */

@@ -515,6 +515,34 @@ app_cmd_exec(char *line)
 		app_cmd_rss_hf(argv, argc);
 	} else if (strcmp(cmd, "inject") == 0) {
 		app_cmd_inject(argv, argc);
+	} else if (strcmp(cmd, "free_kept") == 0) {
+		/*
+		 * The pools `tx_pools N keep` replaced, freed now (port open or
+		 * not) - those whose mbufs are all back; the others are kept.
+		 */
+		unsigned int k, kept = 0, freed = 0;
+
+		for (k = 0; k < app_nb_kept_pools; k++) {
+			if (rte_mempool_full(app_kept_pools[k])) {
+				rte_mempool_free(app_kept_pools[k]);
+				freed++;
+			} else {
+				app_kept_pools[kept++] = app_kept_pools[k];
+			}
+		}
+		app_nb_kept_pools = kept;
+		app_cmd_begin(&sb, cmd, 0);
+		sb_printf(&sb, ",\"freed\":%u,\"kept\":%u}", freed, kept);
+		sb_emit(&sb);
+	} else if (strcmp(cmd, "extbuf") == 0) {
+		if (argc != 2 || (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0))
+			app_cmd_reply(cmd, -EINVAL, "usage: extbuf on|off");
+		else {
+			app_cmd_begin(&sb, cmd, app_extbuf_enable(strcmp(argv[1], "on") == 0));
+			/* Packets from external slots not freed yet (sent or in a ring). */
+			sb_printf(&sb, ",\"busy\":%u}", app_extbuf_busy());
+			sb_emit(&sb);
+		}
 	} else if (strcmp(cmd, "tx_pools") == 0) {
 		app_cmd_tx_pools(cmd, argv, argc);
 	} else if (strcmp(cmd, "starve") == 0) {

@@ -21,6 +21,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_memzone.h>
 
@@ -103,6 +104,9 @@ usage(const char *prog)
 "  port_stop | port_start | port_close | configure | rxq_setup\n"
 "                      the ethdev call, with the return code (rxq_setup: queue 0)\n"
 "  queues_setup        rte_eth_rx/tx_queue_setup of every queue, as at start\n"
+"  free_kept           free the pools `tx_pools N keep` replaced (also after port_close)\n"
+"  extbuf on|off       send single-segment packets from external buffers (rte_malloc\n"
+"                      memory no mempool owns; not with resets)\n"
 "  port_calls          ethdev and driver calls on the port, even after it was closed\n"
 "  cb_sleep MS         the next event callback sleeps MS ms (a busy interrupt thread)\n"
 "  ring Q              rte_pmd_mana_mpr_test_ring_doorbell(port, Q)\n"
@@ -930,6 +934,73 @@ app_rx(uint64_t now, bool *busy)
 }
 
 /*
+ * `extbuf on`: memory no mempool owns, which a PMD meets first in a burst.
+ * Slots of one rte_malloc() block (allocated by the command, not here);
+ * a slot is reused once its packet is freed. Not for runs with resets: the
+ * primary would call this process's free callback.
+ */
+#define APP_EXT_SLOTS	256
+#define APP_EXT_SLOT	2048
+
+static uint8_t *app_ext_mem;
+static struct rte_mbuf_ext_shared_info app_ext_shinfo[APP_EXT_SLOTS];
+static RTE_ATOMIC(uint8_t) app_ext_busy[APP_EXT_SLOTS];
+static unsigned int app_ext_next;
+
+static void
+app_ext_free(void *addr __rte_unused, void *opaque)
+{
+	rte_atomic_store_explicit((RTE_ATOMIC(uint8_t) *)opaque, 0, rte_memory_order_release);
+}
+
+/* External slots whose packet has not been freed yet. */
+unsigned int
+app_extbuf_busy(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < APP_EXT_SLOTS; i++)
+		n += rte_atomic_load_explicit(&app_ext_busy[i], rte_memory_order_acquire);
+	return n;
+}
+
+int
+app_extbuf_enable(bool on)
+{
+	if (on && app_ext_mem == NULL) {
+		app_ext_mem = rte_malloc("mtrf_extbuf", (size_t)APP_EXT_SLOTS * APP_EXT_SLOT, 64);
+		if (app_ext_mem == NULL)
+			return -ENOMEM;
+	}
+	app.extbuf = on;
+	return 0;
+}
+
+/* Move @m's data to a free external slot; @m unchanged if none or multi-segment. */
+static void
+app_to_extbuf(struct rte_mbuf *m)
+{
+	unsigned int s = app_ext_next % APP_EXT_SLOTS;
+	struct rte_mbuf_ext_shared_info *sh = &app_ext_shinfo[s];
+	uint8_t *buf = app_ext_mem + (size_t)s * APP_EXT_SLOT;
+	uint16_t len = m->data_len;
+
+	if (m->nb_segs != 1 || len > APP_EXT_SLOT - RTE_PKTMBUF_HEADROOM ||
+	    rte_atomic_load_explicit(&app_ext_busy[s], rte_memory_order_acquire))
+		return;
+	app_ext_next++;
+	memcpy(buf + RTE_PKTMBUF_HEADROOM, rte_pktmbuf_mtod(m, void *), len);
+	rte_atomic_store_explicit(&app_ext_busy[s], 1, rte_memory_order_relaxed);
+	sh->free_cb = app_ext_free;
+	sh->fcb_opaque = (void *)&app_ext_busy[s];
+	rte_mbuf_ext_refcnt_set(sh, 1);
+	rte_pktmbuf_attach_extbuf(m, buf, rte_mem_virt2iova(buf), APP_EXT_SLOT, sh);
+	m->data_off = RTE_PKTMBUF_HEADROOM;
+	m->data_len = len;
+	m->pkt_len = len;
+}
+
+/*
  * Build @want packets from the Tx pool, in flow order, and send them;
  * *built: how many could be built. Refused packets are freed and their
  * sequence numbers given back. Returns the number sent.
@@ -956,6 +1027,8 @@ app_tx_send(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built)
 			pkts[n]->ol_flags |= RTE_MBUF_F_TX_VLAN;
 			pkts[n]->vlan_tci = cfg->vlan;
 		}
+		if (app.extbuf)
+			app_to_extbuf(pkts[n]);
 		which[n] = fi;
 		af->sent++;
 		aq->next_flow = (uint16_t)((fi + 1) % aq->nb_flows);

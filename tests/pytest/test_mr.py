@@ -3,8 +3,8 @@
 """Memory registrations follow the mempools: freed pools give their ranges back
 (issue 9, item 4)."""
 
-from conftest import (assert_clean_final, queue_rx, sim_info, sim_reset, wait_events,
-                      wait_rx_after)
+from conftest import (assert_clean_final, freeze, queue_rx, sim_info, sim_reset, thaw,
+                      wait_events, wait_rx_after, wait_until)
 
 MR_MAX = 256
 FULL_MSG = f"all {MR_MAX} memory registrations in use"
@@ -97,4 +97,63 @@ def test_reset_rebuilds_only_live_ranges(cluster):
     wait_rx_after(sec, [1], sec.mark(), 200, timeout=15, what="traffic after the reset")
     final = sec.stop()
     assert final["totals"]["bad"] == 0
+    pri.stop()
+
+
+def test_secondary_burst_never_waits_for_the_primary(cluster):
+    """A secondary's burst that meets memory not registered yet (external
+    buffers: memory no mempool owns) does not ask the primary from inside
+    the burst. With the primary frozen, the secondary's loop keeps its pace
+    - status lines every 100 ms - and its packets stay with it (tx_refused);
+    once the primary runs again, the request made from an alarm registers
+    the range and the packets flow. (Before: every burst waited
+    request_timeout_ms for an answer.)"""
+    pri, sec = _pair(cluster, devargs="request_timeout_ms=1000")
+    before = _mr(pri)["mr_registered"]
+    assert sec.command("pause")["ret"] == 0
+    assert sec.command("extbuf on")["ret"] == 0     # allocated while the primary runs
+    freeze(pri)
+    try:
+        assert sec.command("resume")["ret"] == 0
+        first = sec.wait_status(lambda s: True, timeout=5)
+        last = sec.wait_status(lambda s: s["mono"] >= first["mono"] + 2.0, timeout=10,
+                               what="2 s of the secondary's loop")
+        lines = [o for o in sec.lines if o.get("ev") == "status" and
+                 first["mono"] <= o["mono"] <= last["mono"]]
+        # 20 periods; a burst that waited 1 s for the frozen primary allows 3.
+        assert len(lines) >= 10, [o["mono"] for o in lines]
+        assert last["queues"]["1"]["tx_refused"] > first["queues"]["1"]["tx_refused"], \
+            (first, last)
+    finally:
+        thaw(pri)
+    wait_rx_after(sec, [1], sec.mark(), 200, timeout=15, what="traffic from external buffers")
+    assert _mr(pri)["mr_registered"] > before
+    # Every external buffer back before the primary stops the port: it would
+    # call this process's free callback (a function pointer of another process).
+    wait_until(lambda: sec.command("extbuf off")["busy"] == 0, 10, "external buffers freed")
+    final = sec.stop()
+    assert final["totals"]["bad"] == 0 and final["totals"]["corrupt"] == 0, final["totals"]
+    pri.stop()
+
+
+def test_pools_freed_after_the_port_closed(cluster):
+    """A worker that closes its port, then frees its pools (the usual order
+    at exit) gives their ranges back too: DPDK tells only the process that
+    frees a pool, which remembers the port it left."""
+    pri, sec = _pair(cluster)
+    ans = sec.command("tx_pools 4 keep", timeout=60)
+    assert ans["ret"] == 0 and ans["kept"] == 4, ans
+    held = _mr(pri)
+    assert sec.command("pause")["ret"] == 0
+    # The kept pools' packets complete while the worker still polls.
+    kept = {f"mtrf_tx_{sec.pid}"} | {f"mtrf_p{sec.pid}_{k}" for k in range(3)}
+    assert ans["tx_pool"] == f"mtrf_p{sec.pid}_3", ans
+    wait_until(lambda: all(p["in_use"] == 0 for p in sec.command("mempools")["mempools"]
+                           if p["name"] in kept), 10, "kept pools full")
+    assert sec.command("port_close")["ret"] == 0
+    ans = sec.command("free_kept")
+    assert ans["freed"] == 4, ans
+    after = _mr(pri)
+    assert after["mr_registered"] < held["mr_registered"], (held, after)
+    assert after["mr_reclaimed"] >= held["mr_reclaimed"] + ans["freed"], (held, after)
     pri.stop()

@@ -474,6 +474,7 @@ int mana_mr_track_port(struct rte_eth_dev *dev);
 void mana_mr_untrack_port(struct rte_eth_dev *dev);
 int mana_mr_rebuild(struct rte_eth_dev *dev);
 void mana_mr_release_all(struct rte_eth_dev *dev, bool forget);
+void mana_mr_set_pd(struct rte_eth_dev *dev, struct mana_hw_pd *pd);
 /* MANA_LKEY_INVALID with rte_errno: EFAULT not DPDK memory, else why registering failed. */
 uint32_t mana_mr_lookup_slow(struct mana_priv *priv, struct mana_mr_cache *cache,
 			     const struct rte_mbuf *mbuf, uintptr_t addr, uint32_t len);

@@ -657,10 +657,7 @@ mana_close_primary(struct rte_eth_dev *dev)
 			" (private data, queues) is left to them", dev->data->port_id,
 			(unsigned int)__builtin_popcountll(round.unreachable | left));
 	}
-	mana_mr_release_all(dev, true);
-	if (lp->pd != NULL)
-		mana_hw_dealloc_pd(lp->pd);
-	lp->pd = NULL;
+	mana_mr_release_all(dev, true);	/* and the PD */
 	if (lp->ctx != NULL)
 		mana_hw_close(lp->ctx);
 	lp->ctx = NULL;

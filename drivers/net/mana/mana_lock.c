@@ -31,6 +31,16 @@ mana_mutex_lock(struct mana_mutex *lock)
 		abort();
 }
 
+bool
+mana_mutex_trylock(struct mana_mutex *lock)
+{
+	int ret = pthread_mutex_trylock(&lock->mutex);
+
+	if (ret != 0 && ret != EBUSY)
+		abort();
+	return ret == 0;
+}
+
 void
 mana_mutex_unlock(struct mana_mutex *lock)
 {

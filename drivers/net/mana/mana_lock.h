@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -29,12 +30,14 @@
 #define __mana_releases(...)	__attribute__((release_capability(__VA_ARGS__)))
 #define __mana_requires(...)	__attribute__((requires_capability(__VA_ARGS__)))
 #define __mana_excludes(...)	__attribute__((locks_excluded(__VA_ARGS__)))
+#define __mana_try_acquires(...) __attribute__((try_acquire_capability(__VA_ARGS__)))
 #else
 #define __mana_capability(x)
 #define __mana_acquires(...)
 #define __mana_releases(...)
 #define __mana_requires(...)
 #define __mana_excludes(...)
+#define __mana_try_acquires(...)
 #endif
 
 struct __mana_capability("mutex") mana_mutex {
@@ -49,6 +52,8 @@ void mana_mutex_init(struct mana_mutex *lock);
 void mana_mutex_destroy(struct mana_mutex *lock);
 void mana_mutex_lock(struct mana_mutex *lock) __mana_acquires(lock);
 void mana_mutex_unlock(struct mana_mutex *lock) __mana_releases(lock);
+/* Returns true with @lock held, false (not held) when another thread has it. */
+bool mana_mutex_trylock(struct mana_mutex *lock) __mana_try_acquires(true, lock);
 
 /* Condition variables on CLOCK_MONOTONIC. */
 void mana_cond_init(struct mana_cond *cond);

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_alarm.h>
 #include <rte_errno.h>
 #include <rte_eal_memconfig.h>
 #include <rte_memory.h>
@@ -311,6 +312,82 @@ mana_mr_range_of(const struct rte_mbuf *mbuf, uintptr_t addr, size_t len,
 	return 0;
 }
 
+/*
+ * Secondary: ranges a burst met that are not registered yet. A burst never
+ * waits for the primary: it leaves the packet with the caller (EAGAIN) and
+ * queues the range here; an alarm on the EAL interrupt thread asks the
+ * primary (REG_MR), and a later burst finds the range registered.
+ */
+#define MANA_MR_PENDING_N	16
+
+struct mana_mr_pending {
+	uint16_t port_id;
+	uint32_t timeout_ms;
+	uintptr_t start;
+	size_t len;
+};
+
+static struct mana_mutex mana_mr_pending_lock;
+static struct mana_mr_pending mana_mr_pending[MANA_MR_PENDING_N];
+static unsigned int mana_mr_nb_pending;
+static bool mana_mr_pending_armed;
+
+RTE_INIT(mana_mr_pending_lock_init)
+{
+	mana_mutex_init(&mana_mr_pending_lock);
+}
+
+static void
+mana_mr_pending_run(void *arg __rte_unused)
+{
+	struct mana_mr_pending todo[MANA_MR_PENDING_N];
+	unsigned int n, i;
+	int ret;
+
+	mana_mutex_lock(&mana_mr_pending_lock);
+	n = mana_mr_nb_pending;
+	memcpy(todo, mana_mr_pending, n * sizeof(todo[0]));
+	mana_mr_nb_pending = 0;
+	mana_mr_pending_armed = false;
+	mana_mutex_unlock(&mana_mr_pending_lock);
+	/* Not under the lock: bursts only try it. */
+	for (i = 0; i < n; i++) {
+		ret = mana_mp_request_mr(todo[i].port_id, todo[i].timeout_ms, true, todo[i].start,
+					 todo[i].len);
+		if (ret != 0 && ret != -ENOSPC)
+			DRV_LOG(WARNING, "port %u: registering %#" PRIxPTR "+%zu: %s",
+				todo[i].port_id, todo[i].start, todo[i].len, strerror(-ret));
+		/* A failure is asked again at the next burst that meets the range. */
+	}
+}
+
+/* From a burst: queue @start/@len for the alarm. Never blocks. */
+static void
+mana_mr_pending_add(const struct mana_priv *priv, uintptr_t start, size_t len)
+{
+	unsigned int i;
+
+	if (!mana_mutex_trylock(&mana_mr_pending_lock))
+		return;		/* the next burst queues it */
+	for (i = 0; i < mana_mr_nb_pending; i++)
+		if (mana_mr_pending[i].port_id == priv->port_id &&
+		    mana_mr_pending[i].start == start)
+			break;
+	if (i == mana_mr_nb_pending && i < MANA_MR_PENDING_N) {
+		mana_mr_pending[i] = (struct mana_mr_pending){
+			.port_id = priv->port_id,
+			.timeout_ms = priv->args.request_timeout_ms,
+			.start = start,
+			.len = len,
+		};
+		mana_mr_nb_pending++;
+	}
+	if (!mana_mr_pending_armed && mana_mr_nb_pending > 0 &&
+	    rte_eal_alarm_set(1, mana_mr_pending_run, NULL) == 0)
+		mana_mr_pending_armed = true;
+	mana_mutex_unlock(&mana_mr_pending_lock);
+}
+
 /* Cache miss: look in the shared table, register the range if it is new. */
 uint32_t
 mana_mr_lookup_slow(struct mana_priv *priv, struct mana_mr_cache *cache,
@@ -337,7 +414,8 @@ mana_mr_lookup_slow(struct mana_priv *priv, struct mana_mr_cache *cache,
 			mana_mr_refuse(priv);
 			ret = -ENOSPC;
 		} else {
-			ret = mana_mp_request_reg_mr(dev, start, size);
+			mana_mr_pending_add(priv, start, size);
+			ret = -EAGAIN;
 		}
 		if (ret == 0 && !mana_mr_table_find(&priv->mr, addr, len, &e))
 			ret = -EFAULT;
@@ -390,8 +468,12 @@ mana_mr_rebuild(struct rte_eth_dev *dev)
 }
 
 /*
- * Deregister everything in the device. @forget also empties the table (port
- * close); otherwise the ranges are kept for mana_mr_rebuild. Primary only.
+ * Deregister everything in the device and deallocate the protection domain,
+ * under one hold of mr_lock: a registration (a mempool event, a first
+ * sight in a burst) then either finishes before, and is deregistered here,
+ * or finds no PD; none can land on the old instance's PD and survive into
+ * the rebuild with its key. @forget also empties the table (port close);
+ * otherwise the ranges are kept for mana_mr_rebuild. Primary only.
  */
 void
 mana_mr_release_all(struct rte_eth_dev *dev, bool forget)
@@ -408,12 +490,26 @@ mana_mr_release_all(struct rte_eth_dev *dev, bool forget)
 			mana_hw_dereg_mr(lp->mr[i]);
 		lp->mr[i] = NULL;
 	}
+	if (lp->pd != NULL)
+		mana_hw_dealloc_pd(lp->pd);
+	lp->pd = NULL;
 	if (forget) {
 		mana_mr_write_begin(t);
 		rte_atomic_store_explicit(&t->count, 0, rte_memory_order_relaxed);
 		mana_mr_write_end(t);
 		rte_atomic_store_explicit(&t->full_reported, 0, rte_memory_order_relaxed);
 	}
+	mana_mutex_unlock(&lp->mr_lock);
+}
+
+/* The new instance's protection domain, set under mr_lock (see above). */
+void
+mana_mr_set_pd(struct rte_eth_dev *dev, struct mana_hw_pd *pd)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	mana_mutex_lock(&lp->mr_lock);
+	lp->pd = pd;
 	mana_mutex_unlock(&lp->mr_lock);
 }
 
@@ -427,6 +523,13 @@ mana_mr_release_all(struct rte_eth_dev *dev, bool forget)
  * mempool_event_callback_invoke), so unregistering it while another thread
  * frees a pool could free what that thread is about to read.
  */
+/*
+ * Secondary: ports this process closed while the primary kept them open,
+ * with their request timeout (0: none). DPDK tells only the process that
+ * frees a pool (lib/mempool/rte_mempool.c), so a worker that closes its port
+ * before it frees its pool still gives the pool's ranges back from here.
+ */
+static uint32_t mana_mr_left_timeout_ms[RTE_MAX_ETHPORTS];
 static struct mana_mutex mana_mr_ports_lock;
 static struct rte_eth_dev *mana_mr_ports[RTE_MAX_ETHPORTS];
 static bool mana_mr_cb_registered;
@@ -519,6 +622,21 @@ mana_mr_mempool_event(enum rte_mempool_event event, struct rte_mempool *mp,
 			}
 		}
 	}
+	for (port_id = 0; !primary && !ready && port_id < RTE_MAX_ETHPORTS; port_id++) {
+		if (mana_mr_left_timeout_ms[port_id] == 0 || mana_mr_ports[port_id] != NULL)
+			continue;
+		/* Closed here: no table to look at; the primary drops exact matches. */
+		STAILQ_FOREACH(hdr, &mp->mem_list, next) {
+			if (nb_req == RTE_DIM(req))
+				break;
+			req[nb_req++] = (struct mana_mr_request){
+				.port_id = port_id,
+				.timeout_ms = mana_mr_left_timeout_ms[port_id],
+				.addr = (uintptr_t)hdr->addr,
+				.len = hdr->len,
+			};
+		}
+	}
 	mana_mutex_unlock(&mana_mr_ports_lock);
 
 	/*
@@ -551,8 +669,10 @@ mana_mr_track_port(struct rte_eth_dev *dev)
 			ret = 0;
 		}
 	}
-	if (ret == 0)
+	if (ret == 0) {
 		mana_mr_ports[dev->data->port_id] = dev;
+		mana_mr_left_timeout_ms[dev->data->port_id] = 0;
+	}
 	mana_mutex_unlock(&mana_mr_ports_lock);
 	if (ret != 0)
 		DRV_LOG(ERR, "port %u: cannot follow mempool events: %s", dev->data->port_id,
@@ -564,12 +684,19 @@ mana_mr_track_port(struct rte_eth_dev *dev)
 void
 mana_mr_untrack_port(struct rte_eth_dev *dev)
 {
+	const struct mana_priv *priv = mana_local(dev)->priv;
+	/* The primary keeps the port: this process's pools may still be in its table. */
+	bool left = rte_eal_process_type() != RTE_PROC_PRIMARY &&
+		    mana_word_state(mana_state_load(priv)) != MANA_DEV_CLOSED;
 	uint16_t i;
 
 	/* By pointer: a late secondary's dev->data may no longer name the port. */
 	mana_mutex_lock(&mana_mr_ports_lock);
-	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
-		if (mana_mr_ports[i] == dev)
-			mana_mr_ports[i] = NULL;
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+		if (mana_mr_ports[i] != dev)
+			continue;
+		mana_mr_ports[i] = NULL;
+		mana_mr_left_timeout_ms[i] = left ? priv->args.request_timeout_ms : 0;
+	}
 	mana_mutex_unlock(&mana_mr_ports_lock);
 }

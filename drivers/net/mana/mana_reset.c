@@ -344,10 +344,7 @@ mana_reset_release_instance(struct mana_local *lp) __mana_requires(&lp->ctl_lock
 	mana_queues_destroy(dev);
 	if (lp->priv->started)
 		mana_queues_release_mbufs(dev);
-	mana_mr_release_all(dev, false);
-	if (lp->pd != NULL)
-		mana_hw_dealloc_pd(lp->pd);
-	lp->pd = NULL;
+	mana_mr_release_all(dev, false);	/* and the PD */
 	mana_db_unmap(dev, 0);
 	if (lp->ctx != NULL)
 		mana_hw_close(lp->ctx);	/* revokes the doorbell page */
@@ -454,6 +451,7 @@ mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	struct mana_local *lp = mana_local(dev);
 	struct mana_priv *priv = lp->priv;
 	struct mana_hw_caps caps;
+	struct mana_hw_pd *pd;
 	int ret;
 
 	mana_mutex_lock(&lp->ctl_lock);
@@ -468,9 +466,10 @@ mana_reset_reopen(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	if (ret != 0)
 		goto out;
 	priv->caps = caps;
-	ret = mana_hw_alloc_pd(lp->ctx, &lp->pd);
+	ret = mana_hw_alloc_pd(lp->ctx, &pd);
 	if (ret != 0)
 		goto out;
+	mana_mr_set_pd(dev, pd);
 	rte_atomic_store_explicit(&priv->db_generation, run->new_generation,
 				  rte_memory_order_release);
 	ret = mana_db_map(dev, mana_hw_doorbell_fd(lp->ctx), run->new_generation,

@@ -560,11 +560,15 @@ mana_mp_port_gone(void *arg)
 		mana_mp_ack_port_closed(port_id, lp->slot, 0);
 		return;
 	}
-	/* The application may be closing the port right now: one of us releases. */
-	if (lp == NULL || !mana_mp_detach_port(lp->dev)) {
-		mana_mp_ack_port_closed(port_id, -1, -ENODEV);
+	/*
+	 * The application may be closing the port right now: one of us
+	 * releases. If it is the application's close, that close answers the
+	 * pending PORT_CLOSED once it has released the port (0): an -ENODEV
+	 * from here would make the primary count this process as one that
+	 * did not let go, and leave the port's memory to it for nothing.
+	 */
+	if (lp == NULL || !mana_mp_detach_port(lp->dev))
 		return;
-	}
 	slot = lp->slot;
 	mana_dev_gone_secondary(lp->dev);
 	MP_LOG(NOTICE, "port %u: closed by the primary; released", port_id);
