@@ -20,6 +20,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
+#include <rte_ring.h>
 
 #include <rte_pmd_mana_mpr.h>
 #include "sim/mana_sim.h"
@@ -412,6 +414,68 @@ app_cmd_tx_pools(const char *cmd, char **argv, int argc)
 	sb_emit(&sb);
 }
 
+/*
+ * Test only: be a process that dies holding the DPDK heap lock. rte_malloc
+ * holds it while the heap grows (lib/eal/common/malloc_heap.c,
+ * malloc_heap_alloc_on_heap_id; in a secondary through the primary), and
+ * the memory event callbacks run meanwhile (eal_memalloc.c, sync_chunk in a
+ * secondary). Ours answers, then never returns: the harness SIGKILLs us.
+ */
+static void
+app_hold_heap_cb(enum rte_mem_event type, const void *addr __rte_unused,
+		 size_t len __rte_unused, void *arg __rte_unused)
+{
+	if (type != RTE_MEM_EVENT_ALLOC)
+		return;
+	app_cmd_reply("hold_heap", 0, NULL);
+	for (;;)
+		pause();
+}
+
+static void
+app_cmd_hold_heap(const char *cmd)
+{
+	struct rte_malloc_socket_stats st;
+	int socket = (int)rte_socket_id();
+	void *p;
+
+	if (rte_mem_event_callback_register("app_hold_heap", app_hold_heap_cb, NULL) != 0) {
+		app_cmd_reply(cmd, -rte_errno, "cannot follow memory events");
+		return;
+	}
+	/* More than the heap has in one piece: it must grow. */
+	if (rte_malloc_get_socket_stats(socket, &st) != 0)
+		st.greatest_free_size = 0;
+	p = rte_malloc_socket("app_hold_heap", st.greatest_free_size + (8u << 20), 0, socket);
+	rte_mem_event_callback_unregister("app_hold_heap", NULL);
+	rte_free(p);
+	app_cmd_reply(cmd, p != NULL ? -EAGAIN : -ENOMEM, "the heap did not grow");
+}
+
+/*
+ * Test only: leave this process's Tx pool as a producer that dies between
+ * moving the ring's head and its tail would (lib/ring/rte_ring_generic_pvt.h,
+ * __rte_ring_move_prod_head then __rte_ring_update_tail): one slot taken,
+ * the tail never follows. Every later put waits for it.
+ */
+static void
+app_cmd_wedge_pool(const char *cmd)
+{
+	struct rte_ring *r;
+	uint32_t head;
+
+	if (app.tx_pool == NULL ||
+	    strcmp(rte_mempool_get_ops(app.tx_pool->ops_index)->name, "ring_mp_mc") != 0) {
+		app_cmd_reply(cmd, -ENOTSUP, "no Tx pool on ring_mp_mc");
+		return;
+	}
+	r = app.tx_pool->pool_data;
+	do {
+		head = r->prod.head;
+	} while (rte_atomic32_cmpset(&r->prod.head, head, head + 1) == 0);
+	app_cmd_reply(cmd, 0, NULL);
+}
+
 static void
 app_cmd_exec(char *line)
 {
@@ -551,6 +615,10 @@ app_cmd_exec(char *line)
 		app_cmd_reply(cmd, app_starved != NULL ? 0 : -EINVAL,
 			      app_starved != NULL ? NULL : "not starved");
 		app_cmd_feed();
+	} else if (strcmp(cmd, "hold_heap") == 0) {
+		app_cmd_hold_heap(cmd);
+	} else if (strcmp(cmd, "wedge_pool") == 0) {
+		app_cmd_wedge_pool(cmd);
 	} else if (strcmp(cmd, "mempools") == 0) {
 		app_cmd_begin(&sb, cmd, 0);
 		sb_printf(&sb, ",\"mempools\":");

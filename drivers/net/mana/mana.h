@@ -200,6 +200,8 @@ struct mana_reset_stats {
 	uint64_t dead_procs;
 	uint64_t quiesce_waits;		/* queues found inside a burst */
 	uint64_t quiesce_timeouts;
+	uint64_t mbufs_leaked;		/* kept out of a mempool a dead process wedged */
+	uint64_t ring_shortfalls;	/* rebuilds refused: no ring buffer kept for them */
 	uint64_t last_phase_us[MANA_PHASE_MAX];
 	uint64_t last_total_us;		/* fatal event to resume */
 	uint64_t last_hw_down_us;	/* time spent waiting for the device */
@@ -339,6 +341,34 @@ extern struct mana_fast mana_fast[RTE_MAX_ETHPORTS];
 struct mana_mp_round;
 struct mana_reset_ctl;
 
+/*
+ * Ring buffers of the device queues (the provider's allocator, primary
+ * only), kept across resets: a reset takes the rings it rebuilds from here,
+ * never from the DPDK heap, whose lock a dead process may hold. Filled on
+ * the control path (dev_start): one spare per ring in use, for a queue
+ * quarantined in a reset, whose rings are retired (never handed out again:
+ * the stuck poller may still write them). Caller holds ctl_lock.
+ */
+#define MANA_RING_BUFS		(MANA_MAX_QUEUES * 8)
+
+enum mana_ring_state {
+	MANA_RING_EMPTY,
+	MANA_RING_FREE,		/* kept, available */
+	MANA_RING_USED,		/* a queue of the device has it */
+	MANA_RING_USED_RETIRE,	/* used; retired when the device gives it back */
+	MANA_RING_RETIRED,	/* a quarantined queue's: until the quarantine ends */
+};
+
+struct mana_ring_pool {
+	struct {
+		void *buf;
+		size_t size;
+		int socket;
+		enum mana_ring_state state;
+	} bufs[MANA_RING_BUFS];
+	bool may_grow;		/* control path: the heap may be used */
+};
+
 /* dev->process_private. */
 struct mana_local {
 	struct rte_eth_dev *dev;
@@ -385,6 +415,8 @@ struct mana_local {
 		bool is_tx;
 	} quarantine[MANA_MAX_QUEUES];
 	unsigned int nb_quarantined;
+
+	struct mana_ring_pool rings;
 
 	/* Serialises control operations and reset phases. */
 	struct mana_mutex ctl_lock;
@@ -435,7 +467,8 @@ int mana_db_unmap(struct rte_eth_dev *dev, uint32_t generation);
 bool mana_reset_doorbell_available(struct rte_eth_dev *dev);
 
 /* mana_queue.c: building and tearing down the data path in the device. */
-int mana_queues_create(struct rte_eth_dev *dev);
+int mana_queues_create(struct rte_eth_dev *dev, bool at_start);
+void mana_ring_pool_fini(struct mana_ring_pool *pool);
 int mana_port_mtu_set(struct rte_eth_dev *dev, uint16_t mtu);
 int mana_port_mtu_apply(struct rte_eth_dev *dev);
 void mana_queues_destroy(struct rte_eth_dev *dev);
@@ -453,8 +486,10 @@ int mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb
 			unsigned int socket_id, const struct rte_eth_txconf *conf);
 void mana_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
 int mana_rxq_post_all(struct mana_rxq *rxq);
-void mana_rxq_drain(struct mana_rxq *rxq);
-void mana_txq_drain(struct mana_txq *txq);
+struct mana_pool_check;
+unsigned int mana_rxq_drain(struct mana_rxq *rxq, struct mana_pool_check *chk);
+unsigned int mana_txq_drain(struct mana_txq *txq, struct mana_pool_check *chk);
+bool mana_pool_check_put(struct mana_pool_check *chk, struct rte_mempool *mp);
 void mana_rxq_free(struct mana_rxq *rxq);
 void mana_txq_free(struct mana_txq *txq);
 struct mana_rxq *mana_rxq_clone(const struct mana_rxq *old);

@@ -357,7 +357,7 @@ mana_dev_start(struct rte_eth_dev *dev)
 		ret = mana_port_mtu_apply(dev);
 	if (ret != 0)
 		goto out;
-	ret = mana_queues_create(dev);
+	ret = mana_queues_create(dev, true);
 	if (ret != 0)
 		goto out;
 	priv->started = true;
@@ -652,6 +652,7 @@ mana_close_primary(struct rte_eth_dev *dev)
 		for (i = 0; i < dev->data->nb_tx_queues; i++)
 			mana_tx_queue_release(dev, i);
 		mana_queues_reap_quarantine(dev);
+		mana_ring_pool_fini(&lp->rings);
 	} else {
 		DRV_LOG(NOTICE, "port %u: %u secondaries have not released the port; its memory"
 			" (private data, queues) is left to them", dev->data->port_id,

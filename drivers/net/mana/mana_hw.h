@@ -139,7 +139,15 @@ int mana_hw_reg_mr(struct mana_hw_pd *pd, void *addr, size_t len, struct mana_hw
 		   uint32_t *lkey);
 int mana_hw_dereg_mr(struct mana_hw_mr *mr);
 
-/* Queue rings are allocated on NUMA socket @socket in hugepage memory. */
+/*
+ * Queue rings are allocated on NUMA socket @socket in hugepage memory, from
+ * @pool once one is set (mana_queue.c: mana_ring_alloc/mana_ring_free),
+ * else from the DPDK heap.
+ */
+struct mana_ring_pool;
+void mana_hw_set_ring_pool(struct mana_hw_ctx *ctx, struct mana_ring_pool *pool);
+void *mana_ring_alloc(struct mana_ring_pool *pool, size_t size, int socket);
+void mana_ring_free(struct mana_ring_pool *pool, void *buf);
 int mana_hw_create_cq(struct mana_hw_ctx *ctx, uint32_t count, int socket,
 		      struct mana_hw_cq **cq);
 int mana_hw_destroy_cq(struct mana_hw_cq *cq);

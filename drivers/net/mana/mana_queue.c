@@ -11,11 +11,299 @@
 #include <errno.h>
 #include <string.h>
 #include <net/if.h>
+#include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "mana.h"
 #include "mp/mana_mp.h"
+
+/* ------------------------------------------------------------------ */
+/* Ring buffers (struct mana_ring_pool).                               */
+
+static unsigned int
+mana_ring_find(const struct mana_ring_pool *pool, const void *buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(pool->bufs); i++)
+		if (pool->bufs[i].state != MANA_RING_EMPTY && pool->bufs[i].buf == buf)
+			return i;
+	return RTE_DIM(pool->bufs);
+}
+
+static bool
+mana_ring_socket_ok(int have, int want)
+{
+	return want == SOCKET_ID_ANY || have == want;
+}
+
+/* The provider's allocator (mana_verbs.c): a kept buffer, the heap only at start. */
+void *
+mana_ring_alloc(struct mana_ring_pool *pool, size_t size, int socket)
+{
+	unsigned int i, empty = RTE_DIM(pool->bufs);
+	void *buf;
+
+	for (i = 0; i < RTE_DIM(pool->bufs); i++) {
+		if (pool->bufs[i].state == MANA_RING_EMPTY && empty == RTE_DIM(pool->bufs))
+			empty = i;
+		if (pool->bufs[i].state != MANA_RING_FREE || pool->bufs[i].size != size ||
+		    !mana_ring_socket_ok(pool->bufs[i].socket, socket))
+			continue;
+		pool->bufs[i].state = MANA_RING_USED;
+		memset(pool->bufs[i].buf, 0, size);
+		return pool->bufs[i].buf;
+	}
+	/* In a reset: never the heap, whose lock a dead process may hold. */
+	if (!pool->may_grow || empty == RTE_DIM(pool->bufs)) {
+		DRV_LOG(ERR, "no ring buffer of %zu bytes kept for this queue%s", size,
+			pool->may_grow ? "" : " (a reset does not allocate from the DPDK heap)");
+		return NULL;
+	}
+	buf = rte_zmalloc_socket("mana_ring", size, (size_t)sysconf(_SC_PAGESIZE), socket);
+	if (buf == NULL)
+		return NULL;
+	pool->bufs[empty].buf = buf;
+	pool->bufs[empty].size = size;
+	pool->bufs[empty].socket = socket;
+	pool->bufs[empty].state = MANA_RING_USED;
+	return buf;
+}
+
+/* The provider gives a ring back (queue destroyed): kept, or retired. */
+void
+mana_ring_free(struct mana_ring_pool *pool, void *buf)
+{
+	unsigned int i = mana_ring_find(pool, buf);
+
+	if (i == RTE_DIM(pool->bufs)) {
+		/* Not ours: the heap only where it may be used. */
+		if (pool->may_grow)
+			rte_free(buf);
+		else
+			DRV_LOG(ERR, "ring buffer %p unknown: left allocated", buf);
+		return;
+	}
+	if (pool->bufs[i].state == MANA_RING_USED_RETIRE)
+		pool->bufs[i].state = MANA_RING_RETIRED;
+	else if (pool->bufs[i].state == MANA_RING_USED)
+		pool->bufs[i].state = MANA_RING_FREE;
+}
+
+/* @buf belongs to a quarantined queue: never hand it out again. */
+static void
+mana_ring_retire(struct mana_ring_pool *pool, const void *buf)
+{
+	unsigned int i = mana_ring_find(pool, buf);
+
+	if (i == RTE_DIM(pool->bufs))
+		return;
+	if (pool->bufs[i].state == MANA_RING_USED)
+		pool->bufs[i].state = MANA_RING_USED_RETIRE;
+	else if (pool->bufs[i].state == MANA_RING_FREE)
+		pool->bufs[i].state = MANA_RING_RETIRED;
+}
+
+/* The quarantine of @buf's queue is over (its queue freed): back to the heap. */
+static void
+mana_ring_unretire(struct mana_ring_pool *pool, const void *buf)
+{
+	unsigned int i = mana_ring_find(pool, buf);
+
+	if (i == RTE_DIM(pool->bufs) || pool->bufs[i].state != MANA_RING_RETIRED)
+		return;
+	rte_free(pool->bufs[i].buf);
+	pool->bufs[i].state = MANA_RING_EMPTY;
+	pool->bufs[i].buf = NULL;
+}
+
+/*
+ * Control path (dev_start, queues created): for every size and socket, keep
+ * as many free buffers as are in use - a reset rebuilds every queue from
+ * them even when each one was quarantined - and give the rest back.
+ */
+static int
+mana_ring_pool_balance(struct mana_ring_pool *pool)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < RTE_DIM(pool->bufs); i++) {
+		unsigned int used = 0, kept = 0;
+		size_t size = pool->bufs[i].size;
+		int socket = pool->bufs[i].socket;
+
+		if (pool->bufs[i].state == MANA_RING_EMPTY ||
+		    pool->bufs[i].state == MANA_RING_RETIRED)
+			continue;
+		/* Each size and socket once: at its first entry. */
+		for (j = 0; j < i; j++)
+			if ((pool->bufs[j].state == MANA_RING_USED ||
+			     pool->bufs[j].state == MANA_RING_USED_RETIRE ||
+			     pool->bufs[j].state == MANA_RING_FREE) &&
+			    pool->bufs[j].size == size && pool->bufs[j].socket == socket)
+				break;
+		if (j < i)
+			continue;
+		for (j = i; j < RTE_DIM(pool->bufs); j++) {
+			if (pool->bufs[j].size != size || pool->bufs[j].socket != socket)
+				continue;
+			if (pool->bufs[j].state == MANA_RING_USED ||
+			    pool->bufs[j].state == MANA_RING_USED_RETIRE)
+				used++;
+		}
+		for (j = i; j < RTE_DIM(pool->bufs); j++) {
+			if (pool->bufs[j].state != MANA_RING_FREE || pool->bufs[j].size != size ||
+			    pool->bufs[j].socket != socket)
+				continue;
+			if (kept < used) {
+				kept++;
+				continue;
+			}
+			rte_free(pool->bufs[j].buf);
+			pool->bufs[j].buf = NULL;
+			pool->bufs[j].state = MANA_RING_EMPTY;
+		}
+		for (; kept < used; kept++) {
+			for (j = 0; j < RTE_DIM(pool->bufs); j++)
+				if (pool->bufs[j].state == MANA_RING_EMPTY)
+					break;
+			if (j == RTE_DIM(pool->bufs))
+				return -ENOSPC;
+			pool->bufs[j].buf = rte_zmalloc_socket("mana_ring", size,
+							       (size_t)sysconf(_SC_PAGESIZE),
+							       socket);
+			if (pool->bufs[j].buf == NULL)
+				return -ENOMEM;
+			pool->bufs[j].size = size;
+			pool->bufs[j].socket = socket;
+			pool->bufs[j].state = MANA_RING_FREE;
+		}
+	}
+	return 0;
+}
+
+/* Port close: free what is kept; a retired buffer may still be written: left. */
+void
+mana_ring_pool_fini(struct mana_ring_pool *pool)
+{
+	unsigned int i, retired = 0;
+
+	for (i = 0; i < RTE_DIM(pool->bufs); i++) {
+		if (pool->bufs[i].state == MANA_RING_RETIRED) {
+			retired++;
+			continue;
+		}
+		if (pool->bufs[i].state != MANA_RING_EMPTY)
+			rte_free(pool->bufs[i].buf);
+		pool->bufs[i].buf = NULL;
+		pool->bufs[i].state = MANA_RING_EMPTY;
+	}
+	if (retired != 0)
+		DRV_LOG(WARNING, "%u ring buffer(s) of quarantined queues left allocated", retired);
+}
+
+/* ------------------------------------------------------------------ */
+/* Mempools a dead process left wedged.                                */
+
+/*
+ * How long a gap between a ring's head and tail may stand still before the
+ * process that opened it is taken for dead (or frozen): a live one closes
+ * it within a few instructions, unless it is descheduled meanwhile.
+ */
+#define MANA_POOL_WEDGE_MS	50
+
+struct mana_pool_check {
+	struct rte_eth_dev *dev;
+	unsigned int n;
+	struct {
+		struct rte_mempool *mp;
+		bool ok;
+	} pools[32];
+};
+
+/* The head and tail of @r's producer (@prod) or consumer side, by sync type. */
+static bool
+mana_ring_positions(const struct rte_ring *r, bool prod, uint32_t *head, uint32_t *tail)
+{
+	const struct rte_ring_headtail *ht = prod ? &r->prod : &r->cons;
+
+	switch (ht->sync_type) {
+	case RTE_RING_SYNC_MT:
+		*head = ht->head;
+		*tail = ht->tail;
+		return true;
+	case RTE_RING_SYNC_MT_RTS:
+		*head = (prod ? &r->rts_prod : &r->rts_cons)->head.val.pos;
+		*tail = (prod ? &r->rts_prod : &r->rts_cons)->tail.val.pos;
+		return true;
+	case RTE_RING_SYNC_MT_HTS:
+		*head = (prod ? &r->hts_prod : &r->hts_cons)->ht.pos.head;
+		*tail = (prod ? &r->hts_prod : &r->hts_cons)->ht.pos.tail;
+		return true;
+	default:
+		/* A single producer or consumer waits for no one. */
+		return false;
+	}
+}
+
+/*
+ * A multi-producer (or -consumer) rte_ring is wedged when a process died
+ * between moving its head and its tail: every later enqueue (dequeue) waits
+ * for that tail forever (lib/ring/rte_ring_generic_pvt.h,
+ * __rte_ring_update_tail; rte_ring_rts/hts likewise). DPDK cannot repair
+ * it. A gap whose tail does not move for MANA_POOL_WEDGE_MS is taken for
+ * that. Only the ring mempool drivers are looked at (pool_data is their
+ * rte_ring, drivers/mempool/ring); a process that dies between this look
+ * and the put is not covered.
+ */
+static bool
+mana_pool_wedged(struct rte_mempool *mp, bool put)
+{
+	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
+	const struct rte_ring *r = mp->pool_data;
+	uint64_t deadline;
+	uint32_t head, tail, tail0;
+
+	if (ops == NULL || strncmp(ops->name, "ring_", 5) != 0 || r == NULL)
+		return false;
+	if (!mana_ring_positions(r, put, &head, &tail0) || head == tail0)
+		return false;
+	deadline = rte_get_timer_cycles() + rte_get_timer_hz() * MANA_POOL_WEDGE_MS / 1000;
+	do {
+		rte_delay_us_sleep(100);
+		if (!mana_ring_positions(r, put, &head, &tail) || head == tail || tail != tail0)
+			return false;
+	} while (rte_get_timer_cycles() < deadline);
+	DRV_LOG(ERR, "mempool %s: a process died inside a %s (ring %s head %u tail %u); "
+		"its buffers are no longer %s", mp->name, put ? "put" : "get",
+		put ? "producer" : "consumer", head, tail, put ? "given back" : "taken");
+	return true;
+}
+
+/* May buffers go back to @mp (looked at once per drain)? */
+bool
+mana_pool_check_put(struct mana_pool_check *chk, struct rte_mempool *mp)
+{
+	unsigned int i;
+	bool ok;
+
+	if (mp == NULL)
+		return true;
+	for (i = 0; i < chk->n; i++)
+		if (chk->pools[i].mp == mp)
+			return chk->pools[i].ok;
+	ok = !mana_pool_wedged(mp, true);
+	if (chk->n < RTE_DIM(chk->pools)) {
+		chk->pools[chk->n].mp = mp;
+		chk->pools[chk->n++].ok = ok;
+	}
+	return ok;
+}
 
 static void
 mana_gdma_queue_init(struct mana_gdma_queue *q, const struct mana_hw_queue_info *info,
@@ -266,14 +554,20 @@ mana_port_mtu_apply(struct rte_eth_dev *dev)
 /*
  * Create every queue in the device, in upstream's order: Tx first (the
  * first RAW QP claims the vport), then Rx (CQs and WQs, the RSS QP, then
- * the ids), then post the receive buffers and ring.
+ * the ids), then post the receive buffers and ring. @at_start: dev_start,
+ * where the rings may come from the DPDK heap and the spares a reset needs
+ * are set aside; otherwise (a reset) the rings come from those kept, and no
+ * buffer is taken from a mempool a dead process left wedged.
  */
 int
-mana_queues_create(struct rte_eth_dev *dev)
+mana_queues_create(struct rte_eth_dev *dev, bool at_start)
 {
+	struct mana_local *lp = mana_local(dev);
 	uint16_t i;
 	int ret;
 
+	mana_hw_set_ring_pool(lp->ctx, &lp->rings);
+	lp->rings.may_grow = at_start;
 	for (i = 0; i < dev->data->nb_tx_queues; i++) {
 		ret = mana_txq_create(dev, i);
 		if (ret != 0)
@@ -293,16 +587,36 @@ mana_queues_create(struct rte_eth_dev *dev)
 			goto fail;
 	}
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
-		ret = mana_rxq_post_all(dev->data->rx_queues[i]);
+		struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (!at_start && mana_pool_wedged(rxq->mp, false)) {
+			DRV_LOG(ERR, "port %u: Rx queue %u cannot be refilled from mempool %s",
+				dev->data->port_id, i, rxq->mp->name);
+			ret = -ENOBUFS;
+			goto fail;
+		}
+		ret = mana_rxq_post_all(rxq);
 		if (ret != 0)
 			goto fail;
 	}
+	if (at_start) {
+		ret = mana_ring_pool_balance(&lp->rings);
+		if (ret != 0) {
+			DRV_LOG(ERR, "port %u: keeping spare rings for a reset failed: %s",
+				dev->data->port_id, strerror(-ret));
+			goto fail;
+		}
+	}
+	lp->rings.may_grow = false;
 	return 0;
 fail:
 	DRV_LOG(ERR, "port %u: building queues failed: %s", dev->data->port_id,
 		strerror(-ret));
+	if (ret == -ENOMEM && !at_start)
+		mana_priv(dev)->reset.ring_shortfalls++;
 	mana_queues_destroy(dev);
 	mana_queues_release_mbufs(dev);
+	lp->rings.may_grow = false;
 	return ret;
 }
 
@@ -340,18 +654,30 @@ mana_queues_destroy(struct rte_eth_dev *dev)
 	}
 }
 
-/* Every mbuf a queue holds goes back to its pool. Queues must be quiescent. */
+/*
+ * Every mbuf a queue holds goes back to its pool, except into a pool a dead
+ * process left wedged (mana_pool_wedged): those are left out of it rather
+ * than wait forever, counted (xstat reset_mbufs_leaked) and logged. Queues
+ * must be quiescent.
+ */
 void
 mana_queues_release_mbufs(struct rte_eth_dev *dev)
 {
+	struct mana_pool_check chk = { .dev = dev, .n = 0 };
+	unsigned int leaked = 0;
 	uint16_t i;
 
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		if (dev->data->rx_queues[i] != NULL)
-			mana_rxq_drain(dev->data->rx_queues[i]);
+			leaked += mana_rxq_drain(dev->data->rx_queues[i], &chk);
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
 		if (dev->data->tx_queues[i] != NULL)
-			mana_txq_drain(dev->data->tx_queues[i]);
+			leaked += mana_txq_drain(dev->data->tx_queues[i], &chk);
+	if (leaked == 0)
+		return;
+	mana_priv(dev)->reset.mbufs_leaked += leaked;
+	DRV_LOG(ERR, "port %u: %u mbuf(s) left out of mempools wedged by a dead process",
+		dev->data->port_id, leaked);
 }
 
 /*
@@ -374,6 +700,14 @@ mana_queue_quarantine(struct rte_eth_dev *dev, uint16_t qid, bool is_tx)
 	fresh = is_tx ? (void *)mana_txq_clone(*slot) : (void *)mana_rxq_clone(*slot);
 	if (fresh == NULL)
 		return;
+	/* Its rings stay the stuck poller's: the rebuild takes spares. */
+	if (is_tx) {
+		mana_ring_retire(&lp->rings, ((struct mana_txq *)*slot)->sq.buf);
+		mana_ring_retire(&lp->rings, ((struct mana_txq *)*slot)->cq.buf);
+	} else {
+		mana_ring_retire(&lp->rings, ((struct mana_rxq *)*slot)->rq.buf);
+		mana_ring_retire(&lp->rings, ((struct mana_rxq *)*slot)->cq.buf);
+	}
 	lp->quarantine[lp->nb_quarantined].queue = *slot;
 	lp->quarantine[lp->nb_quarantined++].is_tx = is_tx;
 	*slot = fresh;
@@ -434,10 +768,15 @@ mana_queues_reap_quarantine(struct rte_eth_dev *dev)
 				dev->data->port_id);
 			continue;
 		}
-		if (is_tx)
+		if (is_tx) {
+			mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->sq.buf);
+			mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->cq.buf);
 			mana_txq_free(queue);
-		else
+		} else {
+			mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->rq.buf);
+			mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->cq.buf);
 			mana_rxq_free(queue);
+		}
 	}
 	lp->nb_quarantined = 0;
 }

@@ -513,7 +513,7 @@ mana_reset_rebuild(struct rte_eth_dev *dev, struct mana_reset_run *run __rte_unu
 	if (ret == 0 && lp->priv->started)
 		ret = mana_port_mtu_apply(dev);
 	if (ret == 0 && lp->priv->started)
-		ret = mana_queues_create(dev);
+		ret = mana_queues_create(dev, false);
 	if (ret != 0)
 		RESET_LOG(ERR, "port %u: rebuilding in the new device instance failed: %s",
 			  dev->data->port_id, strerror(-ret));

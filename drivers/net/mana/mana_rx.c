@@ -48,14 +48,24 @@ mana_rxq_post_all(struct mana_rxq *rxq)
 	return 0;
 }
 
-/* Give every posted buffer back to its pool (queue quiescent). */
-void
-mana_rxq_drain(struct mana_rxq *rxq)
+/*
+ * Give every posted buffer back to its pool (queue quiescent). With @chk,
+ * not into a pool a dead process left wedged (mana_pool_check_put): those
+ * buffers are left out of it. Returns the number left out.
+ */
+unsigned int
+mana_rxq_drain(struct mana_rxq *rxq, struct mana_pool_check *chk)
 {
+	bool leak = chk != NULL && rxq->desc_tail != rxq->desc_head &&
+		    !mana_pool_check_put(chk, rxq->mp);
+	unsigned int leaked = 0;
+
 	while (rxq->desc_tail != rxq->desc_head) {
 		struct mana_desc *desc = &rxq->desc[rxq->desc_tail & rxq->desc_mask];
 
-		if (desc->mbuf != NULL)
+		if (desc->mbuf != NULL && leak)
+			leaked++;
+		else if (desc->mbuf != NULL)
 			rte_mbuf_raw_free(desc->mbuf);
 		desc->mbuf = NULL;
 		rxq->desc_tail++;
@@ -63,6 +73,7 @@ mana_rxq_drain(struct mana_rxq *rxq)
 	rxq->desc_head = 0;
 	rxq->desc_tail = 0;
 	rxq->backlog_next = 0;
+	return leaked;
 }
 
 int
@@ -128,7 +139,7 @@ fail:
 void
 mana_rxq_free(struct mana_rxq *rxq)
 {
-	mana_rxq_drain(rxq);
+	mana_rxq_drain(rxq, NULL);
 	rte_free(rxq->desc);
 	rte_free(rxq);
 }

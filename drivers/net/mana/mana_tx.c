@@ -32,20 +32,42 @@ mana_tx_burst_stopped(void *txq __rte_unused, struct rte_mbuf **pkts __rte_unuse
 	return 0;
 }
 
-/* Give back every mbuf still waiting for a completion (queue quiescent). */
-void
-mana_txq_drain(struct mana_txq *txq)
+/* Can every segment of @m go back to its pool (mana_pool_check_put)? */
+static bool
+mana_tx_pkt_freeable(struct mana_pool_check *chk, struct rte_mbuf *m)
 {
+	for (; m != NULL; m = m->next) {
+		if (!mana_pool_check_put(chk, m->pool))
+			return false;
+		if (RTE_MBUF_CLONED(m) && !mana_pool_check_put(chk, rte_mbuf_from_indirect(m)->pool))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Give back every mbuf still waiting for a completion (queue quiescent).
+ * With @chk, a packet with a segment of a pool a dead process left wedged
+ * is left out instead. Returns the number of mbufs left out.
+ */
+unsigned int
+mana_txq_drain(struct mana_txq *txq, struct mana_pool_check *chk)
+{
+	unsigned int leaked = 0;
+
 	while (txq->desc_tail != txq->desc_head) {
 		struct mana_desc *desc = &txq->desc[txq->desc_tail & txq->desc_mask];
 
-		if (desc->mbuf != NULL)
+		if (desc->mbuf != NULL && chk != NULL && !mana_tx_pkt_freeable(chk, desc->mbuf))
+			leaked += desc->mbuf->nb_segs;
+		else if (desc->mbuf != NULL)
 			rte_pktmbuf_free(desc->mbuf);
 		desc->mbuf = NULL;
 		txq->desc_tail++;
 	}
 	txq->desc_head = 0;
 	txq->desc_tail = 0;
+	return leaked;
 }
 
 int
@@ -90,7 +112,7 @@ mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 void
 mana_txq_free(struct mana_txq *txq)
 {
-	mana_txq_drain(txq);
+	mana_txq_drain(txq, NULL);
 	rte_free(txq->desc);
 	rte_free(txq);
 }

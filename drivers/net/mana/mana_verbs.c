@@ -58,8 +58,15 @@ struct mana_hw_dev {
 	uint8_t port;		/* ibv port number, from 1 */
 };
 
+/* What the provider's allocator is called with (mana_verbs_set_allocator). */
+struct mana_verbs_alloc_arg {
+	struct mana_ring_pool *pool;	/* NULL: the DPDK heap */
+	int socket;
+};
+
 struct mana_hw_ctx {
 	struct ibv_context *ctx;
+	struct mana_verbs_alloc_arg alloc;
 	uint8_t port;
 	struct rte_ether_addr mac;	/* of the port's kernel netdev at open */
 	void *db_page;		/* as manadv_init_obj reports it, first queue's */
@@ -146,32 +153,48 @@ mana_verbs_destroyed(const char *what, int ret)
 static void *
 mana_verbs_alloc(size_t size, void *data)
 {
-	int socket = (int)(uintptr_t)data;
+	struct mana_verbs_alloc_arg *arg = data;
 
-	return rte_zmalloc_socket("mana_verbs_buf", size, (size_t)sysconf(_SC_PAGESIZE), socket);
+	if (arg->pool != NULL)
+		return mana_ring_alloc(arg->pool, size, arg->socket);
+	return rte_zmalloc_socket("mana_verbs_buf", size, (size_t)sysconf(_SC_PAGESIZE),
+				  arg->socket);
 }
 
 static void
-mana_verbs_free(void *ptr, void *data __rte_unused)
+mana_verbs_free(void *ptr, void *data)
 {
-	rte_free(ptr);
+	struct mana_verbs_alloc_arg *arg = data;
+
+	if (arg->pool != NULL)
+		mana_ring_free(arg->pool, ptr);
+	else
+		rte_free(ptr);
 }
 
 /*
  * Ring buffers of the next object come from hugepages on @socket. The
  * provider keeps one allocator per context and uses the current one for the
- * next object it creates (providers/mana/manadv.c).
+ * next object it creates, and to free an object's rings when it is
+ * destroyed (providers/mana/manadv.c): the argument lives in the context.
  */
 static int
-mana_verbs_set_allocator(struct ibv_context *ctx, int socket)
+mana_verbs_set_allocator(struct mana_hw_ctx *hctx, int socket)
 {
 	struct manadv_ctx_allocators alloc = {
 		.alloc = mana_verbs_alloc,
 		.free = mana_verbs_free,
-		.data = (void *)(uintptr_t)(socket < 0 ? SOCKET_ID_ANY : socket),
+		.data = &hctx->alloc,
 	};
 
-	return -manadv_set_context_attr(ctx, MANADV_CTX_ATTR_BUF_ALLOCATORS, &alloc);
+	hctx->alloc.socket = socket < 0 ? SOCKET_ID_ANY : socket;
+	return -manadv_set_context_attr(hctx->ctx, MANADV_CTX_ATTR_BUF_ALLOCATORS, &alloc);
+}
+
+void
+mana_hw_set_ring_pool(struct mana_hw_ctx *hctx, struct mana_ring_pool *pool)
+{
+	hctx->alloc.pool = pool;
 }
 
 /* First line of a sysfs file, without its newline. */
@@ -648,7 +671,7 @@ mana_hw_create_cq(struct mana_hw_ctx *hctx, uint32_t count, int socket,
 
 	if (cq == NULL)
 		return -ENOMEM;
-	ret = mana_verbs_set_allocator(hctx->ctx, socket);
+	ret = mana_verbs_set_allocator(hctx, socket);
 	if (ret != 0) {
 		free(cq);
 		return ret;
@@ -727,7 +750,7 @@ mana_hw_create_sq(struct mana_hw_pd *pd, struct mana_hw_cq *cq, uint32_t count,
 
 	if (sq == NULL)
 		return -ENOMEM;
-	ret = mana_verbs_set_allocator(pd->hctx->ctx, socket);
+	ret = mana_verbs_set_allocator(pd->hctx, socket);
 	if (ret != 0) {
 		free(sq);
 		return ret;
@@ -793,7 +816,7 @@ mana_hw_create_wq(struct mana_hw_pd *pd, struct mana_hw_cq *cq, uint32_t count, 
 
 	if (wq == NULL)
 		return -ENOMEM;
-	ret = mana_verbs_set_allocator(pd->hctx->ctx, socket);
+	ret = mana_verbs_set_allocator(pd->hctx, socket);
 	if (ret != 0) {
 		free(wq);
 		return ret;
