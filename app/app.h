@@ -163,6 +163,9 @@ void app_json_flows(struct sb *sb);
 void app_begin_stop(void);
 int app_close_port(int *stop_ret);
 int app_queues_setup(void);	/* every Rx and Tx queue, as at start */
+int app_port_bringup(void);	/* primary: configure, queues, start */
+int app_wait_started(void);	/* secondary: until the primary started the port */
+int app_register_events(void);	/* --events: the port's event callbacks */
 struct rte_mempool *app_tx_pool_create(const char *name, uint32_t n, bool tight);
 uint16_t app_tx_send(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built);
 unsigned int app_rx(uint64_t now, bool *busy);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_cycles.h>
 #include <rte_lcore.h>
@@ -474,6 +475,137 @@ app_cmd_wedge_pool(const char *cmd)
 		head = r->prod.head;
 	} while (rte_atomic32_cmpset(&r->prod.head, head, head + 1) == 0);
 	app_cmd_reply(cmd, 0, NULL);
+/* The ethdev ports of this process, for an answer: [{"port":N,"name":...},...]. */
+static void
+app_cmd_ports(struct sb *sb)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	bool first = true;
+	uint16_t pid;
+
+	sb_printf(sb, ",\"ports\":[");
+	RTE_ETH_FOREACH_DEV(pid) {
+		if (rte_eth_dev_get_name_by_port(pid, name) != 0)
+			continue;
+		sb_printf(sb, "%s{\"port\":%u,\"name\":", first ? "" : ",", pid);
+		sb_str(sb, name);
+		sb_printf(sb, "}");
+		first = false;
+	}
+	sb_printf(sb, "]");
+}
+
+/*
+ * `dev_remove [BDF]`: rte_eal_hotplug_remove("pci", BDF) (default: the
+ * function of the app's port), as an application unplugs a device without
+ * closing its ports first. On its own function the app keeps off the port
+ * from here on (the main loop is here, not polling). In a secondary, EAL
+ * carries the removal out in the primary, which has every process remove it.
+ */
+static void
+app_cmd_dev_remove(const char *cmd, char **argv, int argc)
+{
+	const char *name = argc > 1 ? argv[1] : app.device_name;
+	bool own = strcmp(name, app.device_name) == 0;
+	struct sb sb;
+	int ret;
+
+	if (argc > 2) {
+		app_cmd_reply(cmd, -EINVAL, "usage: dev_remove [PCI_ADDRESS]");
+		return;
+	}
+	if (own)
+		rte_atomic_store_explicit(&app.port_closed, 1, rte_memory_order_release);
+	ret = rte_eal_hotplug_remove("pci", name);
+	if (own && ret != 0 && rte_eth_dev_is_valid_port(app.port))
+		rte_atomic_store_explicit(&app.port_closed, 0, rte_memory_order_release);
+	app_cmd_begin(&sb, cmd, ret);
+	if (ret != 0) {
+		sb_printf(&sb, ",\"error\":");
+		sb_str(&sb, strerror(-ret));
+	}
+	app_cmd_ports(&sb);
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
+}
+
+/*
+ * `dev_probe DEVARGS`: rte_dev_probe(DEVARGS), e.g. "7870:00:00.0,mac=...":
+ * the hot-add of a PCI function (in a primary EAL has every secondary probe
+ * it too; in a secondary the primary probes first). Answers the ports then.
+ */
+static void
+app_cmd_dev_probe(const char *cmd, char **argv, int argc)
+{
+	struct sb sb;
+	int ret;
+
+	if (argc != 2) {
+		app_cmd_reply(cmd, -EINVAL, "usage: dev_probe DEVARGS");
+		return;
+	}
+	ret = rte_dev_probe(argv[1]);
+	app_cmd_begin(&sb, cmd, ret);
+	if (ret != 0) {
+		sb_printf(&sb, ",\"error\":");
+		sb_str(&sb, strerror(-ret));
+	}
+	app_cmd_ports(&sb);
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
+}
+
+/*
+ * `port_adopt [NAME]`: after the app's port was closed or removed, take the
+ * port NAME (default: the old port's name, as a hot-added function brings
+ * it back) as the app's port: the primary configures, sets up and starts
+ * it as at setup; a secondary waits (bounded) for the primary to start it.
+ * The flows go on where they were (the packets lost meanwhile are counted).
+ */
+static void
+app_cmd_port_adopt(const char *cmd, char **argv, int argc)
+{
+	const char *name = argc > 1 ? argv[1] : app.port_name;
+	struct rte_eth_dev_info info;
+	struct sb sb;
+	uint16_t port;
+	int ret;
+
+	if (argc > 2) {
+		app_cmd_reply(cmd, -EINVAL, "usage: port_adopt [NAME]");
+		return;
+	}
+	if (!rte_atomic_load_explicit(&app.port_closed, rte_memory_order_acquire)) {
+		app_cmd_reply(cmd, -EBUSY, "the app's port is open");
+		return;
+	}
+	ret = rte_eth_dev_get_port_by_name(name, &port);
+	if (ret != 0) {
+		app_cmd_reply(cmd, -ENODEV, "no such port");
+		return;
+	}
+	app.port = port;
+	snprintf(app.port_name, sizeof(app.port_name), "%s", name);
+	ret = rte_eth_dev_info_get(port, &info);
+	if (ret == 0)
+		snprintf(app.device_name, sizeof(app.device_name), "%s", rte_dev_name(info.device));
+	if (ret == 0 && app.cfg.events)
+		ret = app_register_events();
+	if (ret == 0)
+		ret = app.primary ? app_port_bringup() : app_wait_started();
+	if (ret == 0) {
+		app.port_stopped = false;
+		/* An --on-failed close kept the main loop off the old port; poll again. */
+		rte_atomic_store_explicit(&app.poll_block_req, 0, rte_memory_order_release);
+		rte_atomic_store_explicit(&app.on_failed_done, APP_ON_FAILED_IDLE,
+					  rte_memory_order_release);
+		rte_atomic_store_explicit(&app.port_closed, 0, rte_memory_order_release);
+	}
+	app_cmd_begin(&sb, cmd, ret);
+	sb_printf(&sb, ",\"port\":%u,\"device\":", port);
+	sb_str(&sb, app.device_name);
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
 }
 
 static void
@@ -607,6 +739,12 @@ app_cmd_exec(char *line)
 			sb_printf(&sb, ",\"busy\":%u}", app_extbuf_busy());
 			sb_emit(&sb);
 		}
+	} else if (strcmp(cmd, "dev_remove") == 0) {
+		app_cmd_dev_remove(cmd, argv, argc);
+	} else if (strcmp(cmd, "dev_probe") == 0) {
+		app_cmd_dev_probe(cmd, argv, argc);
+	} else if (strcmp(cmd, "port_adopt") == 0) {
+		app_cmd_port_adopt(cmd, argv, argc);
 	} else if (strcmp(cmd, "tx_pools") == 0) {
 		app_cmd_tx_pools(cmd, argv, argc);
 	} else if (strcmp(cmd, "starve") == 0) {

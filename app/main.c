@@ -117,6 +117,12 @@ usage(const char *prog)
 "  inject KIND [ARGS]  mana_sim_inject on the port's device: reset [DOWN_MS] | remove |\n"
 "                      fail_open [COUNT|inf] | fatal_in_recovery DELAY_MS [DOWN_MS] |\n"
 "                      event_delay DELAY_MS\n"
+"  dev_remove [BDF]    rte_eal_hotplug_remove(\"pci\", BDF), default the port's function;\n"
+"                      the app keeps off its port if it was that function's\n"
+"  dev_probe DEVARGS   rte_dev_probe(DEVARGS) (hot-add); answers the ports then\n"
+"  port_adopt [NAME]   take port NAME (default: the port's old name) after the port was\n"
+"                      closed or removed: primary configures and starts it, a secondary\n"
+"                      waits for that\n"
 "  mempools | state | stats | flows\n"
 "SIGINT/SIGTERM and end of stdin (when it is a pipe) act as `stop`.\n"
 "\n"
@@ -544,7 +550,7 @@ app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte
 	return 0;
 }
 
-static int
+int
 app_register_events(void)
 {
 	static const enum rte_eth_event_type events[] = {
@@ -610,12 +616,34 @@ app_queues_setup(void)
 	return 0;
 }
 
+/* Primary: configure, set up the queues and start app.port (at setup, `port_adopt`). */
+int
+app_port_bringup(void)
+{
+	struct app_cfg *cfg = &app.cfg;
+	int ret;
+
+	ret = rte_eth_dev_configure(app.port, cfg->queues, cfg->queues, &app.port_conf);
+	if (ret != 0) {
+		app_log("rte_eth_dev_configure(%u queues): %s", cfg->queues, strerror(-ret));
+		return ret;
+	}
+	ret = app_queues_setup();
+	if (ret != 0)
+		return ret;
+	ret = rte_eth_dev_start(app.port);
+	if (ret != 0) {
+		app_log("rte_eth_dev_start: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static int
 app_setup_primary(void)
 {
 	struct app_cfg *cfg = &app.cfg;
 	uint32_t n = cfg->mbufs;
-	int ret;
 
 	if (n == 0)
 		n = (uint32_t)cfg->queues * (cfg->desc + 4u * cfg->burst) + 2048;
@@ -633,24 +661,11 @@ app_setup_primary(void)
 		app.port_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	if (cfg->vlan_strip)
 		app.port_conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
-	ret = rte_eth_dev_configure(app.port, cfg->queues, cfg->queues, &app.port_conf);
-	if (ret != 0) {
-		app_log("rte_eth_dev_configure(%u queues): %s", cfg->queues, strerror(-ret));
-		return ret;
-	}
-	ret = app_queues_setup();
-	if (ret != 0)
-		return ret;
-	ret = rte_eth_dev_start(app.port);
-	if (ret != 0) {
-		app_log("rte_eth_dev_start: %s", strerror(-ret));
-		return ret;
-	}
-	return 0;
+	return app_port_bringup();
 }
 
 /* Secondary: wait until the primary has started the port. */
-static int
+int
 app_wait_started(void)
 {
 	uint64_t deadline = rte_rdtsc() + app.hz * app.cfg.start_timeout_ms / 1000;

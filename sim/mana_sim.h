@@ -47,6 +47,12 @@ enum mana_sim_fault_kind {
 	 * clear), as the kernel would fail them.
 	 */
 	MANA_SIM_FAULT_FAIL_VERB,
+	/*
+	 * A hot-removed PCI function comes back at its address (hot-add: after
+	 * FPGA servicing, the kernel's rescan, a migration): a new instance,
+	 * its ibv devices and netdevs recreated. -EEXIST if it is present.
+	 */
+	MANA_SIM_FAULT_ADD,
 };
 
 /* Verbs MANA_SIM_FAULT_FAIL_VERB can make fail (telemetry names in brackets). */

@@ -14,6 +14,7 @@
  *   /mana_sim/info,<bdf>                           state and counters of one
  *   /mana_sim/reset,<bdf>[,<down_ms>]              service reset (0/absent: down_ms=)
  *   /mana_sim/remove,<bdf>                         hot-remove
+ *   /mana_sim/add,<bdf>                            hot-add of a removed function
  *   /mana_sim/fail_open,<bdf>,<count>              next <count> opens fail; <0: all; 0 clears
  *   /mana_sim/fatal_in_recovery,<bdf>,<delay_ms>[,<down_ms>]
  *                                                  fatal <delay_ms> after the next newer
@@ -71,6 +72,9 @@ vf_api_fault(const struct mana_sim_fault *in, struct vf_fault *out)
 		break;
 	case MANA_SIM_FAULT_REMOVE:
 		out->kind = VF_FAULT_REMOVE;
+		break;
+	case MANA_SIM_FAULT_ADD:
+		out->kind = VF_FAULT_ADD;
 		break;
 	case MANA_SIM_FAULT_FAIL_OPEN:
 		out->kind = VF_FAULT_FAIL_OPEN;
@@ -186,6 +190,8 @@ static const struct vf_tel_fault_cmd vf_tel_fault_cmds[] = {
 	  "/mana_sim/reset,<bdf>[,<down_ms>]" },
 	{ "/mana_sim/remove", MANA_SIM_FAULT_REMOVE,
 	  "/mana_sim/remove,<bdf>" },
+	{ "/mana_sim/add", MANA_SIM_FAULT_ADD,
+	  "/mana_sim/add,<bdf>" },
 	{ "/mana_sim/fail_open", MANA_SIM_FAULT_FAIL_OPEN,
 	  "/mana_sim/fail_open,<bdf>,<count>" },
 	{ "/mana_sim/fatal_in_recovery", MANA_SIM_FAULT_FATAL_IN_RECOVERY,
@@ -348,6 +354,7 @@ vf_tel_fault_fields(const struct vf_tel_params *p, struct mana_sim_fault *fault)
 			return -EINVAL;
 		return 0;
 	case MANA_SIM_FAULT_REMOVE:
+	case MANA_SIM_FAULT_ADD:
 		return extra == 0 ? 0 : -EINVAL;
 	case MANA_SIM_FAULT_FAIL_OPEN:
 		if (extra != 1 || vf_tel_i32(p->field[1], &fault->count) != 0)

@@ -34,7 +34,7 @@
 #define VF_GLOBAL_KEYS		"instance, root, rdma_core, doorbell, down_ms, rename, fn, wire"
 #define VF_FN_KEYS		"device, ports, macN, ifN, upN, mtuN, rc, rc_lead_ms, queues, " \
 				"numa, faults (N: port 1..8)"
-#define VF_FAULT_FORMS		"reset@T[:DOWN], remove@T, failopen@T:N|inf, " \
+#define VF_FAULT_FORMS		"reset@T[:DOWN], remove@T, add@T, failopen@T:N|inf, " \
 				"fatalrec@T:DELAY[:DOWN], evdelay@T:DELAY"
 
 /* Global items that may appear once. */
@@ -384,6 +384,8 @@ vf_parse_event(struct vf_parse *p, const char *bdf, char *ev, struct vf_sched_ev
 		out->fault.kind = VF_FAULT_RESET;
 	} else if (strcmp(ev, "remove") == 0 && n == 1) {
 		out->fault.kind = VF_FAULT_REMOVE;
+	} else if (strcmp(ev, "add") == 0 && n == 1) {
+		out->fault.kind = VF_FAULT_ADD;
 	} else if (strcmp(ev, "failopen") == 0 && n == 2) {
 		out->fault.kind = VF_FAULT_FAIL_OPEN;
 	} else if (strcmp(ev, "fatalrec") == 0 && (n == 2 || n == 3)) {
@@ -430,6 +432,7 @@ vf_parse_event(struct vf_parse *p, const char *bdf, char *ev, struct vf_sched_ev
 		out->fault.delay_ms = val[1];
 		break;
 	case VF_FAULT_REMOVE:
+	case VF_FAULT_ADD:
 	case VF_FAULT_FAIL_VERB:	/* not a schedule event */
 		break;
 	}

@@ -55,6 +55,7 @@
  *   faults=EV[/EV...]  fault schedule, times in ms since the instance started:
  *                        reset@T[:DOWN]  service reset, down DOWN ms (default down_ms)
  *                        remove@T        hot-remove (the PCI function goes)
+ *                        add@T           hot-add (a removed function comes back)
  *                        failopen@T:N    the next N opens fail (N = inf: all)
  *                        fatalrec@T:DELAY[:DOWN]  a new fatal event DELAY ms after
  *                                        the next instance is opened
@@ -92,6 +93,7 @@ enum vf_fault_kind {
 	VF_FAULT_FATAL_IN_RECOVERY,
 	VF_FAULT_EVENT_DELAY,
 	VF_FAULT_FAIL_VERB,	/* telemetry and mana_sim_inject() only */
+	VF_FAULT_ADD,
 };
 
 struct vf_fault {

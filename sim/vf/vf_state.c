@@ -310,12 +310,39 @@ vf_remove(uint32_t fn, uint64_t at)
 	return 0;
 }
 
+/*
+ * Hot-add: the function is back in sysfs at once, its devices and netdevs
+ * as at a return (vf_advance_fn, VF_TIMER_RAW_UP, due now): a PCI rescan
+ * finds it, and a probe a new instance.
+ */
+static int
+vf_add(uint32_t fn, uint64_t at)
+{
+	struct vf_fn_shared *f = &vf_sh->fn[fn];
+	int ret;
+
+	if (f->state != VF_FN_REMOVED)
+		return -EEXIST;
+	ret = vf_sysfs_add_function(&vf_conf, fn);
+	if (ret != 0) {
+		VF_LOG(ERR, "%s: hot-add: sysfs: %s", vf_conf.fn[fn].bdf, strerror(-ret));
+		return ret;
+	}
+	f->state = VF_FN_DOWN;
+	f->raw_up_at_ns = at;
+	f->rc_up_at_ns = vf_conf.fn[fn].rc ? at : VF_TIME_NEVER;
+	VF_LOG(NOTICE, "%s: hot-added", vf_conf.fn[fn].bdf);
+	return 0;
+}
+
 static int
 vf_apply(uint32_t fn, const struct vf_fault *fault, uint64_t at)
 {
 	struct vf_fn_shared *f = &vf_sh->fn[fn];
 	const char *bdf = vf_conf.fn[fn].bdf;
 
+	if (fault->kind == VF_FAULT_ADD)
+		return vf_add(fn, at);
 	if (f->state == VF_FN_REMOVED)
 		return -ENODEV;
 	switch (fault->kind) {
@@ -348,6 +375,8 @@ vf_apply(uint32_t fn, const struct vf_fault *fault, uint64_t at)
 		VF_LOG(NOTICE, "%s: verb %u fails %d times (negative: until cleared) with %s",
 		       bdf, fault->verb, fault->count, strerror(f->fail_verb_err[fault->verb]));
 		return 0;
+	case VF_FAULT_ADD:
+		break;		/* above */
 	}
 	return -EINVAL;
 }
@@ -369,8 +398,13 @@ vf_verb_fault(uint32_t fn, enum mana_sim_verb verb)
 int
 vf_inject(uint32_t fn, const struct vf_fault *fault, uint64_t now)
 {
+	int ret;
+
 	vf_advance(now);
-	return vf_apply(fn, fault, now);
+	ret = vf_apply(fn, fault, now);
+	/* A hot-added function is up when the call returns. */
+	vf_advance(now);
+	return ret;
 }
 
 static uint64_t
@@ -381,7 +415,8 @@ vf_earliest(uint32_t fn, enum vf_timer *which)
 	uint64_t t = VF_TIME_NEVER;
 
 	*which = VF_TIMER_NONE;
-	if (f->state != VF_FN_REMOVED && f->next_sched < c->n_sched) {
+	/* A removed function's schedule goes on: add@T brings it back. */
+	if (f->next_sched < c->n_sched) {
 		t = vf_ms_after(vf_sh->created_ns, c->sched[f->next_sched].at_ms);
 		*which = VF_TIMER_SCHED;
 	}

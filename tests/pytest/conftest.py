@@ -494,11 +494,12 @@ class Cluster:
             p.wait_ready()
         return p
 
-    def secondary(self, k, app_args=(), wait_ready=True, name=None, device=DEVICE):
+    def secondary(self, k, app_args=(), wait_ready=True, name=None, device=DEVICE,
+                  eal_extra=()):
         if isinstance(app_args, str):
             app_args = shlex.split(app_args)
-        argv = [APP, *eal_args(self.prefix, k, secondary=True, device=device), "--",
-                *app_args]
+        argv = [APP, *eal_args(self.prefix, k, secondary=True, device=device), *eal_extra,
+                "--", *app_args]
         p = self.spawn(name or f"secondary{k}", argv)
         if wait_ready:
             p.wait_ready()

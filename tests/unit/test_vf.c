@@ -1769,6 +1769,20 @@ test_faults(void)
 	CHECK(ibv_close_device(ctx) == 0, "close");
 	ctx = NULL;
 
+	/* Hot-add: back at once, PCI function, devices and a new instance. */
+	f = (struct mana_sim_fault){ .kind = MANA_SIM_FAULT_ADD };
+	CHECK(t_inject(T_FN_FAULTS, &f) == 0, "add");
+	CHECK(t_sysfs_fn_present(T_FN_FAULTS) == 1, "PCI function not back in sysfs");
+	CHECK(t_dev_listed(T_FN_FAULTS, false, NULL, 0), "RAW device not listed after add");
+	CHECK(t_stats(T_FN_FAULTS, &st) && st.state == MANA_SIM_DEV_UP &&
+	      st.instance > st0.instance, "state %d instance %u", (int)st.state, st.instance);
+	CHECK(t_inject(T_FN_FAULTS, &f) == -EEXIST, "add of a present function");
+	ctx = t_open_raw(T_FN_FAULTS);
+	CHECK(ctx != NULL, "open after add");
+	if (ctx != NULL)
+		ibv_close_device(ctx);
+	ctx = NULL;
+
 	CHECK(t_inject("7870:00:1f.7", &f) == -ENODEV, "unknown function");
 	f.kind = (enum mana_sim_fault_kind)99;
 	CHECK(t_inject(T_FN_DATA, &f) == -EINVAL, "bad kind");
