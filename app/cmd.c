@@ -475,6 +475,8 @@ app_cmd_wedge_pool(const char *cmd)
 		head = r->prod.head;
 	} while (rte_atomic32_cmpset(&r->prod.head, head, head + 1) == 0);
 	app_cmd_reply(cmd, 0, NULL);
+}
+
 /* The ethdev ports of this process, for an answer: [{"port":N,"name":...},...]. */
 static void
 app_cmd_ports(struct sb *sb)
