@@ -19,7 +19,6 @@
 #include <bus_pci_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_pci.h>
-#include <rte_alarm.h>
 #include <rte_errno.h>
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
@@ -572,115 +571,40 @@ mana_dev_gone_secondary(struct rte_eth_dev *dev)
  * must not be what the application sees (rte_eth_dev_close() returns the
  * first error, lib/ethdev/rte_ethdev.c).
  */
-/*
- * A secondary's close of a port the primary keeps. ethdev releases the port
- * after dev_close returns, reading the port's shared data, which the
- * primary frees with its last port (23.07 and later) as soon as no
- * secondary holds the port: told earlier, the primary could free it under
- * that release (-EINVAL from rte_eth_dev_close). So the primary is told
- * (the ACK of a pending PORT_CLOSED, then DETACH) only once the port is
- * unused here: from an alarm, polling every MANA_DETACH_POLL_US, at most
- * MANA_DETACH_POLLS times (then told anyway).
- */
-#define MANA_DETACH_POLL_US	100
-#define MANA_DETACH_POLLS	2000
-
-struct mana_detach_later {
-	struct mana_local *lp;
-	uint16_t port_id;
-	int slot;
-	unsigned int polls;
-};
-
-/* Pending ones, for a remove (rte_eal_cleanup) that comes first. */
-static struct mana_detach_later *mana_detach_pending[RTE_MAX_ETHPORTS];
-
-static void
-mana_dev_detach_now(struct mana_detach_later *d)
-{
-	mana_detach_pending[d->port_id] = NULL;
-	mana_mp_set_detaching(d->port_id, false);
-	mana_mp_ack_port_closed(d->port_id, d->slot, 0);
-	mana_mp_request_detach(d->lp);
-	mana_local_destroy(d->lp);
-	free(d);
-}
-
-static void
-mana_dev_detach_later(void *arg)
-{
-	struct mana_detach_later *d = arg;
-
-	if (rte_eth_devices[d->port_id].state != RTE_ETH_DEV_UNUSED &&
-	    ++d->polls < MANA_DETACH_POLLS &&
-	    rte_eal_alarm_set(MANA_DETACH_POLL_US, mana_dev_detach_later, d) == 0)
-		return;
-	mana_dev_detach_now(d);
-}
-
-/* Tell the primary now of every close still pending (the port is released). */
-static void
-mana_dev_detach_flush(void)
-{
-	uint16_t port_id;
-
-	for (port_id = 0; port_id < RTE_MAX_ETHPORTS; port_id++) {
-		struct mana_detach_later *d = mana_detach_pending[port_id];
-
-		/* Waits for a running one; after it, the entry is gone. */
-		if (d != NULL && rte_eal_alarm_cancel(mana_dev_detach_later, d) > 0 &&
-		    mana_detach_pending[port_id] == d)
-			mana_dev_detach_now(d);
-	}
-}
-
-static int
-mana_dev_detach_defer(struct mana_local *lp, uint16_t port_id, int slot)
-{
-	struct mana_detach_later *d = malloc(sizeof(*d));
-
-	if (d == NULL)
-		return -ENOMEM;
-	*d = (struct mana_detach_later){ .lp = lp, .port_id = port_id, .slot = slot };
-	mana_detach_pending[port_id] = d;
-	/* Not before dev_close has returned and ethdev released: it polls. */
-	if (rte_eal_alarm_set(MANA_DETACH_POLL_US, mana_dev_detach_later, d) != 0) {
-		mana_detach_pending[port_id] = NULL;
-		free(d);
-		return -EIO;
-	}
-	return 0;
-}
-
 static int
 mana_dev_close_secondary(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
 	uint16_t port_id = lp->port_id;
+	enum mana_dev_state st;
 	bool closed;
 	int slot;
 
-	mana_mp_set_detaching(port_id, true);
 	if (!mana_mp_detach_port(dev)) {
 		/* The primary closed the port: its release runs or has run. */
-		mana_mp_set_detaching(port_id, false);
 		mana_mp_cancel_port_gone(dev);
 		return -ENODEV;
 	}
 	mana_mp_cancel_port_gone(dev);
-	closed = mana_word_state(mana_state_load(lp->priv)) == MANA_DEV_CLOSED;
 	slot = lp->slot;
-	if (!closed && mana_dev_detach_defer(lp, port_id, slot) == 0) {
-		/* ethdev releases the port when we return; then the primary is told. */
-		mana_dev_leave_secondary(dev);
-		return 0;
-	}
-	mana_mp_set_detaching(port_id, false);
 	mana_dev_tombstone(dev);
 	mana_dev_leave_secondary(dev);
 	mana_dev_release_port_secondary(dev, port_id);
 	mana_mp_ack_port_closed(port_id, slot, 0);
 	mana_mp_request_detach(lp);
+	/*
+	 * Looked at once the primary is told: a primary that began closing the
+	 * port before it took our DETACH (its state word is CLOSED first) may
+	 * free ethdev's shared data (with its last port, 23.07 and later)
+	 * before ethdev's own release here, which would then fail with
+	 * -EINVAL; the port is released here already, and -ENODEV is what the
+	 * application sees instead. A primary that has released it already
+	 * may have freed the private data too (rte_free zeroes it: state 0,
+	 * never that of an open port).
+	 */
+	st = mana_word_state(mana_state_load(lp->priv));
+	closed = st != MANA_DEV_STOPPED && st != MANA_DEV_ACTIVE && st != MANA_DEV_RESETTING &&
+		 st != MANA_DEV_FAILED;
 	mana_local_destroy(lp);
 	if (closed)
 		DRV_LOG(NOTICE, "port %u: closed while the primary closes it; released",
@@ -1761,8 +1685,6 @@ mana_pci_remove(struct rte_pci_device *pci)
 	uint16_t port_id;
 	int ret = 0;
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		mana_dev_detach_flush();
 	for (port_id = 0; port_id < RTE_MAX_ETHPORTS && n < RTE_DIM(names); port_id++) {
 		const struct rte_eth_dev *dev = &rte_eth_devices[port_id];
 

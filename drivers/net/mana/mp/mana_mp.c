@@ -82,8 +82,6 @@ static bool mana_mp_resync_armed[RTE_MAX_ETHPORTS];
 /* Secondary: a PORT_CLOSED not answered yet (answered once released). */
 static bool mana_mp_port_gone_pending[RTE_MAX_ETHPORTS];
 static struct mana_mp_hdr mana_mp_port_gone_req[RTE_MAX_ETHPORTS];
-/* Secondary: the application closed the port; the primary is told later. */
-static bool mana_mp_detaching[RTE_MAX_ETHPORTS];
 
 RTE_INIT(mana_mp_locks_init)
 {
@@ -577,18 +575,6 @@ mana_mp_port_gone(void *arg)
 	mana_mp_ack_port_closed(port_id, slot, 0);
 }
 
-/*
- * Secondary: the application is closing @port_id, which the primary learns
- * only later (a PORT_CLOSED meanwhile waits for that closing side).
- */
-void
-mana_mp_set_detaching(uint16_t port_id, bool on)
-{
-	mana_mutex_lock(&mana_mp_lock);
-	mana_mp_detaching[port_id] = on;
-	mana_mutex_unlock(&mana_mp_lock);
-}
-
 /* Answer the pending PORT_CLOSED of @port_id, if any (secondary). */
 void
 mana_mp_ack_port_closed(uint16_t port_id, int slot, int32_t result)
@@ -689,16 +675,8 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 	lp = mana_mp_port(hdr->port_id);
 	if (lp == NULL) {
 		/*
-		 * Closed here, the primary not told yet: the closing side answers
-		 * once ethdev has released the port (mana_dev_close_secondary).
-		 */
-		if (hdr->type == MANA_MP_PORT_CLOSED && mana_mp_detaching[hdr->port_id]) {
-			mana_mp_port_gone_req[hdr->port_id] = *hdr;
-			mana_mp_port_gone_pending[hdr->port_id] = true;
-		}
-		/*
-		 * Otherwise not a port of ours in this process (any more: a
-		 * release here told the primary with DETACH): nobody waits.
+		 * Not a port of ours in this process (any more: a release here
+		 * told the primary with DETACH): nobody waits for our answer.
 		 */
 		mana_mp_close_fds(msg);
 		mana_mutex_unlock(&mana_mp_lock);

@@ -24,7 +24,6 @@ int mana_mp_attach_port(struct rte_eth_dev *dev);
 bool mana_mp_detach_port(struct rte_eth_dev *dev);
 void mana_mp_cancel_port_gone(struct rte_eth_dev *dev);
 void mana_mp_ack_port_closed(uint16_t port_id, int slot, int32_t result);
-void mana_mp_set_detaching(uint16_t port_id, bool on);
 /* Primary: the slots among @slots whose process is gone. */
 uint64_t mana_mp_dead_slots(struct rte_eth_dev *dev, uint64_t slots);
 
