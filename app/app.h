@@ -33,6 +33,7 @@ enum app_exit {
 enum app_on_failed {
 	APP_ON_FAILED_NONE = 0,
 	APP_ON_FAILED_CLOSE,
+	APP_ON_FAILED_NETVSC,	/* as netvsc of DPDK 22.11-25.11: INTR_RMV only */
 };
 
 /* app.on_failed_done: the --on-failed close callback. */

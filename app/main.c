@@ -68,8 +68,10 @@ usage(const char *prog)
 "  --start-timeout-ms MS  secondary: wait for the port to start (default 10000)\n"
 "  --duration-ms MS    behave as if `stop` arrived after MS (default: never)\n"
 "  --events            print ERR_RECOVERING, RECOVERY_SUCCESS, RECOVERY_FAILED, INTR_RMV\n"
-"  --on-failed none|close  on RECOVERY_FAILED or INTR_RMV, from inside the callback: stop\n"
-"                      polling, then close the port (primary: stop + close; implies --events)\n"
+"  --on-failed none|close|netvsc  on RECOVERY_FAILED or INTR_RMV (netvsc: on INTR_RMV only,\n"
+"                      as netvsc removes its VF in DPDK 22.11-25.11), from inside the callback:\n"
+"                      stop polling, then close the port (primary: stop + close; implies\n"
+"                      --events)\n"
 "  --on-recovering none|stop  primary: on ERR_RECOVERING, from inside the callback: stop\n"
 "                      polling, rte_eth_dev_stop, resume the main loop (implies --events)\n"
 "  --stop-port auto|always|never  primary at `stop`: stop the port before the final\n"
@@ -308,6 +310,8 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 				cfg->on_failed = APP_ON_FAILED_NONE;
 			else if (strcmp(optarg, "close") == 0)
 				cfg->on_failed = APP_ON_FAILED_CLOSE;
+			else if (strcmp(optarg, "netvsc") == 0)
+				cfg->on_failed = APP_ON_FAILED_NETVSC;
 			else
 				ret = -EINVAL;
 			break;
@@ -534,8 +538,14 @@ app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte
 	if (event == RTE_ETH_EVENT_ERR_RECOVERING && app.cfg.stop_on_recovering && app.primary &&
 	    !app.port_stopped)
 		app_on_recovering_stop();
-	if ((event == RTE_ETH_EVENT_RECOVERY_FAILED || event == RTE_ETH_EVENT_INTR_RMV) &&
-	    app.cfg.on_failed == APP_ON_FAILED_CLOSE) {
+	/*
+	 * close: on the first of RECOVERY_FAILED and INTR_RMV. netvsc: on
+	 * INTR_RMV only, as netvsc's VF removal (drivers/net/netvsc/hn_vf.c)
+	 * in DPDK 22.11 to 25.11.
+	 */
+	if ((app.cfg.on_failed == APP_ON_FAILED_CLOSE &&
+	     (event == RTE_ETH_EVENT_RECOVERY_FAILED || event == RTE_ETH_EVENT_INTR_RMV)) ||
+	    (app.cfg.on_failed == APP_ON_FAILED_NETVSC && event == RTE_ETH_EVENT_INTR_RMV)) {
 		uint32_t idle = APP_ON_FAILED_IDLE;
 
 		/* Once only; the main loop keeps off the port until DONE. */

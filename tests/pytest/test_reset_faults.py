@@ -512,11 +512,60 @@ def test_delayed_fatal_event(cluster, delay_ms, down_ms):
 
 # -- 8. recovery failure ------------------------------------------------------
 
+# Every failed recovery, device gone or back but unusable (doc/protocol.rst).
+FAILED_EVENTS = ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"]
+
+
+def _netvsc_like(cluster, procs, fail):
+    """Each process removes its VF the way netvsc does in DPDK 22.11-25.11:
+    on INTR_RMV only (--on-failed netvsc). After @fail(tel), every process
+    has removed it exactly once, from the INTR_RMV callback."""
+    marks = marks_of(procs)
+    with cluster.telemetry() as tel:
+        fail(tel)
+    for p, _ in procs:
+        ev = wait_events(p, FAILED_EVENTS, 10, marks[p.name])
+        c = p.wait_ev("closed", 10, line_index(p, ev[2]))
+        assert c["by"] == "callback" and c["event"] == "INTR_RMV", c
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, finals[q]
+        assert event_types(p) == FAILED_EVENTS, event_types(p)
+        assert sum(1 for o in p.lines if o.get("ev") == "closed") == 1, p.describe()
+
+
+def test_netvsc_like_removes_once_device_gone(cluster):
+    """An application that removes the VF as netvsc does (on INTR_RMV only,
+    drivers/net/netvsc/hn_vf.c in 22.11-25.11) removes it exactly once when
+    the device is gone (hot-remove during a reset)."""
+    procs = start_procs(cluster, extra="--on-failed netvsc")
+
+    def gone(tel):
+        tel_ok(tel, "/mana_sim/remove", BDF)
+
+    _netvsc_like(cluster, procs, gone)
+
+
+def test_netvsc_like_removes_once_device_broken(cluster):
+    """The same application removes the VF exactly once when the device comes
+    back but every open fails: the recovery ends with RECOVERY_FAILED then
+    INTR_RMV, not RECOVERY_FAILED alone (with which netvsc of these DPDK
+    versions would keep the broken VF for good)."""
+    procs = start_procs(cluster, devargs="recovery_timeout_ms=400",
+                        extra="--on-failed netvsc")
+
+    def broken(tel):
+        tel_ok(tel, "/mana_sim/fail_open", f"{BDF},-1")
+        sim_reset(tel, 50)
+
+    _netvsc_like(cluster, procs, broken)
+
 def test_recovery_fails_port_failed(cluster):
     """8a. The device comes back but every open fails (fail_open forever,
     recovery_timeout_ms=400): the port is FAILED, every process gets
-    RECOVERY_FAILED and no INTR_RMV (the device is present, not removed:
-    doc/protocol.rst wait_hw), bursts return 0 (Tx refused, nothing
+    RECOVERY_FAILED then INTR_RMV (the device is present but unusable: the
+    application removes it, as netvsc does; not counted as a removal),
+    bursts return 0 (Tx refused, nothing
     received), configure is refused with -EIO; everything exits cleanly and
     every mbuf is back."""
     procs = start_procs(cluster, devargs="recovery_timeout_ms=400")
@@ -542,7 +591,7 @@ def test_recovery_fails_port_failed(cluster):
         qa, qb = a["queues"][str(q)], b["queues"][str(q)]
         assert qb["rx"] == qa["rx"] and qb["tx"] == qa["tx"], (qa, qb)
         assert qb["tx_refused"] > qa["tx_refused"], (qa, qb)
-        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED"], event_types(p)
+        assert event_types(p) == FAILED_EVENTS, event_types(p)
     # ethdev refuses to configure a started port (-EBUSY) before asking the
     # PMD; once stopped, the PMD refuses configure and start of a FAILED port.
     assert pri.command("configure")["ret"] == -errno.EBUSY
@@ -584,7 +633,8 @@ def test_recovery_fails_close_in_callback(cluster):
     finals = stop_all(procs)
     for p, q in procs:
         assert finals[q]["exit"] == 0 and finals[q]["stats"] is None, finals[q]
-        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED"], event_types(p)
+        # INTR_RMV follows RECOVERY_FAILED, unless the port was closed first.
+        assert event_types(p) in (FAILED_EVENTS[:2], FAILED_EVENTS), event_types(p)
     assert_pools_full(finals[0]["mempools"], "after closing a failed port")
 
 
@@ -636,8 +686,8 @@ def test_transient_failure_retried(cluster, verb):
 
 def test_persistent_failure_bounded(cluster):
     """8e. Every create_cq fails: the reset retries max_reset_retries (3)
-    times with back-off, then fails: RECOVERY_FAILED (no INTR_RMV, the device
-    is there), last_error the verb's error, the retries counted; well within
+    times with back-off, then fails: RECOVERY_FAILED then INTR_RMV (the device
+    is there but unusable; not counted as a removal), last_error the verb's error, the retries counted; well within
     recovery_timeout_ms."""
     procs = start_procs(cluster, devargs="max_reset_retries=3,recovery_timeout_ms=20000")
     with cluster.telemetry() as tel:
@@ -659,7 +709,7 @@ def test_persistent_failure_bounded(cluster):
     finals = stop_all(procs)
     for p, q in procs:
         assert finals[q]["exit"] == 0, finals[q]
-        assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED"], event_types(p)
+        assert event_types(p) == FAILED_EVENTS, event_types(p)
     assert_pools_full(finals[0]["mempools"], "after a recovery that kept failing")
 
 

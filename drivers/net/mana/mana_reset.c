@@ -16,8 +16,8 @@
  * keep answering -EBUSY instead of blocking). Between phases the thread
  * looks for a cancellation (dev_close) and for a new fatal event from the
  * device instance opened during this reset, which restarts the sequence.
- * Any failure ends in FAILED with RECOVERY_FAILED (and INTR_RMV when the
- * device is gone). Events for the application are queued and delivered from
+ * Any failure ends in FAILED with RECOVERY_FAILED then INTR_RMV (see
+ * mana_reset_fail()). Events for the application are queued and delivered from
  * an EAL alarm (mana_event.c), never from this thread and never with a lock
  * held, so a callback may stop or close the port.
  */
@@ -664,8 +664,16 @@ mana_reset_fail(struct rte_eth_dev *dev, struct mana_reset_run *run, int error)
 	RESET_LOG(ERR, "port %u: recovery failed (%s)%s", dev->data->port_id, strerror(-error),
 		  run->removed ? ": device removed" : "");
 	mana_reset_emit(dev, RTE_ETH_EVENT_RECOVERY_FAILED);
-	if (run->removed)
-		mana_reset_emit(dev, RTE_ETH_EVENT_INTR_RMV);
+	/*
+	 * INTR_RMV follows in every failure, the device gone or back but
+	 * broken: netvsc, through which most Azure applications use the VF,
+	 * acts on INTR_RMV only in DPDK 22.11, 24.11 and 25.11
+	 * (drivers/net/netvsc/hn_vf.c, hn_vf_attach) and so removes the VF -
+	 * and goes on over the synthetic path - exactly once. (netvsc of later
+	 * DPDK also acts on RECOVERY_FAILED, commit 847cfeb474: not a version
+	 * this driver supports; there the VF would be removed twice.)
+	 */
+	mana_reset_emit(dev, RTE_ETH_EVENT_INTR_RMV);
 }
 
 /*
