@@ -471,9 +471,11 @@ app_cmd_wedge_pool(const char *cmd)
 		return;
 	}
 	r = app.tx_pool->pool_data;
-	do {
-		head = r->prod.head;
-	} while (rte_atomic32_cmpset(&r->prod.head, head, head + 1) == 0);
+	head = rte_atomic_load_explicit(&r->prod.head, rte_memory_order_relaxed);
+	while (!rte_atomic_compare_exchange_strong_explicit(&r->prod.head, &head, head + 1,
+							    rte_memory_order_acquire,
+							    rte_memory_order_relaxed))
+		;
 	app_cmd_reply(cmd, 0, NULL);
 }
 
