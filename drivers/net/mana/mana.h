@@ -381,6 +381,7 @@ struct mana_local {
 	 */
 	struct mana_priv *priv;
 	uint16_t port_id;
+	uint32_t request_timeout_ms;	/* secondary: for requests once priv may be gone */
 	char name[RTE_ETH_NAME_MAX_LEN];
 	struct rte_ether_addr mac;
 	int slot;			/* registry slot of this process */

@@ -576,7 +576,6 @@ mana_dev_close_secondary(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
 	uint16_t port_id = lp->port_id;
-	enum mana_dev_state st;
 	bool closed;
 	int slot;
 
@@ -590,21 +589,18 @@ mana_dev_close_secondary(struct rte_eth_dev *dev)
 	mana_dev_tombstone(dev);
 	mana_dev_leave_secondary(dev);
 	mana_dev_release_port_secondary(dev, port_id);
-	mana_mp_ack_port_closed(port_id, slot, 0);
-	mana_mp_request_detach(lp);
 	/*
-	 * Looked at once the primary is told: a primary that began closing the
-	 * port before it took our DETACH (its state word is CLOSED first) may
-	 * free ethdev's shared data (with its last port, 23.07 and later)
-	 * before ethdev's own release here, which would then fail with
-	 * -EINVAL; the port is released here already, and -ENODEV is what the
-	 * application sees instead. A primary that has released it already
-	 * may have freed the private data too (rte_free zeroes it: state 0,
-	 * never that of an open port).
+	 * DETACH, then the answer to a PORT_CLOSED that came: the primary may
+	 * free the private data once it has both, so nothing here reads it
+	 * after. The primary answers DETACH with -ENODEV when it is closing the
+	 * port (its state word is CLOSED) or has closed it: then it may free
+	 * ethdev's shared data (with its last port, 23.07 and later) before
+	 * ethdev's own second release here, which would fail with -EINVAL; the
+	 * port is released here already, and -ENODEV is what the application
+	 * sees instead.
 	 */
-	st = mana_word_state(mana_state_load(lp->priv));
-	closed = st != MANA_DEV_STOPPED && st != MANA_DEV_ACTIVE && st != MANA_DEV_RESETTING &&
-		 st != MANA_DEV_FAILED;
+	closed = mana_mp_request_detach(lp) == -ENODEV;
+	mana_mp_ack_port_closed(port_id, slot, 0);
 	mana_local_destroy(lp);
 	if (closed)
 		DRV_LOG(NOTICE, "port %u: closed while the primary closes it; released",
@@ -1111,6 +1107,7 @@ mana_local_alloc(struct rte_eth_dev *dev)
 	lp->dev = dev;
 	lp->priv = mana_priv(dev);
 	lp->port_id = dev->data->port_id;
+	lp->request_timeout_ms = lp->priv->args.request_timeout_ms;
 	strlcpy(lp->name, dev->data->name, sizeof(lp->name));
 	lp->slot = -1;
 	mana_mutex_init(&lp->ctl_lock);

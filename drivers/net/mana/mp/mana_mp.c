@@ -283,12 +283,16 @@ mana_mp_on_detach(const struct rte_mp_msg *msg, const void *peer)
 
 	mana_mutex_lock(&mana_mp_lock);
 	lp = mana_mp_port(req->hdr.port_id);
-	if (lp == NULL)
+	if (lp == NULL) {
 		result = -ENODEV;
-	else if (req->slot <= 0 || req->slot >= MANA_MAX_PROCS)
+	} else if (req->slot <= 0 || req->slot >= MANA_MAX_PROCS) {
 		result = -EINVAL;
-	else
+	} else {
 		mana_registry_detach(lp->dev, req->slot, req->hdr.pid);
+		/* Closing: the secondary must not count on ethdev's shared data. */
+		if (mana_word_state(mana_state_load(lp->priv)) == MANA_DEV_CLOSED)
+			result = -ENODEV;
+	}
 	mana_mutex_unlock(&mana_mp_lock);
 	mana_mp_reply_status(msg, peer, result, sizeof(struct mana_mp_status));
 }
@@ -985,7 +989,8 @@ mana_mp_request_detach(struct mana_local *lp)
 	mana_mp_hdr_init(&req, MANA_MP_ACTION_PRIMARY, MANA_MP_DETACH, lp->port_id,
 			 sizeof(*d));
 	d->slot = lp->slot;
-	ret = mana_mp_request(lp, &req, &reply, 0);
+	/* Not lp->priv: the primary may free it once told (mana_dev_close_secondary). */
+	ret = mana_mp_request_to(lp->port_id, lp->request_timeout_ms, &req, &reply, 0);
 	if (ret == 0)
 		ret = ((const struct mana_mp_hdr *)reply.param)->result;
 	return ret;
