@@ -499,6 +499,22 @@ app_cmd_ports(struct sb *sb)
 	sb_printf(sb, "]");
 }
 
+/* The answer of a hotplug command: its result, the error text, the ports. */
+static void
+app_cmd_reply_ports(const char *cmd, int ret)
+{
+	struct sb sb;
+
+	app_cmd_begin(&sb, cmd, ret);
+	if (ret != 0) {
+		sb_printf(&sb, ",\"error\":");
+		sb_str(&sb, strerror(-ret));
+	}
+	app_cmd_ports(&sb);
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
+}
+
 /*
  * `dev_remove [BDF]`: rte_eal_hotplug_remove("pci", BDF) (default: the
  * function of the app's port), as an application unplugs a device without
@@ -511,7 +527,6 @@ app_cmd_dev_remove(const char *cmd, char **argv, int argc)
 {
 	const char *name = argc > 1 ? argv[1] : app.device_name;
 	bool own = strcmp(name, app.device_name) == 0;
-	struct sb sb;
 	int ret;
 
 	if (argc > 2) {
@@ -523,14 +538,7 @@ app_cmd_dev_remove(const char *cmd, char **argv, int argc)
 	ret = rte_eal_hotplug_remove("pci", name);
 	if (own && ret != 0 && rte_eth_dev_is_valid_port(app.port))
 		rte_atomic_store_explicit(&app.port_closed, 0, rte_memory_order_release);
-	app_cmd_begin(&sb, cmd, ret);
-	if (ret != 0) {
-		sb_printf(&sb, ",\"error\":");
-		sb_str(&sb, strerror(-ret));
-	}
-	app_cmd_ports(&sb);
-	sb_printf(&sb, "}");
-	sb_emit(&sb);
+	app_cmd_reply_ports(cmd, ret);
 }
 
 /*
@@ -541,7 +549,6 @@ app_cmd_dev_remove(const char *cmd, char **argv, int argc)
 static void
 app_cmd_dev_probe(const char *cmd, char **argv, int argc)
 {
-	struct sb sb;
 	int ret;
 
 	if (argc != 2) {
@@ -549,14 +556,7 @@ app_cmd_dev_probe(const char *cmd, char **argv, int argc)
 		return;
 	}
 	ret = rte_dev_probe(argv[1]);
-	app_cmd_begin(&sb, cmd, ret);
-	if (ret != 0) {
-		sb_printf(&sb, ",\"error\":");
-		sb_str(&sb, strerror(-ret));
-	}
-	app_cmd_ports(&sb);
-	sb_printf(&sb, "}");
-	sb_emit(&sb);
+	app_cmd_reply_ports(cmd, ret);
 }
 
 /*

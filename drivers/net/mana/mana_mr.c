@@ -320,15 +320,16 @@ mana_mr_range_of(const struct rte_mbuf *mbuf, uintptr_t addr, size_t len,
  */
 #define MANA_MR_PENDING_N	16
 
-struct mana_mr_pending {
+/* A REG_MR/DEREG_MR a secondary sends outside the burst and any lock. */
+struct mana_mr_request {
 	uint16_t port_id;
 	uint32_t timeout_ms;
-	uintptr_t start;
+	uintptr_t addr;
 	size_t len;
 };
 
 static struct mana_mutex mana_mr_pending_lock;
-static struct mana_mr_pending mana_mr_pending[MANA_MR_PENDING_N];
+static struct mana_mr_request mana_mr_pending[MANA_MR_PENDING_N];
 static unsigned int mana_mr_nb_pending;
 static bool mana_mr_pending_armed;
 
@@ -340,7 +341,7 @@ RTE_INIT(mana_mr_pending_lock_init)
 static void
 mana_mr_pending_run(void *arg __rte_unused)
 {
-	struct mana_mr_pending todo[MANA_MR_PENDING_N];
+	struct mana_mr_request todo[MANA_MR_PENDING_N];
 	unsigned int n, i;
 	int ret;
 
@@ -352,11 +353,11 @@ mana_mr_pending_run(void *arg __rte_unused)
 	mana_mutex_unlock(&mana_mr_pending_lock);
 	/* Not under the lock: bursts only try it. */
 	for (i = 0; i < n; i++) {
-		ret = mana_mp_request_mr(todo[i].port_id, todo[i].timeout_ms, true, todo[i].start,
+		ret = mana_mp_request_mr(todo[i].port_id, todo[i].timeout_ms, true, todo[i].addr,
 					 todo[i].len);
 		if (ret != 0 && ret != -ENOSPC)
 			DRV_LOG(WARNING, "port %u: registering %#" PRIxPTR "+%zu: %s",
-				todo[i].port_id, todo[i].start, todo[i].len, strerror(-ret));
+				todo[i].port_id, todo[i].addr, todo[i].len, strerror(-ret));
 		/* A failure is asked again at the next burst that meets the range. */
 	}
 }
@@ -371,13 +372,13 @@ mana_mr_pending_add(const struct mana_priv *priv, uintptr_t start, size_t len)
 		return;		/* the next burst queues it */
 	for (i = 0; i < mana_mr_nb_pending; i++)
 		if (mana_mr_pending[i].port_id == priv->port_id &&
-		    mana_mr_pending[i].start == start)
+		    mana_mr_pending[i].addr == start)
 			break;
 	if (i == mana_mr_nb_pending && i < MANA_MR_PENDING_N) {
-		mana_mr_pending[i] = (struct mana_mr_pending){
+		mana_mr_pending[i] = (struct mana_mr_request){
 			.port_id = priv->port_id,
 			.timeout_ms = priv->args.request_timeout_ms,
-			.start = start,
+			.addr = start,
 			.len = len,
 		};
 		mana_mr_nb_pending++;
@@ -546,14 +547,6 @@ mana_mr_pool_holds_mbufs(const struct rte_mempool *mp)
 	return mp->elt_size >= sizeof(struct rte_mbuf) &&
 	       mp->private_data_size >= sizeof(struct rte_pktmbuf_pool_private);
 }
-
-/* A chunk a secondary asks the primary about, once the list lock is dropped. */
-struct mana_mr_request {
-	uint16_t port_id;
-	uint32_t timeout_ms;
-	uintptr_t addr;
-	size_t len;
-};
 
 #define MANA_MR_EVENT_REQUESTS	64
 
