@@ -5,11 +5,16 @@
 well-formed message of every type of drivers/net/mana/mp/mana_mp_msg.h for
 the side that receives it, with the right fd count."""
 import os
+import re
 import struct
 import sys
 
-MAGIC, VERSION = 0x414E414D, 1
-ATTACH, DETACH, REG_MR, START, STOP, UNMAP, REMAP, PORT_CLOSED, EVENT, ACK = range(1, 11)
+MSG_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "drivers", "net",
+                     "mana", "mp", "mana_mp_msg.h")
+MAGIC = 0x414E414D
+with open(MSG_H) as _f:
+    VERSION = int(re.search(r"#define MANA_MP_VERSION\s+(\d+)", _f.read())[1])
+ATTACH, DETACH, REG_MR, START, STOP, UNMAP, REMAP, PORT_CLOSED, EVENT, ACK, DEREG_MR = range(1, 12)
 
 
 def hdr(mtype, port=0, pid=1, seq=1, gen=1, result=0):
@@ -23,6 +28,7 @@ def main(out):
         "attach": (2, 0, hdr(ATTACH, pid=pid) + struct.pack("<Q", 12345)),
         "detach": (2, 0, hdr(DETACH, pid=pid) + struct.pack("<iI", 1, 0)),
         "reg_mr": (2, 0, hdr(REG_MR, pid=pid) + struct.pack("<QQ", 0x100000000, 4096)),
+        "dereg_mr": (2, 0, hdr(DEREG_MR, pid=pid) + struct.pack("<QQ", 0x100000000, 4096)),
         "ack": (2, 0, hdr(ACK, pid=pid) + struct.pack("<HHi", UNMAP, 0, 1)),
         "start": (1, 0, hdr(START) + struct.pack("<II", 262144, 0)),
         "stop": (1, 0, hdr(STOP) + struct.pack("<II", 262144, 0)),

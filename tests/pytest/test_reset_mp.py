@@ -10,13 +10,14 @@ import array
 import glob
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
 
 import pytest
 
-from conftest import (RATE, RUNTIME_DIR, TOOLS, check_final, fd_count, mana_info, mana_procs,
+from conftest import (REPO, RATE, RUNTIME_DIR, TOOLS, check_final, fd_count, mana_info, mana_procs,
                       marks_of, recovered, sim_reset, start_procs, stop_all, wait_rx_after,
                       wait_until)
 
@@ -24,6 +25,10 @@ UNMAP_DB, REMAP_DB = 6, 7
 BCAST_LEN = 40            # struct mana_mp_bcast
 REPEAT = 20               # each case, so that a leak of one fd per message shows
 MANA_MP_MAGIC = 0x414E414D
+# The stranger's message must be well-formed in every field but its sender,
+# so it carries the driver's current protocol version.
+MANA_MP_VERSION = int(re.search(r"#define MANA_MP_VERSION\s+(\d+)",
+                                (REPO / "drivers/net/mana/mp/mana_mp_msg.h").read_text())[1])
 MP_MSG = 0                # EAL's enum mp_type
 SECONDARY_ACTION = b"net_mana_mpr_s"
 
@@ -161,7 +166,8 @@ def test_stranger_datagram_rejected(cluster, after_one_reset):
     pri = procs[0][0]
     size = db_region_size(procs[1][0].pid)
     rundir = RUNTIME_DIR / cluster.prefix
-    hdr = struct.pack("<IHHHHiIIiI", MANA_MP_MAGIC, 1, REMAP_DB, 0, 0, pri.pid, 1, gen, 0, 0)
+    hdr = struct.pack("<IHHHHiIIiI", MANA_MP_MAGIC, MANA_MP_VERSION, REMAP_DB, 0, 0, pri.pid, 1,
+                      gen, 0, 0)
     param = hdr + struct.pack("<II", size, 0)
     assert len(param) == BCAST_LEN
     data = eal_datagram(param, 1)

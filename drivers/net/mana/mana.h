@@ -173,7 +173,7 @@ struct mana_mr_table {
 	struct mana_mr_shared_entry entries[MANA_MR_MAX];
 	/* "table full" logged since the last drop: by whichever process saw it. */
 	RTE_ATOMIC(uint32_t) full_reported;
-	uint64_t reclaimed;		/* ranges dropped (primary, under mr_lock) */
+	RTE_ATOMIC(uint64_t) reclaimed;	/* ranges dropped (primary, under mr_lock) */
 	RTE_ATOMIC(uint64_t) refused;	/* registrations refused: table full */
 };
 
@@ -188,7 +188,9 @@ struct mana_mr_cache {
 };
 
 struct mana_reset_stats {
+	/* The present, kept by an xstats reset: the reset's logic reads it. */
 	RTE_ATOMIC(uint32_t) phase;	/* enum mana_reset_phase, current */
+	/* History and counters, from last_error to the end: cleared by an xstats reset. */
 	int32_t last_error;
 	uint64_t started;
 	uint64_t succeeded;

@@ -243,7 +243,7 @@ mana_mr_drop_range(struct rte_eth_dev *dev, uintptr_t addr, size_t len)
 		dropped++;
 	}
 	if (dropped != 0) {
-		t->reclaimed += dropped;
+		rte_atomic_fetch_add_explicit(&t->reclaimed, dropped, rte_memory_order_relaxed);
 		rte_atomic_store_explicit(&t->full_reported, 0, rte_memory_order_relaxed);
 		rte_atomic_fetch_add_explicit(&priv->state.mr_gen, 1, rte_memory_order_release);
 	}
@@ -332,10 +332,19 @@ static struct mana_mutex mana_mr_pending_lock;
 static struct mana_mr_request mana_mr_pending[MANA_MR_PENDING_N];
 static unsigned int mana_mr_nb_pending;
 static bool mana_mr_pending_armed;
+/*
+ * Held while the alarm sends its REG_MRs and while a freed pool's ranges are
+ * taken off the list and given back (DEREG_MR): a range queued before its
+ * pool was freed is then either registered before the DEREG_MR, which drops
+ * it, or forgotten - never registered after its memory went back. Never
+ * taken by the rte_mp thread that delivers the replies.
+ */
+static struct mana_mutex mana_mr_request_lock;
 
 RTE_INIT(mana_mr_pending_lock_init)
 {
 	mana_mutex_init(&mana_mr_pending_lock);
+	mana_mutex_init(&mana_mr_request_lock);
 }
 
 static void
@@ -345,21 +354,51 @@ mana_mr_pending_run(void *arg __rte_unused)
 	unsigned int n, i;
 	int ret;
 
+	mana_mutex_lock(&mana_mr_request_lock);
 	mana_mutex_lock(&mana_mr_pending_lock);
 	n = mana_mr_nb_pending;
 	memcpy(todo, mana_mr_pending, n * sizeof(todo[0]));
 	mana_mr_nb_pending = 0;
 	mana_mr_pending_armed = false;
 	mana_mutex_unlock(&mana_mr_pending_lock);
-	/* Not under the lock: bursts only try it. */
+	/* Not under the pending lock: bursts only try it. */
 	for (i = 0; i < n; i++) {
 		ret = mana_mp_request_mr(todo[i].port_id, todo[i].timeout_ms, true, todo[i].addr,
 					 todo[i].len);
 		if (ret != 0 && ret != -ENOSPC)
 			DRV_LOG(WARNING, "port %u: registering %#" PRIxPTR "+%zu: %s",
 				todo[i].port_id, todo[i].addr, todo[i].len, strerror(-ret));
-		/* A failure is asked again at the next burst that meets the range. */
+		/*
+		 * A failure is asked again at the next burst that meets the range.
+		 * A primary that does not answer would hold this (interrupt)
+		 * thread for every further request's whole timeout: stop here.
+		 */
+		if (ret == -ETIMEDOUT) {
+			if (i + 1 < n)
+				DRV_LOG(WARNING, "port %u: %u more registrations left to later bursts",
+					todo[i].port_id, n - i - 1);
+			break;
+		}
 	}
+	mana_mutex_unlock(&mana_mr_request_lock);
+}
+
+/* Secondary: take the ranges inside [addr, addr + len) off the pending list. */
+static void
+mana_mr_pending_forget(uintptr_t addr, size_t len)
+{
+	unsigned int i = 0;
+
+	mana_mutex_lock(&mana_mr_pending_lock);
+	while (i < mana_mr_nb_pending) {
+		const struct mana_mr_request *r = &mana_mr_pending[i];
+
+		if (r->addr >= addr && r->addr + r->len <= addr + len)
+			mana_mr_pending[i] = mana_mr_pending[--mana_mr_nb_pending];
+		else
+			i++;
+	}
+	mana_mutex_unlock(&mana_mr_pending_lock);
 }
 
 /* From a burst: queue @start/@len for the alarm. Never blocks. */
@@ -561,20 +600,17 @@ mana_mr_table_has(const struct mana_mr_table *t, uintptr_t addr, size_t len, boo
 	return !exact || (e.start == addr && e.end == addr + len);
 }
 
+/* Register (@ready) or drop the ranges of @mp for every port open here. */
 static void
-mana_mr_mempool_event(enum rte_mempool_event event, struct rte_mempool *mp,
-		      void *arg __rte_unused)
+mana_mr_follow_pool(bool ready, struct rte_mempool *mp)
 {
 	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
-	bool ready = event == RTE_MEMPOOL_EVENT_READY;
 	struct mana_mr_request req[MANA_MR_EVENT_REQUESTS];
 	struct rte_mempool_memhdr *hdr;
 	unsigned int nb_req = 0, i;
 	uint16_t port_id;
 	int ret;
 
-	if (ready && !mana_mr_pool_holds_mbufs(mp))
-		return;
 	mana_mutex_lock(&mana_mr_ports_lock);
 	for (port_id = 0; port_id < RTE_MAX_ETHPORTS; port_id++) {
 		struct rte_eth_dev *dev = mana_mr_ports[port_id];
@@ -646,6 +682,29 @@ mana_mr_mempool_event(enum rte_mempool_event event, struct rte_mempool *mp,
 				ready ? "registering" : "dropping the registration of",
 				req[i].addr, req[i].len, strerror(-ret));
 	}
+}
+
+static void
+mana_mr_mempool_event(enum rte_mempool_event event, struct rte_mempool *mp,
+		      void *arg __rte_unused)
+{
+	struct rte_mempool_memhdr *hdr;
+
+	if (event == RTE_MEMPOOL_EVENT_READY) {
+		if (mana_mr_pool_holds_mbufs(mp))
+			mana_mr_follow_pool(true, mp);
+		return;
+	}
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY) {
+		mana_mr_follow_pool(false, mp);
+		return;
+	}
+	/* A secondary forgets the pool's queued ranges, then gives the rest back. */
+	mana_mutex_lock(&mana_mr_request_lock);
+	STAILQ_FOREACH(hdr, &mp->mem_list, next)
+		mana_mr_pending_forget((uintptr_t)hdr->addr, hdr->len);
+	mana_mr_follow_pool(false, mp);
+	mana_mutex_unlock(&mana_mr_request_lock);
 }
 
 /* Follow this process's mempools for @dev from now on (probe). */

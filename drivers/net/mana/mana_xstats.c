@@ -133,7 +133,7 @@ mana_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned 
 			v = rte_atomic_load_explicit(&priv->mr.count, rte_memory_order_relaxed);
 			break;
 		case MANA_XSTAT_MR_RECLAIMED:
-			v = priv->mr.reclaimed;
+			v = rte_atomic_load_explicit(&priv->mr.reclaimed, rte_memory_order_relaxed);
 			break;
 		case MANA_XSTAT_MR_REFUSED:
 			v = rte_atomic_load_explicit(&priv->mr.refused, rte_memory_order_relaxed);
@@ -164,12 +164,17 @@ mana_xstats_reset(struct rte_eth_dev *dev)
 {
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_reset_stats *rs = &priv->reset;
-	uint32_t phase = rs->phase;
+	size_t first = offsetof(struct mana_reset_stats, last_error);
+	size_t end = offsetof(struct mana_reset_stats, last_event_ns);
 	uint16_t i;
 
-	/* History and counters go; what describes the present stays. */
-	memset(rs, 0, sizeof(*rs));
-	rs->phase = phase;
+	/*
+	 * History and counters go; the phase stays untouched, since a reset may
+	 * be running and decides on it (mana_reset_doorbell_available). A
+	 * counter the reset thread bumps meanwhile may lose that one increment.
+	 */
+	memset((uint8_t *)rs + first, 0, end - first);
+	rte_atomic_store_explicit(&rs->last_event_ns, 0, rte_memory_order_relaxed);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		struct mana_rxq *rxq = dev->data->rx_queues[i];
 
@@ -183,6 +188,6 @@ mana_xstats_reset(struct rte_eth_dev *dev)
 			txq->mr_drops = 0;
 	}
 	rte_atomic_store_explicit(&priv->mr.refused, 0, rte_memory_order_relaxed);
-	priv->mr.reclaimed = 0;
+	rte_atomic_store_explicit(&priv->mr.reclaimed, 0, rte_memory_order_relaxed);
 	return 0;
 }

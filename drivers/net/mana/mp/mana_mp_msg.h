@@ -37,7 +37,8 @@
 #define MANA_MP_ACTION_PRIMARY		"net_mana_mpr_p"	/* received by the primary */
 #define MANA_MP_ACTION_SECONDARY	"net_mana_mpr_s"	/* received by secondaries */
 #define MANA_MP_MAGIC			0x414e414du	/* "MANA" */
-#define MANA_MP_VERSION			1
+/* 2: DEREG_MR. Processes of different versions refuse each other's messages. */
+#define MANA_MP_VERSION			2
 
 enum mana_mp_type {
 	MANA_MP_INVALID = 0,
