@@ -16,6 +16,10 @@
  *           entry, clear it on exit, check the state in between
  *   rcu     rte_rcu_qsbr online/offline around the burst (a full fence on
  *           every online), state checked in between
+ *   mrx2    none, plus a second copy of the once-per-burst memory
+ *           registration check (mana_mr_cache_sync: a load and compare of
+ *           mr_gen) before the body: its difference to none is what that
+ *           check costs a burst, since every variant's body has one already
  *
  * Workloads: Rx bursts on an idle queue (the fixed cost of a burst, where a
  * guard weighs most), and loopback Tx + Rx bursts of 32 packets. Variants
@@ -45,11 +49,11 @@
 #include "mana_tx_dp.h"
 
 #define BURST		32
-#define NB_VARIANTS	4
+#define NB_VARIANTS	5
 
-enum variant { V_NONE, V_OURS, V_CAS, V_RCU };
+enum variant { V_NONE, V_OURS, V_CAS, V_RCU, V_MRX2 };
 
-static const char *const variant_names[NB_VARIANTS] = { "none", "ours", "cas", "rcu" };
+static const char *const variant_names[NB_VARIANTS] = { "none", "ours", "cas", "rcu", "mrx2" };
 
 static struct rte_rcu_qsbr *qsbr;
 static RTE_ATOMIC(uint32_t) rxq_in_use, txq_in_use;	/* the cas variant's per-queue flags */
@@ -63,6 +67,7 @@ bench_enter(enum variant v, RTE_ATOMIC(uint32_t) *in_use, const struct mana_priv
 	switch (v) {
 	case V_NONE:
 	case V_OURS:	/* not used: bench_rx/tx call the PMD's guarded burst */
+	case V_MRX2:	/* the extra check is in BENCH_BURST: it needs the queue */
 		return true;
 	case V_CAS:
 		if (!rte_atomic_compare_exchange_strong_explicit(in_use, &expected, 1,
@@ -91,6 +96,7 @@ bench_exit(enum variant v, RTE_ATOMIC(uint32_t) *in_use)
 	switch (v) {
 	case V_NONE:
 	case V_OURS:
+	case V_MRX2:
 		break;
 	case V_CAS:
 		rte_atomic_store_explicit(in_use, 0, rte_memory_order_release);
@@ -117,6 +123,8 @@ bench_##dir(enum variant v, struct mana_##dir##q *q, struct rte_mbuf **pkts, uin
 	fast = &mana_fast[q->port_id];							\
 	if (!bench_enter(v, &dir##q_in_use, q->priv, fast))				\
 		return 0;								\
+	if (v == V_MRX2)								\
+		mana_mr_cache_sync(q->priv, &q->mr_cache);				\
 	nb = mana_##dir##_burst_body(q, fast, pkts, n);					\
 	bench_exit(v, &dir##q_in_use);							\
 	return nb;									\
@@ -136,12 +144,13 @@ BENCH_VARIANT(none, V_NONE)
 BENCH_VARIANT(ours, V_OURS)
 BENCH_VARIANT(cas, V_CAS)
 BENCH_VARIANT(rcu, V_RCU)
+BENCH_VARIANT(mrx2, V_MRX2)
 
 typedef uint16_t (*rx_fn)(struct mana_rxq *, struct rte_mbuf **, uint16_t);
 typedef uint16_t (*tx_fn)(struct mana_txq *, struct rte_mbuf **, uint16_t);
 
-static const rx_fn rx_fns[NB_VARIANTS] = { rx_none, rx_ours, rx_cas, rx_rcu };
-static const tx_fn tx_fns[NB_VARIANTS] = { tx_none, tx_ours, tx_cas, tx_rcu };
+static const rx_fn rx_fns[NB_VARIANTS] = { rx_none, rx_ours, rx_cas, rx_rcu, rx_mrx2 };
+static const tx_fn tx_fns[NB_VARIANTS] = { tx_none, tx_ours, tx_cas, tx_rcu, tx_mrx2 };
 
 struct sample {
 	double rx_idle;
