@@ -186,6 +186,7 @@ struct vf_shared {
 	uint32_t next_raw_index;	/* rename=1: the next index handed out */
 	uint32_t next_rc_index;
 	RTE_ATOMIC(uint64_t) engine_sleeps;	/* idle sleeps of the owner's engine */
+	RTE_ATOMIC(uint64_t) device_lists;	/* ibv_get_device_list calls */
 	uint32_t next_db_file;
 	struct vf_db_file db_files[VF_DB_FILES];
 	struct vf_proc_entry procs[VF_PROCS_MAX];
