@@ -77,6 +77,7 @@ struct app_cfg {
 	uint32_t idle_us;	/* sleep of an idle loop iteration */
 	uint16_t vlan;		/* 1..4094: send tagged (Tx VLAN insert), check on Rx; 0: none */
 	bool vlan_strip;	/* primary: request Rx VLAN strip */
+	bool dev_event_monitor;	/* --dev-event-monitor */
 };
 
 struct app_flow {

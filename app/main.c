@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -86,6 +87,10 @@ usage(const char *prog)
 "                      offload; check every received packet carries it (in the mbuf\n"
 "                      when stripped, else in the frame, where it is then removed)\n"
 "  --vlan-strip        primary: request Rx VLAN strip\n"
+"  --dev-event-monitor start EAL's device event monitor (rte_dev_event_monitor_start; not\n"
+"                      rte_dev_hotplug_handle_enable, which does nothing for a device no\n"
+"                      UIO/VFIO driver owns) and print every device event\n"
+"                      {\"ev\":\"dev_event\",...}\n"
 "  --extra-mempool-ops register a mempool driver of this binary's own before rte_eal_init,\n"
 "                      so that the drivers loaded later get other indices than in a\n"
 "                      process without it (a process built differently; for tests)\n"
@@ -192,7 +197,7 @@ enum {
 	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
 	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY,
 	OPT_PROC_ID, OPT_IDLE_US, OPT_RX_BURST, OPT_VLAN, OPT_VLAN_STRIP, OPT_EXTRA_MEMPOOL_OPS,
-	OPT_ON_RECOVERING,
+	OPT_ON_RECOVERING, OPT_DEV_EVENT_MONITOR,
 	OPT_HELP,
 };
 
@@ -223,6 +228,7 @@ static const struct option app_opts[] = {
 	{ "vlan-strip", no_argument, NULL, OPT_VLAN_STRIP },
 	{ "extra-mempool-ops", no_argument, NULL, OPT_EXTRA_MEMPOOL_OPS },
 	{ "on-recovering", required_argument, NULL, OPT_ON_RECOVERING },
+	{ "dev-event-monitor", no_argument, NULL, OPT_DEV_EVENT_MONITOR },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -304,6 +310,9 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 			break;
 		case OPT_EVENTS:
 			cfg->events = true;
+			break;
+		case OPT_DEV_EVENT_MONITOR:
+			cfg->dev_event_monitor = true;
 			break;
 		case OPT_ON_FAILED:
 			if (strcmp(optarg, "none") == 0)
@@ -579,6 +588,58 @@ app_register_events(void)
 		}
 	}
 	return 0;
+}
+
+/* --dev-event-monitor: EAL's device events, on the interrupt thread. */
+static void
+app_dev_event_cb(const char *device_name, enum rte_dev_event_type event, void *arg __rte_unused)
+{
+	struct sb sb;
+
+	sb_init(&sb);
+	sb_printf(&sb, "{\"ev\":\"dev_event\",\"type\":\"%s\",\"mono\":%.6f,\"pid\":%d,"
+		  "\"role\":\"%s\",\"device\":",
+		  event == RTE_DEV_EVENT_REMOVE ? "remove" :
+		  event == RTE_DEV_EVENT_ADD ? "add" : "other", app_mono_s(), app.pid, app.role);
+	sb_str(&sb, device_name);
+	sb_printf(&sb, "}");
+	sb_emit(&sb);
+}
+
+static int
+app_dev_event_monitor_start(void)
+{
+	int ret;
+
+	ret = rte_dev_event_callback_register(NULL, app_dev_event_cb, NULL);
+	if (ret != 0) {
+		app_log("rte_dev_event_callback_register: %s", strerror(-ret));
+		return ret;
+	}
+	ret = rte_dev_event_monitor_start();
+	if (ret != 0) {
+		app_log("rte_dev_event_monitor_start: %d", ret);
+		rte_dev_event_callback_unregister(NULL, app_dev_event_cb, NULL);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void
+app_dev_event_monitor_stop(void)
+{
+	unsigned int i;
+	int ret;
+
+	if (rte_dev_event_monitor_stop() != 0)
+		app_log("rte_dev_event_monitor_stop failed");
+	/* -EAGAIN while the callback runs on the interrupt thread: bounded retry. */
+	for (i = 0; i < 1000; i++) {
+		ret = rte_dev_event_callback_unregister(NULL, app_dev_event_cb, NULL);
+		if (ret != -EAGAIN)
+			break;
+		rte_delay_us_sleep(1000);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1540,6 +1601,10 @@ main(int argc, char **argv)
 	app.stdin_open = true;
 	app.stdin_is_pipe = fstat(STDIN_FILENO, &stdin_st) == 0 && S_ISFIFO(stdin_st.st_mode);
 
+	if (app.cfg.dev_event_monitor && app_dev_event_monitor_start() != 0) {
+		rte_eal_cleanup();
+		return APP_EXIT_SETUP;
+	}
 	ret = app_setup();
 	if (ret != 0) {
 		struct sb sb;
@@ -1555,11 +1620,15 @@ main(int argc, char **argv)
 			rte_eth_dev_close(app.port);
 		/* What is still allocated (memzones pin hugepages past exit). */
 		rte_memzone_dump(stderr);
+		if (app.cfg.dev_event_monitor)
+			app_dev_event_monitor_stop();
 		rte_eal_cleanup();
 		return APP_EXIT_SETUP;
 	}
 	code = app_loop();
 	mtrf_sink_free(app.sink);
+	if (app.cfg.dev_event_monitor)
+		app_dev_event_monitor_stop();
 	ret = rte_eal_cleanup();
 	if (ret != 0) {
 		app_log("rte_eal_cleanup: %s", strerror(-ret));

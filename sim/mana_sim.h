@@ -111,6 +111,8 @@ struct mana_sim_stats {
 	uint64_t doorbells_recovered;	/* overwritten on the shared page, see the guide */
 	uint64_t doorbells_after_revoke; /* writes to a dead context's (dummy) page */
 	uint64_t engine_sleeps;
+	uint64_t device_lists;		/* ibv_get_device_list calls, every process */
+	uint64_t uevents;		/* uevents sent (the kernel's seqnum) */
 	uint64_t last_down_ns;		/* CLOCK_MONOTONIC of the last death */
 	uint64_t last_up_ns;		/* ... and of the last return */
 };

@@ -164,6 +164,16 @@ struct vf_db_file {
 };
 #define VF_DB_FILES		256u	/* most recent contexts; older entries are reused */
 
+/*
+ * A NETLINK_KOBJECT_UEVENT socket of some process, bound to group 1 (where
+ * the kernel broadcasts uevents): vf_uevent.c.
+ */
+struct vf_uevent_listener {
+	uint32_t id;			/* its address; 0: free slot */
+	struct vf_proc_entry proc;
+};
+#define VF_UEVENT_LISTENERS	64u
+
 struct vf_shared {
 	uint32_t magic;
 	uint32_t version;
@@ -176,10 +186,14 @@ struct vf_shared {
 	uint32_t next_raw_index;	/* rename=1: the next index handed out */
 	uint32_t next_rc_index;
 	RTE_ATOMIC(uint64_t) engine_sleeps;	/* idle sleeps of the owner's engine */
+	RTE_ATOMIC(uint64_t) device_lists;	/* ibv_get_device_list calls */
 	uint32_t next_db_file;
 	struct vf_db_file db_files[VF_DB_FILES];
 	struct vf_proc_entry procs[VF_PROCS_MAX];
 	struct vf_fn_shared fn[VF_MAX_FNS];
+	uint64_t uevent_seqnum;		/* the kernel's uevent_seqnum */
+	uint64_t uevents_dropped;	/* a listener's queue was full */
+	struct vf_uevent_listener uevent[VF_UEVENT_LISTENERS];
 };
 
 /* ---- process-local objects ---- */
@@ -360,6 +374,12 @@ int vf_verb_fault(uint32_t fn, enum mana_sim_verb verb);	/* shared held: errno o
 int vf_set_netdev(uint32_t fn, uint32_t port, bool up, uint32_t mtu); /* shared held */
 const char *vf_fn_state_name(uint32_t state);
 void vf_ibdev_name(uint32_t fn, bool rc, uint32_t index, char *buf, size_t len);
+
+bool vf_proc_is_alive(const struct vf_proc_entry *e);
+uint64_t vf_proc_self_start_time(void);
+
+/* vf_uevent.c: broadcast @action of function @fn to every listener. Shared lock held. */
+void vf_uevent_emit(uint32_t fn, const char *action);
 
 /* vf_verbs.c */
 struct vf_obj *vf_obj_find(const void *handle, enum vf_obj_type type);

@@ -41,7 +41,7 @@
 #include "vf_sysfs.h"
 
 #define VF_STATE_MAGIC		0x46564d53u	/* "SMVF" */
-#define VF_STATE_VERSION	1u
+#define VF_STATE_VERSION	2u
 
 #ifndef MANA_SIM_RDMA_CORE
 #define MANA_SIM_RDMA_CORE	44
@@ -170,6 +170,18 @@ vf_proc_alive(const struct vf_proc_entry *e)
 	if (kill(e->pid, 0) != 0 && errno == ESRCH)
 		return false;
 	return vf_proc_start_time(e->pid) == e->start_time;
+}
+
+bool
+vf_proc_is_alive(const struct vf_proc_entry *e)
+{
+	return vf_proc_alive(e);
+}
+
+uint64_t
+vf_proc_self_start_time(void)
+{
+	return vf_proc_start_time(getpid());
 }
 
 /* (A forked child inherits vf_owner, not the engine: it is not the owner.) */
@@ -305,6 +317,13 @@ vf_remove(uint32_t fn, uint64_t at)
 	f->rc_up_at_ns = VF_TIME_NEVER;
 	f->fir_armed = false;
 	f->fir_due_ns = VF_TIME_NEVER;
+	/*
+	 * device_del(): the driver is released first (the "unbind" uevent,
+	 * drivers/base/dd.c), then "remove" is sent while the sysfs node is
+	 * still there, and the node goes (drivers/base/core.c).
+	 */
+	vf_uevent_emit(fn, "unbind");
+	vf_uevent_emit(fn, "remove");
 	vf_sysfs_remove_function(&vf_conf, fn);
 	VF_LOG(NOTICE, "%s: hot-removed (instance %u)", vf_conf.fn[fn].bdf, f->instance);
 	return 0;
@@ -331,6 +350,12 @@ vf_add(uint32_t fn, uint64_t at)
 	f->state = VF_FN_DOWN;
 	f->raw_up_at_ns = at;
 	f->rc_up_at_ns = vf_conf.fn[fn].rc ? at : VF_TIME_NEVER;
+	/*
+	 * device_add(): "add" once the sysfs node is there, then the probe by
+	 * the mana driver sends "bind" (drivers/base/core.c, dd.c).
+	 */
+	vf_uevent_emit(fn, "add");
+	vf_uevent_emit(fn, "bind");
 	VF_LOG(NOTICE, "%s: hot-added", vf_conf.fn[fn].bdf);
 	return 0;
 }

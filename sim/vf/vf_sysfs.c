@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -667,6 +668,87 @@ vf_build_netdev(const struct vf_config *conf, uint32_t fn, uint32_t port, const 
 	return ret;
 }
 
+/*
+ * The variables the kernel adds to every uevent of a PCI device, each ended
+ * by @sep: DRIVER while a driver is bound (drivers/base/core.c, dev_uevent),
+ * then the PCI bus's own (drivers/pci/pci-driver.c, pci_uevent). The class
+ * is 0x020000 (Ethernet controller). Returns the length, or -ENOSPC.
+ */
+static int
+vf_pci_env(const struct vf_fn_conf *f, bool bound, char sep, char *buf, size_t len)
+{
+	const unsigned int class = 0x020000;
+	int n = 0, m;
+
+	if (bound)
+		n = snprintf(buf, len, "DRIVER=mana%c", sep);
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	m = snprintf(buf + n, len - (size_t)n,
+		     "PCI_CLASS=%04X%c"
+		     "PCI_ID=%04X:%04X%c"
+		     "PCI_SUBSYS_ID=%04X:%04X%c"
+		     "PCI_SLOT_NAME=%s%c"
+		     "MODALIAS=pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X%c",
+		     class, sep,
+		     VF_PCI_VENDOR, f->device_id, sep,
+		     VF_PCI_VENDOR, 0, sep,
+		     f->bdf, sep,
+		     VF_PCI_VENDOR, f->device_id, VF_PCI_VENDOR, 0,
+		     (class >> 16) & 0xff, (class >> 8) & 0xff, class & 0xff, sep);
+	if (m < 0 || (size_t)m >= len - (size_t)n)
+		return -ENOSPC;
+	return n + m;
+}
+
+/*
+ * DEVPATH of the function, as a Hyper-V VF has it: under the VMBus device
+ * of its pci-hyperv bridge (named by its instance GUID, drivers/hv/vmbus_drv.c
+ * vmbus_device_register: "%pUl"), whose bytes 4-5 are the PCI domain
+ * (drivers/pci/controller/pci-hyperv.c, hv_pci_probe), then the root bus
+ * "pci%04x:%02x" (drivers/pci/probe.c) and the function. The ACPI prefix
+ * is the VM's; EAL reads none of it (lib/eal/linux/eal_dev.c reads ACTION,
+ * SUBSYSTEM and PCI_SLOT_NAME).
+ */
+static int
+vf_devpath(const struct vf_fn_conf *f, uint32_t fn, char *buf, size_t len)
+{
+	char domain[5];
+
+	memcpy(domain, f->bdf, 4);
+	domain[4] = '\0';
+	return vf_pathf(buf, len, "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0004:00/VMBUS:00/"
+			"%08x-%s-0000-0000-000000000000/pci%s:00/%s", fn, domain, domain, f->bdf);
+}
+
+int
+vf_sysfs_uevent_msg(const struct vf_config *conf, uint32_t fn, const char *action,
+		    uint64_t seqnum, char *buf, size_t len)
+{
+	const struct vf_fn_conf *f = vf_fn(conf, fn);
+	char devpath[160];
+	int n, env;
+
+	if (f == NULL || action == NULL)
+		return -EINVAL;
+	if (vf_devpath(f, fn, devpath, sizeof(devpath)) != 0)
+		return -ENAMETOOLONG;
+	/* Header "ACTION@DEVPATH", then the variables (lib/kobject_uevent.c). */
+	n = snprintf(buf, len, "%s@%s%cACTION=%s%cDEVPATH=%s%cSUBSYSTEM=pci%c", action, devpath,
+		     '\0', action, '\0', devpath, '\0', '\0');
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	/* Bound at "bind" only: unbind clears dev->driver first (drivers/base/dd.c). */
+	env = vf_pci_env(f, strcmp(action, "bind") == 0, '\0', buf + n, len - (size_t)n);
+	if (env < 0)
+		return env;
+	n += env;
+	env = snprintf(buf + n, len - (size_t)n, "SEQNUM=%" PRIu64 "%c", seqnum, '\0');
+	if (env < 0 || (size_t)env >= len - (size_t)n)
+		return -ENOSPC;
+	return n + env;
+}
+
 /* Everything of the function's directory, in @dir (the staging directory). */
 static int
 vf_build_function(const struct vf_config *conf, uint32_t fn, const char *dir)
@@ -674,6 +756,7 @@ vf_build_function(const struct vf_config *conf, uint32_t fn, const char *dir)
 	const struct vf_fn_conf *f = &conf->fn[fn];
 	char path[VF_SYSFS_PATH_MAX];
 	char res[VF_PCI_RESOURCE_LINES * 60 + 1];
+	char env[VF_UEVENT_MSG_MAX];
 	size_t off = 0;
 	uint32_t port;
 	int i, ret;
@@ -699,16 +782,9 @@ vf_build_function(const struct vf_config *conf, uint32_t fn, const char *dir)
 	if (ret == 0)
 		ret = vf_write_filef(conf, dir, "numa_node", "%d\n", f->numa);
 	if (ret == 0)
-		ret = vf_write_filef(conf, dir, "uevent",
-				     "DRIVER=mana\n"
-				     "PCI_CLASS=20000\n"
-				     "PCI_ID=%04X:%04X\n"
-				     "PCI_SUBSYS_ID=%04X:0000\n"
-				     "PCI_SLOT_NAME=%s\n"
-				     "MODALIAS=pci:v0000%04Xd0000%04Xsv0000%04X"
-				     "sd00000000bc02sc00i00\n",
-				     VF_PCI_VENDOR, f->device_id, VF_PCI_VENDOR, f->bdf,
-				     VF_PCI_VENDOR, f->device_id, VF_PCI_VENDOR);
+		ret = vf_pci_env(f, true, '\n', env, sizeof(env));
+	if (ret > 0)
+		ret = vf_write_filef(conf, dir, "uevent", "%s", env);
 	if (ret != 0)
 		return ret;
 

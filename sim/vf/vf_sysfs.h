@@ -65,6 +65,19 @@ int vf_sysfs_remove_function(const struct vf_config *conf, uint32_t fn);
 /* Whether the function's directory is present under devices/. */
 bool vf_sysfs_function_present(const struct vf_config *conf, uint32_t fn);
 
+/* The largest uevent message of a PCI function (the kernel's env is 2048 bytes). */
+#define VF_UEVENT_MSG_MAX	2048
+
+/*
+ * The message the kernel broadcasts on NETLINK_KOBJECT_UEVENT when PCI
+ * function @fn sees @action ("add", "bind", "unbind", "remove"), numbered
+ * @seqnum: "ACTION@DEVPATH", then ACTION, DEVPATH, SUBSYSTEM=pci, DRIVER
+ * (bind only), the PCI variables and SEQNUM, each ended by a NUL. Returns
+ * its length or a negative errno.
+ */
+int vf_sysfs_uevent_msg(const struct vf_config *conf, uint32_t fn, const char *action,
+			uint64_t seqnum, char *buf, size_t len);
+
 /* Add ibv device @ibdev under function @fn (and its class symlink). */
 int vf_sysfs_add_ibdev(const struct vf_config *conf, uint32_t fn, const char *ibdev);
 

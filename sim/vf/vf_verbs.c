@@ -382,6 +382,7 @@ ibv_get_device_list(int *num)
 		return vf_fail_null(ENOMEM);
 	if (vf_attach_error != 0)
 		return list;	/* no device: the error was logged at start */
+	rte_atomic_fetch_add_explicit(&vf_sh->device_lists, 1, rte_memory_order_relaxed);
 	vf_lock_take();
 	vf_shared_lock();
 	vf_advance(vf_now_ns());

@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from conftest import DEVICE, SANITIZE, stock_tool, wait_until
+from conftest import BDF, DEVICE, SANITIZE, stock_tool, wait_until
 
 TESTPMD = stock_tool("dpdk-testpmd")
 
@@ -86,3 +86,30 @@ def test_testpmd_multiprocess(cluster):
     assert sec.wait_exit(20) == 0, sec.describe()
     pri.signal(signal.SIGINT)
     assert pri.wait_exit(20) == 0, pri.describe()
+
+
+def test_testpmd_hot_plug_remove(cluster):
+    """testpmd --hot-plug (EAL's device event monitor and hotplug handling)
+    forwarding when the VF is hot-removed: the PMD recognises the removal
+    from EAL's device event, testpmd gets ERR_RECOVERING, RECOVERY_FAILED and
+    one INTR_RMV ("device removal event"), closes and detaches the port once,
+    and exits 0 at SIGINT."""
+    tp = cluster.spawn("testpmd", build_testpmd_argv(cluster.prefix, "0@0,1@1",
+                                                     app_args=["--hot-plug"]))
+    tp.wait_for(lambda: rx_pps(tp) > 10000, 20, "testpmd Rx-pps > 10000")
+    with cluster.telemetry() as tel:
+        ans = tel.cmd("/mana_sim/remove", BDF)
+        assert ans.get("result") == 0, ans
+        info = wait_until(lambda: (lambda i: i if i.get("state") == "failed" else None)(
+            tel.cmd("/mana_mpr/info", "0")), 10, "the port failed as removed")
+        assert info["removals"] == 1, info
+    tp.wait_for(lambda: any("Device is detached" in ln for ln in tp.raw), 10,
+                "testpmd detaching the port")
+    tp.signal(signal.SIGINT)
+    assert tp.wait_exit(20) == 0, tp.describe()
+    tp.wait_for(lambda: tp.eof, 5, "end of testpmd output")
+    assert "EAL reports the removal of " + BDF in tp.stderr_text(), tp.describe()
+    events = [ln.strip() for ln in tp.raw if re.match(r"Port 0: .* event$", ln.strip())]
+    assert events == ["Port 0: error recovering event", "Port 0: error recovery failed event",
+                      "Port 0: device removal event"], events
+    assert sum("Device is detached" in ln for ln in tp.raw) == 1, tp.describe()

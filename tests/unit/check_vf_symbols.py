@@ -11,7 +11,8 @@ no real libibverbs/libmana code runs on an emulated context:
   - the PMD library neither needs nor names the device model (no NEEDED
     entry, no mana_sim symbol);
   - libmana_sim.so exports nothing but the verbs, the libmana calls, its
-    own mana_sim_* API, ioctl and mmap (its internals are hidden).
+    own mana_sim_* API, ioctl, mmap, and socket and bind (the uevent
+    socket, vf_uevent.c); its internals are hidden.
 
 Usage: check_vf_symbols.py <librte_net_mana_mpr.so> <libmana_sim.so>
 """
@@ -43,7 +44,7 @@ def main():
     if missing:
         failures.append(f"imported by the PMD, not provided by the VF: {missing}")
     # (__gcov_* and mangle_path: libgcov's, in a coverage build.)
-    allowed = re.compile(r"^(ibv_|manadv_|mana_sim_|ioctl$|mmap$|mmap64$|_init$|_fini$|__gcov_|"
+    allowed = re.compile(r"^(ibv_|manadv_|mana_sim_|ioctl$|mmap$|mmap64$|socket$|bind$|_init$|_fini$|__gcov_|"
                          r"mangle_path$)")
     extra = sorted(s for s in exported if not allowed.match(s))
     if extra:

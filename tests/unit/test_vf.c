@@ -57,6 +57,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <linux/netlink.h>
+
 #include <infiniband/manadv.h>
 #include <infiniband/verbs.h>
 
@@ -1799,6 +1801,155 @@ out:
 	return ok;
 }
 
+/* A uevent socket as EAL's device event monitor opens it (lib/eal/linux/eal_dev.c). */
+static int
+t_uevent_socket(uint32_t groups)
+{
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK, .nl_groups = groups };
+	int fd;
+
+	fd = socket(PF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&nl, sizeof(nl)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Value of @key ("KEY=") in uevent @msg of @len bytes, or NULL. */
+static const char *
+t_uevent_var(const char *msg, size_t len, const char *key)
+{
+	size_t off = strnlen(msg, len) + 1;	/* past "ACTION@DEVPATH" */
+
+	while (off < len) {
+		const char *v = msg + off;
+
+		if (strncmp(v, key, strlen(key)) == 0)
+			return v + strlen(key);
+		off += strnlen(v, len - off) + 1;
+	}
+	return NULL;
+}
+
+/*
+ * The next uevent on @fd within @ms: "@action@/devices/...", ACTION=@action,
+ * SUBSYSTEM=pci, PCI_SLOT_NAME=@bdf; its SEQNUM in @seq.
+ */
+static bool
+t_uevent_next(int fd, const char *action, const char *bdf, uint32_t ms, uint64_t *seq)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char msg[4097] = { 0 }, head[64];
+	const char *a, *sub, *slot, *num;
+	ssize_t n;
+
+	if (poll(&pfd, 1, (int)ms) != 1) {
+		printf("    no uevent %s within %u ms\n", action, ms);
+		return false;
+	}
+	n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+	if (n <= 0) {
+		printf("    recv: %zd (%s)\n", n, strerror(errno));
+		return false;
+	}
+	snprintf(head, sizeof(head), "%s@/devices/", action);
+	a = t_uevent_var(msg, (size_t)n, "ACTION=");
+	sub = t_uevent_var(msg, (size_t)n, "SUBSYSTEM=");
+	slot = t_uevent_var(msg, (size_t)n, "PCI_SLOT_NAME=");
+	num = t_uevent_var(msg, (size_t)n, "SEQNUM=");
+	if (strncmp(msg, head, strlen(head)) != 0 || msg[n - 1] != '\0' || a == NULL ||
+	    strcmp(a, action) != 0 || sub == NULL || strcmp(sub, "pci") != 0 || slot == NULL ||
+	    strcmp(slot, bdf) != 0 || num == NULL) {
+		printf("    uevent '%s' (%zd bytes) is not %s of %s\n", msg, n, action, bdf);
+		return false;
+	}
+	*seq = strtoull(num, NULL, 10);
+	return true;
+}
+
+/*
+ * Hot-remove and hot-add are told, as the kernel tells them, to every
+ * NETLINK_KOBJECT_UEVENT socket bound to group 1 in every process of the
+ * instance: unbind then remove, add then bind (DRIVER=mana), numbered in
+ * sequence; nothing for a socket in no group; EAGAIN when there is nothing.
+ */
+static bool
+test_uevents(void)
+{
+	struct mana_sim_fault f;
+	int fd = -1, fd_none = -1, ready[2] = { -1, -1 }, status;
+	uint64_t s1, s2, s3, s4;
+	char buf[64], c;
+	pid_t child = -1;
+	bool ok = false;
+
+	fd = t_uevent_socket(UINT32_MAX);
+	fd_none = t_uevent_socket(0);
+	CHECK(fd >= 0 && fd_none >= 0, "uevent socket: %s", strerror(errno));
+	errno = 0;
+	CHECK(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN, "recv: %s",
+	      strerror(errno));
+	errno = 0;
+	CHECK(socket(AF_NETLINK, SOCK_STREAM, NETLINK_KOBJECT_UEVENT) < 0 &&
+	      errno == ESOCKTNOSUPPORT, "stream socket: %s", strerror(errno));
+	CHECK(pipe(ready) == 0, "pipe");
+
+	/* Another process of the instance listens too. */
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		int cfd = t_uevent_socket(1);
+
+		close(ready[0]);
+		if (cfd < 0 || write(ready[1], "r", 1) != 1)
+			_exit(2);
+		_exit(t_uevent_next(cfd, "unbind", T_FN_FAULTS, T_WAIT_MS, &s1) &&
+		      t_uevent_next(cfd, "remove", T_FN_FAULTS, T_WAIT_MS, &s2) && s2 == s1 + 1 ?
+		      0 : 1);
+	}
+	close(ready[1]);
+	ready[1] = -1;
+	CHECK(read(ready[0], &c, 1) == 1, "child not ready");
+
+	f = (struct mana_sim_fault){ .kind = MANA_SIM_FAULT_REMOVE };
+	CHECK(t_inject(T_FN_FAULTS, &f) == 0, "remove");
+	CHECK(t_uevent_next(fd, "unbind", T_FN_FAULTS, T_WAIT_MS, &s1), "unbind");
+	CHECK(t_uevent_next(fd, "remove", T_FN_FAULTS, T_WAIT_MS, &s2), "remove");
+	CHECK(s2 == s1 + 1, "seqnum %" PRIu64 " then %" PRIu64, s1, s2);
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0, "the other process: status 0x%x", status);
+	child = -1;
+	errno = 0;
+	CHECK(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN, "a third uevent");
+
+	f = (struct mana_sim_fault){ .kind = MANA_SIM_FAULT_ADD };
+	CHECK(t_inject(T_FN_FAULTS, &f) == 0, "add");
+	CHECK(t_uevent_next(fd, "add", T_FN_FAULTS, T_WAIT_MS, &s3), "add");
+	CHECK(t_uevent_next(fd, "bind", T_FN_FAULTS, T_WAIT_MS, &s4), "bind");
+	CHECK(s3 == s2 + 1 && s4 == s3 + 1, "seqnum %" PRIu64 ", %" PRIu64, s3, s4);
+	errno = 0;
+	CHECK(recv(fd_none, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	      "a socket in no group heard something");
+	ok = true;
+out:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	if (ready[0] >= 0)
+		close(ready[0]);
+	if (ready[1] >= 0)
+		close(ready[1]);
+	if (fd >= 0)
+		close(fd);
+	if (fd_none >= 0)
+		close(fd_none);
+	return ok;
+}
+
 /* The fault schedule of MANA_SIM (fn=...,faults=), in a child with its own instance. */
 static bool
 test_schedule(void)
@@ -2512,6 +2663,7 @@ static const struct t_case t_cases[] = {
 	{ "two_ports", test_two_ports },
 	{ "revocation", test_revocation },
 	{ "faults", test_faults },
+	{ "uevents", test_uevents },
 	{ "schedule", test_schedule },
 	{ "fork_exit", test_fork_exit },
 	{ "secondary", test_secondary },

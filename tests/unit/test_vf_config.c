@@ -1346,6 +1346,68 @@ out:
 	free(c);
 }
 
+/*
+ * The uevent messages of a PCI function, byte for byte: "ACTION@DEVPATH"
+ * then ACTION, DEVPATH, SUBSYSTEM, the variables of the device and its bus,
+ * SEQNUM, each NUL-terminated (Linux lib/kobject_uevent.c, alloc_uevent_skb
+ * and kobject_uevent_env; drivers/pci/pci-driver.c, pci_uevent; DRIVER only
+ * while bound, drivers/base/core.c dev_uevent). EAL reads ACTION, SUBSYSTEM
+ * and PCI_SLOT_NAME (lib/eal/linux/eal_dev.c, dev_uev_parse).
+ */
+static void
+test_uevent_msg(void)
+{
+	struct vf_config *c = calloc(1, sizeof(*c));
+#define T_DEVPATH "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0004:00/VMBUS:00/" \
+	"00000001-beef-0000-0000-000000000000/pcibeef:00/beef:12:1f.3"
+#define T_PCI_VARS "PCI_CLASS=20000\0PCI_ID=1414:00B9\0PCI_SUBSYS_ID=1414:0000\0" \
+	"PCI_SLOT_NAME=beef:12:1f.3\0" \
+	"MODALIAS=pci:v00001414d000000B9sv00001414sd00000000bc02sc00i00\0"
+	static const char remove[] = "remove@" T_DEVPATH "\0ACTION=remove\0DEVPATH=" T_DEVPATH
+		"\0SUBSYSTEM=pci\0" T_PCI_VARS "SEQNUM=42";
+	static const char bind[] = "bind@" T_DEVPATH "\0ACTION=bind\0DEVPATH=" T_DEVPATH
+		"\0SUBSYSTEM=pci\0DRIVER=mana\0" T_PCI_VARS "SEQNUM=18446744073709551615";
+#undef T_DEVPATH
+#undef T_PCI_VARS
+	char text[128], err[256], buf[VF_UEVENT_MSG_MAX];
+	int n;
+
+	printf("uevent_msg\n");
+	if (!CHECK(c != NULL))
+		goto out;
+	/* Nothing is written: the message names no file. */
+	snprintf(text, sizeof(text), "instance=t_uev;fn=7870:00:00.0;fn=BEEF:12:1F.3,device=pf");
+	if (!CHECK(t_parse(text, c, err, sizeof(err)) == 0)) {
+		printf("      %s\n", err);
+		goto out;
+	}
+	/* sizeof includes the last variable's NUL. */
+	n = vf_sysfs_uevent_msg(c, 1, "remove", 42, buf, sizeof(buf));
+	CHECK_INT(n, sizeof(remove));
+	CHECK(n == (int)sizeof(remove) && memcmp(buf, remove, sizeof(remove)) == 0);
+	n = vf_sysfs_uevent_msg(c, 1, "bind", UINT64_MAX, buf, sizeof(buf));
+	CHECK_INT(n, sizeof(bind));
+	CHECK(n == (int)sizeof(bind) && memcmp(buf, bind, sizeof(bind)) == 0);
+	/* unbind: the driver is gone from the device first (drivers/base/dd.c). */
+	n = vf_sysfs_uevent_msg(c, 1, "unbind", 1, buf, sizeof(buf));
+	CHECK(n > 0 && memmem(buf, (size_t)n, "DRIVER=", 7) == NULL);
+	CHECK(n > 0 && strncmp(buf, "unbind@/devices/", 16) == 0);
+	/* Function 0: its own slot name and domain. */
+	n = vf_sysfs_uevent_msg(c, 0, "add", 3, buf, sizeof(buf));
+#define T_HAS(lit) (n > 0 && memmem(buf, (size_t)n, lit, sizeof(lit) - 1) != NULL)
+	CHECK(T_HAS("\0PCI_SLOT_NAME=7870:00:00.0\0"));
+	CHECK(T_HAS("/pci7870:00/7870:00:00.0\0"));
+	CHECK(T_HAS("\0ACTION=add\0"));
+#undef T_HAS
+	/* Never a partial message; unknown function. */
+	CHECK_INT(vf_sysfs_uevent_msg(c, 1, "remove", 42, buf, sizeof(remove) - 1), -ENOSPC);
+	CHECK_INT(vf_sysfs_uevent_msg(c, 1, "remove", 42, buf, 10), -ENOSPC);
+	CHECK_INT(vf_sysfs_uevent_msg(c, 2, "remove", 42, buf, sizeof(buf)), -EINVAL);
+	CHECK_INT(vf_sysfs_uevent_msg(c, 0, NULL, 42, buf, sizeof(buf)), -EINVAL);
+out:
+	free(c);
+}
+
 /* ------------------------------------------------------------------ */
 
 static int
@@ -1356,6 +1418,7 @@ t_run(void)
 	test_more_valid();
 	test_errors();
 	test_sysfs();
+	test_uevent_msg();
 	test_concurrent_reader();
 	printf("%u checks, %u failed\n", t_checks, t_failures);
 	return t_failures == 0 ? 0 : 1;

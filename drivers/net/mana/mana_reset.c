@@ -17,7 +17,9 @@
  * looks for a cancellation (dev_close) and for a new fatal event from the
  * device instance opened during this reset, which restarts the sequence.
  * Any failure ends in FAILED with RECOVERY_FAILED then INTR_RMV (see
- * mana_reset_fail()). Events for the application are queued and delivered from
+ * mana_reset_fail()). A hot-remove is recognised by the PCI function leaving
+ * sysfs, and, when the application runs EAL's device event monitor, by the
+ * kernel's "remove" uevent for it (mana_reset_dev_event()). Events for the application are queued and delivered from
  * an EAL alarm (mana_event.c), never from this thread and never with a lock
  * held, so a callback may stop or close the port.
  */
@@ -26,6 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_interrupts.h>
 #include <rte_lcore.h>
 
@@ -49,6 +53,7 @@ struct mana_reset_ctl {
 	bool round_open;	/* REMAP_DB sent, answers not collected (remap to resume) */
 	bool cancel;		/* dev_close: abandon, start no new reset */
 	bool exit;		/* thread must return */
+	bool removed;		/* EAL reported the PCI device's removal: for good */
 	uint64_t event_ns;	/* when the fatal event of this reset arrived */
 
 	/* The context whose async fd the interrupt handler reads. */
@@ -56,7 +61,16 @@ struct mana_reset_ctl {
 	struct mana_hw_ctx *intr_ctx;
 	uint32_t intr_generation;
 	bool intr_registered;
+
+	/* The EAL device event callback for the port's PCI device. */
+	char dev_name[RTE_DEV_NAME_MAX_LEN];
+	bool dev_event_registered;
 };
+
+/* A fatal event of every instance: the device was removed (mana_reset_dev_event). */
+#define MANA_RESET_GEN_REMOVED	UINT32_MAX
+/* How long dev_close waits for a running device event callback (it never blocks). */
+#define MANA_RESET_DEV_EVENT_WAIT_MS	2000
 
 /* State of one reset, owned by the reset thread. */
 struct mana_reset_run {
@@ -200,9 +214,15 @@ mana_reset_request(struct rte_eth_dev *dev, uint32_t generation)
 	if (first) {
 		rte_atomic_store_explicit(&priv->reset.last_event_ns, mana_now_ns(),
 					  rte_memory_order_relaxed);
-		RESET_LOG(WARNING, "port %u: device fatal event (generation %u): resetting",
-			  priv->port_id, generation);
+		if (generation == MANA_RESET_GEN_REMOVED)
+			RESET_LOG(WARNING, "port %u: device removed: resetting (to fail)",
+				  priv->port_id);
+		else
+			RESET_LOG(WARNING, "port %u: device fatal event (generation %u): resetting",
+				  priv->port_id, generation);
 		mana_event_post(priv->port_id, RTE_ETH_EVENT_ERR_RECOVERING);
+	} else if (generation == MANA_RESET_GEN_REMOVED) {
+		RESET_LOG(WARNING, "port %u: device removed during recovery", priv->port_id);
 	} else {
 		RESET_LOG(WARNING, "port %u: fatal event from generation %u during recovery",
 			  priv->port_id, generation);
@@ -268,6 +288,94 @@ mana_reset_intr_detach(struct rte_eth_dev *dev)
 	} while (ret == -EAGAIN);
 	ctl->intr_registered = false;
 	ctl->intr_ctx = NULL;
+}
+
+/*
+ * EAL's device event callback (the kernel's "remove" uevent of the PCI
+ * function, read by EAL's monitor, lib/eal/linux/eal_dev.c), on the
+ * interrupt thread: nothing here blocks. A running reset ends at once as
+ * removed (its wait for the device is woken); with none running, one is
+ * started as for a fatal event, and it ends the same way when it reaches
+ * the wait for the device: RECOVERY_FAILED then INTR_RMV, once, whether the
+ * device's own fatal event comes before, after or not at all.
+ */
+static void
+mana_reset_dev_event(const char *device_name, enum rte_dev_event_type event, void *arg)
+{
+	struct mana_reset_ctl *ctl = arg;
+	bool seen;
+
+	if (event != RTE_DEV_EVENT_REMOVE)
+		return;
+	mana_mutex_lock(&ctl->lock);
+	seen = ctl->removed || ctl->exit;	/* exit: the port is being closed */
+	ctl->removed = true;
+	mana_cond_broadcast(&ctl->cond);
+	mana_mutex_unlock(&ctl->lock);
+	if (seen)
+		return;
+	RESET_LOG(WARNING, "port %u: EAL reports the removal of %s", ctl->dev->data->port_id,
+		  device_name);
+	mana_reset_request(ctl->dev, MANA_RESET_GEN_REMOVED);
+}
+
+static bool
+mana_reset_removed(struct mana_reset_ctl *ctl)
+{
+	bool removed;
+
+	mana_mutex_lock(&ctl->lock);
+	removed = ctl->removed;
+	mana_mutex_unlock(&ctl->lock);
+	return removed;
+}
+
+/* Works only if the application runs the monitor (rte_dev_event_monitor_start). */
+static int
+mana_reset_dev_event_register(struct rte_eth_dev *dev, struct mana_reset_ctl *ctl)
+{
+	int ret;
+
+	if (dev->device == NULL || dev->device->name == NULL)
+		return 0;
+	strlcpy(ctl->dev_name, dev->device->name, sizeof(ctl->dev_name));
+	ret = rte_dev_event_callback_register(ctl->dev_name, mana_reset_dev_event, ctl);
+	if (ret != 0) {
+		RESET_LOG(ERR, "port %u: cannot register a device event callback for %s: %s",
+			  dev->data->port_id, ctl->dev_name, strerror(-ret));
+		return ret;
+	}
+	ctl->dev_event_registered = true;
+	return 0;
+}
+
+/*
+ * -EAGAIN while the callback runs on the interrupt thread, which it does
+ * only briefly: retry within a bound. Never called from the callback (it
+ * closes nothing). False if it could not be unregistered: the control
+ * block must then outlive the port.
+ */
+static bool
+mana_reset_dev_event_unregister(struct rte_eth_dev *dev, struct mana_reset_ctl *ctl)
+{
+	uint64_t deadline = mana_now_ns() + MANA_RESET_DEV_EVENT_WAIT_MS * 1000000ull;
+	int ret;
+
+	if (!ctl->dev_event_registered)
+		return true;
+	for (;;) {
+		ret = rte_dev_event_callback_unregister(ctl->dev_name, mana_reset_dev_event, ctl);
+		if (ret != -EAGAIN || mana_now_ns() >= deadline)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	if (ret == -EAGAIN) {
+		RESET_LOG(ERR, "port %u: device event callback still running after %u ms",
+			  dev->data->port_id, MANA_RESET_DEV_EVENT_WAIT_MS);
+		return false;
+	}
+	ctl->dev_event_registered = false;
+	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -362,7 +470,10 @@ mana_reset_teardown(struct rte_eth_dev *dev, struct mana_reset_run *run __rte_un
 	return 0;
 }
 
-/* Sleep up to @ms unless cancelled; true if cancelled. */
+/*
+ * Sleep up to @ms unless cancelled or the device is reported removed; true
+ * if cancelled.
+ */
 static bool
 mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms)
 {
@@ -370,7 +481,7 @@ mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms)
 	bool cancel;
 
 	mana_mutex_lock(&ctl->lock);
-	while (!ctl->cancel && mana_now_ns() < deadline)
+	while (!ctl->cancel && !ctl->removed && mana_now_ns() < deadline)
 		mana_cond_wait_until(&ctl->cond, &ctl->lock, deadline);
 	cancel = ctl->cancel;
 	mana_mutex_unlock(&ctl->lock);
@@ -405,6 +516,11 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	for (;;) {
 		uint64_t now;
 
+		if (mana_reset_removed(lp->reset)) {
+			run->removed = true;
+			ret = -ENODEV;
+			break;
+		}
 		ret = mana_hw_open(lp->hw_dev, &run->new_ctx);
 		attempts++;
 		if (ret == 0)
@@ -565,8 +681,9 @@ mana_reset_round_set(struct mana_reset_ctl *ctl, bool open)
 
 /*
  * Drop pending fatal events older than @min_generation (instances this
- * reset has replaced). With @take, also take one from @min_generation or
- * newer and say so; without, leave it pending for the next reset.
+ * reset has replaced; UINT32_MAX: every one, a removal included). With
+ * @take, also take one from @min_generation or newer and say so; without,
+ * leave it pending for the next reset.
  */
 static bool
 mana_reset_pending(struct mana_reset_ctl *ctl, uint32_t min_generation, bool take)
@@ -574,7 +691,7 @@ mana_reset_pending(struct mana_reset_ctl *ctl, uint32_t min_generation, bool tak
 	bool found;
 
 	mana_mutex_lock(&ctl->lock);
-	if (ctl->requested_gen < min_generation)
+	if (ctl->requested_gen < min_generation || min_generation == UINT32_MAX)
 		ctl->requested_gen = 0;
 	found = ctl->requested_gen != 0;
 	if (found && take)
@@ -696,9 +813,9 @@ mana_reset_retry(struct rte_eth_dev *dev, struct mana_reset_run *run,
 	uint64_t now = mana_now_ns();
 	uint32_t delay_ms;
 
-	if (!mana_hw_dev_present(lp->hw_dev)) {
+	if (mana_reset_removed(lp->reset) || !mana_hw_dev_present(lp->hw_dev)) {
 		run->removed = true;
-		RESET_LOG(ERR, "port %u: %s failed (%s): the PCI function left sysfs",
+		RESET_LOG(ERR, "port %u: %s failed (%s): the PCI function was removed",
 			  dev->data->port_id, mana_phase_name(phase), strerror(-error));
 		return -ENODEV;
 	}
@@ -745,11 +862,26 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 			ret = -ECANCELED;
 			break;
 		}
+		/*
+		 * A removal reported by EAL ends the recovery once the old
+		 * instance is released (quiesce, unmap and teardown run), and
+		 * after any later phase, before a restart or a retry could hide it.
+		 */
+		if (phase >= MANA_PHASE_WAIT_HW && mana_reset_removed(ctl)) {
+			run.removed = true;
+			ret = -ENODEV;
+			break;
+		}
 		mana_reset_set_phase(dev, phase);
 		ret = mana_reset_phases[i].run(dev, &run);
 		priv->reset.last_phase_us[phase] += (mana_now_ns() - t0) / 1000;
 		if (phase == MANA_PHASE_WAIT_HW)
 			priv->reset.last_hw_down_us += (mana_now_ns() - t0) / 1000;
+		if (phase >= MANA_PHASE_WAIT_HW && ret != -ECANCELED && mana_reset_removed(ctl)) {
+			run.removed = true;
+			ret = -ENODEV;
+			break;
+		}
 		/*
 		 * Only events of the instance opened by this reset count; a phase
 		 * that failed because that instance died restarts too.
@@ -792,9 +924,10 @@ mana_reset_run(struct rte_eth_dev *dev, uint64_t event_ns)
 	mana_reset_set_phase(dev, MANA_PHASE_NONE);
 	mana_reset_round_set(ctl, false);
 	/*
-	 * Events of the instances this reset replaced are moot; one from the
-	 * instance now running starts the next reset (a new recovery, which is
-	 * announced again).
+	 * Events of the instances this reset replaced are moot, and every one
+	 * once it failed; one from the instance now running, or a removal
+	 * reported too late for this reset, starts the next reset (a new
+	 * recovery, which is announced again).
 	 */
 	mana_reset_pending(ctl, ret < 0 ? UINT32_MAX : run.new_generation, false);
 	mana_mutex_lock(&ctl->lock);
@@ -882,6 +1015,9 @@ mana_reset_init(struct rte_eth_dev *dev)
 	ret = mana_reset_intr_attach(dev, lp->ctx, lp->priv->db_generation);
 	if (ret != 0)
 		goto fail;
+	ret = mana_reset_dev_event_register(dev, ctl);
+	if (ret != 0)
+		goto fail;
 	snprintf(name, sizeof(name), "mana-rst-%u", dev->data->port_id);
 	ret = rte_thread_create_control(&ctl->thread, name, mana_reset_thread, dev);
 	if (ret != 0) {
@@ -900,9 +1036,13 @@ mana_reset_fini(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
 	struct mana_reset_ctl *ctl = lp != NULL ? lp->reset : NULL;
+	bool leak = false;
 
 	if (ctl == NULL)
 		return;
+	/* First: the callback must not find the port released. */
+	if (!mana_reset_dev_event_unregister(dev, ctl))
+		leak = true;
 	mana_mutex_lock(&ctl->lock);
 	ctl->exit = true;
 	ctl->cancel = true;
@@ -916,10 +1056,17 @@ mana_reset_fini(struct rte_eth_dev *dev)
 	}
 	mana_reset_intr_detach(dev);
 	rte_intr_instance_free(ctl->intr);
+	ctl->intr = NULL;
+	lp->reset = NULL;
+	/*
+	 * A callback still running after the bound (it never blocks: a bug
+	 * elsewhere) keeps the block: better leaked than freed under it.
+	 */
+	if (leak)
+		return;
 	mana_cond_destroy(&ctl->cond);
 	mana_mutex_destroy(&ctl->lock);
 	free(ctl);
-	lp->reset = NULL;
 }
 
 bool
