@@ -80,6 +80,7 @@ usage(const char *prog)
 "  --keep-doorbell     ignore UNMAP_DB (rte_pmd_mana_mpr_test_keep_doorbell: a protocol\n"
 "                      violation, for tests)\n"
 "  --no-verify         do not check packet contents (checksum, lengths, padding)\n"
+"  --held              start held, as after `hold`: no burst call until `release`\n"
 "  --proc-id K         stamped into packets (default: the main lcore id)\n"
 "  --idle-us US        sleep when a loop found nothing to do and nothing due (default %u)\n"
 "  --vlan ID           send every packet with VLAN ID (1..4094) by Tx VLAN insert\n"
@@ -190,7 +191,7 @@ parse_list(const char *s, uint16_t *ids, uint16_t *n)
 enum {
 	OPT_QUEUES = 256, OPT_DESC, OPT_MBUFS, OPT_OWN, OPT_RATE, OPT_FLOWS, OPT_SIZE, OPT_SEGS,
 	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
-	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY,
+	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY, OPT_HELD,
 	OPT_PROC_ID, OPT_IDLE_US, OPT_RX_BURST, OPT_VLAN, OPT_VLAN_STRIP, OPT_EXTRA_MEMPOOL_OPS,
 	OPT_ON_RECOVERING,
 	OPT_HELP,
@@ -216,6 +217,7 @@ static const struct option app_opts[] = {
 	{ "leave-open", no_argument, NULL, OPT_LEAVE_OPEN },
 	{ "keep-doorbell", no_argument, NULL, OPT_KEEP_DOORBELL },
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+	{ "held", no_argument, NULL, OPT_HELD },
 	{ "proc-id", required_argument, NULL, OPT_PROC_ID },
 	{ "idle-us", required_argument, NULL, OPT_IDLE_US },
 	{ "rx-burst", required_argument, NULL, OPT_RX_BURST },
@@ -333,6 +335,9 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 			break;
 		case OPT_NO_VERIFY:
 			cfg->verify = false;
+			break;
+		case OPT_HELD:
+			cfg->start_held = true;
 			break;
 		case OPT_PROC_ID:
 			ret = parse_u64(optarg, 0, UINT16_MAX, &v);
@@ -1537,6 +1542,7 @@ main(int argc, char **argv)
 		return APP_EXIT_USAGE;
 	}
 	app.proc_id = app.cfg.proc_id >= 0 ? (uint16_t)app.cfg.proc_id : (uint16_t)rte_lcore_id();
+	app.held = app.cfg.start_held;
 	app.stdin_open = true;
 	app.stdin_is_pipe = fstat(STDIN_FILENO, &stdin_st) == 0 && S_ISFIFO(stdin_st.st_mode);
 

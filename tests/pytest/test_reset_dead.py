@@ -5,7 +5,12 @@ heap lock, a mempool ring between a producer's head and tail update. The
 reset must finish (or fail within its bounds) and say what it left out.
 doc/protocol.rst "Failure policy"."""
 
-from conftest import (DESC, RATE, marks_of, mana_info, recovered, sim_reset, wait_rx_after,
+import errno
+
+import pytest
+
+from conftest import (DESC, OK_PAIR, RATE, freeze, mana_info, mana_procs, mana_queues,
+                      marks_of, recovered, sim_reset, thaw, wait_events, wait_rx_after,
                       wait_until)
 
 ARGS = f"--flows 2 --desc {DESC} --events --status-ms 50"
@@ -46,6 +51,102 @@ def test_reset_behind_dead_heap_lock(cluster):
     # Stopping would free into the heap the dead process holds: not tested here.
     late.kill()
     pri.kill()
+
+
+def _freeze_in_burst(tel, proc, qid, kinds=("rx", "tx")):
+    """SIGSTOP @proc while it is inside a burst (of one of @kinds) of queue
+    @qid, its guard word set: it stays there, alive, past
+    quiesce_timeout_ms. Returns the kind."""
+    slot = mana_procs(tel)[proc.pid]["slot"]
+    for _ in range(200):
+        freeze(proc)
+        q = mana_queues(tel)[qid]
+        for kind in kinds:
+            if q[f"{kind}_busy_slot"] == slot:
+                return kind
+        thaw(proc)
+    pytest.fail(f"{proc.name} never caught inside a burst of queue {qid}: {q}")
+
+
+def test_quarantine_behind_dead_heap_lock(cluster):
+    """A secondary SIGKILLed while it holds the DPDK heap lock, and another
+    one frozen inside a burst of queue 1 past quiesce_timeout_ms, then a
+    reset: the stuck queue is quarantined without touching the heap (its
+    replacement was set aside at dev_start), the reset completes and the
+    primary carries traffic again."""
+    pri = cluster.primary(devargs="quiesce_timeout_ms=100",
+                          app_args=f"--queues 4 --own 0 --rate {RATE} {ARGS}")
+    stuck = cluster.secondary(1, f"--own 1 --rate 0 {ARGS}")
+    victim = cluster.secondary(2, f"--own 2 --rate {RATE} {ARGS}")
+    for p, q in ((pri, 0), (stuck, 1), (victim, 2)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the kill")
+
+    ans = victim.command("hold_heap", timeout=30)
+    assert ans["ret"] == 0, ans
+    victim.kill()
+    assert victim.returncode == -9
+
+    with cluster.telemetry() as tel:
+        _freeze_in_burst(tel, stuck, 1)
+        info0 = mana_info(tel)
+        marks = marks_of([(pri, 0)])
+        info = _reset_done(tel, info0["resets_succeeded"] + info0["resets_failed"])
+        assert info["state"] == "active", info
+        assert info["resets_succeeded"] == info0["resets_succeeded"] + 1, info
+        assert info["quiesce_timeouts"] == info0["quiesce_timeouts"] + 1, info
+        assert info["evictions"] >= info0["evictions"] + 1, info
+        assert info["ring_shortfalls"] == 0 and info["quarantine_shortfalls"] == 0, info
+        recovered([(pri, 0)], marks)
+    # The frozen one would finish its burst on the quarantined queue and ring
+    # a revoked doorbell; stopping would free into the heap the dead process
+    # holds: neither is tested here.
+    stuck.kill()
+    pri.kill()
+
+
+def test_second_quarantine_without_spare_fails_cleanly(cluster):
+    """Two quarantines of queue 1 before the port is started again: the
+    first takes the queue's spare and the reset succeeds; at the second the
+    heap lock is held by a dead process and there is no spare: the recovery
+    fails within its bounds (RECOVERY_FAILED, INTR_RMV), counted
+    (quarantine_shortfalls) and logged, instead of waiting on the heap."""
+    pri = cluster.primary(devargs="quiesce_timeout_ms=100",
+                          app_args=f"--queues 4 --own 0 --rate {RATE} {ARGS}")
+    first = cluster.secondary(1, f"--own 1 --rate 0 {ARGS}", name="first")
+    victim = cluster.secondary(2, f"--own 2 --rate {RATE} {ARGS}")
+    # Queue 1's next poller, started now: no process starts once one is frozen
+    # (growing its heap is a synchronous round with every process).
+    second = cluster.secondary(3, f"--own 1 --rate 0 --held {ARGS}", name="second")
+    for p, q in ((pri, 0), (first, 1), (victim, 2)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the reset")
+
+    with cluster.telemetry() as tel:
+        kind = _freeze_in_burst(tel, first, 1)
+        info0 = mana_info(tel)
+        marks = marks_of([(pri, 0)])
+        info = _reset_done(tel, info0["resets_succeeded"] + info0["resets_failed"])
+        assert info["state"] == "active" and info["quarantine_shortfalls"] == 0, info
+        recovered([(pri, 0)], marks)
+
+        # The second poller takes queue 1 (its fresh copy) and gets stuck too.
+        rel = second.command("release")
+        assert rel["ret"] == 0, rel
+        wait_rx_after(second, [1], 0, RATE // 10, timeout=15, what="traffic on queue 1")
+        ans = victim.command("hold_heap", timeout=30)
+        assert ans["ret"] == 0, ans
+        victim.kill()
+        _freeze_in_burst(tel, second, 1, (kind,))
+        info1 = mana_info(tel)
+        info = _reset_done(tel, info1["resets_succeeded"] + info1["resets_failed"])
+        assert info["state"] == "failed", info
+        assert info["resets_failed"] == info1["resets_failed"] + 1, info
+        assert info["quarantine_shortfalls"] == 1, info
+        assert info["last_error"] == -errno.ENOMEM, info
+        wait_events(pri, OK_PAIR + ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"], 5)
+        assert "no spare queue kept" in pri.stderr_text()
+    # Stopping would free into the heap the dead process holds: not tested here.
+    for p in (first, second, pri):
+        p.kill()
 
 
 def test_reset_behind_wedged_mempool(cluster):

@@ -667,12 +667,19 @@ mana_queues_release_mbufs(struct rte_eth_dev *dev)
 	unsigned int leaked = 0;
 	uint16_t i;
 
-	for (i = 0; i < dev->data->nb_rx_queues; i++)
-		if (dev->data->rx_queues[i] != NULL)
-			leaked += mana_rxq_drain(dev->data->rx_queues[i], &chk);
-	for (i = 0; i < dev->data->nb_tx_queues; i++)
-		if (dev->data->tx_queues[i] != NULL)
-			leaked += mana_txq_drain(dev->data->tx_queues[i], &chk);
+	/* A queue quarantined in place is its stuck poller's: not touched. */
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (rxq != NULL && !rxq->quarantined)
+			leaked += mana_rxq_drain(rxq, &chk);
+	}
+	for (i = 0; i < dev->data->nb_tx_queues; i++) {
+		struct mana_txq *txq = dev->data->tx_queues[i];
+
+		if (txq != NULL && !txq->quarantined)
+			leaked += mana_txq_drain(txq, &chk);
+	}
 	if (leaked == 0)
 		return;
 	mana_priv(dev)->reset.mbufs_leaked += leaked;
@@ -683,32 +690,59 @@ mana_queues_release_mbufs(struct rte_eth_dev *dev)
 /*
  * A poller stuck inside a burst past the quiesce deadline still holds a
  * pointer to its queue. Rather than rebuild the queue under it, give the
- * port a fresh, empty copy and keep the old one - with whatever buffers it
- * holds - away from everyone until the port closes. A straggler that wakes
- * up then writes only into memory nobody else uses, before it faults on its
- * revoked doorbell.
+ * port a fresh, empty copy - the queue's spare, set aside by dev_start, for
+ * the DPDK heap is not used here (a dead process may hold its lock) - and
+ * keep the old one, with whatever buffers it holds, away from everyone
+ * until its poller has left. A straggler that wakes up then writes only
+ * into memory nobody else uses, before it faults on its revoked doorbell.
+ * Without a spare (a second quarantine of the queue before the next
+ * dev_start) or room in the list, the queue stays in its slot, out of use:
+ * its rings retired, its buffers not drained, never rebuilt or freed while
+ * its poller is inside; the caller fails a reset (@q->unquarantined).
  */
 static void
-mana_queue_quarantine(struct rte_eth_dev *dev, uint16_t qid, bool is_tx)
+mana_queue_quarantine(struct rte_eth_dev *dev, uint16_t qid, bool is_tx,
+		      struct mana_quiesce_result *q)
 {
 	struct mana_local *lp = mana_local(dev);
 	void **slot = is_tx ? &dev->data->tx_queues[qid] : &dev->data->rx_queues[qid];
-	void *fresh;
+	void *old = *slot;
+	void *fresh = is_tx ? (void *)lp->spare_txq[qid] : (void *)lp->spare_rxq[qid];
+	bool *in_place;
 
-	if (*slot == NULL || lp->nb_quarantined == RTE_DIM(lp->quarantine))
+	if (old == NULL)
 		return;
-	fresh = is_tx ? (void *)mana_txq_clone(*slot) : (void *)mana_rxq_clone(*slot);
-	if (fresh == NULL)
+	in_place = is_tx ? &((struct mana_txq *)old)->quarantined :
+		&((struct mana_rxq *)old)->quarantined;
+	if (*in_place) {
+		q->unquarantined++;	/* already out of use (a stop after a failed reset) */
 		return;
-	/* Its rings stay the stuck poller's: the rebuild takes spares. */
-	if (is_tx) {
-		mana_ring_retire(&lp->rings, ((struct mana_txq *)*slot)->sq.buf);
-		mana_ring_retire(&lp->rings, ((struct mana_txq *)*slot)->cq.buf);
-	} else {
-		mana_ring_retire(&lp->rings, ((struct mana_rxq *)*slot)->rq.buf);
-		mana_ring_retire(&lp->rings, ((struct mana_rxq *)*slot)->cq.buf);
 	}
-	lp->quarantine[lp->nb_quarantined].queue = *slot;
+	/* Its rings stay the stuck poller's: a rebuild takes spares. */
+	if (is_tx) {
+		mana_ring_retire(&lp->rings, ((struct mana_txq *)old)->sq.buf);
+		mana_ring_retire(&lp->rings, ((struct mana_txq *)old)->cq.buf);
+	} else {
+		mana_ring_retire(&lp->rings, ((struct mana_rxq *)old)->rq.buf);
+		mana_ring_retire(&lp->rings, ((struct mana_rxq *)old)->cq.buf);
+	}
+	if (fresh == NULL || lp->nb_quarantined == RTE_DIM(lp->quarantine)) {
+		*in_place = true;
+		q->unquarantined++;
+		mana_priv(dev)->reset.quarantine_shortfalls++;
+		DRV_LOG(ERR, "port %u: %s queue %u: poller stuck in a burst and no spare queue"
+			" kept for it (quarantined since the last start): left out of use",
+			dev->data->port_id, is_tx ? "Tx" : "Rx", qid);
+		return;
+	}
+	if (is_tx) {
+		mana_txq_clone(fresh, old);
+		lp->spare_txq[qid] = NULL;
+	} else {
+		mana_rxq_clone(fresh, old);
+		lp->spare_rxq[qid] = NULL;
+	}
+	lp->quarantine[lp->nb_quarantined].queue = old;
 	lp->quarantine[lp->nb_quarantined++].is_tx = is_tx;
 	*slot = fresh;
 	DRV_LOG(WARNING, "port %u: %s queue %u quarantined (poller stuck in a burst)",
@@ -739,44 +773,141 @@ mana_queues_quiesce(struct rte_eth_dev *dev, struct mana_quiesce_result *q)
 	mana_registry_evict(dev, stuck_slots);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		if (q->stuck_rxq & (UINT64_C(1) << i))
-			mana_queue_quarantine(dev, i, false);
+			mana_queue_quarantine(dev, i, false, q);
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
 		if (q->stuck_txq & (UINT64_C(1) << i))
-			mana_queue_quarantine(dev, i, true);
+			mana_queue_quarantine(dev, i, true, q);
 	return -ETIMEDOUT;
 }
 
 /*
- * Port close: free quarantined queues whose poller has left or died, with
- * their buffers; a poller still inside keeps its queue (leaked, logged).
+ * A quarantined @queue (in the list, or left in its slot) whose poller has
+ * left or died is freed with its buffers and retired rings; one still in
+ * use is left as it is (false). Control path: the heap is used.
+ */
+bool
+mana_quarantine_end(struct rte_eth_dev *dev, void *queue, bool is_tx)
+{
+	struct mana_local *lp = mana_local(dev);
+	RTE_ATOMIC(uint32_t) *busy = is_tx ? &((struct mana_txq *)queue)->busy :
+		&((struct mana_rxq *)queue)->busy;
+	uint32_t tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
+
+	if (tag != 0 && mana_registry_slot_alive(dev, (int)tag - 1)) {
+		DRV_LOG(ERR, "port %u: a quarantined %s queue is still in use; left allocated",
+			dev->data->port_id, is_tx ? "Tx" : "Rx");
+		return false;
+	}
+	if (is_tx) {
+		mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->sq.buf);
+		mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->cq.buf);
+		mana_txq_free(queue);
+	} else {
+		mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->rq.buf);
+		mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->cq.buf);
+		mana_rxq_free(queue);
+	}
+	return true;
+}
+
+/*
+ * dev_start and close: free the quarantined queues whose poller has left
+ * or died; those still in use stay listed.
  */
 void
 mana_queues_reap_quarantine(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
-	unsigned int i;
+	unsigned int i, kept = 0;
 
 	for (i = 0; i < lp->nb_quarantined; i++) {
-		void *queue = lp->quarantine[i].queue;
-		bool is_tx = lp->quarantine[i].is_tx;
-		RTE_ATOMIC(uint32_t) *busy = is_tx ? &((struct mana_txq *)queue)->busy :
-			&((struct mana_rxq *)queue)->busy;
-		uint32_t tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
-
-		if (tag != 0 && mana_registry_slot_alive(dev, (int)tag - 1)) {
-			DRV_LOG(ERR, "port %u: a quarantined queue is still in use; leaked",
-				dev->data->port_id);
+		if (mana_quarantine_end(dev, lp->quarantine[i].queue, lp->quarantine[i].is_tx))
 			continue;
+		lp->quarantine[kept++] = lp->quarantine[i];
+	}
+	lp->nb_quarantined = kept;
+}
+
+/*
+ * Control path (dev_start, ctl_lock held): the spare each queue's
+ * quarantine takes (see mana_queue_quarantine), of the queue's size and
+ * socket; a queue left in its slot by a quarantine without a spare gets its
+ * fresh copy now and joins the list. Spares of queues that no longer exist
+ * go back to the heap.
+ */
+int
+mana_queues_spares_fill(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	uint16_t i;
+
+	for (i = 0; i < MANA_MAX_QUEUES; i++) {
+		struct mana_rxq *rxq = i < dev->data->nb_rx_queues ? dev->data->rx_queues[i] : NULL;
+		struct mana_txq *txq = i < dev->data->nb_tx_queues ? dev->data->tx_queues[i] : NULL;
+		struct mana_rxq *rs = lp->spare_rxq[i];
+		struct mana_txq *ts = lp->spare_txq[i];
+
+		if (rs != NULL && (rxq == NULL || rs->nb_desc != rxq->nb_desc ||
+				   rs->socket != rxq->socket)) {
+			mana_rxq_free(rs);
+			lp->spare_rxq[i] = NULL;
 		}
-		if (is_tx) {
-			mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->sq.buf);
-			mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->cq.buf);
-			mana_txq_free(queue);
-		} else {
-			mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->rq.buf);
-			mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->cq.buf);
-			mana_rxq_free(queue);
+		if (ts != NULL && (txq == NULL || ts->nb_desc != txq->nb_desc ||
+				   ts->socket != txq->socket)) {
+			mana_txq_free(ts);
+			lp->spare_txq[i] = NULL;
+		}
+		if (rxq != NULL && rxq->quarantined) {
+			if (lp->nb_quarantined == RTE_DIM(lp->quarantine))
+				return -ENOSPC;
+			rs = mana_rxq_alloc_like(rxq);
+			if (rs == NULL)
+				return -ENOMEM;
+			mana_rxq_clone(rs, rxq);
+			lp->quarantine[lp->nb_quarantined].queue = rxq;
+			lp->quarantine[lp->nb_quarantined++].is_tx = false;
+			dev->data->rx_queues[i] = rs;
+			rxq = rs;
+		}
+		if (txq != NULL && txq->quarantined) {
+			if (lp->nb_quarantined == RTE_DIM(lp->quarantine))
+				return -ENOSPC;
+			ts = mana_txq_alloc_like(txq);
+			if (ts == NULL)
+				return -ENOMEM;
+			mana_txq_clone(ts, txq);
+			lp->quarantine[lp->nb_quarantined].queue = txq;
+			lp->quarantine[lp->nb_quarantined++].is_tx = true;
+			dev->data->tx_queues[i] = ts;
+			txq = ts;
+		}
+		if (rxq != NULL && lp->spare_rxq[i] == NULL) {
+			lp->spare_rxq[i] = mana_rxq_alloc_like(rxq);
+			if (lp->spare_rxq[i] == NULL)
+				return -ENOMEM;
+		}
+		if (txq != NULL && lp->spare_txq[i] == NULL) {
+			lp->spare_txq[i] = mana_txq_alloc_like(txq);
+			if (lp->spare_txq[i] == NULL)
+				return -ENOMEM;
 		}
 	}
-	lp->nb_quarantined = 0;
+	return 0;
+}
+
+/* Port close: the spares go back to the heap. */
+void
+mana_queues_spares_free(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	unsigned int i;
+
+	for (i = 0; i < MANA_MAX_QUEUES; i++) {
+		if (lp->spare_rxq[i] != NULL)
+			mana_rxq_free(lp->spare_rxq[i]);
+		if (lp->spare_txq[i] != NULL)
+			mana_txq_free(lp->spare_txq[i]);
+		lp->spare_rxq[i] = NULL;
+		lp->spare_txq[i] = NULL;
+	}
 }

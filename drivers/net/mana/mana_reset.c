@@ -303,8 +303,19 @@ mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	if (q.dead_owner != 0)
 		RESET_LOG(NOTICE, "port %u: %u queue(s) held by dead processes",
 			  dev->data->port_id, q.dead_owner);
+	/*
+	 * A stuck queue without a spare to replace it cannot be rebuilt under
+	 * its poller, and memory for one is not taken from the heap here: the
+	 * recovery fails (not retried: no spare appears before dev_start).
+	 */
+	ret = 0;
+	if (q.unquarantined != 0) {
+		RESET_LOG(ERR, "port %u: %u stuck queue(s) could not be quarantined",
+			  dev->data->port_id, q.unquarantined);
+		ret = -ENOMEM;
+	}
 	mana_mutex_unlock(&lp->ctl_lock);
-	return 0;
+	return ret;
 }
 
 /* Account a broadcast; processes that answered with an error are evicted. */
