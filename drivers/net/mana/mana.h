@@ -328,6 +328,7 @@ struct mana_priv {
 	uint16_t reta[MANA_RETA_SIZE];
 
 	struct mana_proc_slot procs[MANA_MAX_PROCS];
+	uint64_t registry_deaths;	/* slots of dead processes reclaimed */
 	struct mana_mr_table mr;
 	struct mana_reset_stats reset;
 };
@@ -429,6 +430,7 @@ struct mana_local {
 	struct mana_txq *spare_txq[MANA_MAX_QUEUES];
 
 	struct mana_ring_pool rings;
+	uint64_t deaths_seen;		/* registry_deaths at the end of the last reset */
 
 	/* Serialises control operations and reset phases. */
 	struct mana_mutex ctl_lock;
@@ -505,6 +507,7 @@ struct mana_pool_check;
 unsigned int mana_rxq_drain(struct mana_rxq *rxq, struct mana_pool_check *chk);
 unsigned int mana_txq_drain(struct mana_txq *txq, struct mana_pool_check *chk);
 bool mana_pool_check_put(struct mana_pool_check *chk, struct rte_mempool *mp);
+void mana_pool_deaths_seen(struct rte_eth_dev *dev);
 void mana_rxq_free(struct mana_rxq *rxq);
 void mana_txq_free(struct mana_txq *txq);
 struct mana_rxq *mana_rxq_alloc_like(const struct mana_rxq *old);

@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
+#include <rte_stack.h>
 
 #include "mana.h"
 #include "mp/mana_mp.h"
@@ -219,6 +220,7 @@ mana_ring_pool_fini(struct mana_ring_pool *pool)
 
 struct mana_pool_check {
 	struct rte_eth_dev *dev;
+	bool deaths;		/* mana_pool_deaths() */
 	unsigned int n;
 	struct {
 		struct rte_mempool *mp;
@@ -257,21 +259,17 @@ mana_ring_positions(const struct rte_ring *r, bool prod, uint32_t *head, uint32_
  * for that tail forever (lib/ring/rte_ring_generic_pvt.h,
  * __rte_ring_update_tail; rte_ring_rts/hts likewise). DPDK cannot repair
  * it. A gap whose tail does not move for MANA_POOL_WEDGE_MS is taken for
- * that. Only the ring mempool drivers are looked at (pool_data is their
- * rte_ring, drivers/mempool/ring); a process that dies between this look
- * and the put is not covered.
+ * that (pool_data is the ring mempool drivers' rte_ring,
+ * drivers/mempool/ring).
  */
 static bool
-mana_pool_wedged(struct rte_mempool *mp, bool put)
+mana_pool_ring_wedged(const struct rte_mempool *mp, bool put)
 {
-	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
 	const struct rte_ring *r = mp->pool_data;
 	uint64_t deadline;
 	uint32_t head, tail, tail0;
 
-	if (ops == NULL || strncmp(ops->name, "ring_", 5) != 0 || r == NULL)
-		return false;
-	if (!mana_ring_positions(r, put, &head, &tail0) || head == tail0)
+	if (r == NULL || !mana_ring_positions(r, put, &head, &tail0) || head == tail0)
 		return false;
 	deadline = rte_get_timer_cycles() + rte_get_timer_hz() * MANA_POOL_WEDGE_MS / 1000;
 	do {
@@ -283,6 +281,94 @@ mana_pool_wedged(struct rte_mempool *mp, bool put)
 		"its buffers are no longer %s", mp->name, put ? "put" : "get",
 		put ? "producer" : "consumer", head, tail, put ? "given back" : "taken");
 	return true;
+}
+
+/*
+ * The "stack" driver's rte_stack (pool_data, drivers/mempool/stack) takes a
+ * spinlock for every push and pop (lib/stack/rte_stack_std.h): a process
+ * that died holding it leaves it taken for good. Held without a break for
+ * MANA_POOL_WEDGE_MS is taken for that. ("lf_stack" is lock-free: a process
+ * dead inside a push or pop leaves nothing that a later one waits for,
+ * lib/stack/rte_stack_lf_c11.h.)
+ */
+static bool
+mana_pool_stack_wedged(struct rte_mempool *mp, bool put)
+{
+	struct rte_stack *s = mp->pool_data;
+	uint64_t deadline;
+
+	if (s == NULL || (s->flags & RTE_STACK_F_LF) != 0)
+		return false;
+	deadline = rte_get_timer_cycles() + rte_get_timer_hz() * MANA_POOL_WEDGE_MS / 1000;
+	do {
+		if (rte_atomic_load_explicit(&s->stack_std.lock.locked,
+					     rte_memory_order_relaxed) == 0)
+			return false;
+		rte_delay_us_sleep(100);
+	} while (rte_get_timer_cycles() < deadline);
+	DRV_LOG(ERR, "mempool %s: its stack lock is held by a process that died (or is "
+		"frozen); its buffers are no longer %s", mp->name, put ? "given back" : "taken");
+	return true;
+}
+
+/*
+ * May the reset path put buffers into @mp (@put) or take some from it,
+ * without waiting on what a dead process may hold? Drivers whose shared
+ * state is readable are looked at (ring_*, stack), lock-free ones need not
+ * be (lf_stack). Any other driver (bucket, hardware pools, one of the
+ * application's own) cannot be checked: it is not used when a process
+ * attached to the port died since the last reset (@deaths), else it is.
+ * bucket indexes per-lcore state by rte_lcore_id() (drivers/mempool/bucket)
+ * and so is never used from a thread that is not an lcore, as the reset
+ * thread. A process that dies between this look and the driver's own
+ * operation is not covered.
+ */
+static bool
+mana_pool_wedged(struct rte_mempool *mp, bool put, bool deaths)
+{
+	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
+	const char *name = ops != NULL ? ops->name : "?";
+
+	if (strncmp(name, "ring_", 5) == 0)
+		return mana_pool_ring_wedged(mp, put);
+	if (strcmp(name, "stack") == 0)
+		return mana_pool_stack_wedged(mp, put);
+	if (strcmp(name, "lf_stack") == 0)
+		return false;
+	if (strcmp(name, "bucket") == 0 && rte_lcore_id() == LCORE_ID_ANY) {
+		DRV_LOG(ERR, "mempool %s (driver bucket) cannot be used from a thread that is"
+			" not an lcore; its buffers are no longer %s", mp->name,
+			put ? "given back" : "taken");
+		return true;
+	}
+	if (!deaths)
+		return false;
+	DRV_LOG(ERR, "mempool %s: driver %s cannot be checked for what a process that died"
+		" left held; its buffers are no longer %s", mp->name, name,
+		put ? "given back" : "taken");
+	return true;
+}
+
+/*
+ * Did a process attached to @dev die since the last reset (or is one dead
+ * now)? The registry counts the slots of dead processes it reclaims.
+ */
+static bool
+mana_pool_deaths(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	return lp->priv->registry_deaths != lp->deaths_seen ||
+	       mana_mp_dead_slots(dev, mana_registry_members(dev, true)) != 0;
+}
+
+/* The reset is over: later deaths count for the next one. */
+void
+mana_pool_deaths_seen(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	lp->deaths_seen = lp->priv->registry_deaths;
 }
 
 /* May buffers go back to @mp (looked at once per drain)? */
@@ -297,7 +383,7 @@ mana_pool_check_put(struct mana_pool_check *chk, struct rte_mempool *mp)
 	for (i = 0; i < chk->n; i++)
 		if (chk->pools[i].mp == mp)
 			return chk->pools[i].ok;
-	ok = !mana_pool_wedged(mp, true);
+	ok = !mana_pool_wedged(mp, true, chk->deaths);
 	if (chk->n < RTE_DIM(chk->pools)) {
 		chk->pools[chk->n].mp = mp;
 		chk->pools[chk->n++].ok = ok;
@@ -563,6 +649,7 @@ int
 mana_queues_create(struct rte_eth_dev *dev, bool at_start)
 {
 	struct mana_local *lp = mana_local(dev);
+	bool deaths;
 	uint16_t i;
 	int ret;
 
@@ -586,10 +673,11 @@ mana_queues_create(struct rte_eth_dev *dev, bool at_start)
 		if (ret != 0)
 			goto fail;
 	}
+	deaths = !at_start && mana_pool_deaths(dev);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		struct mana_rxq *rxq = dev->data->rx_queues[i];
 
-		if (!at_start && mana_pool_wedged(rxq->mp, false)) {
+		if (!at_start && mana_pool_wedged(rxq->mp, false, deaths)) {
 			DRV_LOG(ERR, "port %u: Rx queue %u cannot be refilled from mempool %s",
 				dev->data->port_id, i, rxq->mp->name);
 			ret = -ENOBUFS;
@@ -663,7 +751,7 @@ mana_queues_destroy(struct rte_eth_dev *dev)
 void
 mana_queues_release_mbufs(struct rte_eth_dev *dev)
 {
-	struct mana_pool_check chk = { .dev = dev, .n = 0 };
+	struct mana_pool_check chk = { .dev = dev, .deaths = mana_pool_deaths(dev), .n = 0 };
 	unsigned int leaked = 0;
 	uint16_t i;
 

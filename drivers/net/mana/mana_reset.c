@@ -853,6 +853,10 @@ mana_reset_thread(void *arg)
 		mana_mutex_unlock(&ctl->lock);
 
 		mana_reset_run(dev, event_ns);
+		/* Processes that die from now on count for the next reset. */
+		mana_mutex_lock(&mana_local(dev)->ctl_lock);
+		mana_pool_deaths_seen(dev);
+		mana_mutex_unlock(&mana_local(dev)->ctl_lock);
 
 		mana_mutex_lock(&ctl->lock);
 		ctl->running = false;
