@@ -160,11 +160,18 @@ mana_rxq_free(struct mana_rxq *rxq)
 struct mana_rxq *
 mana_rxq_alloc_like(const struct mana_rxq *old)
 {
-	return mana_rxq_alloc(old->nb_desc, old->socket);
+	struct mana_rxq *rxq = mana_rxq_alloc(old->nb_desc, old->socket);
+
+	/* What mana_queues_spares_fill() matches a spare to its queue by. */
+	if (rxq != NULL) {
+		rxq->nb_desc = old->nb_desc;
+		rxq->socket = old->socket;
+	}
+	return rxq;
 }
 
 /*
- * @rxq, unused and zeroed (from mana_rxq_alloc_like(@old)), becomes an
+ * @rxq, unused (from mana_rxq_alloc_like(@old)), becomes an
  * empty queue with @old's configuration: no allocation, for a quarantine
  * (mana_queue_quarantine) on the reset path.
  */

@@ -133,11 +133,18 @@ mana_txq_free(struct mana_txq *txq)
 struct mana_txq *
 mana_txq_alloc_like(const struct mana_txq *old)
 {
-	return mana_txq_alloc(old->nb_desc, old->socket);
+	struct mana_txq *txq = mana_txq_alloc(old->nb_desc, old->socket);
+
+	/* What mana_queues_spares_fill() matches a spare to its queue by. */
+	if (txq != NULL) {
+		txq->nb_desc = old->nb_desc;
+		txq->socket = old->socket;
+	}
+	return txq;
 }
 
 /*
- * @txq, unused and zeroed (from mana_txq_alloc_like(@old)), becomes an
+ * @txq, unused (from mana_txq_alloc_like(@old)), becomes an
  * empty queue with @old's configuration: no allocation, for a quarantine
  * (mana_queue_quarantine) on the reset path.
  */
