@@ -6,12 +6,13 @@ reset must finish (or fail within its bounds) and say what it left out.
 doc/protocol.rst "Failure policy"."""
 
 import errno
+import time
 
 import pytest
 
 from conftest import (DESC, OK_PAIR, RATE, WaitTimeout, freeze, mana_info, mana_procs,
-                      mana_queues, marks_of, recovered, sim_reset, thaw, wait_events,
-                      wait_rx_after, wait_until)
+                      mana_queues, marks_of, recovered, scaled, sim_reset, thaw,
+                      wait_events, wait_rx_after, wait_until)
 
 ARGS = f"--flows 2 --desc {DESC} --events --status-ms 50"
 
@@ -53,19 +54,22 @@ def test_reset_behind_dead_heap_lock(cluster):
     pri.kill()
 
 
-def _freeze_in_burst(tel, proc, qid, kinds=("rx", "tx")):
+def _freeze_in_burst(tel, proc, qid, kinds=("rx", "tx"), timeout=20):
     """SIGSTOP @proc while it is inside a burst (of one of @kinds) of queue
     @qid, its guard word set: it stays there, alive, past
     quiesce_timeout_ms. Returns the kind."""
     slot = mana_procs(tel)[proc.pid]["slot"]
-    for _ in range(200):
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
         freeze(proc)
         q = mana_queues(tel)[qid]
         for kind in kinds:
             if q[f"{kind}_busy_slot"] == slot:
                 return kind
         thaw(proc)
-    pytest.fail(f"{proc.name} never caught inside a burst of queue {qid}: {q}")
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{proc.name} never caught inside a {'/'.join(kinds)} burst of"
+                        f" queue {qid}: {q}")
 
 
 def test_quarantine_behind_dead_heap_lock(cluster):
