@@ -72,6 +72,8 @@ struct app_cfg {
 	enum app_stop_port stop_port;
 	bool leave_open;	/* at `stop`: rte_eal_cleanup() removes the port */
 	bool keep_doorbell;
+	bool start_held;	/* --held: as after `hold` from the start */
+	const char *tx_pool_ops;	/* --tx-pool-ops: mempool driver of the Tx pools */
 	bool verify;
 	int proc_id;		/* -1: derived from the lcore id */
 	uint32_t idle_us;	/* sleep of an idle loop iteration */

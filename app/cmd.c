@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 #include <rte_memory.h>
 #include <rte_ring.h>
+#include <rte_stack.h>
 
 #include <rte_pmd_mana_mpr.h>
 #include "sim/mana_sim.h"
@@ -454,20 +455,30 @@ app_cmd_hold_heap(const char *cmd)
 }
 
 /*
- * Test only: leave this process's Tx pool as a producer that dies between
- * moving the ring's head and its tail would (lib/ring/rte_ring_generic_pvt.h,
- * __rte_ring_move_prod_head then __rte_ring_update_tail): one slot taken,
- * the tail never follows. Every later put waits for it.
+ * Test only: leave this process's Tx pool as a process that died inside a
+ * put would. On ring_mp_mc: the ring's head moved and the tail not
+ * (lib/ring/rte_ring_generic_pvt.h, __rte_ring_move_prod_head then
+ * __rte_ring_update_tail): one slot taken, the tail never follows, every
+ * later put waits for it. On stack: the stack's lock taken and never
+ * released (lib/stack/rte_stack_std.h): every later push and pop spins.
  */
 static void
 app_cmd_wedge_pool(const char *cmd)
 {
+	const char *ops = app.tx_pool != NULL ?
+		rte_mempool_get_ops(app.tx_pool->ops_index)->name : "";
 	struct rte_ring *r;
 	uint32_t head;
 
-	if (app.tx_pool == NULL ||
-	    strcmp(rte_mempool_get_ops(app.tx_pool->ops_index)->name, "ring_mp_mc") != 0) {
-		app_cmd_reply(cmd, -ENOTSUP, "no Tx pool on ring_mp_mc");
+	if (strcmp(ops, "stack") == 0) {
+		struct rte_stack *s = app.tx_pool->pool_data;
+
+		rte_spinlock_lock(&s->stack_std.lock);
+		app_cmd_reply(cmd, 0, NULL);
+		return;
+	}
+	if (strcmp(ops, "ring_mp_mc") != 0) {
+		app_cmd_reply(cmd, -ENOTSUP, "no Tx pool on ring_mp_mc or stack");
 		return;
 	}
 	r = app.tx_pool->pool_data;

@@ -81,6 +81,8 @@ usage(const char *prog)
 "  --keep-doorbell     ignore UNMAP_DB (rte_pmd_mana_mpr_test_keep_doorbell: a protocol\n"
 "                      violation, for tests)\n"
 "  --no-verify         do not check packet contents (checksum, lengths, padding)\n"
+"  --held              start held, as after `hold`: no burst call until `release`\n"
+"  --tx-pool-ops NAME  mempool driver of this process's Tx pools (default: EAL's)\n"
 "  --proc-id K         stamped into packets (default: the main lcore id)\n"
 "  --idle-us US        sleep when a loop found nothing to do and nothing due (default %u)\n"
 "  --vlan ID           send every packet with VLAN ID (1..4094) by Tx VLAN insert\n"
@@ -195,7 +197,7 @@ parse_list(const char *s, uint16_t *ids, uint16_t *n)
 enum {
 	OPT_QUEUES = 256, OPT_DESC, OPT_MBUFS, OPT_OWN, OPT_RATE, OPT_FLOWS, OPT_SIZE, OPT_SEGS,
 	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
-	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY,
+	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY, OPT_HELD, OPT_TX_POOL_OPS,
 	OPT_PROC_ID, OPT_IDLE_US, OPT_RX_BURST, OPT_VLAN, OPT_VLAN_STRIP, OPT_EXTRA_MEMPOOL_OPS,
 	OPT_ON_RECOVERING, OPT_DEV_EVENT_MONITOR,
 	OPT_HELP,
@@ -221,6 +223,8 @@ static const struct option app_opts[] = {
 	{ "leave-open", no_argument, NULL, OPT_LEAVE_OPEN },
 	{ "keep-doorbell", no_argument, NULL, OPT_KEEP_DOORBELL },
 	{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
+	{ "held", no_argument, NULL, OPT_HELD },
+	{ "tx-pool-ops", required_argument, NULL, OPT_TX_POOL_OPS },
 	{ "proc-id", required_argument, NULL, OPT_PROC_ID },
 	{ "idle-us", required_argument, NULL, OPT_IDLE_US },
 	{ "rx-burst", required_argument, NULL, OPT_RX_BURST },
@@ -342,6 +346,12 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 			break;
 		case OPT_NO_VERIFY:
 			cfg->verify = false;
+			break;
+		case OPT_HELD:
+			cfg->start_held = true;
+			break;
+		case OPT_TX_POOL_OPS:
+			cfg->tx_pool_ops = optarg;
 			break;
 		case OPT_PROC_ID:
 			ret = parse_u64(optarg, 0, UINT16_MAX, &v);
@@ -652,16 +662,18 @@ app_data_room(uint32_t bytes)
 			  RTE_MAX(bytes, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM));
 }
 
+/* @ops: the mempool driver, NULL for EAL's default. */
 static struct rte_mempool *
-app_pool_create(const char *name, uint32_t n, uint16_t data_room)
+app_pool_create(const char *name, uint32_t n, uint16_t data_room, const char *ops)
 {
 	uint32_t cache = RTE_MIN(256u, n / 8);
 	struct rte_mempool *mp;
 
-	mp = rte_pktmbuf_pool_create(name, n, cache, 0, data_room, (int)rte_socket_id());
+	mp = rte_pktmbuf_pool_create_by_ops(name, n, cache, 0, data_room, (int)rte_socket_id(),
+					    ops);
 	if (mp == NULL)
-		app_log("cannot create mempool %s (%u mbufs of %u bytes): %s", name, n, data_room,
-			rte_strerror(rte_errno));
+		app_log("cannot create mempool %s (%u mbufs of %u bytes, driver %s): %s", name, n,
+			data_room, ops != NULL ? ops : "default", rte_strerror(rte_errno));
 	return mp;
 }
 
@@ -718,7 +730,8 @@ app_setup_primary(void)
 
 	if (n == 0)
 		n = (uint32_t)cfg->queues * (cfg->desc + 4u * cfg->burst) + 2048;
-	app.rx_pool = app_pool_create(APP_RX_POOL, n, app_data_room(mtrf_frame_len(cfg->size)));
+	app.rx_pool = app_pool_create(APP_RX_POOL, n, app_data_room(mtrf_frame_len(cfg->size)),
+				      NULL);
 	if (app.rx_pool == NULL)
 		return -ENOMEM;
 
@@ -834,7 +847,7 @@ app_tx_pool_create(const char *name, uint32_t n, bool tight)
 	uint32_t seg_len = (mtrf_frame_len(cfg->size) + cfg->segs - 1) / cfg->segs;
 
 	return app_pool_create(name, n, tight ? (uint16_t)(RTE_PKTMBUF_HEADROOM + seg_len) :
-				  app_data_room(seg_len));
+				  app_data_room(seg_len), cfg->tx_pool_ops);
 }
 
 static int
@@ -1598,6 +1611,7 @@ main(int argc, char **argv)
 		return APP_EXIT_USAGE;
 	}
 	app.proc_id = app.cfg.proc_id >= 0 ? (uint16_t)app.cfg.proc_id : (uint16_t)rte_lcore_id();
+	app.held = app.cfg.start_held;
 	app.stdin_open = true;
 	app.stdin_is_pipe = fstat(STDIN_FILENO, &stdin_st) == 0 && S_ISFIFO(stdin_st.st_mode);
 

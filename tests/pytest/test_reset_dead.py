@@ -5,8 +5,14 @@ heap lock, a mempool ring between a producer's head and tail update. The
 reset must finish (or fail within its bounds) and say what it left out.
 doc/protocol.rst "Failure policy"."""
 
-from conftest import (DESC, RATE, marks_of, mana_info, recovered, sim_reset, wait_rx_after,
-                      wait_until)
+import errno
+import time
+
+import pytest
+
+from conftest import (DESC, OK_PAIR, RATE, WaitTimeout, freeze, mana_info, mana_procs,
+                      mana_queues, marks_of, recovered, scaled, sim_reset, thaw,
+                      wait_events, wait_rx_after, wait_until)
 
 ARGS = f"--flows 2 --desc {DESC} --events --status-ms 50"
 
@@ -48,6 +54,105 @@ def test_reset_behind_dead_heap_lock(cluster):
     pri.kill()
 
 
+def _freeze_in_burst(tel, proc, qid, kinds=("rx", "tx"), timeout=20):
+    """SIGSTOP @proc while it is inside a burst (of one of @kinds) of queue
+    @qid, its guard word set: it stays there, alive, past
+    quiesce_timeout_ms. Returns the kind."""
+    slot = mana_procs(tel)[proc.pid]["slot"]
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
+        freeze(proc)
+        q = mana_queues(tel)[qid]
+        for kind in kinds:
+            if q[f"{kind}_busy_slot"] == slot:
+                return kind
+        thaw(proc)
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{proc.name} never caught inside a {'/'.join(kinds)} burst of"
+                        f" queue {qid}: {q}")
+
+
+def test_quarantine_behind_dead_heap_lock(cluster):
+    """A secondary SIGKILLed while it holds the DPDK heap lock, and another
+    one frozen inside a burst of queue 1 past quiesce_timeout_ms, then a
+    reset: the stuck queue is quarantined without touching the heap (its
+    replacement was set aside at dev_start), the reset completes and the
+    primary carries traffic again."""
+    pri = cluster.primary(devargs="quiesce_timeout_ms=100",
+                          app_args=f"--queues 4 --own 0 --rate {RATE} {ARGS}")
+    stuck = cluster.secondary(1, f"--own 1 --rate 0 {ARGS}")
+    victim = cluster.secondary(2, f"--own 2 --rate {RATE} {ARGS}")
+    for p, q in ((pri, 0), (stuck, 1), (victim, 2)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the kill")
+
+    ans = victim.command("hold_heap", timeout=30)
+    assert ans["ret"] == 0, ans
+    victim.kill()
+    assert victim.returncode == -9
+
+    with cluster.telemetry() as tel:
+        _freeze_in_burst(tel, stuck, 1)
+        info0 = mana_info(tel)
+        marks = marks_of([(pri, 0)])
+        info = _reset_done(tel, info0["resets_succeeded"] + info0["resets_failed"])
+        assert info["state"] == "active", info
+        assert info["resets_succeeded"] == info0["resets_succeeded"] + 1, info
+        assert info["quiesce_timeouts"] == info0["quiesce_timeouts"] + 1, info
+        assert info["evictions"] >= info0["evictions"] + 1, info
+        assert info["ring_shortfalls"] == 0 and info["quarantine_shortfalls"] == 0, info
+        recovered([(pri, 0)], marks)
+    # The frozen one would finish its burst on the quarantined queue and ring
+    # a revoked doorbell; stopping would free into the heap the dead process
+    # holds: neither is tested here.
+    stuck.kill()
+    pri.kill()
+
+
+def test_second_quarantine_without_spare_fails_cleanly(cluster):
+    """Two quarantines of queue 1 before the port is started again: the
+    first takes the queue's spare and the reset succeeds; at the second the
+    heap lock is held by a dead process and there is no spare: the recovery
+    fails within its bounds (RECOVERY_FAILED, INTR_RMV), counted
+    (quarantine_shortfalls) and logged, instead of waiting on the heap."""
+    pri = cluster.primary(devargs="quiesce_timeout_ms=100",
+                          app_args=f"--queues 4 --own 0 --rate {RATE} {ARGS}")
+    first = cluster.secondary(1, f"--own 1 --rate 0 {ARGS}", name="first")
+    victim = cluster.secondary(2, f"--own 2 --rate {RATE} {ARGS}")
+    # Queue 1's next poller, started now: no process starts once one is frozen
+    # (growing its heap is a synchronous round with every process).
+    second = cluster.secondary(3, f"--own 1 --rate 0 --held {ARGS}", name="second")
+    for p, q in ((pri, 0), (first, 1), (victim, 2)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the reset")
+
+    with cluster.telemetry() as tel:
+        kind = _freeze_in_burst(tel, first, 1)
+        info0 = mana_info(tel)
+        marks = marks_of([(pri, 0)])
+        info = _reset_done(tel, info0["resets_succeeded"] + info0["resets_failed"])
+        assert info["state"] == "active" and info.get("quarantine_shortfalls", 0) == 0, info
+        recovered([(pri, 0)], marks)
+
+        # The second poller takes queue 1 (its fresh copy) and gets stuck too.
+        rel = second.command("release")
+        assert rel["ret"] == 0, rel
+        wait_rx_after(second, [1], 0, RATE // 10, timeout=15, what="traffic on queue 1")
+        ans = victim.command("hold_heap", timeout=30)
+        assert ans["ret"] == 0, ans
+        victim.kill()
+        _freeze_in_burst(tel, second, 1, (kind,))
+        info1 = mana_info(tel)
+        info = _reset_done(tel, info1["resets_succeeded"] + info1["resets_failed"])
+        assert info["state"] == "failed", info
+        assert info["resets_failed"] == info1["resets_failed"] + 1, info
+        assert info["quarantine_shortfalls"] == 1, info
+        assert info["last_error"] == -errno.ENOMEM, info
+        wait_events(pri, OK_PAIR + ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"], 5)
+        assert "no spare queue kept" in pri.stderr_text()
+    # Stopping would free into the heap the dead process holds: not tested here.
+    for p in (first, second, pri):
+        p.kill()
+
+
 def test_reset_behind_wedged_mempool(cluster):
     """A secondary leaves its Tx pool's ring with the producer head moved
     and the tail not (a process that died inside a put: `wedge_pool`), is
@@ -74,3 +179,71 @@ def test_reset_behind_wedged_mempool(cluster):
         recovered([(pri, 0)], marks)
     final = pri.stop()
     assert final is not None
+
+
+def _secondary_with_pool_ops(cluster, k, ops, args):
+    """A secondary whose Tx pool uses mempool driver @ops; skips when this
+    DPDK has no such driver."""
+    proc = cluster.secondary(k, f"{args} --tx-pool-ops {ops}", wait_ready=False)
+    try:
+        proc.wait_ready()
+    except WaitTimeout:
+        if proc.returncode is not None and "cannot create mempool" in proc.stderr_text():
+            pytest.skip(f"no mempool driver {ops} in this DPDK")
+        raise
+    return proc
+
+
+def test_reset_behind_wedged_stack_pool(cluster):
+    """As test_reset_behind_wedged_mempool, on the "stack" mempool driver:
+    the secondary leaves its Tx pool's stack lock taken (a process that died
+    inside a push or pop) and is SIGKILLed; at the reset its Tx mbufs still
+    in queue 1 are not pushed onto that stack (which would spin forever) but
+    left out, counted and reported; the reset completes."""
+    pri = cluster.primary(app_args=f"--queues 2 --own 0 --rate {RATE} {ARGS}")
+    victim = _secondary_with_pool_ops(cluster, 1, "stack", f"--own 1 --rate {RATE} {ARGS}")
+    for p, q in ((pri, 0), (victim, 1)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the kill")
+
+    ans = victim.command("wedge_pool")
+    assert ans["ret"] == 0, ans
+    victim.kill()
+    assert victim.returncode == -9
+
+    with cluster.telemetry() as tel:
+        info0 = mana_info(tel)
+        marks = marks_of([(pri, 0)])
+        info = _reset_done(tel, info0["resets_succeeded"] + info0["resets_failed"])
+        assert info["state"] == "active", info
+        assert info["resets_succeeded"] == info0["resets_succeeded"] + 1, info
+        assert info["mbufs_leaked"] > info0["mbufs_leaked"], info
+        recovered([(pri, 0)], marks)
+    assert "stack lock is held" in pri.stderr_text()
+    final = pri.stop()
+    assert final is not None
+
+
+def test_reset_with_bucket_pool(cluster):
+    """The "bucket" mempool driver indexes per-lcore state by rte_lcore_id()
+    (drivers/mempool/bucket), which the reset thread, not an lcore, does not
+    have: a secondary's Tx mbufs from such a pool, still in queue 1 at a
+    reset, are left out of it, counted and reported, never put from there."""
+    pri = cluster.primary(app_args=f"--queues 2 --own 0 --rate {RATE} {ARGS}")
+    sec = _secondary_with_pool_ops(cluster, 1, "bucket", f"--own 1 --rate {RATE} {ARGS}")
+    for p, q in ((pri, 0), (sec, 1)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the reset")
+    sec.kill()
+
+    with cluster.telemetry() as tel:
+        info0 = mana_info(tel)
+        marks = marks_of([(pri, 0)])
+        info = _reset_done(tel, info0["resets_succeeded"] + info0["resets_failed"])
+        assert info["state"] == "active", info
+        assert info["resets_succeeded"] == info0["resets_succeeded"] + 1, info
+        assert info["mbufs_leaked"] > info0["mbufs_leaked"], info
+        recovered([(pri, 0)], marks)
+    assert "driver bucket" in pri.stderr_text()
+    # Not stopped: the app's final report counts every pool, and a bucket
+    # pool's count reads per-lcore state of the lcores of the process that
+    # created it only (bucket_get_count): not this one's.
+    pri.kill()

@@ -204,6 +204,7 @@ struct mana_reset_stats {
 	uint64_t quiesce_timeouts;
 	uint64_t mbufs_leaked;		/* kept out of a mempool a dead process wedged */
 	uint64_t ring_shortfalls;	/* rebuilds refused: no ring buffer kept for them */
+	uint64_t quarantine_shortfalls;	/* stuck queues left in place: no spare kept */
 	uint64_t last_phase_us[MANA_PHASE_MAX];
 	uint64_t last_total_us;		/* fatal event to resume */
 	uint64_t last_hw_down_us;	/* time spent waiting for the device */
@@ -261,6 +262,7 @@ struct mana_rxq {
 	struct mana_mr_cache mr_cache;
 	struct mana_queue_stats stats;
 	int socket;
+	bool quarantined;	/* stuck poller, no spare: out of use in its slot */
 };
 
 struct mana_txq {
@@ -282,6 +284,7 @@ struct mana_txq {
 	struct mana_queue_stats stats;
 	uint64_t mr_drops;	/* dropped: no memory registration left for the buffer */
 	int socket;
+	bool quarantined;	/* stuck poller, no spare: out of use in its slot */
 };
 
 /*
@@ -327,6 +330,7 @@ struct mana_priv {
 	uint16_t reta[MANA_RETA_SIZE];
 
 	struct mana_proc_slot procs[MANA_MAX_PROCS];
+	uint64_t registry_deaths;	/* slots of dead processes reclaimed */
 	struct mana_mr_table mr;
 	struct mana_reset_stats reset;
 };
@@ -411,15 +415,24 @@ struct mana_local {
 
 	/*
 	 * Software state of queues whose poller was stuck inside a burst when
-	 * the data path was torn down: replaced, kept until port close.
+	 * the data path was torn down: replaced, kept until their poller has
+	 * left (looked at by dev_start and close).
 	 */
 	struct {
 		void *queue;
 		bool is_tx;
 	} quarantine[MANA_MAX_QUEUES];
 	unsigned int nb_quarantined;
+	/*
+	 * The replacement of each queue for a quarantine, allocated on the
+	 * control path (dev_start): a quarantine happens in a stop or a reset,
+	 * where the DPDK heap lock may be held by a dead process.
+	 */
+	struct mana_rxq *spare_rxq[MANA_MAX_QUEUES];
+	struct mana_txq *spare_txq[MANA_MAX_QUEUES];
 
 	struct mana_ring_pool rings;
+	uint64_t deaths_seen;		/* registry_deaths at the end of the last reset */
 
 	/* Serialises control operations and reset phases. */
 	struct mana_mutex ctl_lock;
@@ -478,7 +491,10 @@ void mana_queues_destroy(struct rte_eth_dev *dev);
 void mana_queues_release_mbufs(struct rte_eth_dev *dev);
 struct mana_quiesce_result;
 int mana_queues_quiesce(struct rte_eth_dev *dev, struct mana_quiesce_result *q);
+int mana_queues_spares_fill(struct rte_eth_dev *dev);
+void mana_queues_spares_free(struct rte_eth_dev *dev);
 void mana_queues_reap_quarantine(struct rte_eth_dev *dev);
+bool mana_quarantine_end(struct rte_eth_dev *dev, void *queue, bool is_tx);
 
 /* mana_rx.c / mana_tx.c */
 int mana_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_desc,
@@ -493,10 +509,13 @@ struct mana_pool_check;
 unsigned int mana_rxq_drain(struct mana_rxq *rxq, struct mana_pool_check *chk);
 unsigned int mana_txq_drain(struct mana_txq *txq, struct mana_pool_check *chk);
 bool mana_pool_check_put(struct mana_pool_check *chk, struct rte_mempool *mp);
+void mana_pool_deaths_seen(struct rte_eth_dev *dev);
 void mana_rxq_free(struct mana_rxq *rxq);
 void mana_txq_free(struct mana_txq *txq);
-struct mana_rxq *mana_rxq_clone(const struct mana_rxq *old);
-struct mana_txq *mana_txq_clone(const struct mana_txq *old);
+struct mana_rxq *mana_rxq_alloc_like(const struct mana_rxq *old);
+struct mana_txq *mana_txq_alloc_like(const struct mana_txq *old);
+void mana_rxq_clone(struct mana_rxq *rxq, const struct mana_rxq *old);
+void mana_txq_clone(struct mana_txq *txq, const struct mana_txq *old);
 uint16_t mana_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mana_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t mana_rx_burst_fenced(void *rxq, struct rte_mbuf **pkts, uint16_t n);

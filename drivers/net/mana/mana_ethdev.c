@@ -357,6 +357,14 @@ mana_dev_start(struct rte_eth_dev *dev)
 		ret = mana_port_mtu_apply(dev);
 	if (ret != 0)
 		goto out;
+	/* What a quarantine in a stop or reset needs, from the heap here. */
+	mana_queues_reap_quarantine(dev);
+	ret = mana_queues_spares_fill(dev);
+	if (ret != 0) {
+		DRV_LOG(ERR, "port %u: keeping spare queues for a quarantine failed: %s",
+			dev->data->port_id, strerror(-ret));
+		goto out;
+	}
 	ret = mana_queues_create(dev, true);
 	if (ret != 0)
 		goto out;
@@ -661,6 +669,7 @@ mana_close_primary(struct rte_eth_dev *dev)
 		for (i = 0; i < dev->data->nb_tx_queues; i++)
 			mana_tx_queue_release(dev, i);
 		mana_queues_reap_quarantine(dev);
+		mana_queues_spares_free(dev);
 		mana_ring_pool_fini(&lp->rings);
 	} else {
 		DRV_LOG(NOTICE, "port %u: %u secondaries have not released the port; its memory"

@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
+#include <rte_stack.h>
 
 #include "mana.h"
 #include "mp/mana_mp.h"
@@ -219,6 +220,7 @@ mana_ring_pool_fini(struct mana_ring_pool *pool)
 
 struct mana_pool_check {
 	struct rte_eth_dev *dev;
+	bool deaths;		/* mana_pool_deaths() */
 	unsigned int n;
 	struct {
 		struct rte_mempool *mp;
@@ -257,21 +259,17 @@ mana_ring_positions(const struct rte_ring *r, bool prod, uint32_t *head, uint32_
  * for that tail forever (lib/ring/rte_ring_generic_pvt.h,
  * __rte_ring_update_tail; rte_ring_rts/hts likewise). DPDK cannot repair
  * it. A gap whose tail does not move for MANA_POOL_WEDGE_MS is taken for
- * that. Only the ring mempool drivers are looked at (pool_data is their
- * rte_ring, drivers/mempool/ring); a process that dies between this look
- * and the put is not covered.
+ * that (pool_data is the ring mempool drivers' rte_ring,
+ * drivers/mempool/ring).
  */
 static bool
-mana_pool_wedged(struct rte_mempool *mp, bool put)
+mana_pool_ring_wedged(const struct rte_mempool *mp, bool put)
 {
-	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
 	const struct rte_ring *r = mp->pool_data;
 	uint64_t deadline;
 	uint32_t head, tail, tail0;
 
-	if (ops == NULL || strncmp(ops->name, "ring_", 5) != 0 || r == NULL)
-		return false;
-	if (!mana_ring_positions(r, put, &head, &tail0) || head == tail0)
+	if (r == NULL || !mana_ring_positions(r, put, &head, &tail0) || head == tail0)
 		return false;
 	deadline = rte_get_timer_cycles() + rte_get_timer_hz() * MANA_POOL_WEDGE_MS / 1000;
 	do {
@@ -283,6 +281,94 @@ mana_pool_wedged(struct rte_mempool *mp, bool put)
 		"its buffers are no longer %s", mp->name, put ? "put" : "get",
 		put ? "producer" : "consumer", head, tail, put ? "given back" : "taken");
 	return true;
+}
+
+/*
+ * The "stack" driver's rte_stack (pool_data, drivers/mempool/stack) takes a
+ * spinlock for every push and pop (lib/stack/rte_stack_std.h): a process
+ * that died holding it leaves it taken for good. Held without a break for
+ * MANA_POOL_WEDGE_MS is taken for that. ("lf_stack" is lock-free: a process
+ * dead inside a push or pop leaves nothing that a later one waits for,
+ * lib/stack/rte_stack_lf_c11.h.)
+ */
+static bool
+mana_pool_stack_wedged(struct rte_mempool *mp, bool put)
+{
+	struct rte_stack *s = mp->pool_data;
+	uint64_t deadline;
+
+	if (s == NULL || (s->flags & RTE_STACK_F_LF) != 0)
+		return false;
+	deadline = rte_get_timer_cycles() + rte_get_timer_hz() * MANA_POOL_WEDGE_MS / 1000;
+	do {
+		if (rte_atomic_load_explicit(&s->stack_std.lock.locked,
+					     rte_memory_order_relaxed) == 0)
+			return false;
+		rte_delay_us_sleep(100);
+	} while (rte_get_timer_cycles() < deadline);
+	DRV_LOG(ERR, "mempool %s: its stack lock is held by a process that died (or is "
+		"frozen); its buffers are no longer %s", mp->name, put ? "given back" : "taken");
+	return true;
+}
+
+/*
+ * May the reset path put buffers into @mp (@put) or take some from it,
+ * without waiting on what a dead process may hold? Drivers whose shared
+ * state is readable are looked at (ring_*, stack), lock-free ones need not
+ * be (lf_stack). Any other driver (bucket, hardware pools, one of the
+ * application's own) cannot be checked: it is not used when a process
+ * attached to the port died since the last reset (@deaths), else it is.
+ * bucket indexes per-lcore state by rte_lcore_id() (drivers/mempool/bucket)
+ * and so is never used from a thread that is not an lcore, as the reset
+ * thread. A process that dies between this look and the driver's own
+ * operation is not covered.
+ */
+static bool
+mana_pool_wedged(struct rte_mempool *mp, bool put, bool deaths)
+{
+	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
+	const char *name = ops != NULL ? ops->name : "?";
+
+	if (strncmp(name, "ring_", 5) == 0)
+		return mana_pool_ring_wedged(mp, put);
+	if (strcmp(name, "stack") == 0)
+		return mana_pool_stack_wedged(mp, put);
+	if (strcmp(name, "lf_stack") == 0)
+		return false;
+	if (strcmp(name, "bucket") == 0 && rte_lcore_id() == LCORE_ID_ANY) {
+		DRV_LOG(ERR, "mempool %s (driver bucket) cannot be used from a thread that is"
+			" not an lcore; its buffers are no longer %s", mp->name,
+			put ? "given back" : "taken");
+		return true;
+	}
+	if (!deaths)
+		return false;
+	DRV_LOG(ERR, "mempool %s: driver %s cannot be checked for what a process that died"
+		" left held; its buffers are no longer %s", mp->name, name,
+		put ? "given back" : "taken");
+	return true;
+}
+
+/*
+ * Did a process attached to @dev die since the last reset (or is one dead
+ * now)? The registry counts the slots of dead processes it reclaims.
+ */
+static bool
+mana_pool_deaths(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	return lp->priv->registry_deaths != lp->deaths_seen ||
+	       mana_mp_dead_slots(dev, mana_registry_members(dev, true)) != 0;
+}
+
+/* The reset is over: later deaths count for the next one. */
+void
+mana_pool_deaths_seen(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	lp->deaths_seen = lp->priv->registry_deaths;
 }
 
 /* May buffers go back to @mp (looked at once per drain)? */
@@ -297,7 +383,7 @@ mana_pool_check_put(struct mana_pool_check *chk, struct rte_mempool *mp)
 	for (i = 0; i < chk->n; i++)
 		if (chk->pools[i].mp == mp)
 			return chk->pools[i].ok;
-	ok = !mana_pool_wedged(mp, true);
+	ok = !mana_pool_wedged(mp, true, chk->deaths);
 	if (chk->n < RTE_DIM(chk->pools)) {
 		chk->pools[chk->n].mp = mp;
 		chk->pools[chk->n++].ok = ok;
@@ -563,6 +649,7 @@ int
 mana_queues_create(struct rte_eth_dev *dev, bool at_start)
 {
 	struct mana_local *lp = mana_local(dev);
+	bool deaths;
 	uint16_t i;
 	int ret;
 
@@ -586,10 +673,11 @@ mana_queues_create(struct rte_eth_dev *dev, bool at_start)
 		if (ret != 0)
 			goto fail;
 	}
+	deaths = !at_start && mana_pool_deaths(dev);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		struct mana_rxq *rxq = dev->data->rx_queues[i];
 
-		if (!at_start && mana_pool_wedged(rxq->mp, false)) {
+		if (!at_start && mana_pool_wedged(rxq->mp, false, deaths)) {
 			DRV_LOG(ERR, "port %u: Rx queue %u cannot be refilled from mempool %s",
 				dev->data->port_id, i, rxq->mp->name);
 			ret = -ENOBUFS;
@@ -663,16 +751,23 @@ mana_queues_destroy(struct rte_eth_dev *dev)
 void
 mana_queues_release_mbufs(struct rte_eth_dev *dev)
 {
-	struct mana_pool_check chk = { .dev = dev, .n = 0 };
+	struct mana_pool_check chk = { .dev = dev, .deaths = mana_pool_deaths(dev), .n = 0 };
 	unsigned int leaked = 0;
 	uint16_t i;
 
-	for (i = 0; i < dev->data->nb_rx_queues; i++)
-		if (dev->data->rx_queues[i] != NULL)
-			leaked += mana_rxq_drain(dev->data->rx_queues[i], &chk);
-	for (i = 0; i < dev->data->nb_tx_queues; i++)
-		if (dev->data->tx_queues[i] != NULL)
-			leaked += mana_txq_drain(dev->data->tx_queues[i], &chk);
+	/* A queue quarantined in place is its stuck poller's: not touched. */
+	for (i = 0; i < dev->data->nb_rx_queues; i++) {
+		struct mana_rxq *rxq = dev->data->rx_queues[i];
+
+		if (rxq != NULL && !rxq->quarantined)
+			leaked += mana_rxq_drain(rxq, &chk);
+	}
+	for (i = 0; i < dev->data->nb_tx_queues; i++) {
+		struct mana_txq *txq = dev->data->tx_queues[i];
+
+		if (txq != NULL && !txq->quarantined)
+			leaked += mana_txq_drain(txq, &chk);
+	}
 	if (leaked == 0)
 		return;
 	mana_priv(dev)->reset.mbufs_leaked += leaked;
@@ -683,32 +778,59 @@ mana_queues_release_mbufs(struct rte_eth_dev *dev)
 /*
  * A poller stuck inside a burst past the quiesce deadline still holds a
  * pointer to its queue. Rather than rebuild the queue under it, give the
- * port a fresh, empty copy and keep the old one - with whatever buffers it
- * holds - away from everyone until the port closes. A straggler that wakes
- * up then writes only into memory nobody else uses, before it faults on its
- * revoked doorbell.
+ * port a fresh, empty copy - the queue's spare, set aside by dev_start, for
+ * the DPDK heap is not used here (a dead process may hold its lock) - and
+ * keep the old one, with whatever buffers it holds, away from everyone
+ * until its poller has left. A straggler that wakes up then writes only
+ * into memory nobody else uses, before it faults on its revoked doorbell.
+ * Without a spare (a second quarantine of the queue before the next
+ * dev_start) or room in the list, the queue stays in its slot, out of use:
+ * its rings retired, its buffers not drained, never rebuilt or freed while
+ * its poller is inside; the caller fails a reset (@q->unquarantined).
  */
 static void
-mana_queue_quarantine(struct rte_eth_dev *dev, uint16_t qid, bool is_tx)
+mana_queue_quarantine(struct rte_eth_dev *dev, uint16_t qid, bool is_tx,
+		      struct mana_quiesce_result *q)
 {
 	struct mana_local *lp = mana_local(dev);
 	void **slot = is_tx ? &dev->data->tx_queues[qid] : &dev->data->rx_queues[qid];
-	void *fresh;
+	void *old = *slot;
+	void *fresh = is_tx ? (void *)lp->spare_txq[qid] : (void *)lp->spare_rxq[qid];
+	bool *in_place;
 
-	if (*slot == NULL || lp->nb_quarantined == RTE_DIM(lp->quarantine))
+	if (old == NULL)
 		return;
-	fresh = is_tx ? (void *)mana_txq_clone(*slot) : (void *)mana_rxq_clone(*slot);
-	if (fresh == NULL)
+	in_place = is_tx ? &((struct mana_txq *)old)->quarantined :
+		&((struct mana_rxq *)old)->quarantined;
+	if (*in_place) {
+		q->unquarantined++;	/* already out of use (a stop after a failed reset) */
 		return;
-	/* Its rings stay the stuck poller's: the rebuild takes spares. */
-	if (is_tx) {
-		mana_ring_retire(&lp->rings, ((struct mana_txq *)*slot)->sq.buf);
-		mana_ring_retire(&lp->rings, ((struct mana_txq *)*slot)->cq.buf);
-	} else {
-		mana_ring_retire(&lp->rings, ((struct mana_rxq *)*slot)->rq.buf);
-		mana_ring_retire(&lp->rings, ((struct mana_rxq *)*slot)->cq.buf);
 	}
-	lp->quarantine[lp->nb_quarantined].queue = *slot;
+	/* Its rings stay the stuck poller's: a rebuild takes spares. */
+	if (is_tx) {
+		mana_ring_retire(&lp->rings, ((struct mana_txq *)old)->sq.buf);
+		mana_ring_retire(&lp->rings, ((struct mana_txq *)old)->cq.buf);
+	} else {
+		mana_ring_retire(&lp->rings, ((struct mana_rxq *)old)->rq.buf);
+		mana_ring_retire(&lp->rings, ((struct mana_rxq *)old)->cq.buf);
+	}
+	if (fresh == NULL || lp->nb_quarantined == RTE_DIM(lp->quarantine)) {
+		*in_place = true;
+		q->unquarantined++;
+		mana_priv(dev)->reset.quarantine_shortfalls++;
+		DRV_LOG(ERR, "port %u: %s queue %u: poller stuck in a burst and no spare queue"
+			" kept for it (quarantined since the last start): left out of use",
+			dev->data->port_id, is_tx ? "Tx" : "Rx", qid);
+		return;
+	}
+	if (is_tx) {
+		mana_txq_clone(fresh, old);
+		lp->spare_txq[qid] = NULL;
+	} else {
+		mana_rxq_clone(fresh, old);
+		lp->spare_rxq[qid] = NULL;
+	}
+	lp->quarantine[lp->nb_quarantined].queue = old;
 	lp->quarantine[lp->nb_quarantined++].is_tx = is_tx;
 	*slot = fresh;
 	DRV_LOG(WARNING, "port %u: %s queue %u quarantined (poller stuck in a burst)",
@@ -739,44 +861,141 @@ mana_queues_quiesce(struct rte_eth_dev *dev, struct mana_quiesce_result *q)
 	mana_registry_evict(dev, stuck_slots);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		if (q->stuck_rxq & (UINT64_C(1) << i))
-			mana_queue_quarantine(dev, i, false);
+			mana_queue_quarantine(dev, i, false, q);
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
 		if (q->stuck_txq & (UINT64_C(1) << i))
-			mana_queue_quarantine(dev, i, true);
+			mana_queue_quarantine(dev, i, true, q);
 	return -ETIMEDOUT;
 }
 
 /*
- * Port close: free quarantined queues whose poller has left or died, with
- * their buffers; a poller still inside keeps its queue (leaked, logged).
+ * A quarantined @queue (in the list, or left in its slot) whose poller has
+ * left or died is freed with its buffers and retired rings; one still in
+ * use is left as it is (false). Control path: the heap is used.
+ */
+bool
+mana_quarantine_end(struct rte_eth_dev *dev, void *queue, bool is_tx)
+{
+	struct mana_local *lp = mana_local(dev);
+	RTE_ATOMIC(uint32_t) *busy = is_tx ? &((struct mana_txq *)queue)->busy :
+		&((struct mana_rxq *)queue)->busy;
+	uint32_t tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
+
+	if (tag != 0 && mana_registry_slot_alive(dev, (int)tag - 1)) {
+		DRV_LOG(ERR, "port %u: a quarantined %s queue is still in use; left allocated",
+			dev->data->port_id, is_tx ? "Tx" : "Rx");
+		return false;
+	}
+	if (is_tx) {
+		mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->sq.buf);
+		mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->cq.buf);
+		mana_txq_free(queue);
+	} else {
+		mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->rq.buf);
+		mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->cq.buf);
+		mana_rxq_free(queue);
+	}
+	return true;
+}
+
+/*
+ * dev_start and close: free the quarantined queues whose poller has left
+ * or died; those still in use stay listed.
  */
 void
 mana_queues_reap_quarantine(struct rte_eth_dev *dev)
 {
 	struct mana_local *lp = mana_local(dev);
-	unsigned int i;
+	unsigned int i, kept = 0;
 
 	for (i = 0; i < lp->nb_quarantined; i++) {
-		void *queue = lp->quarantine[i].queue;
-		bool is_tx = lp->quarantine[i].is_tx;
-		RTE_ATOMIC(uint32_t) *busy = is_tx ? &((struct mana_txq *)queue)->busy :
-			&((struct mana_rxq *)queue)->busy;
-		uint32_t tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
-
-		if (tag != 0 && mana_registry_slot_alive(dev, (int)tag - 1)) {
-			DRV_LOG(ERR, "port %u: a quarantined queue is still in use; leaked",
-				dev->data->port_id);
+		if (mana_quarantine_end(dev, lp->quarantine[i].queue, lp->quarantine[i].is_tx))
 			continue;
+		lp->quarantine[kept++] = lp->quarantine[i];
+	}
+	lp->nb_quarantined = kept;
+}
+
+/*
+ * Control path (dev_start, ctl_lock held): the spare each queue's
+ * quarantine takes (see mana_queue_quarantine), of the queue's size and
+ * socket; a queue left in its slot by a quarantine without a spare gets its
+ * fresh copy now and joins the list. Spares of queues that no longer exist
+ * go back to the heap.
+ */
+int
+mana_queues_spares_fill(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	uint16_t i;
+
+	for (i = 0; i < MANA_MAX_QUEUES; i++) {
+		struct mana_rxq *rxq = i < dev->data->nb_rx_queues ? dev->data->rx_queues[i] : NULL;
+		struct mana_txq *txq = i < dev->data->nb_tx_queues ? dev->data->tx_queues[i] : NULL;
+		struct mana_rxq *rs = lp->spare_rxq[i];
+		struct mana_txq *ts = lp->spare_txq[i];
+
+		if (rs != NULL && (rxq == NULL || rs->nb_desc != rxq->nb_desc ||
+				   rs->socket != rxq->socket)) {
+			mana_rxq_free(rs);
+			lp->spare_rxq[i] = NULL;
 		}
-		if (is_tx) {
-			mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->sq.buf);
-			mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->cq.buf);
-			mana_txq_free(queue);
-		} else {
-			mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->rq.buf);
-			mana_ring_unretire(&lp->rings, ((struct mana_rxq *)queue)->cq.buf);
-			mana_rxq_free(queue);
+		if (ts != NULL && (txq == NULL || ts->nb_desc != txq->nb_desc ||
+				   ts->socket != txq->socket)) {
+			mana_txq_free(ts);
+			lp->spare_txq[i] = NULL;
+		}
+		if (rxq != NULL && rxq->quarantined) {
+			if (lp->nb_quarantined == RTE_DIM(lp->quarantine))
+				return -ENOSPC;
+			rs = mana_rxq_alloc_like(rxq);
+			if (rs == NULL)
+				return -ENOMEM;
+			mana_rxq_clone(rs, rxq);
+			lp->quarantine[lp->nb_quarantined].queue = rxq;
+			lp->quarantine[lp->nb_quarantined++].is_tx = false;
+			dev->data->rx_queues[i] = rs;
+			rxq = rs;
+		}
+		if (txq != NULL && txq->quarantined) {
+			if (lp->nb_quarantined == RTE_DIM(lp->quarantine))
+				return -ENOSPC;
+			ts = mana_txq_alloc_like(txq);
+			if (ts == NULL)
+				return -ENOMEM;
+			mana_txq_clone(ts, txq);
+			lp->quarantine[lp->nb_quarantined].queue = txq;
+			lp->quarantine[lp->nb_quarantined++].is_tx = true;
+			dev->data->tx_queues[i] = ts;
+			txq = ts;
+		}
+		if (rxq != NULL && lp->spare_rxq[i] == NULL) {
+			lp->spare_rxq[i] = mana_rxq_alloc_like(rxq);
+			if (lp->spare_rxq[i] == NULL)
+				return -ENOMEM;
+		}
+		if (txq != NULL && lp->spare_txq[i] == NULL) {
+			lp->spare_txq[i] = mana_txq_alloc_like(txq);
+			if (lp->spare_txq[i] == NULL)
+				return -ENOMEM;
 		}
 	}
-	lp->nb_quarantined = 0;
+	return 0;
+}
+
+/* Port close: the spares go back to the heap. */
+void
+mana_queues_spares_free(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+	unsigned int i;
+
+	for (i = 0; i < MANA_MAX_QUEUES; i++) {
+		if (lp->spare_rxq[i] != NULL)
+			mana_rxq_free(lp->spare_rxq[i]);
+		if (lp->spare_txq[i] != NULL)
+			mana_txq_free(lp->spare_txq[i]);
+		lp->spare_rxq[i] = NULL;
+		lp->spare_txq[i] = NULL;
+	}
 }

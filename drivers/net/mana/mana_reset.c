@@ -411,8 +411,19 @@ mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	if (q.dead_owner != 0)
 		RESET_LOG(NOTICE, "port %u: %u queue(s) held by dead processes",
 			  dev->data->port_id, q.dead_owner);
+	/*
+	 * A stuck queue without a spare to replace it cannot be rebuilt under
+	 * its poller, and memory for one is not taken from the heap here: the
+	 * recovery fails (not retried: no spare appears before dev_start).
+	 */
+	ret = 0;
+	if (q.unquarantined != 0) {
+		RESET_LOG(ERR, "port %u: %u stuck queue(s) could not be quarantined",
+			  dev->data->port_id, q.unquarantined);
+		ret = -ENOMEM;
+	}
 	mana_mutex_unlock(&lp->ctl_lock);
-	return 0;
+	return ret;
 }
 
 /* Account a broadcast; processes that answered with an error are evicted. */
@@ -975,6 +986,10 @@ mana_reset_thread(void *arg)
 		mana_mutex_unlock(&ctl->lock);
 
 		mana_reset_run(dev, event_ns);
+		/* Processes that die from now on count for the next reset. */
+		mana_mutex_lock(&mana_local(dev)->ctl_lock);
+		mana_pool_deaths_seen(dev);
+		mana_mutex_unlock(&mana_local(dev)->ctl_lock);
 
 		mana_mutex_lock(&ctl->lock);
 		ctl->running = false;

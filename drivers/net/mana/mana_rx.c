@@ -76,6 +76,24 @@ mana_rxq_drain(struct mana_rxq *rxq, struct mana_pool_check *chk)
 	return leaked;
 }
 
+/* Zeroed software state of a queue of @count descriptors (control path: the heap). */
+static struct mana_rxq *
+mana_rxq_alloc(uint32_t count, int socket)
+{
+	struct mana_rxq *rxq;
+
+	rxq = rte_zmalloc_socket("mana_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, socket);
+	if (rxq == NULL)
+		return NULL;
+	rxq->desc = rte_zmalloc_socket("mana_rxq_desc", sizeof(*rxq->desc) * count,
+				       RTE_CACHE_LINE_SIZE, socket);
+	if (rxq->desc == NULL) {
+		rte_free(rxq);
+		return NULL;
+	}
+	return rxq;
+}
+
 int
 mana_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_desc,
 		    unsigned int socket_id, const struct rte_eth_rxconf *conf __rte_unused,
@@ -102,15 +120,9 @@ mana_rx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 	}
 
 	mana_rx_queue_release(dev, queue_idx);
-	rxq = rte_zmalloc_socket("mana_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, socket_id);
+	rxq = mana_rxq_alloc(count, (int)socket_id);
 	if (rxq == NULL)
 		return -ENOMEM;
-	rxq->desc = rte_zmalloc_socket("mana_rxq_desc", sizeof(*rxq->desc) * count,
-				       RTE_CACHE_LINE_SIZE, socket_id);
-	if (rxq->desc == NULL) {
-		ret = -ENOMEM;
-		goto fail;
-	}
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = queue_idx;
 	rxq->nb_desc = count;
@@ -144,21 +156,28 @@ mana_rxq_free(struct mana_rxq *rxq)
 	rte_free(rxq);
 }
 
-/* A new, empty queue with @old's configuration (see mana_queues_quarantine). */
+/* What a quarantine of @old needs (mana_rxq_clone), set aside on the control path. */
 struct mana_rxq *
-mana_rxq_clone(const struct mana_rxq *old)
+mana_rxq_alloc_like(const struct mana_rxq *old)
 {
-	struct mana_rxq *rxq;
+	struct mana_rxq *rxq = mana_rxq_alloc(old->nb_desc, old->socket);
 
-	rxq = rte_zmalloc_socket("mana_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE, old->socket);
-	if (rxq == NULL)
-		return NULL;
-	rxq->desc = rte_zmalloc_socket("mana_rxq_desc", sizeof(*rxq->desc) * old->nb_desc,
-				       RTE_CACHE_LINE_SIZE, old->socket);
-	if (rxq->desc == NULL) {
-		rte_free(rxq);
-		return NULL;
+	/* What mana_queues_spares_fill() matches a spare to its queue by. */
+	if (rxq != NULL) {
+		rxq->nb_desc = old->nb_desc;
+		rxq->socket = old->socket;
 	}
+	return rxq;
+}
+
+/*
+ * @rxq, unused (from mana_rxq_alloc_like(@old)), becomes an
+ * empty queue with @old's configuration: no allocation, for a quarantine
+ * (mana_queue_quarantine) on the reset path.
+ */
+void
+mana_rxq_clone(struct mana_rxq *rxq, const struct mana_rxq *old)
+{
 	rxq->port_id = old->port_id;
 	rxq->queue_id = old->queue_id;
 	rxq->nb_desc = old->nb_desc;
@@ -168,7 +187,6 @@ mana_rxq_clone(const struct mana_rxq *old)
 	rxq->priv = old->priv;
 	rxq->socket = old->socket;
 	rxq->stats = old->stats;
-	return rxq;
 }
 
 void
@@ -178,6 +196,10 @@ mana_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (rxq == NULL)
 		return;
-	mana_rxq_free(rxq);
 	dev->data->rx_queues[qid] = NULL;
+	/* Quarantined in place (no spare): freed only once its poller has left. */
+	if (rxq->quarantined)
+		mana_quarantine_end(dev, rxq, false);
+	else
+		mana_rxq_free(rxq);
 }

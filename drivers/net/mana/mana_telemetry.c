@@ -169,6 +169,7 @@ mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_uint(d, "quiesce_timeouts", rs->quiesce_timeouts);
 	rte_tel_data_add_dict_uint(d, "mbufs_leaked", rs->mbufs_leaked);
 	rte_tel_data_add_dict_uint(d, "ring_shortfalls", rs->ring_shortfalls);
+	rte_tel_data_add_dict_uint(d, "quarantine_shortfalls", rs->quarantine_shortfalls);
 	rte_tel_data_add_dict_int(d, "last_error", rs->last_error);
 	rte_tel_data_add_dict_uint(d, "last_total_us", rs->last_total_us);
 	rte_tel_data_add_dict_uint(d, "last_hw_down_us", rs->last_hw_down_us);

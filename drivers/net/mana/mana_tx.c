@@ -70,6 +70,24 @@ mana_txq_drain(struct mana_txq *txq, struct mana_pool_check *chk)
 	return leaked;
 }
 
+/* Zeroed software state of a queue of @count descriptors (control path: the heap). */
+static struct mana_txq *
+mana_txq_alloc(uint32_t count, int socket)
+{
+	struct mana_txq *txq;
+
+	txq = rte_zmalloc_socket("mana_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE, socket);
+	if (txq == NULL)
+		return NULL;
+	txq->desc = rte_zmalloc_socket("mana_txq_desc", sizeof(*txq->desc) * count,
+				       RTE_CACHE_LINE_SIZE, socket);
+	if (txq->desc == NULL) {
+		rte_free(txq);
+		return NULL;
+	}
+	return txq;
+}
+
 int
 mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_desc,
 		    unsigned int socket_id, const struct rte_eth_txconf *conf __rte_unused)
@@ -88,15 +106,9 @@ mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 	}
 
 	mana_tx_queue_release(dev, queue_idx);
-	txq = rte_zmalloc_socket("mana_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE, socket_id);
+	txq = mana_txq_alloc(count, (int)socket_id);
 	if (txq == NULL)
 		return -ENOMEM;
-	txq->desc = rte_zmalloc_socket("mana_txq_desc", sizeof(*txq->desc) * count,
-				       RTE_CACHE_LINE_SIZE, socket_id);
-	if (txq->desc == NULL) {
-		rte_free(txq);
-		return -ENOMEM;
-	}
 	txq->port_id = dev->data->port_id;
 	txq->queue_id = queue_idx;
 	txq->nb_desc = count;
@@ -117,21 +129,28 @@ mana_txq_free(struct mana_txq *txq)
 	rte_free(txq);
 }
 
-/* A new, empty queue with @old's configuration (see mana_queues_quarantine). */
+/* What a quarantine of @old needs (mana_txq_clone), set aside on the control path. */
 struct mana_txq *
-mana_txq_clone(const struct mana_txq *old)
+mana_txq_alloc_like(const struct mana_txq *old)
 {
-	struct mana_txq *txq;
+	struct mana_txq *txq = mana_txq_alloc(old->nb_desc, old->socket);
 
-	txq = rte_zmalloc_socket("mana_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE, old->socket);
-	if (txq == NULL)
-		return NULL;
-	txq->desc = rte_zmalloc_socket("mana_txq_desc", sizeof(*txq->desc) * old->nb_desc,
-				       RTE_CACHE_LINE_SIZE, old->socket);
-	if (txq->desc == NULL) {
-		rte_free(txq);
-		return NULL;
+	/* What mana_queues_spares_fill() matches a spare to its queue by. */
+	if (txq != NULL) {
+		txq->nb_desc = old->nb_desc;
+		txq->socket = old->socket;
 	}
+	return txq;
+}
+
+/*
+ * @txq, unused (from mana_txq_alloc_like(@old)), becomes an
+ * empty queue with @old's configuration: no allocation, for a quarantine
+ * (mana_queue_quarantine) on the reset path.
+ */
+void
+mana_txq_clone(struct mana_txq *txq, const struct mana_txq *old)
+{
 	txq->port_id = old->port_id;
 	txq->queue_id = old->queue_id;
 	txq->nb_desc = old->nb_desc;
@@ -140,7 +159,6 @@ mana_txq_clone(const struct mana_txq *old)
 	txq->priv = old->priv;
 	txq->socket = old->socket;
 	txq->stats = old->stats;
-	return txq;
 }
 
 void
@@ -150,6 +168,10 @@ mana_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (txq == NULL)
 		return;
-	mana_txq_free(txq);
 	dev->data->tx_queues[qid] = NULL;
+	/* Quarantined in place (no spare): freed only once its poller has left. */
+	if (txq->quarantined)
+		mana_quarantine_end(dev, txq, true);
+	else
+		mana_txq_free(txq);
 }

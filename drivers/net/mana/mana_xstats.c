@@ -61,6 +61,7 @@ static const struct mana_xstat mana_xstats[] = {
 	MANA_RESET_COUNTER("quiesce_timeouts", quiesce_timeouts),
 	MANA_RESET_COUNTER("reset_mbufs_leaked", mbufs_leaked),
 	MANA_RESET_COUNTER("reset_ring_shortfalls", ring_shortfalls),
+	MANA_RESET_COUNTER("reset_quarantine_shortfalls", quarantine_shortfalls),
 	MANA_RESET_COUNTER("last_reset_total_us", last_total_us),
 	MANA_RESET_COUNTER("last_reset_hw_down_us", last_hw_down_us),
 	MANA_RESET_PHASE_US("last_reset_quiesce_us", MANA_PHASE_QUIESCE),

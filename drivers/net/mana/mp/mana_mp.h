@@ -121,6 +121,7 @@ struct mana_quiesce_result {
 	uint64_t stuck_slots;	/* registry slots owning the stuck queues */
 	uint64_t stuck_rxq;	/* the stuck queues, bit per queue id */
 	uint64_t stuck_txq;
+	uint32_t unquarantined;	/* stuck queues without a spare: left in place */
 	uint64_t elapsed_ns;
 };
 

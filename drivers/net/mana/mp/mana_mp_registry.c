@@ -124,8 +124,12 @@ mana_registry_attach(struct rte_eth_dev *dev, int32_t pid, uint64_t start_time)
 	for (i = 1; slot < 0 && i < MANA_MAX_PROCS; i++) {
 		struct mana_proc_slot *s = &priv->procs[i];
 
-		if (s->state == MANA_PROC_FREE || !mana_proc_alive(s->pid, s->start_time))
+		if (s->state == MANA_PROC_FREE) {
 			slot = i;
+		} else if (!mana_proc_alive(s->pid, s->start_time)) {
+			priv->registry_deaths++;
+			slot = i;
+		}
 	}
 	if (slot > 0) {
 		struct mana_proc_slot *s = &priv->procs[slot];
@@ -213,9 +217,12 @@ mana_registry_release_dead(struct rte_eth_dev *dev, uint64_t slots)
 	int i;
 
 	mana_mutex_lock(&lp->registry_lock);
-	for (i = 1; i < MANA_MAX_PROCS; i++)
-		if (slots & (UINT64_C(1) << i))
-			mana_slot_clear(&priv->procs[i]);
+	for (i = 1; i < MANA_MAX_PROCS; i++) {
+		if ((slots & (UINT64_C(1) << i)) == 0 || priv->procs[i].state == MANA_PROC_FREE)
+			continue;
+		priv->registry_deaths++;
+		mana_slot_clear(&priv->procs[i]);
+	}
 	mana_mutex_unlock(&lp->registry_lock);
 }
 
