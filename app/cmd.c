@@ -786,6 +786,11 @@ app_cmd_exec(char *line)
 			rte_atomic_store_explicit(&app.cb_sleep_ms, (uint32_t)v,
 						  rte_memory_order_relaxed);
 		app_cmd_reply(cmd, ret, ret == 0 ? NULL : "cb_sleep MS (1..60000)");
+	} else if (strcmp(cmd, "close_wait") == 0) {
+		ret = app_cmd_num(argc > 1 ? argv[1] : NULL, 1, 60000, &v);
+		if (ret == 0)
+			ret = rte_pmd_mana_mpr_test_close_wait_release(app.port, (uint32_t)v);
+		app_cmd_reply(cmd, ret, ret == 0 ? NULL : "close_wait MS (1..60000), secondary");
 	} else if (strcmp(cmd, "state") == 0) {
 		app_cmd_state();
 	} else if (strcmp(cmd, "stats") == 0) {

@@ -119,6 +119,8 @@ usage(const char *prog)
 "  port_calls          ethdev and driver calls on the port, even after it was closed\n"
 "  cb_sleep MS         the next event callback sleeps MS ms (a busy interrupt thread)\n"
 "  ring Q              rte_pmd_mana_mpr_test_ring_doorbell(port, Q)\n"
+"  close_wait MS       secondary: rte_pmd_mana_mpr_test_close_wait_release(port, MS): the\n"
+"                      next close of the port waits until the primary's close released it\n"
 "  mtu BYTES           rte_eth_dev_set_mtu\n"
 "  rss_hf LIST         rte_eth_dev_rss_hash_update with LIST of ipv4,udp4,tcp4,ipv6,udp6,\n"
 "                      tcp6 (the key kept); answers the types in force after it\n"

@@ -84,3 +84,30 @@ def test_busy_interrupt_thread_port_closed(cluster):
     finals = stop_all(procs)
     for p, q in procs:
         assert finals[q]["exit"] == 0, (p.name, finals[q])
+
+
+def test_secondary_close_caught_by_release(cluster):
+    """A secondary's rte_eth_dev_close() caught by the primary's close: the
+    application thread is inside the driver's close (test hook close_wait:
+    it waits there) when PORT_CLOSED releases the port from its alarm and
+    frees the port's process-local state. The close takes nothing from that
+    state: ethdev's close answers -ENODEV (the app reports it as released by
+    the primary), the application got DESTROY, nothing faults, the
+    secondary exits 0."""
+    procs = start_procs(cluster, n_secs=1, devargs=f"ack_timeout_ms={ACK_MS}")
+    (pri, _), (sec, _) = procs
+    assert sec.command("hold")["ret"] == 0      # no burst of its own in progress
+    assert sec.command("close_wait 10000")["ret"] == 0
+    mark = sec.mark()
+    sec.send("port_close")
+    sec.wait_for(lambda: "test hook: close waits for the primary's release"
+                 in sec.stderr_text(), 10, "the secondary inside its close")
+    close_primary(pri, procs[:1])
+    ans = sec.wait_line(lambda o: o.get("ev") == "cmd" and o.get("cmd") == "port_close", 15,
+                        mark, what="the secondary's close")
+    assert ans["ret"] == 0, ans
+    assert "port 0 closed by the primary; released" in sec.stderr_text(), sec.describe()
+    assert_released(sec, mark)
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, (p.name, finals[q])

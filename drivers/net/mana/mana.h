@@ -467,7 +467,8 @@ mana_state_load(const struct mana_priv *priv)
 bool mana_dev_is_mana(const struct rte_eth_dev *dev);
 int mana_state_set(struct mana_priv *priv, uint32_t generation, enum mana_dev_state state);
 void mana_set_burst_functions(struct rte_eth_dev *dev, bool running);
-void mana_dev_gone_secondary(struct rte_eth_dev *dev);
+void mana_dev_gone_secondary(struct mana_local *lp);
+void mana_test_close_wait_set(uint16_t port_id, uint32_t timeout_ms);
 void mana_link_set(struct rte_eth_dev *dev, bool up);
 
 /* mana_devargs.c */

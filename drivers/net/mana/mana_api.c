@@ -186,6 +186,17 @@ rte_pmd_mana_mpr_test_keep_doorbell(uint16_t port_id, bool keep)
 }
 
 MANA_API int
+rte_pmd_mana_mpr_test_close_wait_release(uint16_t port_id, uint32_t timeout_ms)
+{
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
+		return -ENOTSUP;
+	if (mana_api_port(port_id) == NULL)
+		return -ENODEV;
+	mana_test_close_wait_set(port_id, timeout_ms);
+	return 0;
+}
+
+MANA_API int
 rte_pmd_mana_mpr_test_ring_doorbell(uint16_t port_id, uint16_t queue_id)
 {
 	/* Works on a port the primary has closed: that is its purpose. */

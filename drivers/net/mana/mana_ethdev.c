@@ -553,19 +553,29 @@ mana_dev_release_port_secondary(struct rte_eth_dev *dev, uint16_t port_id)
 
 /*
  * Secondary, PORT_CLOSED (from mana_mp_port_gone, which took the port out
- * of the rte_mp table): release the port here. The primary may have
- * released it already, if this process ran late.
+ * of the rte_mp table and so owns @lp): release the port here and free
+ * @lp. The primary may have released it already, if this process ran late.
  */
 void
-mana_dev_gone_secondary(struct rte_eth_dev *dev)
+mana_dev_gone_secondary(struct mana_local *lp)
 {
-	uint16_t port_id = mana_local(dev)->port_id;
-	struct mana_local *lp = mana_local(dev);
+	struct rte_eth_dev *dev = lp->dev;
+	uint16_t port_id = lp->port_id;
 
 	mana_dev_tombstone(dev);
 	mana_dev_leave_secondary(dev);
 	mana_dev_release_port_secondary(dev, port_id);
 	mana_local_destroy(lp);
+}
+
+/* Test hook: the next close of a port waits for its release (ms; 0: none). */
+static RTE_ATOMIC(uint32_t) mana_test_close_wait_ms[RTE_MAX_ETHPORTS];
+
+void
+mana_test_close_wait_set(uint16_t port_id, uint32_t timeout_ms)
+{
+	rte_atomic_store_explicit(&mana_test_close_wait_ms[port_id], timeout_ms,
+				  rte_memory_order_relaxed);
 }
 
 /*
@@ -582,17 +592,30 @@ mana_dev_gone_secondary(struct rte_eth_dev *dev)
 static int
 mana_dev_close_secondary(struct rte_eth_dev *dev)
 {
-	struct mana_local *lp = mana_local(dev);
-	uint16_t port_id = lp->port_id;
+	/*
+	 * The port's id from this process's own port table, not from
+	 * mana_local(dev): until mana_mp_detach_port() has decided, the
+	 * port-gone alarm (mana_mp_port_gone) may release the port and free
+	 * its state under this thread; whoever detaches owns it.
+	 */
+	uint16_t port_id = (uint16_t)(dev - rte_eth_devices);
+	struct mana_local *lp;
+	uint32_t wait_ms;
 	bool closed;
 	int slot;
 
-	if (!mana_mp_detach_port(dev)) {
-		/* The primary closed the port: its release runs or has run. */
-		mana_mp_cancel_port_gone(dev);
-		return -ENODEV;
+	wait_ms = rte_atomic_exchange_explicit(&mana_test_close_wait_ms[port_id], 0,
+					       rte_memory_order_relaxed);
+	if (wait_ms != 0) {
+		DRV_LOG(WARNING, "port %u: test hook: close waits for the primary's release",
+			port_id);
+		mana_mp_test_wait_port_gone(port_id, wait_ms);
 	}
-	mana_mp_cancel_port_gone(dev);
+	lp = mana_mp_detach_port(port_id);
+	/* A pending release is dropped; a running one waited for. */
+	mana_mp_cancel_port_gone(port_id);
+	if (lp == NULL)
+		return -ENODEV;	/* the primary closed the port: released here */
 	slot = lp->slot;
 	mana_dev_tombstone(dev);
 	mana_dev_leave_secondary(dev);
@@ -687,7 +710,7 @@ mana_close_primary(struct rte_eth_dev *dev)
 		rte_atomic_store_explicit(lp->published, 0, rte_memory_order_release);
 	lp->published = NULL;
 	mana_event_close(dev->data->port_id);
-	mana_mp_detach_port(dev);
+	mana_mp_detach_port(dev->data->port_id);
 	mana_mp_round_destroy(lp);
 	if (lp->hw_dev != NULL)
 		mana_hw_dev_put(lp->hw_dev);
@@ -1215,7 +1238,7 @@ mana_probe_primary(struct rte_eth_dev *dev, const char *hw_name, const struct ma
 		goto fail;
 	ret = mana_mr_track_port(dev);
 	if (ret != 0) {
-		mana_mp_detach_port(dev);
+		mana_mp_detach_port(dev->data->port_id);
 		goto fail;
 	}
 	PMD_INIT_LOG(INFO, "port %u: %s MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queues and %u"
@@ -1286,7 +1309,7 @@ fail_detach:
 	mana_mp_request_detach(lp);
 fail:
 	mana_event_close(dev->data->port_id);
-	mana_mp_detach_port(dev);
+	mana_mp_detach_port(dev->data->port_id);
 	mana_local_free(dev);
 	return ret;
 }

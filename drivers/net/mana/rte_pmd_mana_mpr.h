@@ -126,6 +126,15 @@ __rte_experimental
 int rte_pmd_mana_mpr_test_keep_doorbell(uint16_t port_id, bool keep);
 
 /**
+ * Fault injection for tests (secondary): the next rte_eth_dev_close() of
+ * @port_id in this process first waits, at most @timeout_ms, until the
+ * primary's PORT_CLOSED has released the port here - an application's close
+ * caught by that release (0: no wait). -ENOTSUP in the primary.
+ */
+__rte_experimental
+int rte_pmd_mana_mpr_test_close_wait_release(uint16_t port_id, uint32_t timeout_ms);
+
+/**
  * Fault injection for tests: write Tx queue @queue_id's doorbell (queue id 0
  * if the queue no longer exists) to this process's mapping of the doorbell
  * page regardless of the port state. On a revoked mapping this faults

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 
 #include <rte_alarm.h>
+#include <rte_cycles.h>
 
 #include <rte_eal.h>
 #include <rte_memory.h>
@@ -555,26 +556,30 @@ mana_mp_port_gone(void *arg)
 	bool keep;
 	int slot;
 
+	/* Read under the lock: an application's close may free lp once it is unlocked. */
 	mana_mutex_lock(&mana_mp_lock);
 	lp = mana_mp_port(port_id);
 	keep = lp != NULL && lp->test_keep_doorbell;
+	slot = lp != NULL ? lp->slot : -1;
 	mana_mutex_unlock(&mana_mp_lock);
 	if (keep) {
 		MP_LOG(WARNING, "port %u: test hook: keeping the port and its doorbell", port_id);
-		mana_mp_ack_port_closed(port_id, lp->slot, 0);
+		mana_mp_ack_port_closed(port_id, slot, 0);
 		return;
 	}
 	/*
-	 * The application may be closing the port right now: one of us
-	 * releases. If it is the application's close, that close answers the
-	 * pending PORT_CLOSED once it has released the port (0): an -ENODEV
-	 * from here would make the primary count this process as one that
-	 * did not let go, and leave the port's memory to it for nothing.
+	 * The application may be closing the port right now: whichever of us
+	 * takes the port out of the table owns its state and releases it. If
+	 * it is the application's close, that close answers the pending
+	 * PORT_CLOSED once it has released the port (0): an -ENODEV from here
+	 * would make the primary count this process as one that did not let
+	 * go, and leave the port's memory to it for nothing.
 	 */
-	if (lp == NULL || !mana_mp_detach_port(lp->dev))
+	lp = mana_mp_detach_port(port_id);
+	if (lp == NULL)
 		return;
 	slot = lp->slot;
-	mana_dev_gone_secondary(lp->dev);
+	mana_dev_gone_secondary(lp);	/* frees lp */
 	MP_LOG(NOTICE, "port %u: closed by the primary; released", port_id);
 	mana_mp_ack_port_closed(port_id, slot, 0);
 }
@@ -838,32 +843,39 @@ mana_mp_attach_port(struct rte_eth_dev *dev)
 }
 
 /*
- * Stop serving @dev over rte_mp. Returns true for the caller that took the
- * port out of the table: in a secondary, the application's close and the
- * primary's PORT_CLOSED may race to release a port, and only that caller
- * releases it.
+ * Stop serving port @port_id over rte_mp. Returns the port's state to the
+ * caller that took it out of the table, NULL to any other: in a secondary,
+ * the application's close and the primary's PORT_CLOSED (an alarm) may race
+ * to release a port, and only the caller that got the state releases it
+ * and frees it. Takes an id, not the port: a loser must not read
+ * dev->process_private, which the winner frees.
  */
-bool
-mana_mp_detach_port(struct rte_eth_dev *dev)
+struct mana_local *
+mana_mp_detach_port(uint16_t port_id)
 {
 	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
-	uint16_t port_id = mana_local(dev)->port_id;
-	bool detached = false;
+	struct mana_local *lp;
 
-	/* Waits for a running re-synchronisation (never called from it). */
-	if (!primary)
-		rte_eal_alarm_cancel(mana_mp_resync, (void *)(uintptr_t)port_id);
 	mana_mutex_lock(&mana_mp_lock);
-	if (mana_mp_ports[port_id] != NULL) {
+	lp = mana_mp_ports[port_id];
+	if (lp != NULL) {
 		mana_mp_ports[port_id] = NULL;
 		mana_mp_resync_armed[port_id] = false;
-		detached = true;
 		if (--mana_mp_nb_ports == 0)
 			rte_mp_action_unregister(primary ? MANA_MP_ACTION_PRIMARY :
 						 MANA_MP_ACTION_SECONDARY);
 	}
 	mana_mutex_unlock(&mana_mp_lock);
-	return detached;
+	/*
+	 * Out of the table, nothing arms a re-synchronisation of the port any
+	 * more (mana_mp_check_behind() runs for ports in it only); drop a
+	 * pending one, and wait for one that found the port before and still
+	 * uses it (never called from it: rte_eal_alarm_cancel() waits for a
+	 * callback running on another thread, lib/eal/linux/eal_alarm.c).
+	 */
+	if (lp != NULL && !primary)
+		rte_eal_alarm_cancel(mana_mp_resync, (void *)(uintptr_t)port_id);
+	return lp;
 }
 
 /*
@@ -871,9 +883,34 @@ mana_mp_detach_port(struct rte_eth_dev *dev)
  * running (it has the port already) is waited for.
  */
 void
-mana_mp_cancel_port_gone(struct rte_eth_dev *dev)
+mana_mp_cancel_port_gone(uint16_t port_id)
 {
-	rte_eal_alarm_cancel(mana_mp_port_gone, (void *)(uintptr_t)mana_local(dev)->port_id);
+	rte_eal_alarm_cancel(mana_mp_port_gone, (void *)(uintptr_t)port_id);
+}
+
+/*
+ * Test hook (rte_pmd_mana_mpr_test_close_wait_release): wait, at most
+ * @timeout_ms, until PORT_CLOSED has released @port_id in this process. Its
+ * alarm is the only other remover of the port from the table: once the port
+ * is out, that alarm runs or has run, and cancelling waits for it.
+ */
+void
+mana_mp_test_wait_port_gone(uint16_t port_id, uint32_t timeout_ms)
+{
+	uint64_t deadline = rte_get_timer_cycles() +
+			    (uint64_t)timeout_ms * rte_get_timer_hz() / 1000;
+	bool served;
+
+	for (;;) {
+		mana_mutex_lock(&mana_mp_lock);
+		served = mana_mp_port(port_id) != NULL;
+		mana_mutex_unlock(&mana_mp_lock);
+		if (!served || rte_get_timer_cycles() >= deadline)
+			break;
+		rte_delay_us_sleep(1000);
+	}
+	if (!served)
+		mana_mp_cancel_port_gone(port_id);
 }
 
 /* ------------------------------------------------------------------ */

@@ -21,8 +21,9 @@
 
 /* Serve @dev over rte_mp in this process (the action is registered once). */
 int mana_mp_attach_port(struct rte_eth_dev *dev);
-bool mana_mp_detach_port(struct rte_eth_dev *dev);
-void mana_mp_cancel_port_gone(struct rte_eth_dev *dev);
+struct mana_local *mana_mp_detach_port(uint16_t port_id);
+void mana_mp_cancel_port_gone(uint16_t port_id);
+void mana_mp_test_wait_port_gone(uint16_t port_id, uint32_t timeout_ms);
 void mana_mp_ack_port_closed(uint16_t port_id, int slot, int32_t result);
 /* Primary: the slots among @slots whose process is gone. */
 uint64_t mana_mp_dead_slots(struct rte_eth_dev *dev, uint64_t slots);
