@@ -398,7 +398,7 @@ struct mana_local {
 	size_t db_len;
 
 	uint32_t db_revoked;		/* highest generation told to unmap */
-	bool test_keep_doorbell;	/* fault injection: ignore UNMAP_DB */
+	RTE_ATOMIC(bool) test_keep_doorbell;	/* fault injection: ignore UNMAP_DB */
 
 	/* Primary only below. */
 	RTE_ATOMIC(uint32_t) *published;	/* the port's entry for secondaries */

@@ -181,7 +181,8 @@ rte_pmd_mana_mpr_test_keep_doorbell(uint16_t port_id, bool keep)
 
 	if (dev == NULL)
 		return -ENODEV;
-	mana_local(dev)->test_keep_doorbell = keep;
+	rte_atomic_store_explicit(&mana_local(dev)->test_keep_doorbell, keep,
+				  rte_memory_order_relaxed);
 	return 0;
 }
 

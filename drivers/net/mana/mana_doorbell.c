@@ -130,7 +130,7 @@ mana_db_unmap(struct rte_eth_dev *dev, uint32_t generation)
 		lp->db_revoked = generation;
 	if (lp->db_generation == 0 || lp->db_generation > generation)
 		goto out;
-	if (lp->test_keep_doorbell) {
+	if (rte_atomic_load_explicit(&lp->test_keep_doorbell, rte_memory_order_relaxed)) {
 		DRV_LOG(WARNING, "port %u: test hook: keeping doorbell generation %u",
 			lp->port_id, lp->db_generation);
 		goto out;

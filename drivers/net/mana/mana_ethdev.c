@@ -471,7 +471,7 @@ mana_dev_leave_secondary(struct rte_eth_dev *dev)
 	mana_mr_untrack_port(dev);
 	mana_event_close(lp->port_id);
 	mana_set_burst_functions(dev, false);
-	lp->test_keep_doorbell = false;
+	rte_atomic_store_explicit(&lp->test_keep_doorbell, false, rte_memory_order_relaxed);
 	mana_db_unmap(dev, 0);
 }
 

@@ -559,7 +559,8 @@ mana_mp_port_gone(void *arg)
 	/* Read under the lock: an application's close may free lp once it is unlocked. */
 	mana_mutex_lock(&mana_mp_lock);
 	lp = mana_mp_port(port_id);
-	keep = lp != NULL && lp->test_keep_doorbell;
+	keep = lp != NULL &&
+	       rte_atomic_load_explicit(&lp->test_keep_doorbell, rte_memory_order_relaxed);
 	slot = lp != NULL ? lp->slot : -1;
 	mana_mutex_unlock(&mana_mp_lock);
 	if (keep) {
