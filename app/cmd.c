@@ -455,33 +455,33 @@ app_cmd_hold_heap(const char *cmd)
 }
 
 /*
- * Test only: leave this process's Tx pool as a process that died inside a
- * put would. On ring_mp_mc: the ring's head moved and the tail not
+ * Test only: leave this process's Tx pool (or the mempool named @name, of
+ * any process) as a process that died inside a put would. On ring_mp_mc: the ring's head moved and the tail not
  * (lib/ring/rte_ring_generic_pvt.h, __rte_ring_move_prod_head then
  * __rte_ring_update_tail): one slot taken, the tail never follows, every
  * later put waits for it. On stack: the stack's lock taken and never
  * released (lib/stack/rte_stack_std.h): every later push and pop spins.
  */
 static void
-app_cmd_wedge_pool(const char *cmd)
+app_cmd_wedge_pool(const char *cmd, const char *name)
 {
-	const char *ops = app.tx_pool != NULL ?
-		rte_mempool_get_ops(app.tx_pool->ops_index)->name : "";
+	struct rte_mempool *mp = name != NULL ? rte_mempool_lookup(name) : app.tx_pool;
+	const char *ops = mp != NULL ? rte_mempool_get_ops(mp->ops_index)->name : "";
 	struct rte_ring *r;
 	uint32_t head;
 
 	if (strcmp(ops, "stack") == 0) {
-		struct rte_stack *s = app.tx_pool->pool_data;
+		struct rte_stack *s = mp->pool_data;
 
 		rte_spinlock_lock(&s->stack_std.lock);
 		app_cmd_reply(cmd, 0, NULL);
 		return;
 	}
 	if (strcmp(ops, "ring_mp_mc") != 0) {
-		app_cmd_reply(cmd, -ENOTSUP, "no Tx pool on ring_mp_mc or stack");
+		app_cmd_reply(cmd, -ENOTSUP, "no such pool on ring_mp_mc or stack");
 		return;
 	}
-	r = app.tx_pool->pool_data;
+	r = mp->pool_data;
 	head = rte_atomic_load_explicit(&r->prod.head, rte_memory_order_relaxed);
 	while (!rte_atomic_compare_exchange_strong_explicit(&r->prod.head, &head, head + 1,
 							    rte_memory_order_acquire,
@@ -771,7 +771,7 @@ app_cmd_exec(char *line)
 	} else if (strcmp(cmd, "hold_heap") == 0) {
 		app_cmd_hold_heap(cmd);
 	} else if (strcmp(cmd, "wedge_pool") == 0) {
-		app_cmd_wedge_pool(cmd);
+		app_cmd_wedge_pool(cmd, argc > 1 ? argv[1] : NULL);
 	} else if (strcmp(cmd, "mempools") == 0) {
 		app_cmd_begin(&sb, cmd, 0);
 		sb_printf(&sb, ",\"mempools\":");

@@ -247,3 +247,39 @@ def test_reset_with_bucket_pool(cluster):
     # pool's count reads per-lcore state of the lcores of the process that
     # created it only (bucket_get_count): not this one's.
     pri.kill()
+
+
+def test_quarantine_reaped_behind_wedged_mempool(cluster):
+    """A secondary frozen inside an Rx burst of queue 1 past
+    quiesce_timeout_ms: a reset quarantines the queue with the mbufs posted
+    on it (its ring of 128, less at most a burst). The secondary is then
+    SIGKILLed, the port stopped, and the Rx pool (400 mbufs: a per-lcore
+    cache of 50, flushed to the ring past 75) left with the producer head
+    moved and the tail not
+    (`wedge_pool NAME`, as a process that died inside a put). port_start
+    frees the quarantined queue (its poller died): its mbufs are left out of
+    that pool, counted and reported, rather than put into it, which waits
+    forever with the port's control lock held."""
+    args = ARGS.replace(f"--desc {DESC}", "--desc 128")
+    pri = cluster.primary(devargs="quiesce_timeout_ms=100",
+                          app_args=f"--queues 2 --own 0 --rate {RATE} --mbufs 400 {args}")
+    victim = cluster.secondary(1, f"--own 1 --rate {RATE} {args}")
+    for p, q in ((pri, 0), (victim, 1)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the reset")
+
+    with cluster.telemetry() as tel:
+        _freeze_in_burst(tel, victim, 1, ("rx",))
+        info0 = mana_info(tel)
+        info = _reset_done(tel, info0["resets_succeeded"] + info0["resets_failed"])
+        assert info["state"] == "active", info
+        assert info["quiesce_timeouts"] == info0["quiesce_timeouts"] + 1, info
+        victim.kill()
+        ans = pri.command("port_stop", timeout=10)
+        assert ans["ret"] == 0, ans
+        ans = pri.command("wedge_pool mtrf_rx")
+        assert ans["ret"] == 0, ans
+        ans = pri.command("port_start", timeout=10)
+        assert ans["ret"] == 0, ans
+        info1 = mana_info(tel)
+        assert info1["mbufs_leaked"] > info["mbufs_leaked"], info1
+    pri.kill()

@@ -871,7 +871,9 @@ mana_queues_quiesce(struct rte_eth_dev *dev, struct mana_quiesce_result *q)
 /*
  * A quarantined @queue (in the list, or left in its slot) whose poller has
  * left or died is freed with its buffers and retired rings; one still in
- * use is left as it is (false). Control path: the heap is used.
+ * use is left as it is (false). Control path: the heap is used. Its mbufs
+ * go back as a reset's do (mana_queues_release_mbufs): a poller that died
+ * inside its burst may have died inside a put into their pool too.
  */
 bool
 mana_quarantine_end(struct rte_eth_dev *dev, void *queue, bool is_tx)
@@ -880,11 +882,19 @@ mana_quarantine_end(struct rte_eth_dev *dev, void *queue, bool is_tx)
 	RTE_ATOMIC(uint32_t) *busy = is_tx ? &((struct mana_txq *)queue)->busy :
 		&((struct mana_rxq *)queue)->busy;
 	uint32_t tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
+	struct mana_pool_check chk = { .dev = dev, .deaths = mana_pool_deaths(dev), .n = 0 };
+	unsigned int leaked;
 
 	if (tag != 0 && mana_registry_slot_alive(dev, (int)tag - 1)) {
 		DRV_LOG(ERR, "port %u: a quarantined %s queue is still in use; left allocated",
 			dev->data->port_id, is_tx ? "Tx" : "Rx");
 		return false;
+	}
+	leaked = is_tx ? mana_txq_drain(queue, &chk) : mana_rxq_drain(queue, &chk);
+	if (leaked != 0) {
+		mana_priv(dev)->reset.mbufs_leaked += leaked;
+		DRV_LOG(ERR, "port %u: %u mbuf(s) of a quarantined queue left out of mempools"
+			" wedged by a dead process", dev->data->port_id, leaked);
 	}
 	if (is_tx) {
 		mana_ring_unretire(&lp->rings, ((struct mana_txq *)queue)->sq.buf);
