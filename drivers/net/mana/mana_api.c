@@ -41,25 +41,19 @@ mana_api_port(uint16_t port_id)
 	return mana_api_port_of(port_id, true);
 }
 
-MANA_API int
-rte_pmd_mana_mpr_get_state(uint16_t port_id, struct rte_pmd_mana_mpr_state *state)
+static int
+mana_api_state_of(struct mana_local *lp, void *arg)
 {
-	struct rte_eth_dev *dev = mana_api_port(port_id);
-	struct mana_priv *priv;
-	uint64_t word;
+	struct rte_pmd_mana_mpr_state *state = arg;
+	const struct mana_priv *priv = lp->priv;
+	uint64_t word = mana_state_load(priv);
 	int i;
 
-	if (dev == NULL)
-		return -ENODEV;
-	if (state == NULL)
-		return -EINVAL;
-	priv = mana_priv(dev);
-	word = mana_state_load(priv);
 	state->state = mana_word_state(word);
 	state->generation = mana_word_generation(word);
 	state->phase = rte_atomic_load_explicit(&priv->reset.phase, rte_memory_order_relaxed);
-	state->mapped_generation = mana_local(dev)->db_generation;
-	state->slot = mana_local(dev)->slot;
+	state->mapped_generation = lp->db_generation;
+	state->slot = lp->slot;
 	state->processes = 0;
 	for (i = 0; i < MANA_MAX_PROCS; i++)
 		state->processes += priv->procs[i].state != MANA_PROC_FREE;
@@ -68,21 +62,20 @@ rte_pmd_mana_mpr_get_state(uint16_t port_id, struct rte_pmd_mana_mpr_state *stat
 	return 0;
 }
 
-static_assert((int)RTE_PMD_MANA_MPR_MSG_START_RXTX == (int)MANA_MP_START_RXTX,
-	      "public message numbers");
-static_assert((int)RTE_PMD_MANA_MPR_MSG_STOP_RXTX == (int)MANA_MP_STOP_RXTX,
-	      "public message numbers");
-static_assert((int)RTE_PMD_MANA_MPR_MSG_UNMAP_DB == (int)MANA_MP_UNMAP_DB,
-	      "public message numbers");
-static_assert((int)RTE_PMD_MANA_MPR_MSG_REMAP_DB == (int)MANA_MP_REMAP_DB,
-	      "public message numbers");
-static_assert((int)RTE_PMD_MANA_MPR_MSG_PORT_CLOSED == (int)MANA_MP_PORT_CLOSED,
-	      "public message numbers");
-
-static_assert(RTE_PMD_MANA_MPR_PHASE_MAX == MANA_PHASE_MAX, "public phase numbers");
-
-static_assert((int)RTE_PMD_MANA_MPR_STOPPED == (int)MANA_DEV_STOPPED &&
-	      (int)RTE_PMD_MANA_MPR_CLOSED == (int)MANA_DEV_CLOSED, "public state numbers");
+/*
+ * The getters read the port's state through mana_mp_with_port(): in a
+ * secondary, the primary's close releases the port from an alarm, which may
+ * run while the application is in here.
+ */
+MANA_API int
+rte_pmd_mana_mpr_get_state(uint16_t port_id, struct rte_pmd_mana_mpr_state *state)
+{
+	if (mana_api_port(port_id) == NULL)
+		return -ENODEV;
+	if (state == NULL)
+		return -EINVAL;
+	return mana_mp_with_port(port_id, mana_api_state_of, state);
+}
 
 MANA_API const char *
 rte_pmd_mana_mpr_state_name(uint32_t state)
@@ -106,18 +99,13 @@ rte_pmd_mana_mpr_phase_name(uint32_t phase)
 	return mana_phase_name((enum mana_reset_phase)phase);
 }
 
-MANA_API int
-rte_pmd_mana_mpr_get_reset_info(uint16_t port_id, struct rte_pmd_mana_mpr_reset_info *info)
+static int
+mana_api_reset_info_of(struct mana_local *lp, void *arg)
 {
-	struct rte_eth_dev *dev = mana_api_port(port_id);
-	const struct mana_reset_stats *rs;
+	struct rte_pmd_mana_mpr_reset_info *info = arg;
+	const struct mana_reset_stats *rs = &lp->priv->reset;
 	unsigned int i;
 
-	if (dev == NULL)
-		return -ENODEV;
-	if (info == NULL)
-		return -EINVAL;
-	rs = &mana_priv(dev)->reset;
 	memset(info, 0, sizeof(*info));
 	info->started = rs->started;
 	info->succeeded = rs->succeeded;
@@ -134,25 +122,35 @@ rte_pmd_mana_mpr_get_reset_info(uint16_t port_id, struct rte_pmd_mana_mpr_reset_
 }
 
 MANA_API int
-rte_pmd_mana_mpr_get_procs(uint16_t port_id, struct rte_pmd_mana_mpr_proc *procs, unsigned int n)
+rte_pmd_mana_mpr_get_reset_info(uint16_t port_id, struct rte_pmd_mana_mpr_reset_info *info)
 {
-	struct rte_eth_dev *dev = mana_api_port(port_id);
-	const struct mana_priv *priv;
+	if (mana_api_port(port_id) == NULL)
+		return -ENODEV;
+	if (info == NULL)
+		return -EINVAL;
+	return mana_mp_with_port(port_id, mana_api_reset_info_of, info);
+}
+
+struct mana_api_procs {
+	struct rte_pmd_mana_mpr_proc *procs;
+	unsigned int n;
+};
+
+static int
+mana_api_procs_of(struct mana_local *lp, void *arg)
+{
+	const struct mana_api_procs *out = arg;
+	const struct mana_priv *priv = lp->priv;
 	unsigned int count = 0;
 	int i;
 
-	if (dev == NULL)
-		return -ENODEV;
-	if (procs == NULL && n != 0)
-		return -EINVAL;
-	priv = mana_priv(dev);
 	for (i = 0; i < MANA_MAX_PROCS; i++) {
 		const struct mana_proc_slot *s = &priv->procs[i];
 
 		if (s->state == MANA_PROC_FREE)
 			continue;
-		if (count < n) {
-			procs[count] = (struct rte_pmd_mana_mpr_proc){
+		if (count < out->n) {
+			out->procs[count] = (struct rte_pmd_mana_mpr_proc){
 				.slot = i,
 				.pid = s->pid,
 				.state = s->state,
@@ -172,6 +170,18 @@ rte_pmd_mana_mpr_get_procs(uint16_t port_id, struct rte_pmd_mana_mpr_proc *procs
 		count++;
 	}
 	return (int)count;
+}
+
+MANA_API int
+rte_pmd_mana_mpr_get_procs(uint16_t port_id, struct rte_pmd_mana_mpr_proc *procs, unsigned int n)
+{
+	struct mana_api_procs out = { .procs = procs, .n = n };
+
+	if (mana_api_port(port_id) == NULL)
+		return -ENODEV;
+	if (procs == NULL && n != 0)
+		return -EINVAL;
+	return mana_mp_with_port(port_id, mana_api_procs_of, &out);
 }
 
 MANA_API int

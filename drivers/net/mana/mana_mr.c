@@ -681,6 +681,19 @@ mana_mr_follow_pool(bool ready, struct rte_mempool *mp)
 				req[i].port_id, mp->name,
 				ready ? "registering" : "dropping the registration of",
 				req[i].addr, req[i].len, strerror(-ret));
+		/*
+		 * A primary that does not answer would hold this thread (and the
+		 * registration alarm, behind mana_mr_request_lock) for every
+		 * further request's whole timeout. A range left registered stays
+		 * until the port closes; one not registered is asked again by the
+		 * data path.
+		 */
+		if (ret == -ETIMEDOUT) {
+			if (i + 1 < nb_req)
+				DRV_LOG(WARNING, "mempool %s: %u more requests not sent",
+					mp->name, nb_req - i - 1);
+			break;
+		}
 	}
 }
 

@@ -340,8 +340,11 @@ mana_verbs_open_raw(const struct rte_pci_addr *pci, struct ibv_context **out,
 			continue;
 		ctx = ibv_open_device(list[i]);
 		if (ctx == NULL) {
-			/* A provider may fail without setting errno: never 0 here. */
-			ret = errno > 0 ? -errno : -ENODEV;
+			/*
+			 * A provider may fail without setting errno: never 0 here,
+			 * nor -ENODEV, which the reset reads as removed.
+			 */
+			ret = errno > 0 ? -errno : -EIO;
 			DRV_LOG(DEBUG, "%s: cannot open: %s", list[i]->name, strerror(-ret));
 			continue;
 		}

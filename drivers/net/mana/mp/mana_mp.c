@@ -844,6 +844,28 @@ mana_mp_attach_port(struct rte_eth_dev *dev)
 }
 
 /*
+ * Run @fn on port @port_id's state in this process while no release can free
+ * it: a secondary's port-gone alarm takes the port out of the table under
+ * mana_mp_lock before it frees that state, and the primary frees the
+ * port's private data only after this process acknowledged the release.
+ * @fn must be short and must not take mana_mp_lock or call rte_mp.
+ * -ENODEV when the port is not (or no longer) served here.
+ */
+int
+mana_mp_with_port(uint16_t port_id, int (*fn)(struct mana_local *lp, void *arg), void *arg)
+{
+	struct mana_local *lp;
+	int ret = -ENODEV;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(port_id);
+	if (lp != NULL && lp->priv != NULL)
+		ret = fn(lp, arg);
+	mana_mutex_unlock(&mana_mp_lock);
+	return ret;
+}
+
+/*
  * Stop serving port @port_id over rte_mp. Returns the port's state to the
  * caller that took it out of the table, NULL to any other: in a secondary,
  * the application's close and the primary's PORT_CLOSED (an alarm) may race

@@ -21,6 +21,8 @@
 
 /* Serve @dev over rte_mp in this process (the action is registered once). */
 int mana_mp_attach_port(struct rte_eth_dev *dev);
+int mana_mp_with_port(uint16_t port_id, int (*fn)(struct mana_local *lp, void *arg),
+		      void *arg);
 struct mana_local *mana_mp_detach_port(uint16_t port_id);
 void mana_mp_cancel_port_gone(uint16_t port_id);
 void mana_mp_test_wait_port_gone(uint16_t port_id, uint32_t timeout_ms);
