@@ -76,10 +76,11 @@ void mana_mp_round_destroy(struct mana_local *lp);
  * registry; one that cannot run (stopped, traced: seen when the round
  * starts and every liveness slice) is evicted without waiting; one that
  * runs but is silent at the deadline is evicted (no longer waited for;
- * re-admitted if it answers a later REMAP_DB or attaches again). Once rte_eal_cleanup() has closed the rte_mp channel
- * (DPDK 24.11.0 does so before it removes devices) nothing can be sent: the
- * round ends at once with every attached process, evicted ones included,
- * unreachable and none evicted.
+ * re-admitted if it answers a later REMAP_DB or attaches again). Once
+ * rte_eal_cleanup() has closed the rte_mp channel (DPDK 24.11.0 does so
+ * before it removes devices) nothing can be sent: the round ends at once
+ * with every attached process, evicted ones included, unreachable and none
+ * evicted.
  * Returns 0 when every expected process answered with success, else the
  * number of processes that failed, died, were evicted or were unreachable.
  */
