@@ -780,6 +780,11 @@ app_cmd_exec(char *line)
 		sb_emit(&sb);
 	} else if (strcmp(cmd, "port_calls") == 0) {
 		app_cmd_port_calls();
+	} else if (strcmp(cmd, "mp_stall") == 0) {
+		ret = app_cmd_num(argc > 1 ? argv[1] : NULL, 0, 60000, &v);
+		if (ret == 0)
+			ret = rte_pmd_mana_mpr_test_stall_mp(app.port, (uint32_t)v);
+		app_cmd_reply(cmd, ret, ret == 0 ? NULL : "mp_stall MS (0..60000)");
 	} else if (strcmp(cmd, "cb_sleep") == 0) {
 		ret = app_cmd_num(argc > 1 ? argv[1] : NULL, 1, 60000, &v);
 		if (ret == 0)

@@ -118,6 +118,8 @@ usage(const char *prog)
 "                      memory no mempool owns; not with resets)\n"
 "  port_calls          ethdev and driver calls on the port, even after it was closed\n"
 "  cb_sleep MS         the next event callback sleeps MS ms (a busy interrupt thread)\n"
+"  mp_stall MS         the next rte_mp message of the port waits MS ms first (a busy\n"
+"                      rte_mp thread: rte_pmd_mana_mpr_test_stall_mp)\n"
 "  ring Q              rte_pmd_mana_mpr_test_ring_doorbell(port, Q)\n"
 "  close_wait MS       secondary: rte_pmd_mana_mpr_test_close_wait_release(port, MS): the\n"
 "                      next close of the port waits until the primary's close released it\n"

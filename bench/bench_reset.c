@@ -11,6 +11,7 @@
  * processes. bench/reset_overhead.py runs it for 1..16 workers.
  *
  *   primary: mana-bench-reset <EAL> -a <pci>,mac=<mac>,... -- -w N -r ROUNDS -d DOWN_MS
+ *            [-u WARMUP] [-S BLOCK_MS]
  *   worker:  mana-bench-reset <EAL> --proc-type=secondary -a <pci>,mac=<mac> -- -k K
  *
  * on the software MANA VF (LD_PRELOAD=libmana_sim.so, whose fault injection
@@ -23,7 +24,17 @@
  * the time of its first packet after being armed: bursts return nothing
  * between the fatal event and the resume, so that packet was sent and
  * received after recovery. overhead = max(resume) - event - (up - down),
- * the device's own down interval coming from the device model.
+ * the device's own down interval coming from the device model; back =
+ * max(resume) - up, the time from the device's return to traffic in every
+ * measured process.
+ *
+ * A silent secondary: the launcher SIGSTOPs worker 1 (-s stop: it is then
+ * not measured), or with -s block the primary has worker 1 keep its rte_mp
+ * thread busy for -S ms from each fatal event on
+ * (rte_pmd_mana_mpr_test_stall_mp); it is not measured either, but must
+ * carry traffic again (rejoin) before the next reset. -u WARMUP resets with
+ * everyone healthy come first, so that the UNMAP_DB/REMAP_DB deadline has
+ * adapted (doc/protocol.rst "Deadlines and eviction").
  */
 
 #include <dlfcn.h>
@@ -61,6 +72,8 @@ struct worker_slot {
 	RTE_ATOMIC(uint64_t) rx;
 	RTE_ATOMIC(uint64_t) tx;
 	RTE_ATOMIC(uint64_t) pid;
+	RTE_ATOMIC(uint64_t) stall_ms;	/* set by the primary, applied and cleared by the worker */
+	RTE_ATOMIC(uint64_t) silent;	/* not measured: its rte_mp thread is blocked */
 };
 
 struct shared {
@@ -136,7 +149,13 @@ run_worker(unsigned int k)
 
 	while (!get(&sh->stop)) {
 		uint64_t t = now_ns();
+		uint64_t stall = get(&slot->stall_ms);
 		uint16_t n;
+
+		if (stall != 0) {
+			rte_pmd_mana_mpr_test_stall_mp(0, (uint32_t)stall);
+			set(&slot->stall_ms, 0);
+		}
 
 		if (t >= next_tx && bench_build_burst(mp, pkts, BURST, &flow, FRAME, &seq) == 0) {
 			n = rte_eth_tx_burst(0, (uint16_t)k, pkts, BURST);
@@ -187,8 +206,37 @@ worker_running(const struct worker_slot *w)
 	return p != NULL && p[1] == ' ' && p[2] != 'T' && p[2] != 'Z' && p[2] != 't';
 }
 
+/* One reset with everyone healthy; exits on failure. */
+static void
+warm_up_reset(struct shared *sh, unsigned int workers, const char *dev_name,
+	      mana_sim_inject_t sim_inject, unsigned int down_ms)
+{
+	struct mana_sim_fault fault = { .kind = MANA_SIM_FAULT_RESET, .down_ms = down_ms };
+	struct rte_pmd_mana_mpr_state st;
+	uint64_t deadline;
+	unsigned int k;
+
+	if (sim_inject(dev_name, &fault) != 0)
+		rte_exit(EXIT_FAILURE, "inject\n");
+	do {
+		rte_pmd_mana_mpr_get_state(0, &st);
+	} while (st.state == RTE_PMD_MANA_MPR_ACTIVE);
+	for (k = 0; k < workers; k++) {
+		set(&sh->w[k].resumed_ns, 0);
+		set(&sh->w[k].armed, 1);
+	}
+	deadline = now_ns() + 30ull * 1000000000ull;
+	for (k = 0; k < workers; k++) {
+		while (get(&sh->w[k].resumed_ns) == 0 && now_ns() < deadline)
+			sleep_us(200);
+		if (get(&sh->w[k].resumed_ns) == 0)
+			rte_exit(EXIT_FAILURE, "worker %u did not resume after a warm-up reset\n", k);
+	}
+}
+
 static int
-run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
+run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
+	    unsigned int warmup, unsigned int block_ms)
 {
 	struct rte_eth_conf conf = {
 		.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS,
@@ -243,6 +291,10 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		printf("{\"ev\":\"worker\",\"k\":%u}\n", k);
 		fflush(stdout);
 	}
+	for (r = 0; r < warmup; r++) {
+		warm_up_reset(sh, workers, dev_name, sim_inject, down_ms);
+		sleep_us(20000);
+	}
 	printf("{\"ev\":\"traffic\"}\n");
 	fflush(stdout);
 	/* Give the launcher a moment to stop a worker for the hung experiment. */
@@ -255,12 +307,22 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		struct mana_sim_stats ss;
 		uint64_t last = 0, last_tx = 0, succeeded;
 		unsigned int running = 0;
-		double overhead;
+		double overhead, rejoin_ms;
 
 		rte_pmd_mana_mpr_get_reset_info(0, &ri);
 		succeeded = ri.succeeded;
 		for (k = 0; k < workers; k++)
 			set(&sh->w[k].resumed_ns, 0);
+		if (block_ms != 0 && workers > 1) {
+			/* Worker 1's rte_mp thread: busy from the fatal event's notice on. */
+			set(&sh->w[1].silent, 1);
+			set(&sh->w[1].stall_ms, block_ms);
+			deadline = now_ns() + 5ull * 1000000000ull;
+			while (get(&sh->w[1].stall_ms) != 0 && now_ns() < deadline)
+				sleep_us(100);
+			if (get(&sh->w[1].stall_ms) != 0)
+				rte_exit(EXIT_FAILURE, "worker 1 did not take the stall\n");
+		}
 		if (sim_inject(dev_name, &fault) != 0)
 			rte_exit(EXIT_FAILURE, "inject\n");
 		do {
@@ -272,7 +334,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		}
 		deadline = now_ns() + 30ull * 1000000000ull;
 		for (k = 0; k < workers; k++) {
-			if (!worker_running(&sh->w[k]))
+			if (!worker_running(&sh->w[k]) || get(&sh->w[k].silent))
 				continue;
 			running++;
 			while (get(&sh->w[k].resumed_ns) == 0 && now_ns() < deadline)
@@ -286,15 +348,33 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 		sim_get_stats(dev_name, &ss);
 		if (ri.succeeded != succeeded + 1)
 			rte_exit(EXIT_FAILURE, "reset %u did not succeed\n", r);
+		rejoin_ms = -1;
+		if (block_ms != 0 && workers > 1) {
+			/* The blocked worker must rejoin and carry traffic by itself. */
+			while (get(&sh->w[1].resumed_ns) == 0 && now_ns() < deadline)
+				sleep_us(200);
+			if (get(&sh->w[1].resumed_ns) == 0)
+				rte_exit(EXIT_FAILURE, "blocked worker 1 did not rejoin\n");
+			rejoin_ms = (double)(get(&sh->w[1].resumed_ns) - ss.last_up_ns) / 1e6;
+			set(&sh->w[1].silent, 0);
+		}
 		overhead = ((double)(last - ri.last_event_ns) -
 			       (double)(ss.last_up_ns - ss.last_down_ns)) / 1e6;
 		printf("{\"ev\":\"round\",\"round\":%u,\"workers\":%u,\"running\":%u,"
 		       "\"event_to_resume_ms\":%.3f,\"event_to_tx_ms\":%.3f,"
 		       "\"event_to_traffic_ms\":%.3f,\"device_down_ms\":%.3f,\"overhead_ms\":%.3f,"
-		       "\"evictions\":%" PRIu64 ",\"phases_us\":[", r, workers, running,
+		       "\"evictions\":%" PRIu64 ",\"evictions_cannot_run\":%" PRIu64
+		       ",\"evictions_deadline\":%" PRIu64 ",\"back_ms\":%.3f,"
+		       "\"unmap_round_us\":%" PRIu64 ",\"remap_round_us\":%" PRIu64
+		       ",\"ack_deadline_ms\":%u,\"ack_srtt_us\":%" PRIu64 ",\"ack_rttvar_us\":%"
+		       PRIu64 ",\"rejoin_ms\":%.3f,\"phases_us\":[", r, workers, running,
 		       ri.last_total_us / 1e3, (double)(last_tx - ri.last_event_ns) / 1e6,
 		       (double)(last - ri.last_event_ns) / 1e6,
-		       (double)(ss.last_up_ns - ss.last_down_ns) / 1e6, overhead, ri.evictions);
+		       (double)(ss.last_up_ns - ss.last_down_ns) / 1e6, overhead, ri.evictions,
+		       ri.evictions_cannot_run, ri.evictions_deadline,
+		       ((double)last - (double)ss.last_up_ns) / 1e6, ri.last_unmap_round_us,
+		       ri.last_remap_round_us, ri.ack_deadline_ms, ri.ack_srtt_us, ri.ack_rttvar_us,
+		       rejoin_ms);
 		for (k = 1; k < RTE_PMD_MANA_MPR_PHASE_MAX; k++)
 			printf("%s%" PRIu64, k > 1 ? "," : "", ri.last_phase_us[k]);
 		printf("],\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
@@ -313,7 +393,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms)
 int
 main(int argc, char **argv)
 {
-	unsigned int workers = 1, rounds = 5, down_ms = 100;
+	unsigned int workers = 1, rounds = 5, down_ms = 100, warmup = 0, block_ms = 0;
 	int worker = -1, opt, ret;
 
 	ret = rte_eal_init(argc, argv);
@@ -321,12 +401,14 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "EAL init failed\n");
 	argc -= ret;
 	argv += ret;
-	while ((opt = getopt(argc, argv, "w:r:d:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "w:r:d:k:u:S:")) != -1) {
 		switch (opt) {
 		case 'w': workers = (unsigned int)atoi(optarg); break;
 		case 'r': rounds = (unsigned int)atoi(optarg); break;
 		case 'd': down_ms = (unsigned int)atoi(optarg); break;
 		case 'k': worker = atoi(optarg); break;
+		case 'u': warmup = (unsigned int)atoi(optarg); break;
+		case 'S': block_ms = (unsigned int)atoi(optarg); break;
 		default: rte_exit(EXIT_FAILURE, "bad option\n");
 		}
 	}
@@ -335,7 +417,7 @@ main(int argc, char **argv)
 	if (rte_eal_process_type() == RTE_PROC_SECONDARY)
 		ret = run_worker((unsigned int)(worker < 0 ? 0 : worker));
 	else
-		ret = run_primary(workers, rounds, down_ms);
+		ret = run_primary(workers, rounds, down_ms, warmup, block_ms);
 	rte_eal_cleanup();
 	return ret;
 }

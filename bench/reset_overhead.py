@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 mana-mp-reset authors
-"""Coordination overhead of a reset with 1..16 secondaries, and with one hung
-secondary. Runs build/bench/mana-bench-reset as a primary plus N workers.
+"""Coordination overhead of a reset with 1..16 secondaries; one silent
+secondary of four (SIGSTOPped, and separately with its rte_mp thread
+blocked) with ack_timeout_ms 500 and 2000 side by side; the false-eviction
+count over many resets under traffic. Runs build/bench/mana-bench-reset as a
+primary plus N workers.
 
     bench/reset_overhead.py [--build build] [--rounds 7] [--down-ms 100] [--json F] [--logdir D]
+                            [--silent-acks 500,2000] [--false-eviction-resets 1000]
 """
 import argparse
 import glob
@@ -60,8 +64,11 @@ def failure(what, logs):
     return RuntimeError(what + "\n" + "\n".join(tails))
 
 
-def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1):
-    prefix = f"brst{os.getpid()}_{workers}{'h' if hang else ''}"
+def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1, block_ms=0,
+        warmup=0, tag=""):
+    """@hang: SIGSTOP worker 1 once traffic runs; @block_ms: worker 1's
+    rte_mp thread is busy that long from each fatal event on."""
+    prefix = f"brst{os.getpid()}_{workers}{'h' if hang else ''}{'b' if block_ms else ''}{tag}"
     env = sim_env(build, prefix)
     eal = [f"--file-prefix={prefix}", "--log-level=lib.*:error",
            "--log-level=pmd.net.mana_mpr.*:error", "--log-level=mana_sim:error"]
@@ -69,7 +76,8 @@ def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1
     # back-off's granularity (default 64 ms), not coordination.
     dev = f"{BDF},mac={MAC},ack_timeout_ms={ack_ms},recovery_poll_ms={poll_ms}"
     prim = [binary, "--lcores=0@0", *eal, "-a", dev,
-            "--", "-w", str(workers), "-r", str(rounds), "-d", str(down_ms)]
+            "--", "-w", str(workers), "-r", str(rounds), "-d", str(down_ms),
+            "-u", str(warmup), "-S", str(block_ms)]
     procs = []
     results = []
     logs = [os.path.join(logdir, f"{prefix}_primary.log")]
@@ -94,13 +102,13 @@ def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1
             ev = read_json(p, time.monotonic() + 60)
             if not ev or ev != {"ev": "worker", "k": k}:
                 raise failure(f"worker {k} did not get traffic", logs[:k + 2])
-        ev = read_json(p, time.monotonic() + 60)
+        ev = read_json(p, time.monotonic() + 60 + warmup * 5)
         if not ev or ev.get("ev") != "traffic":
             raise failure("no traffic", logs)
         if hang:
             os.kill(procs[2].pid, signal.SIGSTOP)   # worker 1 stops answering
         while len(results) < rounds:
-            ev = read_json(p, time.monotonic() + 60)
+            ev = read_json(p, time.monotonic() + 60 + (ack_ms / 1000))
             if not ev:
                 raise failure("primary stopped reporting", logs)
             if ev.get("ev") == "round":
@@ -131,6 +139,15 @@ def main():
     ap.add_argument("--poll-ms", type=int, default=1,
                     help="recovery_poll_ms devarg (reopen back-off cap; default 1)")
     ap.add_argument("--workers", default="1,2,4,8,16")
+    ap.add_argument("--silent-acks", default="500,2000",
+                    help="ack_timeout_ms values for the silent-secondary runs, side by side")
+    ap.add_argument("--silent-rounds", type=int, default=3)
+    ap.add_argument("--block-ms", type=int, default=300,
+                    help="how long the blocked secondary's rte_mp thread is busy per reset")
+    ap.add_argument("--false-eviction-resets", type=int, default=1000,
+                    help="resets under traffic, everyone healthy, counting evictions (0: skip)")
+    ap.add_argument("--false-eviction-workers", type=int, default=4)
+    ap.add_argument("--false-eviction-down-ms", type=int, default=10)
     ap.add_argument("--json", default=None)
     ap.add_argument("--logdir", default=None,
                     help="stderr of every process (default: next to --json, else cwd)")
@@ -151,18 +168,56 @@ def main():
         phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(8)]
         medians[n] = statistics.median(ov)
         print(f"{n:>11} {medians[n]:>10.3f} {max(ov):>8.3f}   {phases}")
-        summary["runs"].append({"secondaries": n, "overhead_ms": ov, "phases_us": phases})
+        summary["runs"].append({"secondaries": n, "overhead_ms": ov, "phases_us": phases,
+                                "unmap_round_us": int(statistics.median(
+                                    r["unmap_round_us"] for r in res)),
+                                "remap_round_us": int(statistics.median(
+                                    r["remap_round_us"] for r in res))})
     if 1 in medians and 16 in medians:
         print(f"16 secondaries / 1 secondary: {medians[16] / medians[1]:.2f}x")
-    res = run(a.build, binary, 4, 3, a.down_ms, a.ack_ms, hang=True, logdir=logdir,
-              poll_ms=a.poll_ms)
-    first = res[0]
-    later = ", ".join("%.2f" % r["overhead_ms"] for r in res[1:])
-    print(f"one hung secondary of 4 (SIGSTOP; ack timeout {a.ack_ms} ms, device down"
-          f" {a.down_ms} ms): the other 3 had traffic {first['event_to_traffic_ms']:.1f} ms"
-          f" after the fatal event = {first['event_to_traffic_ms'] / a.ack_ms:.3f}x the ack"
-          f" timeout; overhead of the next resets: {later} ms (the hung one is evicted)")
-    summary["hung"] = res
+    print("per-round cost (median us): " + ", ".join(
+        f"{r['secondaries']} sec: UNMAP_DB {r['unmap_round_us']} REMAP_DB {r['remap_round_us']}"
+        for r in summary["runs"]))
+
+    # One silent secondary of four: the other three's time from the device's
+    # return to traffic, per ack_timeout_ms, side by side.
+    print(f"one silent secondary of 4 (device down {a.down_ms} ms, after 2 warm-up resets):"
+          " the other 3's traffic after the device's return, ms (max over them, per reset)")
+    print(f"{'silent secondary':>24} {'ack_timeout_ms':>14} {'back ms':>24} {'UNMAP us':>18}"
+          f" {'REMAP us':>18} {'deadline ms':>11} {'evicted (stop/deadline)':>23}"
+          f" {'rejoin ms':>18}")
+    summary["silent"] = []
+    for mode in ("SIGSTOP", "rte_mp blocked"):
+        for ack in [int(x) for x in a.silent_acks.split(",")]:
+            res = run(a.build, binary, 4, a.silent_rounds, a.down_ms, ack,
+                      hang=mode == "SIGSTOP", logdir=logdir, poll_ms=a.poll_ms,
+                      block_ms=a.block_ms if mode != "SIGSTOP" else 0, warmup=2, tag=f"a{ack}")
+            last = res[-1]
+            fmt = lambda key, f="%.1f": ",".join(f % r[key] for r in res)  # noqa: E731
+            print(f"{mode:>24} {ack:>14} {fmt('back_ms'):>24} {fmt('unmap_round_us', '%d'):>18}"
+                  f" {fmt('remap_round_us', '%d'):>18} {last['ack_deadline_ms']:>11}"
+                  f" {'%d/%d' % (last['evictions_cannot_run'], last['evictions_deadline']):>23}"
+                  f" {fmt('rejoin_ms') if mode != 'SIGSTOP' else '-':>18}")
+            summary["silent"].append({"mode": mode, "ack_timeout_ms": ack, "rounds": res})
+
+    if a.false_eviction_resets > 0:
+        n = a.false_eviction_workers
+        res = run(a.build, binary, n, a.false_eviction_resets, a.false_eviction_down_ms,
+                  500, hang=False, logdir=logdir, poll_ms=a.poll_ms, tag="fe")
+        last = res[-1]
+        false_ev = last["evictions"]
+        rto = sorted(r["ack_deadline_ms"] for r in res)
+        srtt = sorted(r["ack_srtt_us"] for r in res)
+        print(f"false evictions: {false_ev} in {len(res)} resets under traffic with {n} healthy"
+              f" secondaries (device down {a.false_eviction_down_ms} ms; by reason"
+              f" cannot-run/deadline {last['evictions_cannot_run']}/"
+              f"{last['evictions_deadline']}); deadline ms min/median/max {rto[0]}/"
+              f"{rto[len(rto) // 2]}/{rto[-1]}, srtt us median/max {srtt[len(srtt) // 2]}/"
+              f"{srtt[-1]}, slowest REMAP_DB round {max(r['remap_round_us'] for r in res)} us")
+        summary["false_evictions"] = {"resets": len(res), "secondaries": n,
+                                      "evictions": false_ev,
+                                      "evictions_deadline": last["evictions_deadline"],
+                                      "deadline_ms": rto, "srtt_us": srtt}
     if a.json:
         with open(a.json, "w") as f:
             json.dump(summary, f, indent=1)

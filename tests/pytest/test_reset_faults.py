@@ -114,9 +114,10 @@ def test_secondary_killed_in_burst(cluster):
 
 def test_hung_secondary_evicted_and_readmitted(cluster):
     """4. A secondary frozen (SIGSTOP, outside every burst) during two resets:
-    the first waits ack_timeout_ms for it, then evicts it, and everyone else
-    has RECOVERY_SUCCESS and traffic within down + ack timeout + 10 %; the
-    second does not wait for it at all. SIGCONT: it re-synchronises by
+    the first sees it cannot run and evicts it without waiting for any
+    deadline (doc/protocol.rst "Deadlines and eviction"), and everyone else
+    has RECOVERY_SUCCESS and traffic within down + 10 %; the second does not
+    wait for it either. SIGCONT: it re-synchronises by
     itself (doc/protocol.rst "Bounded sends"), is attached again with the
     current doorbell and carries traffic; no descriptor leaked."""
     ack_ms, down_ms = 300, 100
@@ -144,11 +145,12 @@ def test_hung_secondary_evicted_and_readmitted(cluster):
                 assert st["mono"] - t_event <= bound_s + 0.03, (name, n, st, t_event)
             total_ms = info["last_total_us"] / 1000
             if n == 1:
-                # Waited for the silent process once, until the deadline (the
-                # device's absence overlaps that wait).
-                assert ack_ms <= info["last_phase_us"]["unmap"] / 1000 < ack_ms * 1.1, info
-                assert ack_ms <= total_ms <= bound_s * 1000, info
+                # Stopped: evicted when UNMAP_DB started, not at its deadline.
+                assert info["last_phase_us"]["unmap"] / 1000 < min(50, ack_ms / 3), info
+                assert total_ms - info["last_hw_down_us"] / 1000 < min(50, ack_ms / 3), info
                 assert info["evictions"] >= 1, info
+                assert info["evictions_cannot_run"] >= 1, info
+                assert info["evictions_deadline"] == 0, info
                 assert info["dead_processes"] == 0, info
                 e = mana_procs(tel)[hung.pid]
                 assert e["state"] == "evicted" and e["missed_acks"] >= 1, e
@@ -281,11 +283,13 @@ def test_fatal_while_reopening(cluster):
 
 def test_fatal_during_remap_restarts(cluster):
     """7b. A second fatal event from the new instance while the reset waits
-    for REMAP_DB answers (a secondary frozen after it answered UNMAP_DB keeps
-    the remap phase open for ack_timeout_ms): the reset restarts from the
+    for REMAP_DB answers (a secondary whose rte_mp thread is busy after it
+    answered UNMAP_DB keeps the remap phase open: with one round measured,
+    the deadline is still ack_timeout_ms): the reset restarts from the
     quiesce phase and succeeds; reset_restarts 1; every running process sees
     exactly one ERR_RECOVERING and one RECOVERY_SUCCESS and carries traffic;
-    the frozen one catches up when it runs again."""
+    the busy one catches up when its rte_mp thread is free again. (A frozen
+    one would not keep the phase open: it is not waited for.)"""
     ack_ms, down_ms = 300, 200
     procs = start_procs(cluster, devargs=f"ack_timeout_ms={ack_ms}")
     (pri, _), (sec1, _), (slow, _) = procs
@@ -297,8 +301,8 @@ def test_fatal_during_remap_restarts(cluster):
         tel_ok(tel, "/mana_sim/fatal_in_recovery", f"{BDF},50,50")
         sim_reset(tel, down_ms)
         wait_phase(tel, "wait_hw")            # UNMAP_DB answered by everyone
-        assert slow.command("hold")["ret"] == 0
-        freeze(slow)
+        assert mana_info(tel)["ack_deadline_ms"] == ack_ms   # not enough samples yet
+        assert slow.command("mp_stall 500")["ret"] == 0      # REMAP_DB waits 500 ms
         recovered(live, marks)
         info = mana_info(tel)
         assert info["reset_restarts"] == 1, info
@@ -306,10 +310,8 @@ def test_fatal_during_remap_restarts(cluster):
         assert info["resets_failed"] == 0, info
         assert info["generation"] == gen0 + 2, (gen0, info)
         assert sim_info(tel)["resets"] == 2
-        thaw(slow)
         wait_readmitted(tel, slow, gen0 + 2)
-        rel = slow.command("release")
-        wait_rx_after(slow, [2], line_index(slow, rel), RATE // 20, 5)
+        wait_rx_after(slow, [2], slow.mark(), RATE // 20, 5)
     finals = stop_all(procs)
     for p, q in procs:
         assert event_types(p) == OK_PAIR, (p.name, event_types(p))

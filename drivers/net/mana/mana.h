@@ -200,6 +200,15 @@ struct mana_reset_stats {
 	uint64_t removals;
 	uint64_t evictions;
 	uint64_t dead_procs;
+	/* Evictions by any broadcast round, by reason. */
+	uint64_t evictions_cannot_run;	/* stopped or traced */
+	uint64_t evictions_deadline;	/* running but silent at the round's deadline */
+	/* Answer latency of UNMAP_DB/REMAP_DB rounds (RFC 6298 estimator). */
+	uint64_t ack_srtt_ns;
+	uint64_t ack_rttvar_ns;
+	uint64_t ack_samples;		/* rounds measured */
+	uint64_t last_unmap_round_us;	/* UNMAP_DB sent to every answer in */
+	uint64_t last_remap_round_us;
 	uint64_t quiesce_waits;		/* queues found inside a burst */
 	uint64_t quiesce_timeouts;
 	uint64_t mbufs_leaked;		/* kept out of a mempool a dead process wedged */

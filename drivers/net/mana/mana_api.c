@@ -118,6 +118,13 @@ mana_api_reset_info_of(struct mana_local *lp, void *arg)
 		info->last_phase_us[i] = rs->last_phase_us[i];
 	info->last_event_ns = rs->last_event_ns;
 	info->last_error = rs->last_error;
+	info->evictions_cannot_run = rs->evictions_cannot_run;
+	info->evictions_deadline = rs->evictions_deadline;
+	info->ack_srtt_us = rs->ack_srtt_ns / 1000;
+	info->ack_rttvar_us = rs->ack_rttvar_ns / 1000;
+	info->ack_deadline_ms = mana_mp_next_deadline_ms(mana_priv(dev));
+	info->last_unmap_round_us = rs->last_unmap_round_us;
+	info->last_remap_round_us = rs->last_remap_round_us;
 	return 0;
 }
 
@@ -204,6 +211,15 @@ rte_pmd_mana_mpr_test_close_wait_release(uint16_t port_id, uint32_t timeout_ms)
 	if (mana_api_port(port_id) == NULL)
 		return -ENODEV;
 	mana_test_close_wait_set(port_id, timeout_ms);
+	return 0;
+}
+
+MANA_API int
+rte_pmd_mana_mpr_test_stall_mp(uint16_t port_id, uint32_t ms)
+{
+	if (mana_api_port(port_id) == NULL)
+		return -ENODEV;
+	mana_mp_test_stall_set(port_id, ms);
 	return 0;
 }
 

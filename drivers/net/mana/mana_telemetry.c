@@ -26,6 +26,7 @@
 #include <rte_telemetry.h>
 
 #include "mana.h"
+#include "mp/mana_mp.h"
 
 #define MANA_TEL_REPLY_MAX	16384	/* DPDK's max_output_len */
 /* The reply's frame: {"<cmd>":{"port":..,"first":..,"total":..,"truncated":..,"next":..,"<list>":{}}} */
@@ -165,6 +166,14 @@ mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_uint(d, "removals", rs->removals);
 	rte_tel_data_add_dict_uint(d, "evictions", rs->evictions);
 	rte_tel_data_add_dict_uint(d, "dead_processes", rs->dead_procs);
+	rte_tel_data_add_dict_uint(d, "evictions_cannot_run", rs->evictions_cannot_run);
+	rte_tel_data_add_dict_uint(d, "evictions_deadline", rs->evictions_deadline);
+	rte_tel_data_add_dict_uint(d, "ack_srtt_us", rs->ack_srtt_ns / 1000);
+	rte_tel_data_add_dict_uint(d, "ack_rttvar_us", rs->ack_rttvar_ns / 1000);
+	rte_tel_data_add_dict_uint(d, "ack_samples", rs->ack_samples);
+	rte_tel_data_add_dict_uint(d, "ack_deadline_ms", mana_mp_next_deadline_ms(priv));
+	rte_tel_data_add_dict_uint(d, "last_unmap_round_us", rs->last_unmap_round_us);
+	rte_tel_data_add_dict_uint(d, "last_remap_round_us", rs->last_remap_round_us);
 	rte_tel_data_add_dict_uint(d, "quiesce_waits", rs->quiesce_waits);
 	rte_tel_data_add_dict_uint(d, "quiesce_timeouts", rs->quiesce_timeouts);
 	rte_tel_data_add_dict_uint(d, "mbufs_leaked", rs->mbufs_leaked);

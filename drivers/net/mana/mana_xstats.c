@@ -57,6 +57,8 @@ static const struct mana_xstat mana_xstats[] = {
 	MANA_RESET_COUNTER("reset_removals", removals),
 	MANA_RESET_COUNTER("mp_evictions", evictions),
 	MANA_RESET_COUNTER("mp_dead_processes", dead_procs),
+	MANA_RESET_COUNTER("mp_evictions_cannot_run", evictions_cannot_run),
+	MANA_RESET_COUNTER("mp_evictions_deadline", evictions_deadline),
 	MANA_RESET_COUNTER("quiesce_waits", quiesce_waits),
 	MANA_RESET_COUNTER("quiesce_timeouts", quiesce_timeouts),
 	MANA_RESET_COUNTER("reset_mbufs_leaked", mbufs_leaked),

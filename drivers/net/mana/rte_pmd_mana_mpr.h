@@ -68,6 +68,14 @@ struct rte_pmd_mana_mpr_reset_info {
 	uint64_t last_phase_us[RTE_PMD_MANA_MPR_PHASE_MAX];
 	uint64_t last_event_ns;		/**< CLOCK_MONOTONIC of the last fatal event */
 	int32_t last_error;
+	/** Evictions by any broadcast round, by reason (doc/protocol.rst "Deadlines"). */
+	uint64_t evictions_cannot_run;	/**< stopped or traced when waited for */
+	uint64_t evictions_deadline;	/**< running, but silent at the round's deadline */
+	uint64_t ack_srtt_us;		/**< smoothed UNMAP_DB/REMAP_DB answer latency */
+	uint64_t ack_rttvar_us;		/**< ... and its variation */
+	uint32_t ack_deadline_ms;	/**< what the next UNMAP_DB/REMAP_DB round gets */
+	uint64_t last_unmap_round_us;	/**< last UNMAP_DB round: sent to every answer in */
+	uint64_t last_remap_round_us;	/**< last REMAP_DB round */
 };
 
 /** Phase names for rte_pmd_mana_mpr_reset_info.last_phase_us and state.phase. */
@@ -133,6 +141,15 @@ int rte_pmd_mana_mpr_test_keep_doorbell(uint16_t port_id, bool keep);
  */
 __rte_experimental
 int rte_pmd_mana_mpr_test_close_wait_release(uint16_t port_id, uint32_t timeout_ms);
+
+/**
+ * Fault injection for tests, secondary: the next multi-process message this
+ * process handles for @port_id (on EAL's rte_mp thread) waits @ms first, as
+ * if the application kept that thread busy. 0 cancels.
+ * @return 0 or -ENODEV.
+ */
+__rte_experimental
+int rte_pmd_mana_mpr_test_stall_mp(uint16_t port_id, uint32_t ms);
 
 /**
  * Fault injection for tests: write Tx queue @queue_id's doorbell (queue id 0

@@ -32,7 +32,19 @@
 #include "../mana_guard.h"
 #include "../mana_reset.h"
 
-#define MANA_MP_LIVENESS_SLICE_NS	2000000ull	/* look for dead peers every 2 ms */
+#define MANA_MP_LIVENESS_SLICE_NS	2000000ull	/* look for peers that cannot run every 2 ms */
+/*
+ * The adaptive deadline of UNMAP_DB and REMAP_DB (see
+ * mana_mp_round_timeout()): never below this floor. A healthy secondary's
+ * rte_mp thread may have to wait for a CPU: on 2 vCPUs with 16 polling
+ * secondaries, EEVDF's base slice (kernel/sched/fair.c: 0.75 ms scaled by
+ * 1 + ilog2(ncpus), 1.5 ms here) times 8 runnable tasks per CPU is 12 ms,
+ * plus a 4 ms tick (HZ=250) for the wake-up to be seen: 16 ms. 25 ms keeps
+ * a margin above that, and is CFS's sched_latency (12 ms on 2 CPUs) twice.
+ */
+#define MANA_MP_RTO_FLOOR_MS		25
+/* Answer rounds measured before the deadline adapts (until then: ack_timeout_ms). */
+#define MANA_MP_RTO_MIN_SAMPLES		4
 #define MANA_MP_MAX_REGION		(16u << 20)
 #define MANA_MP_SEND_TIMEOUT_MS		20	/* see mana_mp_bound_sends() */
 #define MANA_MP_RESYNC_DELAY_US		1000
@@ -66,7 +78,11 @@ struct mana_mp_round {
 	uint64_t expected;
 	uint64_t answered;
 	uint64_t failed;
+	uint64_t max_latency_ns;	/* slowest successful answer of an expected process */
 };
+
+/* Test hook: the next message this secondary's rte_mp thread handles waits this long. */
+static RTE_ATOMIC(uint32_t) mana_mp_test_stall_ms[RTE_MAX_ETHPORTS];
 
 /*
  * Ports this process serves over rte_mp. Handlers look a port up here and
@@ -89,6 +105,8 @@ RTE_INIT(mana_mp_locks_init)
 	mana_mutex_init(&mana_mp_lock);
 	mana_mutex_init(&mana_mp_request_lock);
 }
+
+static void mana_mp_test_stall(const struct mana_mp_hdr *hdr);
 
 static const char *
 mana_mp_type_name(unsigned int type)
@@ -378,6 +396,14 @@ mana_mp_on_ack(const struct rte_mp_msg *msg)
 		if (ack->hdr.result != 0)
 			round->failed |= bit;
 		latency = mana_now_ns() - round->sent_ns;
+		/*
+		 * Only healthy answers measure the deadline: in time, from a
+		 * process still waited for, successful. A process evicted
+		 * earlier (or seen stopped) answering now says nothing of how
+		 * fast healthy ones are.
+		 */
+		if ((round->expected & bit) && ack->hdr.result == 0)
+			round->max_latency_ns = RTE_MAX(round->max_latency_ns, latency);
 		counted = true;
 		mana_cond_broadcast(&round->cond);
 	}
@@ -680,6 +706,7 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 			mana_mp_send_ack(hdr, -1, ret);
 		return 0;
 	}
+	mana_mp_test_stall(hdr);
 
 	mana_mutex_lock(&mana_mp_lock);
 	lp = mana_mp_port(hdr->port_id);
@@ -738,6 +765,33 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 	       mana_mp_type_name(hdr->type), hdr->seq, hdr->generation, result);
 	mana_mp_send_ack(hdr, slot, result);
 	return 0;
+}
+
+/* Set the test hook: see rte_pmd_mana_mpr_test_stall_mp(). */
+void
+mana_mp_test_stall_set(uint16_t port_id, uint32_t ms)
+{
+	if (port_id < RTE_MAX_ETHPORTS)
+		rte_atomic_store_explicit(&mana_mp_test_stall_ms[port_id], ms,
+					  rte_memory_order_relaxed);
+}
+
+/*
+ * Test hook: keep the rte_mp thread busy before handling @hdr, as an
+ * application that blocks it would. Holds no lock, so the rest of the
+ * process (its bursts, its interrupt thread) runs on.
+ */
+static void
+mana_mp_test_stall(const struct mana_mp_hdr *hdr)
+{
+	uint32_t ms = rte_atomic_exchange_explicit(&mana_mp_test_stall_ms[hdr->port_id], 0,
+						   rte_memory_order_relaxed);
+
+	if (ms == 0)
+		return;
+	MP_LOG(WARNING, "port %u: test hook: rte_mp thread busy for %u ms before %s",
+	       hdr->port_id, ms, mana_mp_type_name(hdr->type));
+	rte_delay_us_sleep(ms * 1000u);
 }
 
 /*
@@ -1132,31 +1186,72 @@ mana_mp_round_destroy(struct mana_local *lp)
 	free(round);
 }
 
-/* Slots among @slots whose process is gone. */
+/*
+ * Slots among @slots whose process is gone (returned) or cannot run
+ * (*@stopped, if given; else they count as alive).
+ */
 static uint64_t
-mana_mp_dead_among(struct rte_eth_dev *dev, uint64_t slots)
+mana_mp_cannot_run(struct rte_eth_dev *dev, uint64_t slots, uint64_t *stopped)
 {
 	uint64_t dead = 0;
 	int i;
 
-	for (i = 1; i < MANA_MAX_PROCS; i++)
-		if ((slots & (UINT64_C(1) << i)) && !mana_registry_slot_alive(dev, i))
+	if (stopped != NULL)
+		*stopped = 0;
+	for (i = 1; i < MANA_MAX_PROCS; i++) {
+		if (!(slots & (UINT64_C(1) << i)))
+			continue;
+		switch (mana_registry_slot_runnable(dev, i)) {
+		case MANA_PROC_GONE:
 			dead |= UINT64_C(1) << i;
+			break;
+		case MANA_PROC_STOPPED:
+			if (stopped != NULL)
+				*stopped |= UINT64_C(1) << i;
+			break;
+		default:
+			break;
+		}
+	}
 	return dead;
 }
 
 uint64_t
 mana_mp_dead_slots(struct rte_eth_dev *dev, uint64_t slots)
 {
-	return mana_mp_dead_among(dev, slots);
+	return mana_mp_cannot_run(dev, slots, NULL);
 }
 
-/* Wait for the round's answers; returns the slots that stayed silent. */
+/*
+ * Stop waiting for the processes among @slots that are gone or cannot run:
+ * they will not answer before the deadline, whatever it is. Caller holds
+ * round->lock, which is dropped while /proc is read.
+ */
+static void
+mana_mp_round_drop_unable(struct rte_eth_dev *dev, struct mana_mp_round *round,
+			  uint64_t slots, struct mana_mp_round_result *res)
+	__mana_requires(&round->lock)
+{
+	uint64_t dead, stopped;
+
+	mana_mutex_unlock(&round->lock);
+	dead = mana_mp_cannot_run(dev, slots, &stopped);
+	mana_mutex_lock(&round->lock);
+	round->expected &= ~(dead | stopped);
+	res->dead |= dead;
+	res->stopped |= stopped;
+}
+
+/*
+ * Wait for the round's answers until @deadline; every liveness slice, stop
+ * waiting for processes that cannot answer. Returns the slots that stayed
+ * silent although they could run.
+ */
 static uint64_t
 mana_mp_round_wait(struct rte_eth_dev *dev, struct mana_mp_round *round, uint64_t deadline,
 		   struct mana_mp_round_result *res)
 {
-	uint64_t pending;
+	uint64_t pending, next_check = mana_now_ns() + MANA_MP_LIVENESS_SLICE_NS;
 
 	mana_mutex_lock(&round->lock);
 	for (;;) {
@@ -1165,27 +1260,85 @@ mana_mp_round_wait(struct rte_eth_dev *dev, struct mana_mp_round *round, uint64_
 		pending = round->expected & ~round->answered;
 		if (pending == 0 || now >= deadline)
 			break;
-		if (mana_cond_wait_until(&round->cond, &round->lock,
-					 RTE_MIN(deadline, now + MANA_MP_LIVENESS_SLICE_NS)) == 0)
+		if (now >= next_check) {
+			mana_mp_round_drop_unable(dev, round, pending, res);
+			next_check = now + MANA_MP_LIVENESS_SLICE_NS;
 			continue;
-		/* A silent slice: is anyone we wait for dead? Don't wait for them. */
-		mana_mutex_unlock(&round->lock);
-		pending = mana_mp_dead_among(dev, pending);
-		mana_mutex_lock(&round->lock);
-		round->expected &= ~pending;
-		res->dead |= pending;
+		}
+		mana_cond_wait_until(&round->cond, &round->lock, RTE_MIN(deadline, next_check));
 	}
 	round->open = false;
 	res->answered = round->answered & res->expected;
 	res->failed = round->failed & res->expected;
+	res->max_latency_ns = round->max_latency_ns;
 	mana_mutex_unlock(&round->lock);
 	return pending;
+}
+
+/* Rounds whose answers need no application callback: their deadline adapts. */
+static bool
+mana_mp_round_adapts(enum mana_mp_type type)
+{
+	return type == MANA_MP_UNMAP_DB || type == MANA_MP_REMAP_DB;
+}
+
+/*
+ * The deadline of a round, in the spirit of TCP's retransmission timeout
+ * (RFC 6298 2.2-2.4): RTO = SRTT + 4 * RTTVAR of the measured answer
+ * latencies, at least MANA_MP_RTO_FLOOR_MS, at most @ceiling_ms
+ * (ack_timeout_ms), which is also the deadline until
+ * MANA_MP_RTO_MIN_SAMPLES rounds have been measured. Rounds that wait for
+ * application callbacks (PORT_CLOSED) or change the data path of every
+ * process (START_RXTX, STOP_RXTX) keep @ceiling_ms.
+ */
+static uint32_t
+mana_mp_round_timeout(const struct mana_priv *priv, enum mana_mp_type type,
+		      uint32_t ceiling_ms)
+{
+	const struct mana_reset_stats *rs = &priv->reset;
+	uint64_t rto_ms;
+
+	if (!mana_mp_round_adapts(type) || rs->ack_samples < MANA_MP_RTO_MIN_SAMPLES)
+		return ceiling_ms;
+	rto_ms = (rs->ack_srtt_ns + 4 * rs->ack_rttvar_ns + 999999) / 1000000;
+	rto_ms = RTE_MAX(rto_ms, (uint64_t)MANA_MP_RTO_FLOOR_MS);
+	return (uint32_t)RTE_MIN(rto_ms, (uint64_t)ceiling_ms);
+}
+
+/*
+ * Feed one round into the estimator (RFC 6298 2.2-2.3, alpha 1/8, beta
+ * 1/4). The sample is the slowest healthy answer of the round: a deadline
+ * is met only if every process makes it. Caller is the port's only
+ * broadcaster (it holds ctl_lock).
+ */
+static void
+mana_mp_rtt_sample(struct mana_priv *priv, uint64_t r)
+{
+	struct mana_reset_stats *rs = &priv->reset;
+	uint64_t diff;
+
+	if (rs->ack_samples == 0) {
+		rs->ack_srtt_ns = r;
+		rs->ack_rttvar_ns = r / 2;
+	} else {
+		diff = rs->ack_srtt_ns > r ? rs->ack_srtt_ns - r : r - rs->ack_srtt_ns;
+		rs->ack_rttvar_ns = (3 * rs->ack_rttvar_ns + diff) / 4;
+		rs->ack_srtt_ns = (7 * rs->ack_srtt_ns + r) / 8;
+	}
+	rs->ack_samples++;
+}
+
+uint32_t
+mana_mp_next_deadline_ms(const struct mana_priv *priv)
+{
+	return mana_mp_round_timeout(priv, MANA_MP_UNMAP_DB, priv->args.ack_timeout_ms);
 }
 
 /*
  * Send @type to every secondary; the answers are collected by
  * mana_mp_broadcast_end(), so the caller can work meanwhile. One round per
- * port at a time.
+ * port at a time. A process that cannot run (stopped, traced, gone) is not
+ * waited for at all: it is evicted (or released) when the round ends.
  */
 void
 mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
@@ -1196,21 +1349,27 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 	struct mana_mp_round *round = lp->round;
 	struct rte_mp_msg msg __rte_aligned(8);
 	struct mana_mp_bcast *b = (struct mana_mp_bcast *)msg.param;
+	uint64_t dead, stopped;
 
 	memset(res, 0, sizeof(*res));
 	res->type = type;
-	res->timeout_ms = timeout_ms;
+	res->timeout_ms = mana_mp_round_timeout(priv, type, timeout_ms);
 	res->start_ns = mana_now_ns();
 	res->expected = mana_registry_members(dev, false);
 	if (mana_registry_members(dev, true) == 0)
 		return;
+	/* Before sending: nobody is waited for who cannot answer. */
+	dead = mana_mp_cannot_run(dev, res->expected, &stopped);
+	res->dead = dead;
+	res->stopped = stopped;
 
 	mana_mutex_lock(&round->lock);
 	res->seq = ++round->seq;
 	round->type = type;
-	round->expected = res->expected;
+	round->expected = res->expected & ~(dead | stopped);
 	round->answered = 0;
 	round->failed = 0;
+	round->max_latency_ns = 0;
 	round->sent_ns = res->start_ns;
 	round->open = true;
 	mana_mutex_unlock(&round->lock);
@@ -1224,6 +1383,15 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 		msg.num_fds = 1;
 		msg.fds[0] = fd;
 	}
+	/*
+	 * To every peer, evicted and stopped ones included: rte_mp has no
+	 * per-peer send (rte_mp_sendmsg() sends to every socket of the runtime
+	 * directory, rte_mp_reply() is dropped by a peer without a pending
+	 * request: lib/eal/common/eal_common_proc.c). A stopped peer costs at
+	 * most MANA_MP_SEND_TIMEOUT_MS per send once its queue is full
+	 * (mana_mp_bound_sends()); a running one reads what it missed and
+	 * re-synchronises.
+	 */
 	if (rte_mp_sendmsg(&msg) == 0)
 		return;
 	if (rte_errno == EBADF) {
@@ -1236,6 +1404,8 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 		round->open = false;
 		mana_mutex_unlock(&round->lock);
 		res->pending = false;
+		res->dead = 0;
+		res->stopped = 0;
 		/* Evicted processes too: they still poll the port. */
 		res->unreachable = mana_registry_members(dev, true);
 		MP_LOG(NOTICE, "port %u: %s not sent, rte_mp is closed (EAL cleanup)",
@@ -1249,36 +1419,59 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 
 /*
  * Wait for the answers of the round started by mana_mp_broadcast_begin()
- * and apply the deadline policy. Returns what mana_mp_broadcast() does.
+ * and apply the policy: a process that is gone is released; one that
+ * cannot run (stopped, traced) or stayed silent until the deadline is
+ * evicted - unless it answered meanwhile. Returns what mana_mp_broadcast()
+ * does.
  */
 int
 mana_mp_broadcast_end(struct rte_eth_dev *dev, struct mana_mp_round_result *res)
 {
 	struct mana_mp_round *round = mana_local(dev)->round;
-	uint64_t silent, dead;
+	struct mana_priv *priv = mana_priv(dev);
+	struct mana_reset_stats *rs = &priv->reset;
+	uint64_t silent, dead, stopped, unable;
 
 	if (!res->pending)
 		return __builtin_popcountll(res->unreachable);
 	res->pending = false;
 	silent = mana_mp_round_wait(dev, round,
 				    res->start_ns + (uint64_t)res->timeout_ms * 1000000ull, res);
-	/* Deadline policy: dead -> released; alive but silent -> evicted. */
-	dead = mana_mp_dead_among(dev, silent);
-	res->dead |= dead;
-	res->evicted = silent & ~dead;
+	/* Did any of them die or stop in the meantime? */
+	unable = (silent | res->stopped) & ~res->answered;
+	dead = mana_mp_cannot_run(dev, unable, &stopped);
+	res->dead = (res->dead | dead) & ~res->answered;
+	res->stopped = (res->stopped | stopped) & unable & ~dead;
+	res->evicted = unable & ~dead;
 	if (res->dead != 0)
 		mana_registry_release_dead(dev, res->dead);
 	if (res->evicted != 0) {
 		mana_registry_evict(dev, res->evicted);
-		MP_LOG(ERR, "port %u: %s: evicted silent processes (slots %#" PRIx64
-		       ") after %u ms", dev->data->port_id, mana_mp_type_name(res->type),
-		       res->evicted, res->timeout_ms);
+		rs->evictions_cannot_run += __builtin_popcountll(res->evicted & res->stopped);
+		rs->evictions_deadline += __builtin_popcountll(res->evicted & ~res->stopped);
+		if (res->evicted & res->stopped)
+			MP_LOG(WARNING, "port %u: %s: evicted processes that cannot run"
+			       " (slots %#" PRIx64 ", stopped or traced)", dev->data->port_id,
+			       mana_mp_type_name(res->type), res->evicted & res->stopped);
+		if (res->evicted & ~res->stopped)
+			MP_LOG(ERR, "port %u: %s: evicted silent processes (slots %#" PRIx64
+			       ") after %u ms", dev->data->port_id, mana_mp_type_name(res->type),
+			       res->evicted & ~res->stopped, res->timeout_ms);
 	}
 	res->elapsed_ns = mana_now_ns() - res->start_ns;
+	if (mana_mp_round_adapts(res->type)) {
+		if (res->max_latency_ns != 0)
+			mana_mp_rtt_sample(priv, res->max_latency_ns);
+		if (res->type == MANA_MP_UNMAP_DB)
+			rs->last_unmap_round_us = res->elapsed_ns / 1000;
+		else
+			rs->last_remap_round_us = res->elapsed_ns / 1000;
+	}
 	MP_LOG(DEBUG, "port %u: %s seq %u: expected %#" PRIx64 " answered %#" PRIx64
-	       " failed %#" PRIx64 " dead %#" PRIx64 " in %" PRIu64 " us", dev->data->port_id,
-	       mana_mp_type_name(res->type), res->seq, res->expected, res->answered,
-	       res->failed, res->dead, res->elapsed_ns / 1000);
+	       " failed %#" PRIx64 " dead %#" PRIx64 " evicted %#" PRIx64 " in %" PRIu64
+	       " us (deadline %u ms)", dev->data->port_id, mana_mp_type_name(res->type),
+	       res->seq, res->expected, res->answered, res->failed, res->dead, res->evicted,
+	       res->elapsed_ns / 1000, res->timeout_ms);
 	return __builtin_popcountll(res->failed | res->dead | res->evicted);
 }
 

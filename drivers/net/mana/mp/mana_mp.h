@@ -54,9 +54,11 @@ struct mana_mp_round_result {
 	uint64_t answered;	/* slots that answered (any result) */
 	uint64_t failed;	/* answered with an error */
 	uint64_t dead;		/* died during the round: released */
-	uint64_t evicted;	/* alive but silent at the deadline: evicted */
+	uint64_t evicted;	/* could not run, or silent at the deadline: evicted */
+	uint64_t stopped;	/* ... of which could not run (stopped, traced) */
 	uint64_t unreachable;	/* not sent: the rte_mp channel is closed */
 	uint64_t elapsed_ns;
+	uint64_t max_latency_ns;	/* slowest healthy answer (0: none) */
 	/* Round bookkeeping (mana_mp_broadcast_begin/end). */
 	uint64_t start_ns;
 	uint32_t timeout_ms;
@@ -70,13 +72,17 @@ void mana_mp_round_destroy(struct mana_local *lp);
 
 /*
  * Send @type to every secondary and wait until every attached one has
- * answered, died, or @timeout_ms passed. Policy for silence at the
- * deadline: a dead process is released from the registry; a live one is
- * evicted (no longer waited for; re-admitted if it answers a later REMAP_DB
- * or attaches again). Once rte_eal_cleanup() has closed the rte_mp channel
- * (DPDK 24.11.0 does so before it removes devices) nothing can be sent: the
- * round ends at once with every attached process, evicted ones included,
- * unreachable and none evicted.
+ * answered, cannot answer, or the round's deadline passed: @timeout_ms, or
+ * for UNMAP_DB and REMAP_DB less once answer latencies have been measured
+ * (mana_mp_round_timeout()). A process that is gone is released from the
+ * registry; one that cannot run (stopped, traced: seen when the round
+ * starts and every liveness slice) is evicted without waiting; one that
+ * runs but is silent at the deadline is evicted (no longer waited for;
+ * re-admitted if it answers a later REMAP_DB or attaches again). Once
+ * rte_eal_cleanup() has closed the rte_mp channel (DPDK 24.11.0 does so
+ * before it removes devices) nothing can be sent: the round ends at once
+ * with every attached process, evicted ones included, unreachable and none
+ * evicted.
  * Returns 0 when every expected process answered with success, else the
  * number of processes that failed, died, were evicted or were unreachable.
  */
@@ -87,6 +93,11 @@ void mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type,
 			     uint32_t generation, int fd, uint32_t timeout_ms,
 			     struct mana_mp_round_result *res);
 int mana_mp_broadcast_end(struct rte_eth_dev *dev, struct mana_mp_round_result *res);
+
+/* The deadline the next UNMAP_DB or REMAP_DB round gets (ms). */
+uint32_t mana_mp_next_deadline_ms(const struct mana_priv *priv);
+/* Test hook: the next message this secondary handles for @port_id waits @ms first. */
+void mana_mp_test_stall_set(uint16_t port_id, uint32_t ms);
 
 /* The rte_mp actions (exposed for the fuzz targets in tests/fuzz). */
 int mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer);
@@ -104,6 +115,16 @@ uint64_t mana_registry_members(struct rte_eth_dev *dev, bool with_evicted);
 void mana_registry_release_dead(struct rte_eth_dev *dev, uint64_t slots);
 void mana_registry_evict(struct rte_eth_dev *dev, uint64_t slots);
 bool mana_registry_slot_alive(struct rte_eth_dev *dev, int slot);
+
+/* What the kernel says of a registered process. */
+enum mana_proc_run {
+	MANA_PROC_RUNS,		/* running or runnable (or sleeping: it can be woken) */
+	MANA_PROC_STOPPED,	/* stopped or traced: cannot answer until continued */
+	MANA_PROC_GONE,		/* exited, a zombie, or its pid is another process now */
+};
+
+enum mana_proc_run mana_proc_runnable(int32_t pid, uint64_t start_time);
+enum mana_proc_run mana_registry_slot_runnable(struct rte_eth_dev *dev, int slot);
 void mana_registry_note_answer(struct rte_eth_dev *dev, int slot, uint16_t type,
 			       int32_t result, uint32_t generation, uint64_t latency_ns);
 unsigned int mana_registry_count(struct rte_eth_dev *dev);

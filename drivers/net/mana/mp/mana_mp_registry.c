@@ -61,19 +61,36 @@ mana_proc_start_time(int32_t pid)
 	return mana_proc_stat(pid, &state);
 }
 
-/* A zombie has exited: its queues are not in a burst any more. */
-bool
-mana_proc_alive(int32_t pid, uint64_t start_time)
+/*
+ * Can the process run? Its state is field 3 of /proc/<pid>/stat
+ * (Documentation/filesystems/proc.rst, fs/proc/array.c task_state_array):
+ * Z (zombie) and X (dead) have exited, T (stopped by a signal) and t
+ * (stopped by a tracer) cannot run until someone continues them. The state
+ * read is that of the main thread, which a group stop (SIGSTOP) stops with
+ * the rest. A pid whose start time differs is another process: ours is gone.
+ */
+enum mana_proc_run
+mana_proc_runnable(int32_t pid, uint64_t start_time)
 {
 	uint64_t now_start;
 	char state;
 
 	if (pid <= 0)
-		return false;
+		return MANA_PROC_GONE;
 	now_start = mana_proc_stat(pid, &state);
-	if (now_start == 0 || state == 'Z' || state == 'X')
-		return false;
-	return start_time == 0 || now_start == start_time;
+	if (now_start == 0 || state == 'Z' || state == 'X' ||
+	    (start_time != 0 && now_start != start_time))
+		return MANA_PROC_GONE;
+	if (state == 'T' || state == 't')
+		return MANA_PROC_STOPPED;
+	return MANA_PROC_RUNS;
+}
+
+/* A zombie has exited: its queues are not in a burst any more. */
+bool
+mana_proc_alive(int32_t pid, uint64_t start_time)
+{
+	return mana_proc_runnable(pid, start_time) != MANA_PROC_GONE;
 }
 
 static void
@@ -243,8 +260,8 @@ mana_registry_evict(struct rte_eth_dev *dev, uint64_t slots)
 	mana_mutex_unlock(&lp->registry_lock);
 }
 
-bool
-mana_registry_slot_alive(struct rte_eth_dev *dev, int slot)
+enum mana_proc_run
+mana_registry_slot_runnable(struct rte_eth_dev *dev, int slot)
 {
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_local *lp = mana_local(dev);
@@ -252,12 +269,18 @@ mana_registry_slot_alive(struct rte_eth_dev *dev, int slot)
 	uint64_t start;
 
 	if (slot < 0 || slot >= MANA_MAX_PROCS)
-		return false;
+		return MANA_PROC_GONE;
 	mana_mutex_lock(&lp->registry_lock);
 	pid = priv->procs[slot].pid;
 	start = priv->procs[slot].start_time;
 	mana_mutex_unlock(&lp->registry_lock);
-	return mana_proc_alive(pid, start);
+	return mana_proc_runnable(pid, start);
+}
+
+bool
+mana_registry_slot_alive(struct rte_eth_dev *dev, int slot)
+{
+	return mana_registry_slot_runnable(dev, slot) != MANA_PROC_GONE;
 }
 
 /*
