@@ -122,7 +122,7 @@ mana_api_reset_info_of(struct mana_local *lp, void *arg)
 	info->evictions_deadline = rs->evictions_deadline;
 	info->ack_srtt_us = rs->ack_srtt_ns / 1000;
 	info->ack_rttvar_us = rs->ack_rttvar_ns / 1000;
-	info->ack_deadline_ms = mana_mp_next_deadline_ms(mana_priv(dev));
+	info->ack_deadline_ms = mana_mp_next_deadline_ms(lp->priv);
 	info->last_unmap_round_us = rs->last_unmap_round_us;
 	info->last_remap_round_us = rs->last_remap_round_us;
 	return 0;
