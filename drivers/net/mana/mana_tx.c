@@ -72,7 +72,7 @@ mana_txq_drain(struct mana_txq *txq, struct mana_pool_check *chk)
 
 int
 mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_desc,
-		    unsigned int socket_id, const struct rte_eth_txconf *conf __rte_unused)
+		    unsigned int socket_id, const struct rte_eth_txconf *conf)
 {
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_txq *txq;
@@ -102,6 +102,8 @@ mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 	txq->nb_desc = count;
 	txq->desc_mask = count - 1;
 	txq->max_sge = RTE_MIN(priv->caps.max_send_sge, (uint32_t)GDMA_MAX_SGE);
+	/* ethdev passes the port's Tx offloads in every queue's. */
+	txq->fast_free = (conf->offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	txq->priv = priv;
 	txq->socket = (int)socket_id;
 	dev->data->tx_queues[queue_idx] = txq;
@@ -137,6 +139,7 @@ mana_txq_clone(const struct mana_txq *old)
 	txq->nb_desc = old->nb_desc;
 	txq->desc_mask = old->desc_mask;
 	txq->max_sge = old->max_sge;
+	txq->fast_free = old->fast_free;
 	txq->priv = old->priv;
 	txq->socket = old->socket;
 	txq->stats = old->stats;
