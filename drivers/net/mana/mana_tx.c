@@ -102,8 +102,9 @@ mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 	txq->nb_desc = count;
 	txq->desc_mask = count - 1;
 	txq->max_sge = RTE_MIN(priv->caps.max_send_sge, (uint32_t)GDMA_MAX_SGE);
-	/* ethdev passes the port's Tx offloads in every queue's. */
-	txq->fast_free = (conf->offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
+	/* The port's offloads (ethdev passes a queue only those of its own). */
+	txq->fast_free = ((dev->data->dev_conf.txmode.offloads | conf->offloads) &
+			  RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	txq->priv = priv;
 	txq->socket = (int)socket_id;
 	dev->data->tx_queues[queue_idx] = txq;
