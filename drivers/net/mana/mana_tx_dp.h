@@ -30,8 +30,8 @@
 
 /*
  * A WQE asks for a completion at least this often, so that a long burst
- * frees its first mbufs before its last WQE is done; every burst's last
- * WQE asks too (mana_tx_burst_body).
+ * frees its first mbufs before its last WQE is done; the last WQE a burst
+ * posts asks too (mana_tx_burst_body).
  */
 #define MANA_TX_CQE_SPAN	64
 
@@ -200,12 +200,13 @@ mana_tx_long_oob(const struct mana_txq *txq, const struct rte_mbuf *m,
 }
 
 /*
- * Post one packet. Returns 0, -ENOSPC (ring full: stop, the caller keeps
- * the packet), -EAGAIN (no key now: the same) or -EINVAL/-EFAULT/-ENOBUFS
- * (packet cannot be sent: dropped and counted).
+ * Post one packet; @last: the burst's last, which asks for a completion.
+ * Returns 0, -ENOSPC (ring full: stop, the caller keeps the packet),
+ * -EAGAIN (no key now: the same) or -EINVAL/-EFAULT/-ENOBUFS (packet cannot
+ * be sent: dropped and counted).
  */
 static __rte_always_inline int
-mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
+mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 {
 	struct mana_gdma_queue *sq = &txq->sq;
 	uint32_t nb_segs = pkt->nb_segs;
@@ -257,8 +258,14 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 	hdr->num_sge = nb_segs;
 	hdr->inline_oob_dwords = oob_bytes / 4;
 	*(uint64_t *)oob = 0;
-	/* No CQE unless due (see MANA_TX_CQE_SPAN); the burst's last asks. */
-	if (++txq->unsignalled < MANA_TX_CQE_SPAN)
+	/*
+	 * No CQE but for the burst's last WQE, one due (MANA_TX_CQE_SPAN), or
+	 * one after which the next WQE may not fit: a full ring always ends
+	 * with a WQE that asked for its completion when it was posted.
+	 */
+	if (!last && ++txq->unsignalled < MANA_TX_CQE_SPAN &&
+	    sq->count - (sq->head + units - sq->tail) >= txq->max_wqe_units &&
+	    txq->desc_head + 1 - txq->desc_tail < txq->nb_desc)
 		oob->suppress_cqe = 1;
 	else
 		txq->unsignalled = 0;
@@ -277,10 +284,11 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 }
 
 /*
- * The last WQE posted asks for a completion: whatever stopped the burst
- * (its end, a full ring, a packet kept or dropped), the WQEs it posted are
- * then all completed by one CQE, and nothing is left waiting for a later
- * burst. The device reads the WQE only after the doorbell.
+ * A burst that ended before its last packet (a packet kept for lack of a
+ * key, or dropped) may have posted no WQE asking for a completion at the
+ * end: its last WQE now asks, so that one CQE completes all it posted and
+ * nothing waits for a later burst. The device reads WQEs only once the
+ * doorbell announces them.
  */
 static __rte_always_inline void
 mana_tx_signal_last(struct mana_txq *txq)
@@ -310,7 +318,7 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 	mana_tx_complete(txq);
 	mana_mr_cache_sync(txq->priv, &txq->mr_cache);
 	for (i = 0; i < n; i++) {
-		int ret = mana_tx_post(txq, pkts[i]);
+		int ret = mana_tx_post(txq, pkts[i], i == n - 1);
 
 		if (likely(ret == 0)) {
 			bytes += pkts[i]->pkt_len;
@@ -331,7 +339,8 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 		}
 	}
 	if (posted != 0) {
-		mana_tx_signal_last(txq);
+		if (unlikely(txq->unsignalled != 0))
+			mana_tx_signal_last(txq);
 		mana_ring_doorbell(fast, GDMA_DB_OFFSET_SQ,
 				   gdma_db_value(txq->sq.id, txq->sq.head * GDMA_WQE_BU, 0));
 	}
