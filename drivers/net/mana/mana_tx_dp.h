@@ -38,9 +38,10 @@
 /*
  * Give completed mbufs back. With RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE the
  * application promised one pool per queue, reference count 1 and direct
- * mbufs (rte_ethdev.h): they go straight back to that pool.
+ * mbufs (rte_ethdev.h): they go straight back to that pool. Out of line:
+ * called about once per burst, and inlined it would triple the burst's code.
  */
-static __rte_always_inline void
+static __rte_noinline void
 mana_tx_free(const struct mana_txq *txq, struct rte_mbuf **mbufs, unsigned int n)
 {
 	if (txq->fast_free)
@@ -218,6 +219,7 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 	struct gdma_wqe_hdr *hdr = (struct gdma_wqe_hdr *)wqe;
 	struct mana_tx_short_oob *oob = (struct mana_tx_short_oob *)(wqe + sizeof(*hdr));
 	struct rte_mbuf *seg = pkt;
+	bool suppress;
 	size_t off;
 	uint32_t i;
 
@@ -254,24 +256,26 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 		off += sizeof(*sge);
 	}
 
-	*(uint64_t *)wqe = 0;
-	hdr->num_sge = nb_segs;
-	hdr->inline_oob_dwords = oob_bytes / 4;
-	*(uint64_t *)oob = 0;
 	/*
 	 * No CQE but for the burst's last WQE, one due (MANA_TX_CQE_SPAN), or
 	 * one after which the next WQE may not fit: a full ring always ends
 	 * with a WQE that asked for its completion when it was posted.
 	 */
-	if (!last && ++txq->unsignalled < MANA_TX_CQE_SPAN &&
-	    sq->count - (sq->head + units - sq->tail) >= txq->max_wqe_units &&
-	    txq->desc_head + 1 - txq->desc_tail < txq->nb_desc)
-		oob->suppress_cqe = 1;
-	else
+	suppress = !last && ++txq->unsignalled < MANA_TX_CQE_SPAN &&
+		   sq->count - (sq->head + units - sq->tail) >= txq->max_wqe_units &&
+		   txq->desc_head + 1 - txq->desc_tail < txq->nb_desc;
+	if (!suppress)
 		txq->unsignalled = 0;
-	oob->vcq_num = txq->cq.id;
-	oob->vsq_frame = (sq->id >> 10) & 0x3fff;
-	oob->vport_offset = txq->vport_offset;
+
+	*(uint64_t *)wqe = 0;
+	hdr->num_sge = nb_segs;
+	hdr->inline_oob_dwords = oob_bytes / 4;
+	*oob = (struct mana_tx_short_oob){
+		.suppress_cqe = suppress,
+		.vcq_num = txq->cq.id,
+		.vsq_frame = (sq->id >> 10) & 0x3fff,
+		.vport_offset = txq->vport_offset,
+	};
 	if (unlikely(long_fmt))
 		mana_tx_long_oob(txq, pkt, oob);
 	if (pkt->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))
