@@ -1514,6 +1514,33 @@ mana_ports_format(const struct mana_hw_port_info *ports, unsigned int n, char *b
  * netdev (upstream mana_pci_probe_mac), all of them or those mac= names.
  * All or nothing: a port that cannot be made undoes the others.
  */
+/*
+ * Keep ethdev's shared data (the memzone of every port's rte_eth_dev_data)
+ * for the life of the primary. ethdev frees it when the primary's last port
+ * is released and no owner id is allocated (lib/ethdev/ethdev_private.c,
+ * eth_dev_shared_data_release, DPDK 23.07 and later). A secondary closing
+ * its port while the primary closes the same port finishes with ethdev's
+ * own release after the driver's close, which looks the memzone up again:
+ * had the primary freed it meanwhile, the secondary's close would fail with
+ * -EINVAL. One owner id, allocated once and never used, keeps it.
+ */
+static void
+mana_ethdev_shared_data_hold(void)
+{
+	static bool held;
+	uint64_t owner_id;
+	int ret;
+
+	if (held)
+		return;
+	ret = rte_eth_dev_owner_new(&owner_id);
+	if (ret != 0) {
+		PMD_INIT_LOG(WARNING, "cannot hold ethdev's shared data: %s", strerror(-ret));
+		return;
+	}
+	held = true;
+}
+
 static int
 mana_pci_probe_primary(struct rte_pci_device *pci, const struct mana_devargs *args)
 {
@@ -1525,6 +1552,7 @@ mana_pci_probe_primary(struct rte_pci_device *pci, const struct mana_devargs *ar
 	struct mana_fn_ports *fn;
 	int ret;
 
+	mana_ethdev_shared_data_hold();
 	ret = mana_hw_discover(&pci->addr, ports, RTE_DIM(ports));
 	if (ret < 0) {
 		PMD_INIT_LOG(ERR, "%s: no Ethernet (RAW packet) ibv device for this PCI function:"
