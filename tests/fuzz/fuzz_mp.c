@@ -64,6 +64,12 @@ static bool fuzz_secondary;
 static pid_t fuzz_primary_pid;
 static char fuzz_prefix[32];
 static char fuzz_runtime_dir[PATH_MAX];	/* the primary's, once EAL knows it */
+/*
+ * The software VF's preload, kept for the primary only: this process has it
+ * loaded already, and anything else it starts - sh for the cleanup, the
+ * sanitizers' symbolizer - fails to load an instrumented libmana_sim.so.
+ */
+static char fuzz_preload[PATH_MAX];
 
 static void
 fuzz_die(const char *what)
@@ -141,6 +147,8 @@ fuzz_start_primary(void)
 		dup2(out[1], STDOUT_FILENO);
 		close(in[1]);
 		close(out[0]);
+		if (fuzz_preload[0] != '\0')
+			setenv("LD_PRELOAD", fuzz_preload, 1);
 		execl(app, app, "-a", FUZZ_DEVICE, prefix_arg, "--lcores=0@0",
 		      "--log-level=lib.*:error", "--log-level=pmd.net.mana_mpr.*:emerg",
 		      "--base-virtaddr=0x200000000000", "--", "--queues", "1", "--own", "",
@@ -175,6 +183,10 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 	struct rte_eth_conf conf = { .rxmode.mq_mode = RTE_ETH_MQ_RX_RSS };
 	struct rte_mempool *mp;
 
+	if (getenv("LD_PRELOAD") != NULL) {
+		snprintf(fuzz_preload, sizeof(fuzz_preload), "%s", getenv("LD_PRELOAD"));
+		unsetenv("LD_PRELOAD");
+	}
 	fuzz_secondary = side != NULL && strcmp(side, "secondary") == 0;
 	if (fuzz_secondary) {
 		fuzz_start_primary();
