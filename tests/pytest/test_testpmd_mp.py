@@ -129,11 +129,7 @@ def test_testpmd_mp_hot_remove(cluster, hot_plug):
     quit_ok(pri)
 
 
-# "forwarding" (frozen while forwarding, most likely inside a burst: the
-# documented quarantine, which issue 9 leaves out of "nothing faults") died
-# with SIGSEGV once in CI on 25.11, after its release, cause not found yet:
-# left out until it is understood (see the issue 10/next session note).
-@pytest.mark.parametrize("secondary", ["idle"])
+@pytest.mark.parametrize("secondary", ["idle", "forwarding"])
 def test_testpmd_mp_hot_remove_late_secondary(cluster, secondary):
     """The secondary testpmd is frozen (SIGSTOP) across the removal: the
     primary reports it, closes and detaches the port without it (its

@@ -526,11 +526,32 @@ mana_tombstone_clear(uint16_t port_id)
 }
 
 /*
- * Release @dev in this process (secondary). ethdev's release refuses when
- * its shared data is gone (23.07 and later free it with the primary's last
- * port: -EINVAL, before anything is done); then do what it does in a
- * secondary (lib/ethdev/ethdev_driver.c): DESTROY to the application and
- * the port unused. The burst functions are parked already.
+ * What ethdev's release does to a port in a secondary, but its fast-path
+ * table (lib/ethdev/ethdev_driver.c, rte_eth_dev_release_port()): DESTROY
+ * to the application, then the port unused. The table keeps the parked
+ * burst functions and queue arrays (mana_set_burst_functions()): static,
+ * valid for the process's life; a probe that reuses the port id sets the
+ * table up again (rte_eth_dev_probing_finish()).
+ */
+static void
+mana_dev_forget_port(struct rte_eth_dev *dev)
+{
+	if (dev->state != RTE_ETH_DEV_UNUSED)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_DESTROY, NULL);
+	dev->state = RTE_ETH_DEV_UNUSED;
+	dev->device = NULL;
+	dev->process_private = NULL;
+	dev->intr_handle = NULL;
+	dev->rx_pkt_burst = NULL;
+	dev->tx_pkt_burst = NULL;
+	dev->dev_ops = NULL;
+}
+
+/*
+ * Release @dev in this process (secondary), from the application's close.
+ * ethdev's release refuses when its shared data is gone (23.07 and later
+ * free it with the primary's last port: -EINVAL, before anything is done);
+ * then do the rest of it here. The burst functions are parked already.
  */
 static void
 mana_dev_release_port_secondary(struct rte_eth_dev *dev, uint16_t port_id)
@@ -538,15 +559,7 @@ mana_dev_release_port_secondary(struct rte_eth_dev *dev, uint16_t port_id)
 	if (rte_eth_dev_release_port(dev) != 0) {
 		DRV_LOG(NOTICE, "port %u: ethdev's shared data is gone; released here",
 			    port_id);
-		if (dev->state != RTE_ETH_DEV_UNUSED)
-			rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_DESTROY, NULL);
-		dev->state = RTE_ETH_DEV_UNUSED;
-		dev->device = NULL;
-		dev->process_private = NULL;
-		dev->intr_handle = NULL;
-		dev->rx_pkt_burst = NULL;
-		dev->tx_pkt_burst = NULL;
-		dev->dev_ops = NULL;
+		mana_dev_forget_port(dev);
 	}
 	mana_tombstone_clear(port_id);
 }
@@ -564,7 +577,16 @@ mana_dev_gone_secondary(struct mana_local *lp)
 
 	mana_dev_tombstone(dev);
 	mana_dev_leave_secondary(dev);
-	mana_dev_release_port_secondary(dev, port_id);
+	/*
+	 * Not ethdev's release: this runs from an alarm while the
+	 * application's lcores may still poll the port (nothing told them to
+	 * stop), and that release rewrites the fast-path table by zero-filling
+	 * it first (eth_dev_fp_ops_reset(), lib/ethdev/ethdev_private.c): a
+	 * burst reading the table then follows a NULL queue array (stock
+	 * testpmd forwarding died so, 25.11). The parked table stays.
+	 */
+	mana_dev_forget_port(dev);
+	mana_tombstone_clear(port_id);
 	mana_local_destroy(lp);
 }
 
