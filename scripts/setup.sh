@@ -21,7 +21,7 @@ PKGS="libdpdk-dev dpdk-dev dpdk libibverbs-dev ibverbs-providers rdma-core \
 meson ninja-build pkg-config gcc clang python3-pytest python3-matplotlib \
 libclang-rt-14-dev llvm make dpkg-dev \
 python3-pyelftools libpcap-dev libnuma-dev xz-utils \
-gcovr"
+gcovr gdb"
 
 missing=""
 for p in $PKGS; do

@@ -536,8 +536,20 @@ mana_tombstone_clear(uint16_t port_id)
 static void
 mana_dev_forget_port(struct rte_eth_dev *dev)
 {
+	static void *no_callbacks[RTE_MAX_QUEUES_PER_PORT];
+	struct rte_eth_fp_ops *fpo = &rte_eth_fp_ops[dev - rte_eth_devices];
+
 	if (dev->state != RTE_ETH_DEV_UNUSED)
 		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_DESTROY, NULL);
+	/*
+	 * A poller that goes on runs no Rx/Tx callback of the released port
+	 * (ethdev's reset points them at an empty array too); the application
+	 * can no longer remove them once the port is invalid.
+	 */
+	rte_atomic_store_explicit((RTE_ATOMIC(void **) *)&fpo->rxq.clbk, no_callbacks,
+				  rte_memory_order_release);
+	rte_atomic_store_explicit((RTE_ATOMIC(void **) *)&fpo->txq.clbk, no_callbacks,
+				  rte_memory_order_release);
 	dev->state = RTE_ETH_DEV_UNUSED;
 	dev->device = NULL;
 	dev->process_private = NULL;
@@ -548,15 +560,20 @@ mana_dev_forget_port(struct rte_eth_dev *dev)
 }
 
 /*
- * Release @dev in this process (secondary), from the application's close.
- * ethdev's release refuses when its shared data is gone (23.07 and later
- * free it with the primary's last port: -EINVAL, before anything is done);
- * then do the rest of it here. The burst functions are parked already.
+ * Release @dev in this process (secondary). @polled: the application may
+ * still poll the port (EAL's hot-unplug runs the removal from an alarm,
+ * lib/eal/common/hotplug_mp.c): the fast-path table stays parked, as on
+ * PORT_CLOSED. Otherwise (the application's close, on its thread) ethdev's
+ * release, which refuses when its shared data is gone (23.07 and later free
+ * it with the primary's last port: -EINVAL, before anything is done); then
+ * do the rest of it here. The burst functions are parked already.
  */
 static void
-mana_dev_release_port_secondary(struct rte_eth_dev *dev, uint16_t port_id)
+mana_dev_release_port_secondary(struct rte_eth_dev *dev, uint16_t port_id, bool polled)
 {
-	if (rte_eth_dev_release_port(dev) != 0) {
+	if (polled) {
+		mana_dev_forget_port(dev);
+	} else if (rte_eth_dev_release_port(dev) != 0) {
 		DRV_LOG(NOTICE, "port %u: ethdev's shared data is gone; released here",
 			    port_id);
 		mana_dev_forget_port(dev);
@@ -601,7 +618,8 @@ mana_test_close_wait_set(uint16_t port_id, uint32_t timeout_ms)
 }
 
 /*
- * rte_eth_dev_close() in a secondary: the port is released here, before
+ * rte_eth_dev_close() in a secondary, and its removal (@polled, see
+ * mana_dev_release_port_secondary()): the port is released here, before
  * the primary is told (DETACH, and the answer to a PORT_CLOSED that came):
  * from then on the primary may release the port and ethdev free its shared
  * data, which a release still to come here would need (23.07 and later
@@ -612,7 +630,7 @@ mana_test_close_wait_set(uint16_t port_id, uint32_t timeout_ms)
  * first error, lib/ethdev/rte_ethdev.c).
  */
 static int
-mana_dev_close_secondary(struct rte_eth_dev *dev)
+mana_dev_close_secondary(struct rte_eth_dev *dev, bool polled)
 {
 	/*
 	 * The port's id from this process's own port table, not from
@@ -641,7 +659,7 @@ mana_dev_close_secondary(struct rte_eth_dev *dev)
 	slot = lp->slot;
 	mana_dev_tombstone(dev);
 	mana_dev_leave_secondary(dev);
-	mana_dev_release_port_secondary(dev, port_id);
+	mana_dev_release_port_secondary(dev, port_id, polled);
 	/*
 	 * DETACH, then the answer to a PORT_CLOSED that came: the primary may
 	 * free the private data once it has both, so nothing here reads it
@@ -746,7 +764,7 @@ static int
 mana_dev_close(struct rte_eth_dev *dev)
 {
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		return mana_dev_close_secondary(dev);
+		return mana_dev_close_secondary(dev, false);
 	if (!mana_close_primary(dev)) {
 		/*
 		 * ethdev releases the port after this and frees what dev->data
@@ -1354,8 +1372,15 @@ mana_remove_by_name(const char *name)
 		return 0;	/* closed, hence released, already */
 	if (mana_local(dev) == NULL)
 		return rte_eth_dev_release_port(dev);
+	/*
+	 * A secondary removes from EAL's hot-unplug alarm (the primary's
+	 * rte_dev_remove(), or its own forwarded there) while its lcores may
+	 * poll the port: not through rte_eth_dev_close(), whose release
+	 * zero-fills the fast-path table under them (eth_dev_fp_ops_reset(),
+	 * lib/ethdev/ethdev_private.c). The driver's close, the table parked.
+	 */
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		return rte_eth_dev_close(dev->data->port_id);
+		return mana_dev_close_secondary(dev, true);
 	if (dev->data->dev_started) {
 		ret = rte_eth_dev_stop(dev->data->port_id);
 		if (ret != 0)
@@ -1731,7 +1756,7 @@ mana_pci_probe_secondary(struct rte_pci_device *pci, const struct mana_devargs *
 	return 0;
 fail:
 	for (i = 0; i < nb_devs; i++) {
-		mana_dev_close_secondary(devs[i]);
+		mana_dev_close_secondary(devs[i], false);
 		rte_eth_dev_release_port(devs[i]);
 	}
 	return ret;
