@@ -249,6 +249,35 @@ def test_reset_with_bucket_pool(cluster):
     pri.kill()
 
 
+def test_stopped_in_burst_not_waited_for(cluster):
+    """A secondary stopped (SIGSTOP) inside a burst of queue 1, with a
+    quiesce_timeout_ms of 10 s: it cannot leave the burst until continued,
+    so the reset does not wait for it. Its queue is quarantined at once
+    (quiesce_stopped_owners), it is evicted, and the primary carries
+    traffic again long before the quiesce bound."""
+    pri = cluster.primary(devargs="quiesce_timeout_ms=10000",
+                          app_args=f"--queues 2 --own 0 --rate {RATE} {ARGS}")
+    stuck = cluster.secondary(1, f"--own 1 --rate {RATE} {ARGS}")
+    for p, q in ((pri, 0), (stuck, 1)):
+        wait_rx_after(p, [q], 0, RATE // 10, timeout=15, what="traffic before the reset")
+
+    with cluster.telemetry() as tel:
+        _freeze_in_burst(tel, stuck, 1)
+        info0 = mana_info(tel)
+        marks = marks_of([(pri, 0)])
+        info = _reset_done(tel, info0["resets_succeeded"] + info0["resets_failed"])
+        assert info["state"] == "active", info
+        assert info["resets_succeeded"] == info0["resets_succeeded"] + 1, info
+        assert info["quiesce_stopped_owners"] == info0["quiesce_stopped_owners"] + 1, info
+        assert info["quiesce_timeouts"] == info0["quiesce_timeouts"] + 1, info
+        assert info["evictions"] >= info0["evictions"] + 1, info
+        # Looked at within a millisecond or so of the wait, not at its 10 s bound.
+        assert info["last_phase_us"]["quiesce"] < scaled(1) * 1000000, info
+        recovered([(pri, 0)], marks)
+    stuck.kill()
+    pri.kill()
+
+
 def test_quarantine_reaped_behind_wedged_mempool(cluster):
     """A secondary frozen inside an Rx burst of queue 1 past
     quiesce_timeout_ms: a reset quarantines the queue with the mbufs posted

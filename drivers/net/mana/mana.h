@@ -211,6 +211,7 @@ struct mana_reset_stats {
 	uint64_t last_remap_round_us;
 	uint64_t quiesce_waits;		/* queues found inside a burst */
 	uint64_t quiesce_timeouts;
+	uint64_t quiesce_stopped_owners;	/* queues whose burst owner could not run */
 	uint64_t mbufs_leaked;		/* kept out of a mempool a dead process wedged */
 	uint64_t ring_shortfalls;	/* rebuilds refused: no ring buffer kept for them */
 	uint64_t quarantine_shortfalls;	/* stuck queues left in place: no spare kept */

@@ -840,7 +840,8 @@ mana_queue_quarantine(struct rte_eth_dev *dev, uint16_t qid, bool is_tx,
 /*
  * Wait, bounded by quiesce_timeout_ms, until no burst is inside a queue
  * (the caller has changed the state word). At the deadline, the processes
- * still inside are evicted and their queues quarantined. Returns 0 or
+ * still inside are evicted and their queues quarantined; a process that
+ * cannot run (stopped, traced) is not waited for. Returns 0 or
  * -ETIMEDOUT, with the details in @q.
  */
 int
@@ -855,9 +856,10 @@ mana_queues_quiesce(struct rte_eth_dev *dev, struct mana_quiesce_result *q)
 		return 0;
 	/* Slot 0 is this process: the primary is not evicted from its own port. */
 	stuck_slots = q->stuck_slots & ~UINT64_C(1);
-	DRV_LOG(ERR, "port %u: %u queue(s) still inside a burst after %u ms; evicting their"
-		" processes (slots %#" PRIx64 ")", dev->data->port_id, q->stuck, timeout_ms,
-		stuck_slots);
+	DRV_LOG(ERR, "port %u: %u queue(s) still inside a burst (%u held by stopped or traced"
+		" processes, not waited for; the others after %u ms); evicting their processes"
+		" (slots %#" PRIx64 ")", dev->data->port_id, q->stuck, q->stopped_owner,
+		timeout_ms, stuck_slots);
 	mana_registry_evict(dev, stuck_slots);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		if (q->stuck_rxq & (UINT64_C(1) << i))

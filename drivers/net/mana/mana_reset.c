@@ -404,6 +404,7 @@ mana_reset_quiesce(struct rte_eth_dev *dev, struct mana_reset_run *run)
 	if (priv->started)
 		ret = mana_queues_quiesce(dev, &q);
 	priv->reset.quiesce_waits += q.waited;
+	priv->reset.quiesce_stopped_owners += q.stopped_owner;
 	if (ret != 0) {
 		priv->reset.quiesce_timeouts++;
 		priv->reset.evictions += __builtin_popcountll(q.stuck_slots & ~UINT64_C(1));

@@ -176,6 +176,7 @@ mana_tel_info(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_uint(d, "last_remap_round_us", rs->last_remap_round_us);
 	rte_tel_data_add_dict_uint(d, "quiesce_waits", rs->quiesce_waits);
 	rte_tel_data_add_dict_uint(d, "quiesce_timeouts", rs->quiesce_timeouts);
+	rte_tel_data_add_dict_uint(d, "quiesce_stopped_owners", rs->quiesce_stopped_owners);
 	rte_tel_data_add_dict_uint(d, "mbufs_leaked", rs->mbufs_leaked);
 	rte_tel_data_add_dict_uint(d, "ring_shortfalls", rs->ring_shortfalls);
 	rte_tel_data_add_dict_uint(d, "quarantine_shortfalls", rs->quarantine_shortfalls);

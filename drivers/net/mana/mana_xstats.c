@@ -61,6 +61,7 @@ static const struct mana_xstat mana_xstats[] = {
 	MANA_RESET_COUNTER("mp_evictions_deadline", evictions_deadline),
 	MANA_RESET_COUNTER("quiesce_waits", quiesce_waits),
 	MANA_RESET_COUNTER("quiesce_timeouts", quiesce_timeouts),
+	MANA_RESET_COUNTER("quiesce_stopped_owners", quiesce_stopped_owners),
 	MANA_RESET_COUNTER("reset_mbufs_leaked", mbufs_leaked),
 	MANA_RESET_COUNTER("reset_ring_shortfalls", ring_shortfalls),
 	MANA_RESET_COUNTER("reset_quarantine_shortfalls", quarantine_shortfalls),

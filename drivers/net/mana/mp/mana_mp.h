@@ -141,7 +141,8 @@ void mana_quiesce_barrier(void);
 struct mana_quiesce_result {
 	uint32_t waited;	/* queues that were inside a burst */
 	uint32_t dead_owner;	/* ... whose owner had died (treated as quiescent) */
-	uint32_t stuck;		/* ... still inside at the deadline */
+	uint32_t stuck;		/* ... still inside at the deadline, or whose owner cannot run */
+	uint32_t stopped_owner;	/* ... of those, owned by a stopped or traced process */
 	uint64_t stuck_slots;	/* registry slots owning the stuck queues */
 	uint64_t stuck_rxq;	/* the stuck queues, bit per queue id */
 	uint64_t stuck_txq;

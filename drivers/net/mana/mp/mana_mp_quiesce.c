@@ -7,9 +7,10 @@
  * memory) holds the registry tag of the process inside its burst, or 0.
  * After changing the state word, the primary makes every in-flight burst's
  * guard store visible with one asymmetric barrier (membarrier), then waits
- * until every guard is clear. The wait is bounded, and a guard held by a
- * process that has died is cleared on its behalf: a dead process is not in
- * a burst. See mana_guard.h for the burst side.
+ * until every guard is clear. The wait is bounded, a guard held by a
+ * process that has died is cleared on its behalf (a dead process is not in
+ * a burst), and one held by a process that cannot run (stopped, traced) is
+ * stuck at once. See mana_guard.h for the burst side.
  */
 
 #include <errno.h>
@@ -123,8 +124,9 @@ mana_quiesce_one(struct mana_quiesce_walk *w, RTE_ATOMIC(uint32_t) *busy)
 		now = mana_now_ns();
 		if (w->tag == 0 && now >= next_liveness) {
 			int slot = (int)tag - 1;
+			enum mana_proc_run run = mana_registry_slot_runnable(w->dev, slot);
 
-			if (!mana_registry_slot_alive(w->dev, slot)) {
+			if (run == MANA_PROC_GONE) {
 				/* Only a dead owner could have left it set: clear it. */
 				rte_atomic_compare_exchange_strong_explicit(busy, &tag, 0,
 							    rte_memory_order_release,
@@ -132,19 +134,29 @@ mana_quiesce_one(struct mana_quiesce_walk *w, RTE_ATOMIC(uint32_t) *busy)
 				w->res->dead_owner++;
 				return true;
 			}
+			/*
+			 * Stopped or traced: it leaves the burst only once
+			 * continued, which nobody here can wait for. Stuck now,
+			 * not at the deadline (the same rule as a round's
+			 * answer, mana_mp_cannot_run()).
+			 */
+			if (run == MANA_PROC_STOPPED) {
+				w->res->stopped_owner++;
+				break;
+			}
 			next_liveness = now + MANA_LIVENESS_PERIOD_NS;
 		}
-		if (now >= w->deadline_ns) {
-			w->res->stuck++;
-			if (tag - 1 < MANA_MAX_PROCS)
-				w->res->stuck_slots |= UINT64_C(1) << (tag - 1);
-			return false;
-		}
+		if (now >= w->deadline_ns)
+			break;
 		if (++spins < MANA_QUIESCE_SPIN)
 			rte_pause();
 		else
 			sched_yield();
 	}
+	w->res->stuck++;
+	if (tag - 1 < MANA_MAX_PROCS)
+		w->res->stuck_slots |= UINT64_C(1) << (tag - 1);
+	return false;
 }
 
 int
