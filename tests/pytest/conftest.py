@@ -601,9 +601,14 @@ def assert_clean_final(final, min_sent=1, allow_reorder=False):
 
 
 def assert_pools_full(pools, what=""):
+    """Every mbuf back, once: "avail_raw" (mana-traffic's count of the pool's
+    ring and caches, which rte_mempool_avail_count() caps at the size) shows
+    an mbuf freed twice."""
     assert pools, f"no mempools reported {what}"
     for mp in pools:
         assert mp["avail"] == mp["size"], f"mempool {mp['name']} not full {what}: {mp}"
+        assert mp.get("avail_raw", mp["size"]) == mp["size"], \
+            f"mempool {mp['name']} holds more than its size {what}: {mp}"
 
 
 # -- helpers of the reset tests (test_reset*.py) -------------------------------
