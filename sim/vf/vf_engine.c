@@ -33,8 +33,12 @@
  * To tell a posted WQE from a consumed one, and a complete one from one
  * being written, the engine clears every WQE it consumes: a WQE the driver
  * has not finished has a field that must not be zero still zero (an SGE's
- * address, key or length; a send OOB's CQ number). Drivers do not read back
- * posted WQEs.
+ * address, key or length; a send OOB's CQ number, SQ frame or vport
+ * offset). Time alone cannot tell: a writer descheduled between two stores
+ * of one WQE leaves it half written for as long as it is off the CPU.
+ * Fields the device does not require (checksum and VLAN requests) cannot
+ * tell either: a driver that writes them after the required ones can have
+ * its WQE taken without them. Drivers do not read back posted WQEs.
  *
  * Completions. Send WQEs asking for no CQE (suppress_txcqe_gen) get none
  * unless they fail: error CQEs are written for every WQE. Receive
@@ -243,20 +247,40 @@ vf_ring_break(struct vf_ring *ring, const char *what)
 	       ring->id, ring->consumer, ring->tail);
 }
 
+/* The SQ frame a send OOB must carry (upstream DPDK tx.c get_vsq_frame_num). */
+static inline uint32_t
+vf_sq_frame(const struct vf_qp *sq)
+{
+	return (sq->ring.id >> 10) & 0x3fffu;
+}
+
 /*
  * A WQE whose every field the driver must write is there (non-zero): the
- * SGEs' address, key and length, and for a send WQE the OOB's CQ number.
+ * SGEs' address, key and length, and for a send WQE (@sq) every field of
+ * the OOB the device checks (vf_sq_execute): CQ number, SQ frame and vport
+ * offset, each where this queue's value is not zero. Drivers write a WQE
+ * in several stores (the PMD: header, OOB dword 0, then dword 1): a WQE
+ * with any of them still zero is one being written, however long ago it
+ * was first seen - its writer may be descheduled between two stores.
  */
 static bool
-vf_wqe_complete(const struct vf_ring *ring, const struct vf_wqe *wqe, bool send)
+vf_wqe_complete(const struct vf_ring *ring, const struct vf_wqe *wqe, const struct vf_qp *sq)
 {
 	uint32_t sgl = wqe->off + 8 + wqe->oob_bytes;
 	uint32_t i;
 
 	if (wqe->num_sge == 0 || wqe->unsupported)
 		return false;
-	if (send && VF_TXOOB_VCQ(vf_ld32(ring->buf + wqe->off + 8)) == 0)
-		return false;
+	if (sq != NULL) {
+		/* The OOB fills the WQE's first basic unit: it never wraps. */
+		uint32_t oob0 = vf_ld32(ring->buf + wqe->off + 8);
+		uint32_t oob1 = vf_ld32(ring->buf + wqe->off + 12);
+
+		if (VF_TXOOB_VCQ(oob0) == 0 ||
+		    (VF_TXOOB_FRAME(oob1) == 0 && vf_sq_frame(sq) != 0) ||
+		    (VF_TXOOB_VPORT(oob1) == 0 && sq->tx_vp_offset != 0))
+			return false;
+	}
 	for (i = 0; i < wqe->num_sge; i++) {
 		const uint8_t *sge = ring->buf + ((sgl + i * VF_SGE_SIZE) & (ring->size - 1));
 
@@ -266,9 +290,12 @@ vf_wqe_complete(const struct vf_ring *ring, const struct vf_wqe *wqe, bool send)
 	return true;
 }
 
-/* End of the run of complete posted WQEs starting at the announced tail. */
+/*
+ * End of the run of complete posted WQEs starting at the announced tail;
+ * @sq: the send queue the ring is of, NULL for a receive queue.
+ */
 static uint32_t
-vf_ring_posted_end(const struct vf_ring *ring, bool send)
+vf_ring_posted_end(const struct vf_ring *ring, const struct vf_qp *sq)
 {
 	uint32_t pos = ring->tail;
 	struct vf_wqe wqe;
@@ -276,7 +303,7 @@ vf_ring_posted_end(const struct vf_ring *ring, bool send)
 	while (pos - ring->consumer < ring->size &&
 	       vf_ld64(ring->buf + (pos & (ring->size - 1))) != 0) {
 		if (vf_wqe_decode(ring, pos, ring->size - (pos - ring->consumer), &wqe) != 0 ||
-		    !vf_wqe_complete(ring, &wqe, send))
+		    !vf_wqe_complete(ring, &wqe, sq))
 			break;
 		pos += wqe.bytes;
 	}
@@ -288,8 +315,8 @@ vf_ring_posted_end(const struct vf_ring *ring, bool send)
  * top of the file. Returns true when WQEs were recovered.
  */
 static bool
-vf_ring_recover(uint32_t fn, struct vf_ring *ring, bool send, uint64_t changes, uint64_t slot,
-		uint64_t now)
+vf_ring_recover(uint32_t fn, struct vf_ring *ring, const struct vf_qp *sq, uint64_t changes,
+		uint64_t slot, uint64_t now)
 {
 	uint32_t end;
 
@@ -312,7 +339,7 @@ vf_ring_recover(uint32_t fn, struct vf_ring *ring, bool send, uint64_t changes, 
 		return false;	/* no ring of this type since: the driver has not rung */
 	if (ring->suspect_ns == 0) {
 		ring->suspect_ns = now;
-		ring->suspect_end = vf_ring_posted_end(ring, send);
+		ring->suspect_end = vf_ring_posted_end(ring, sq);
 		vf_engine_suspects++;
 		return false;
 	}
@@ -320,7 +347,7 @@ vf_ring_recover(uint32_t fn, struct vf_ring *ring, bool send, uint64_t changes, 
 		vf_engine_suspects++;
 		return false;
 	}
-	end = vf_ring_posted_end(ring, send);
+	end = vf_ring_posted_end(ring, sq);
 	if (end - ring->consumer > ring->suspect_end - ring->consumer)
 		end = ring->suspect_end;
 	ring->suspect_ns = 0;
@@ -354,7 +381,7 @@ vf_rq_recover_now(uint32_t fn, struct vf_ring *ring, uint64_t changes, uint64_t 
 	while (pos - ring->consumer < ring->size &&
 	       vf_ld64(ring->buf + (pos & (ring->size - 1))) != 0 &&
 	       vf_wqe_decode(ring, pos, ring->size - (pos - ring->consumer), &wqe) == 0 &&
-	       vf_wqe_complete(ring, &wqe, false))
+	       vf_wqe_complete(ring, &wqe, NULL))
 		pos += wqe.bytes;
 	if (pos == ring->tail)
 		return false;
@@ -677,11 +704,11 @@ vf_sq_execute(struct vf_engine *eng, struct vf_ctx *ctx, struct vf_qp *sq)
 			       suppress);
 		return;
 	}
-	if (VF_TXOOB_VCQ(oob0) != sq->cq->id || VF_TXOOB_FRAME(oob1) != ((sq->ring.id >> 10) &
-	    0x3fffu) || VF_TXOOB_VPORT(oob1) != sq->tx_vp_offset) {
+	if (VF_TXOOB_VCQ(oob0) != sq->cq->id || VF_TXOOB_FRAME(oob1) != vf_sq_frame(sq) ||
+	    VF_TXOOB_VPORT(oob1) != sq->tx_vp_offset) {
 		VF_LOG(DEBUG, "SQ %u: OOB vcq %u frame %u vport %u, expected %u %u %u", ring->id,
 		       VF_TXOOB_VCQ(oob0), VF_TXOOB_FRAME(oob1), VF_TXOOB_VPORT(oob1),
-		       sq->cq->id, (sq->ring.id >> 10) & 0x3fffu, sq->tx_vp_offset);
+		       sq->cq->id, vf_sq_frame(sq), sq->tx_vp_offset);
 		vf_tx_complete(ctx->fn, sq, &wqe, VF_CQE_TX_INVALID_OOB, 0, suppress);
 		return;
 	}
@@ -833,13 +860,13 @@ vf_ctx_serve(struct vf_engine *eng, struct vf_ctx *ctx)
 			for (i = 0; i < (1u << qp->ind->log_size); i++)
 				if (qp->ind->wq[i]->live)
 					work += vf_ring_recover(ctx->fn, &qp->ind->wq[i]->ring,
-								false,
+								NULL,
 								ctx->db_changes[VF_DB_TYPE_RQ],
 								ctx->db_seen[VF_DB_TYPE_RQ],
 								eng->now);
 			continue;
 		}
-		work += vf_ring_recover(ctx->fn, &qp->ring, true, ctx->db_changes[VF_DB_TYPE_SQ],
+		work += vf_ring_recover(ctx->fn, &qp->ring, qp, ctx->db_changes[VF_DB_TYPE_SQ],
 					ctx->db_seen[VF_DB_TYPE_SQ], eng->now);
 		for (n = 0; n < VF_TX_BATCH && qp->ring.consumer != qp->ring.tail &&
 		     !qp->ring.broken; n++)

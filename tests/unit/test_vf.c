@@ -455,6 +455,77 @@ out:
 	return ok;
 }
 
+/*
+ * An overwritten SQ doorbell is recovered only for WQEs the driver has
+ * finished. SQ 0 holds a WQE as a driver leaves it when it is descheduled
+ * between two stores of its OOB (CQ number written, SQ frame and vport
+ * offset not yet: the PMD writes dword 0, then dword 1); SQ 2 holds a
+ * finished WQE; neither is announced, and SQ 1 rings over both. SQ 2's is
+ * taken once its grace is over; SQ 0's must wait, however long, until its
+ * driver has finished it and rung (hardware reads no WQE before its
+ * doorbell). Taken early it fails as an invalid OOB: the packet is lost.
+ */
+static bool
+test_recovery_waits_for_writer(void)
+{
+	const struct t_port_conf conf = {
+		.bdf = T_FN_DATA, .n_rxq = 0, .n_txq = 3, .tx_desc = 64,
+	};
+	struct t_flow fl = t_udp4_flow(7);
+	struct mana_sim_stats st0, st;
+	struct mana_tx_short_oob oob;
+	struct gdma_cqe cqe;
+	static uint8_t frame[256];
+	uint32_t len, half, done, want, oob1;
+	struct t_port *p = NULL;
+	unsigned int q;
+	bool ok = false;
+	int n;
+
+	CHECK(t_stats(T_FN_DATA, &st0), "stats");
+	p = t_port_open(&conf);
+	CHECK(p != NULL, "port");
+	len = t_frame(frame, &fl, 40, 1);
+	/* Each queue served once: the engine has seen it with nothing unannounced. */
+	for (q = 0; q < 3; q++) {
+		t_tx_post(p, q, frame, len, NULL, 0);
+		t_ring(&p->txq[q].sq);
+		CHECK(t_tx_wait(p, q, 1, CQE_TX_OKAY, NULL), "SQ %u: first send", q);
+	}
+
+	t_tx_oob(p, 0, &oob);
+	memcpy(&oob1, (const uint8_t *)&oob + 4, sizeof(oob1));
+	memset((uint8_t *)&oob + 4, 0, 4);	/* dword 1 not written yet */
+	half = t_tx_post(p, 0, frame, len, &oob, sizeof(oob));
+	want = t_tx_post(p, 2, frame, len, NULL, 0);
+	t_tx_post(p, 1, frame, len, NULL, 0);
+	t_ring(&p->txq[1].sq);
+	CHECK(t_tx_wait(p, 1, 1, CQE_TX_OKAY, NULL), "SQ 1: its send");
+	/* Proof that the engine took up what SQ 1's ring overwrote. */
+	CHECK(t_tx_wait(p, 2, 1, CQE_TX_OKAY, &done) && done == want,
+	      "SQ 2: its finished WQE recovered");
+	CHECK(t_cqs_quiet(p), "SQ 0: a completion for the WQE its driver is still writing");
+
+	/* The driver resumes: dword 1, then its doorbell. */
+	rte_write32_relaxed(oob1, p->txq[0].sq.buf + half * GDMA_WQE_BU + 12);
+	t_ring(&p->txq[0].sq);
+	done = UINT32_MAX;
+	CHECK(t_tx_wait(p, 0, 1, CQE_TX_OKAY, &done) && done == half,
+	      "SQ 0: its WQE (%u) completed once announced (%u)", half, done);
+	n = t_poll_cq(&p->txq[0].cq, &cqe, 1);
+	CHECK(n == 0, "SQ 0: %d more completions", n);
+	CHECK(t_stats(T_FN_DATA, &st), "stats");
+	CHECK(st.tx_errors == st0.tx_errors && st.tx_packets - st0.tx_packets == 6 &&
+	      st.doorbells_recovered > st0.doorbells_recovered,
+	      "tx_errors %" PRIu64 " tx_packets %" PRIu64 " doorbells_recovered %" PRIu64,
+	      st.tx_errors - st0.tx_errors, st.tx_packets - st0.tx_packets,
+	      st.doorbells_recovered - st0.doorbells_recovered);
+	ok = true;
+out:
+	t_port_close(p);
+	return ok;
+}
+
 /* Send one frame per flow, check queue, hash and hash type of each; refill. */
 static bool
 t_rss_round(struct t_port *p, const struct t_flow *flows, unsigned int n,
@@ -2653,6 +2724,7 @@ static const struct t_case t_cases[] = {
 	{ "loopback", test_loopback },
 	{ "multiseg", test_multiseg },
 	{ "no_lost_doorbells", test_no_lost_doorbells },
+	{ "recovery_waits_for_writer", test_recovery_waits_for_writer },
 	{ "rss_spread", test_rss_spread },
 	{ "errors", test_errors },
 	{ "rx_drops", test_rx_drops },
