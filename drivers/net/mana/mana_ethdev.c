@@ -561,9 +561,12 @@ mana_dev_forget_port(struct rte_eth_dev *dev)
 
 /*
  * Release @dev in this process (secondary). @polled: the application may
- * still poll the port (EAL's hot-unplug runs the removal from an alarm,
- * lib/eal/common/hotplug_mp.c): the fast-path table stays parked, as on
- * PORT_CLOSED. Otherwise (the application's close, on its thread) ethdev's
+ * still poll the port (PORT_CLOSED, and EAL's hot-unplug, run from an
+ * alarm: lib/eal/common/hotplug_mp.c). Not ethdev's release then: it
+ * rewrites the fast-path table by zero-filling it first
+ * (eth_dev_fp_ops_reset(), lib/ethdev/ethdev_private.c), and a burst
+ * reading the table then follows a NULL queue array (stock testpmd
+ * forwarding died so, 25.11); the parked table stays. Otherwise (the application's close, on its thread) ethdev's
  * release, which refuses when its shared data is gone (23.07 and later free
  * it with the primary's last port: -EINVAL, before anything is done); then
  * do the rest of it here. The burst functions are parked already.
@@ -594,16 +597,8 @@ mana_dev_gone_secondary(struct mana_local *lp)
 
 	mana_dev_tombstone(dev);
 	mana_dev_leave_secondary(dev);
-	/*
-	 * Not ethdev's release: this runs from an alarm while the
-	 * application's lcores may still poll the port (nothing told them to
-	 * stop), and that release rewrites the fast-path table by zero-filling
-	 * it first (eth_dev_fp_ops_reset(), lib/ethdev/ethdev_private.c): a
-	 * burst reading the table then follows a NULL queue array (stock
-	 * testpmd forwarding died so, 25.11). The parked table stays.
-	 */
-	mana_dev_forget_port(dev);
-	mana_tombstone_clear(port_id);
+	/* From an alarm: the application's lcores may still poll the port. */
+	mana_dev_release_port_secondary(dev, port_id, true);
 	mana_local_destroy(lp);
 }
 
