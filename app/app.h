@@ -80,6 +80,7 @@ struct app_cfg {
 	uint16_t vlan;		/* 1..4094: send tagged (Tx VLAN insert), check on Rx; 0: none */
 	bool vlan_strip;	/* primary: request Rx VLAN strip */
 	bool dev_event_monitor;	/* --dev-event-monitor */
+	bool fast_free;		/* primary: RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
 };
 
 struct app_flow {
@@ -172,6 +173,8 @@ int app_wait_started(void);	/* secondary: until the primary started the port */
 int app_register_events(void);	/* --events: the port's event callbacks */
 struct rte_mempool *app_tx_pool_create(const char *name, uint32_t n, bool tight);
 uint16_t app_tx_send(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built);
+uint16_t app_tx_send_extra(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built,
+			   struct rte_mbuf *extra, uint16_t extra_at);
 unsigned int app_rx(uint64_t now, bool *busy);
 
 /* cmd.c */

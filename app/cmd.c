@@ -272,6 +272,49 @@ app_cmd_starve_more(void)
 		app_nb_starved++;
 }
 
+/*
+ * `tx_burst N [BAD]`: one rte_eth_tx_burst of N packets of the first owned
+ * queue's flows, as the main loop builds them (`pause` first to have only
+ * these); with BAD, an 8-byte frame (shorter than an Ethernet header: the
+ * device fails it with an error completion) is inserted at index BAD.
+ * Answers how many packets were built and sent (the short one included).
+ */
+#define APP_SHORT_FRAME	8
+
+static void
+app_cmd_tx_burst(const char *cmd, char **argv, int argc)
+{
+	struct rte_mbuf *bad = NULL;
+	uint16_t built = 0, sent;
+	long n, at = -1;
+	struct sb sb;
+
+	if ((argc != 2 && argc != 3) || app_cmd_num(argv[1], 1, APP_MAX_BURST, &n) != 0 ||
+	    (argc == 3 && app_cmd_num(argv[2], 0, n, &at) != 0)) {
+		app_cmd_reply(cmd, -EINVAL, "usage: tx_burst N [BAD] (N 1..512, BAD 0..N)");
+		return;
+	}
+	if (app.cfg.nb_own == 0 || app.tx_pool == NULL) {
+		app_cmd_reply(cmd, -EINVAL, "no queue owned");
+		return;
+	}
+	if (!app_cmd_port_open(cmd))
+		return;
+	if (at >= 0) {
+		bad = rte_pktmbuf_alloc(app.tx_pool);
+		if (bad == NULL) {
+			app_cmd_reply(cmd, -ENOBUFS, NULL);
+			return;
+		}
+		memset(rte_pktmbuf_append(bad, APP_SHORT_FRAME), 0xff, APP_SHORT_FRAME);
+	}
+	sent = app_tx_send_extra(&app.q[0], rte_get_timer_cycles(), (uint16_t)n, &built, bad,
+				 (uint16_t)RTE_MAX(at, 0L));
+	app_cmd_begin(&sb, cmd, 0);
+	sb_printf(&sb, ",\"built\":%u,\"sent\":%u}", built, sent);
+	sb_emit(&sb);
+}
+
 static void
 app_cmd_starve(const char *cmd)
 {
@@ -762,6 +805,8 @@ app_cmd_exec(char *line)
 		app_cmd_port_adopt(cmd, argv, argc);
 	} else if (strcmp(cmd, "tx_pools") == 0) {
 		app_cmd_tx_pools(cmd, argv, argc);
+	} else if (strcmp(cmd, "tx_burst") == 0) {
+		app_cmd_tx_burst(cmd, argv, argc);
 	} else if (strcmp(cmd, "starve") == 0) {
 		app_cmd_starve(cmd);
 	} else if (strcmp(cmd, "feed") == 0) {

@@ -25,6 +25,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_memzone.h>
+#include <rte_ring.h>
 
 #include <rte_pmd_mana_mpr.h>
 
@@ -93,6 +94,8 @@ usage(const char *prog)
 "                      rte_dev_hotplug_handle_enable, which does nothing for a device no\n"
 "                      UIO/VFIO driver owns) and print every device event\n"
 "                      {\"ev\":\"dev_event\",...}\n"
+"  --fast-free         primary: request RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE (every process\n"
+"                      sends from one pool of its own, direct mbufs of reference count 1)\n"
 "  --extra-mempool-ops register a mempool driver of this binary's own before rte_eal_init,\n"
 "                      so that the drivers loaded later get other indices than in a\n"
 "                      process without it (a process built differently; for tests)\n"
@@ -108,6 +111,8 @@ usage(const char *prog)
 "  pause | resume      stop / restart sending\n"
 "  hold | release      stop / restart polling and sending: after `hold` has answered, this\n"
 "                      process makes no burst call (it is outside every queue) until `release`\n"
+"  tx_burst N [BAD]    one Tx burst of N packets of the first owned queue; with BAD, an\n"
+"                      8-byte frame (the device fails it) inserted at index BAD\n"
 "  starve | feed        take every free mbuf of the Rx pool, and those freed later / give\n"
 "                      them back\n"
 "  port_stop | port_start | port_close | configure | rxq_setup\n"
@@ -201,9 +206,10 @@ parse_list(const char *s, uint16_t *ids, uint16_t *n)
 enum {
 	OPT_QUEUES = 256, OPT_DESC, OPT_MBUFS, OPT_OWN, OPT_RATE, OPT_FLOWS, OPT_SIZE, OPT_SEGS,
 	OPT_BURST, OPT_STATUS_MS, OPT_DRAIN_MS, OPT_START_TIMEOUT_MS, OPT_DURATION_MS, OPT_EVENTS,
-	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY, OPT_HELD, OPT_TX_POOL_OPS,
+	OPT_ON_FAILED, OPT_STOP_PORT, OPT_LEAVE_OPEN, OPT_KEEP_DOORBELL, OPT_NO_VERIFY, OPT_HELD,
+	OPT_TX_POOL_OPS,
 	OPT_PROC_ID, OPT_IDLE_US, OPT_RX_BURST, OPT_VLAN, OPT_VLAN_STRIP, OPT_EXTRA_MEMPOOL_OPS,
-	OPT_ON_RECOVERING, OPT_DEV_EVENT_MONITOR,
+	OPT_ON_RECOVERING, OPT_DEV_EVENT_MONITOR, OPT_FAST_FREE,
 	OPT_HELP,
 };
 
@@ -234,6 +240,7 @@ static const struct option app_opts[] = {
 	{ "rx-burst", required_argument, NULL, OPT_RX_BURST },
 	{ "vlan", required_argument, NULL, OPT_VLAN },
 	{ "vlan-strip", no_argument, NULL, OPT_VLAN_STRIP },
+	{ "fast-free", no_argument, NULL, OPT_FAST_FREE },
 	{ "extra-mempool-ops", no_argument, NULL, OPT_EXTRA_MEMPOOL_OPS },
 	{ "on-recovering", required_argument, NULL, OPT_ON_RECOVERING },
 	{ "dev-event-monitor", no_argument, NULL, OPT_DEV_EVENT_MONITOR },
@@ -371,6 +378,9 @@ parse_args(int argc, char **argv, struct app_cfg *cfg)
 			break;
 		case OPT_VLAN_STRIP:
 			cfg->vlan_strip = true;
+			break;
+		case OPT_FAST_FREE:
+			cfg->fast_free = true;
 			break;
 		case OPT_EXTRA_MEMPOOL_OPS:	/* acted on before rte_eal_init */
 			break;
@@ -749,6 +759,8 @@ app_setup_primary(void)
 		app.port_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	if (cfg->vlan_strip)
 		app.port_conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	if (cfg->fast_free)
+		app.port_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	return app_port_bringup();
 }
 
@@ -1104,16 +1116,18 @@ app_to_extbuf(struct rte_mbuf *m)
 }
 
 /*
- * Build @want packets from the Tx pool, in flow order, and send them;
+ * Build @want packets from the Tx pool, in flow order, and send them in one
+ * burst, with @extra (no flow's, may be NULL) inserted at @extra_at;
  * *built: how many could be built. Refused packets are freed and their
- * sequence numbers given back. Returns the number sent.
+ * sequence numbers given back. Returns the number sent (@extra included).
  */
 uint16_t
-app_tx_send(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built)
+app_tx_send_extra(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built,
+		  struct rte_mbuf *extra, uint16_t extra_at)
 {
 	struct app_cfg *cfg = &app.cfg;
-	struct rte_mbuf *pkts[APP_MAX_BURST];
-	uint16_t which[APP_MAX_BURST];
+	struct rte_mbuf *pkts[APP_MAX_BURST + 1];
+	uint16_t which[APP_MAX_BURST + 1];
 	uint16_t n, sent, k;
 
 	want = RTE_MIN(want, (uint16_t)APP_MAX_BURST);
@@ -1137,19 +1151,37 @@ app_tx_send(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built)
 		aq->next_flow = (uint16_t)((fi + 1) % aq->nb_flows);
 	}
 	*built = n;
+	if (extra != NULL) {
+		extra_at = RTE_MIN(extra_at, n);
+		memmove(&pkts[extra_at + 1], &pkts[extra_at], (n - extra_at) * sizeof(pkts[0]));
+		memmove(&which[extra_at + 1], &which[extra_at], (n - extra_at) * sizeof(which[0]));
+		pkts[extra_at] = extra;
+		which[extra_at] = UINT16_MAX;
+		n++;
+	}
 	if (n == 0)
 		return 0;
 	sent = rte_eth_tx_burst(app.port, aq->qid, pkts, n);
 	/* Refused packets are the tail of the burst: the highest seqs of their flows. */
 	for (k = sent; k < n; k++)
-		aq->flows[which[k]].sent--;
+		if (which[k] != UINT16_MAX)
+			aq->flows[which[k]].sent--;
 	if (sent < n) {
 		aq->tx_refused += n - sent;
 		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
-		aq->next_flow = which[sent];
+		for (k = sent; k < n && which[k] == UINT16_MAX; k++)
+			;
+		if (k < n)
+			aq->next_flow = which[k];
 	}
 	aq->tx += sent;
 	return sent;
+}
+
+uint16_t
+app_tx_send(struct app_queue *aq, uint64_t now, uint16_t want, uint16_t *built)
+{
+	return app_tx_send_extra(aq, now, want, built, NULL, 0);
 }
 
 /* Send what the token bucket allows; *busy when more is already due. */
@@ -1272,6 +1304,27 @@ struct app_walk {
 	unsigned int n;
 };
 
+/*
+ * Objects in @mp's ring and caches, not capped at its size as
+ * rte_mempool_avail_count() is: an mbuf freed twice shows as one too many.
+ * Pools of the ring drivers only (their pool_data is the rte_ring); others
+ * answer rte_mempool_avail_count().
+ */
+static unsigned int
+app_mempool_raw_count(const struct rte_mempool *mp)
+{
+	unsigned int count, lcore;
+
+	if (strncmp(rte_mempool_get_ops(mp->ops_index)->name, "ring_", 5) != 0)
+		return rte_mempool_avail_count(mp);
+	count = rte_ring_count(mp->pool_data);
+	if (mp->cache_size == 0)
+		return count;
+	for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
+		count += mp->local_cache[lcore].len;
+	return count;
+}
+
 static void
 app_mempool_cb(struct rte_mempool *mp, void *arg)
 {
@@ -1279,8 +1332,9 @@ app_mempool_cb(struct rte_mempool *mp, void *arg)
 
 	sb_printf(w->sb, "%s{\"name\":", w->n++ ? "," : "");
 	sb_str(w->sb, mp->name);
-	sb_printf(w->sb, ",\"size\":%u,\"avail\":%u,\"in_use\":%u}", mp->size,
-		  rte_mempool_avail_count(mp), rte_mempool_in_use_count(mp));
+	sb_printf(w->sb, ",\"size\":%u,\"avail\":%u,\"in_use\":%u,\"avail_raw\":%u}",
+		  mp->size, rte_mempool_avail_count(mp), rte_mempool_in_use_count(mp),
+		  app_mempool_raw_count(mp));
 }
 
 void

@@ -601,9 +601,14 @@ def assert_clean_final(final, min_sent=1, allow_reorder=False):
 
 
 def assert_pools_full(pools, what=""):
+    """Every mbuf back, once: "avail_raw" (mana-traffic's count of the pool's
+    ring and caches, which rte_mempool_avail_count() caps at the size) shows
+    an mbuf freed twice."""
     assert pools, f"no mempools reported {what}"
     for mp in pools:
         assert mp["avail"] == mp["size"], f"mempool {mp['name']} not full {what}: {mp}"
+        assert mp.get("avail_raw", mp["size"]) == mp["size"], \
+            f"mempool {mp['name']} holds more than its size {what}: {mp}"
 
 
 # -- helpers of the reset tests (test_reset*.py) -------------------------------
@@ -824,3 +829,103 @@ def freeze(proc):
 
 def thaw(proc):
     proc.signal(signal.SIGCONT)
+
+
+# -- gdb, for tests that hold one thread at a chosen point -------------------
+
+needs_gdb = pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
+
+
+class Gdb:
+    """gdb attached in non-stop mode to one process: a breakpoint stops only
+    the thread that hits it, every other thread keeps running."""
+
+    def __init__(self, pid, logdir):
+        self.out = b""
+        self.cond = threading.Condition()
+        self.reader = None
+        self.log = open(Path(logdir) / f"gdb-{pid}.log", "wb")
+        try:
+            self.p = subprocess.Popen(["gdb", "-q", "-nx", "-iex", "set debuginfod enabled off"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+        except BaseException:
+            self.log.close()
+            raise
+        try:
+            reader = threading.Thread(target=self._read, daemon=True)
+            reader.start()
+            self.reader = reader
+            for c in ("set pagination off", "set confirm off", "set non-stop on",
+                      f"attach {pid}"):
+                self.cmd(c)
+            self.sync(60)
+        except BaseException:
+            self.close()        # the caller gets no object to close
+            raise
+
+    def _read(self):
+        for chunk in iter(lambda: os.read(self.p.stdout.fileno(), 65536), b""):
+            self.log.write(chunk)
+            with self.cond:
+                self.out += chunk
+                self.cond.notify_all()
+
+    def cmd(self, c):
+        self.p.stdin.write((c + "\n").encode())
+        self.p.stdin.flush()
+
+    def mark(self):
+        with self.cond:
+            return len(self.out)
+
+    def expect(self, text, timeout, start=0):
+        deadline = time.monotonic() + scaled(timeout)
+        with self.cond:
+            while text.encode() not in self.out[start:]:
+                left = deadline - time.monotonic()
+                if left <= 0 or self.p.poll() is not None:
+                    raise WaitTimeout(f"gdb: no '{text}' within {timeout} s:\n"
+                                      f"{self.out[start:][-3000:].decode(errors='replace')}")
+                self.cond.wait(min(left, 0.1))
+            return self.out[start:].decode(errors="replace")
+
+    def sync(self, timeout=10, start=None):
+        """Every command sent so far has been executed; returns the output
+        since @start (default: now)."""
+        token = f"SYNC{time.monotonic_ns()}"
+        m = self.mark() if start is None else start
+        self.cmd(f"echo {token}\\n")
+        return self.expect(token, timeout, m)
+
+    def run_all(self, timeout=10):
+        """Continue every stopped thread; return once all of them run."""
+        deadline = time.monotonic() + scaled(timeout)
+        while True:
+            self.cmd("continue -a &")
+            m = self.mark()
+            self.cmd("info threads")
+            out = self.sync(start=m)
+            threads = [ln for ln in out.splitlines() if "Thread 0x" in ln]
+            if threads and all(ln.rstrip().endswith("(running)") for ln in threads):
+                return
+            if time.monotonic() >= deadline:
+                raise WaitTimeout(f"gdb: threads not all running:\n{out[-3000:]}")
+            time.sleep(0.05)
+
+    def close(self):
+        if self.p.poll() is None:
+            try:
+                self.cmd("detach")
+                self.cmd("quit")
+                self.p.wait(scaled(10))
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
+        if self.reader is not None:
+            self.reader.join(2)
+        self.p.stdin.close()
+        self.p.stdout.close()
+        self.log.close()

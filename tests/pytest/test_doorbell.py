@@ -1,12 +1,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 mana-mp-reset authors
 """Foundation: doorbell revocation is real (a revoked mapping faults, or
-lands on a dummy page) and happens when the kernel does it."""
+lands on a dummy page) and happens when the kernel does it; a doorbell the
+software VF recovers after another queue's ring overwrote it announces only
+WQEs their driver has finished."""
 
 import errno
+import re
 import signal
+import time
 
-from conftest import sim_info, sim_reset, wait_until
+from conftest import (REPO, Gdb, assert_clean_final, needs_gdb, queue_rx, sim_info, sim_reset,
+                      wait_until)
 
 
 def _traffic(p, n=1000):
@@ -108,3 +113,101 @@ def test_secondary_survives_primary_close(cluster):
     final = sec.stop()
     assert final["exit"] == 0
     pri.stop()
+
+
+def _gdb_uint(gdb, expr):
+    """@expr, an unsigned integer, evaluated by gdb in its selected frame."""
+    tag = f"VAL{time.monotonic_ns()}"
+    m = gdb.mark()
+    gdb.cmd(f'printf "{tag}=%lu\\n", (unsigned long)({expr})')
+    found = re.search(rf"{tag}=(\d+)", gdb.sync(start=m))
+    assert found, f"gdb cannot evaluate {expr} (see the gdb log)"
+    return int(found.group(1))
+
+
+def _oob_store_line():
+    """Line of mana_tx_post()'s store of the short Tx OOB (the PMD's source)."""
+    src = REPO / "drivers/net/mana/mana_tx_dp.h"
+    for n, text in enumerate(src.read_text().splitlines(), 1):
+        if "*oob = (struct mana_tx_short_oob){" in text:
+            return n
+    raise AssertionError(f"no store of the short Tx OOB in {src}")
+
+
+def _tx(status, q):
+    return status.get("queues", {}).get(str(q), {}).get("tx", 0)
+
+
+@needs_gdb
+def test_overwritten_doorbell_waits_for_writer(cluster, tmp_path):
+    """The VF takes WQEs posted beyond a queue's announced tail once a ring
+    of another queue overwrote the slot (doc/guides/nics/mana.rst "Doorbells
+    on a page of memory") - only finished ones. The primary's Tx thread is
+    held (gdb non-stop) just after the first store of a WQE's short OOB: CQ
+    number written, SQ frame and vport offset (dword 1) not yet - where a
+    writer descheduled between its two stores leaves it - while a
+    secondary's queue rings the same slot a hundred times. Run then, the
+    WQE fails as an invalid OOB: its packet lost and oerrors 1 (CI's
+    test_multiseg_tx[secondary-7-200] on DPDK 24.11). The VF must leave it
+    until its writer has finished and rung: nothing lost."""
+    pri = cluster.primary(app_args="--queues 2 --own 0 --status-ms 100")
+    pri.wait_status(lambda s: queue_rx(s, 0) >= 2000, 10, "the primary's traffic")
+    gdb = Gdb(pri.pid, tmp_path)        # (closes itself if it fails to attach)
+    try:
+        gdb.run_all()
+        sec = cluster.secondary(1, "--own 1 --segs 7 --size 200 --flows 3 --status-ms 100")
+        sec.wait_status(lambda s: queue_rx(s, 1) >= 2000, 10, "the secondary's traffic")
+        with cluster.telemetry() as tel:
+            errors0 = sim_info(tel)["tx_errors"]
+            m = gdb.mark()
+            gdb.cmd(f"break mana_tx_dp.h:{_oob_store_line()}")
+            out = gdb.expect("hit Breakpoint 1", 10, m)
+            thread = re.findall(r'Thread (\d+) "[^"]*" hit Breakpoint 1', out)
+            assert thread, out[-2000:]
+            gdb.cmd(f"thread {thread[0]}")
+            gdb.cmd("delete")
+            # The WQE being written starts at the SQ's head (moved once posted).
+            oob = _gdb_uint(gdb, "((struct mana_txq *)txq)->sq.buf + "
+                                 "((((struct mana_txq *)txq)->sq.head * 32) & "
+                                 "(((struct mana_txq *)txq)->sq.size - 1)) + 8")
+            # One instruction at a time up to the store of OOB dword 0 (no watchpoint:
+            # hardware watchpoints do not fire in the Firecracker VMs tests run in).
+            m = gdb.mark()
+            gdb.cmd("python\n"
+                    "inf = gdb.selected_inferior()\n"
+                    "n = 0\n"
+                    f"while int.from_bytes(inf.read_memory({oob}, 4), 'little') == 0"
+                    " and n < 10000:\n"
+                    "    gdb.execute('stepi', to_string=True)\n"
+                    "    n += 1\n"
+                    f"print('STEPPED', n, *inf.read_memory({oob}, 8).tobytes())\n"
+                    "end")
+            found = re.search(r"STEPPED (\d+)((?: \d+){8})", gdb.sync(60, start=m))
+            assert found, "gdb did not step to the OOB store (see the gdb log)"
+            dwords = bytes(int(b) for b in found.group(2).split())
+            dword0 = int.from_bytes(dwords[:4], "little")
+            dword1 = int.from_bytes(dwords[4:], "little")
+            assert dword0 >> 8 != 0, f"OOB dword 0 {dword0:#x} after {found.group(1)} steps"
+            # Dword 1 as it is before its own store (what the PMD's gcc build does).
+            gdb.cmd(f"set {{unsigned int}}{oob + 4} = 0")
+            gdb.sync()
+            base = _tx(sec.last("status"), 1)
+            sec.wait_status(lambda s: _tx(s, 1) >= base + 2000, 10,
+                            "the secondary ringing while the primary's WQE is half written")
+            errors_held = sim_info(tel)["tx_errors"] - errors0
+            gdb.cmd(f"set {{unsigned int}}{oob + 4} = {dword1}")
+            gdb.cmd("continue -a &")
+            gdb.sync()
+    finally:
+        gdb.close()
+    assert errors_held == 0, \
+        "the VF ran a WQE its writer had not finished (an invalid OOB: one packet lost)"
+    base = queue_rx(pri.last("status"), 0)
+    pri.wait_status(lambda s: queue_rx(s, 0) >= base + 2000, 10, "the primary's traffic again")
+    with cluster.telemetry() as tel:
+        assert sim_info(tel)["tx_errors"] == errors0
+    final = sec.stop()
+    pfinal = pri.stop()
+    assert_clean_final(final)
+    assert_clean_final(pfinal)
+    assert pfinal["stats"]["oerrors"] == 0, pfinal["stats"]

@@ -7,28 +7,20 @@ hot-remove. The expected behaviour is doc/protocol.rst "Failure policy" and
 doc/guides/nics/mana.rst "Service reset: what the application sees"."""
 
 import errno
-import os
-import shutil
-import signal
-import subprocess
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import (DESC, OK_PAIR, RATE, SANITIZE, BDF, WaitTimeout, assert_pools_full,
+from conftest import (DESC, OK_PAIR, RATE, SANITIZE, BDF, Gdb, assert_pools_full,
                       check_final, event_types, fd_count, freeze, line_index, mana_info,
                       mana_procs, mana_queues, marks_of, recovered, scaled, sim_info, sim_reset, start_procs,
-                      stop_all, tel_ok, thaw, wait_events, wait_phase, wait_rx_after, wait_until)
+                      stop_all, tel_ok, thaw, wait_events, wait_phase, wait_rx_after, wait_until,
+                      needs_gdb)
 
 BURST = 32
 RX_REFILL_BATCH = 64      # drivers/net/mana/mana_rx_dp.h
 # Sanitizer builds are slower: extra slack for the few wall-clock bounds.
 SLACK_S = 0.1 if SANITIZE else 0.0
-
-needs_gdb = pytest.mark.skipif(shutil.which("gdb") is None, reason="needs gdb")
-
 
 def wait_readmitted(tel, proc, gen):
     """@proc, evicted while frozen and now running again, maps doorbell
@@ -317,101 +309,6 @@ def test_fatal_during_remap_restarts(cluster):
         assert event_types(p) == OK_PAIR, (p.name, event_types(p))
         check_final(finals[q], 2, p.name)
     assert_pools_full(finals[0]["mempools"], "after a restarted reset")
-
-
-class Gdb:
-    """gdb attached in non-stop mode to one process: a breakpoint stops only
-    the thread that hits it, every other thread keeps running."""
-
-    def __init__(self, pid, logdir):
-        self.out = b""
-        self.cond = threading.Condition()
-        self.reader = None
-        self.log = open(Path(logdir) / f"gdb-{pid}.log", "wb")
-        try:
-            self.p = subprocess.Popen(["gdb", "-q", "-nx", "-iex", "set debuginfod enabled off"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-        except BaseException:
-            self.log.close()
-            raise
-        try:
-            reader = threading.Thread(target=self._read, daemon=True)
-            reader.start()
-            self.reader = reader
-            for c in ("set pagination off", "set confirm off", "set non-stop on",
-                      f"attach {pid}"):
-                self.cmd(c)
-            self.sync(60)
-        except BaseException:
-            self.close()        # the caller gets no object to close
-            raise
-
-    def _read(self):
-        for chunk in iter(lambda: os.read(self.p.stdout.fileno(), 65536), b""):
-            self.log.write(chunk)
-            with self.cond:
-                self.out += chunk
-                self.cond.notify_all()
-
-    def cmd(self, c):
-        self.p.stdin.write((c + "\n").encode())
-        self.p.stdin.flush()
-
-    def mark(self):
-        with self.cond:
-            return len(self.out)
-
-    def expect(self, text, timeout, start=0):
-        deadline = time.monotonic() + scaled(timeout)
-        with self.cond:
-            while text.encode() not in self.out[start:]:
-                left = deadline - time.monotonic()
-                if left <= 0 or self.p.poll() is not None:
-                    raise WaitTimeout(f"gdb: no '{text}' within {timeout} s:\n"
-                                      f"{self.out[start:][-3000:].decode(errors='replace')}")
-                self.cond.wait(min(left, 0.1))
-            return self.out[start:].decode(errors="replace")
-
-    def sync(self, timeout=10, start=None):
-        """Every command sent so far has been executed; returns the output
-        since @start (default: now)."""
-        token = f"SYNC{time.monotonic_ns()}"
-        m = self.mark() if start is None else start
-        self.cmd(f"echo {token}\\n")
-        return self.expect(token, timeout, m)
-
-    def run_all(self, timeout=10):
-        """Continue every stopped thread; return once all of them run."""
-        deadline = time.monotonic() + scaled(timeout)
-        while True:
-            self.cmd("continue -a &")
-            m = self.mark()
-            self.cmd("info threads")
-            out = self.sync(start=m)
-            threads = [ln for ln in out.splitlines() if "Thread 0x" in ln]
-            if threads and all(ln.rstrip().endswith("(running)") for ln in threads):
-                return
-            if time.monotonic() >= deadline:
-                raise WaitTimeout(f"gdb: threads not all running:\n{out[-3000:]}")
-            time.sleep(0.05)
-
-    def close(self):
-        if self.p.poll() is None:
-            try:
-                self.cmd("detach")
-                self.cmd("quit")
-                self.p.wait(scaled(10))
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        if self.p.poll() is None:
-            os.killpg(self.p.pid, signal.SIGKILL)
-            self.p.wait()
-        if self.reader is not None:
-            self.reader.join(2)
-        self.p.stdin.close()
-        self.p.stdout.close()
-        self.log.close()
 
 
 def _fatal_at_breakpoint(cluster, tmp_path, function, phase, state):

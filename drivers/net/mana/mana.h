@@ -288,7 +288,16 @@ struct mana_txq {
 	uint32_t desc_tail;
 	uint32_t vport_offset;
 	uint32_t max_sge;
+	/*
+	 * Tx CQE suppression: WQEs posted since the last one that asked for a
+	 * completion; a CQE names its WQE by offset in the ring, in basic
+	 * units (tx_wqe_offset), @wqe_mask wraps it.
+	 */
+	uint32_t unsignalled;
+	uint32_t wqe_mask;
+	uint32_t max_wqe_units;	/* of a WQE of max_sge SGEs and the long OOB */
 	bool long_oob;		/* vport offset too big for the short Tx OOB */
+	bool fast_free;		/* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
 	struct mana_priv *priv;
 	struct mana_mr_cache mr_cache;
 	struct mana_queue_stats stats;

@@ -494,6 +494,8 @@ mana_txq_create(struct rte_eth_dev *dev, uint16_t i)
 	mana_gdma_queue_init(&txq->sq, &sq_info, false);
 	txq->vport_offset = sq_info.tx_vp_offset;
 	txq->long_oob = sq_info.tx_vp_offset > MANA_TX_SHORT_VPORT_OFFSET_MAX;
+	txq->wqe_mask = sq_info.size / GDMA_WQE_BU - 1;
+	txq->unsignalled = 0;
 	txq->desc_head = 0;
 	txq->desc_tail = 0;
 	mana_mr_cache_flush(&txq->mr_cache);

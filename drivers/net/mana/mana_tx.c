@@ -90,7 +90,7 @@ mana_txq_alloc(uint32_t count, int socket)
 
 int
 mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_desc,
-		    unsigned int socket_id, const struct rte_eth_txconf *conf __rte_unused)
+		    unsigned int socket_id, const struct rte_eth_txconf *conf)
 {
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_txq *txq;
@@ -114,6 +114,10 @@ mana_tx_queue_setup(struct rte_eth_dev *dev, uint16_t queue_idx, uint16_t nb_des
 	txq->nb_desc = count;
 	txq->desc_mask = count - 1;
 	txq->max_sge = RTE_MIN(priv->caps.max_send_sge, (uint32_t)GDMA_MAX_SGE);
+	txq->max_wqe_units = gdma_wqe_size(txq->max_sge, GDMA_INLINE_OOB_LARGE) / GDMA_WQE_BU;
+	/* The port's offloads (ethdev passes a queue only those of its own). */
+	txq->fast_free = ((dev->data->dev_conf.txmode.offloads | conf->offloads) &
+			  RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	txq->priv = priv;
 	txq->socket = (int)socket_id;
 	dev->data->tx_queues[queue_idx] = txq;
@@ -156,6 +160,8 @@ mana_txq_clone(struct mana_txq *txq, const struct mana_txq *old)
 	txq->nb_desc = old->nb_desc;
 	txq->desc_mask = old->desc_mask;
 	txq->max_sge = old->max_sge;
+	txq->max_wqe_units = old->max_wqe_units;
+	txq->fast_free = old->fast_free;
 	txq->priv = old->priv;
 	txq->socket = old->socket;
 	txq->stats = old->stats;

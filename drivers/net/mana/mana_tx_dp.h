@@ -25,32 +25,115 @@
 #include "mana_guard.h"
 #include "mana_rxtx.h"
 
-/* Retire completed sends: their mbufs go back to their pools. */
+/* Completed mbufs are given back in batches of this many. */
+#define MANA_TX_FREE_BATCH	64
+
+/*
+ * A WQE asks for a completion at least this often, so that a long burst
+ * frees its first mbufs before its last WQE is done; the last WQE a burst
+ * posts asks too (mana_tx_burst_body).
+ */
+#define MANA_TX_CQE_SPAN	64
+
+/*
+ * Give completed mbufs back. With RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE the
+ * application promised one pool per queue, reference count 1 and direct
+ * mbufs (rte_ethdev.h): they go straight back to that pool. Out of line:
+ * called about once per burst, and inlined it would triple the burst's code.
+ */
+static __rte_noinline void
+mana_tx_free(const struct mana_txq *txq, struct rte_mbuf **mbufs, unsigned int n)
+{
+	if (txq->fast_free)
+		rte_mempool_put_bulk(mbufs[0]->pool, (void **)mbufs, n);
+	else
+		rte_pktmbuf_free_bulk(mbufs, n);
+}
+
+/*
+ * Add @pkt to the batch to give back. A chain under FAST_FREE goes in
+ * segment by segment, each reset as rte_pktmbuf_prefree_seg would leave it.
+ */
+static __rte_always_inline void
+mana_tx_free_add(const struct mana_txq *txq, struct rte_mbuf **batch, unsigned int *n,
+		 struct rte_mbuf *pkt)
+{
+	struct rte_mbuf *next;
+
+	if (likely(!txq->fast_free || pkt->nb_segs == 1)) {
+		batch[(*n)++] = pkt;
+		if (unlikely(*n == MANA_TX_FREE_BATCH)) {
+			mana_tx_free(txq, batch, *n);
+			*n = 0;
+		}
+		return;
+	}
+	for (; pkt != NULL; pkt = next) {
+		next = pkt->next;
+		pkt->next = NULL;
+		pkt->nb_segs = 1;
+		batch[(*n)++] = pkt;
+		if (*n == MANA_TX_FREE_BATCH) {
+			mana_tx_free(txq, batch, *n);
+			*n = 0;
+		}
+	}
+}
+
+/*
+ * Retire completed sends: their mbufs go back to their pools, in bulk.
+ *
+ * A WQE may ask for no CQE (suppress_cqe), and the device completes a
+ * send queue's WQEs in order: a CQE completes its own WQE, named by its
+ * offset in the ring (tx_wqe_offset, in basic units), and every earlier one
+ * still outstanding. Error CQEs come for every failing WQE, whether it
+ * asked for a completion or not (upstream DPDK cce2c9df44, 823dbf2860):
+ * only that WQE is counted in error. A CQE naming no outstanding WQE
+ * completes nothing (counted, as the hardware never writes one).
+ */
 static __rte_always_inline void
 mana_tx_complete(struct mana_txq *txq)
 {
+	struct rte_mbuf *batch[MANA_TX_FREE_BATCH];
+	unsigned int nb_batch = 0;
 	bool overflow = false;
 
 	for (;;) {
 		const struct gdma_cqe *cqe = mana_cq_next(&txq->cq, &overflow);
 		const struct mana_tx_comp_oob *oob;
-		struct mana_desc *desc;
+		uint32_t span, done;
 
 		if (cqe == NULL)
 			break;
 		oob = (const struct mana_tx_comp_oob *)cqe->client_data;
-		desc = &txq->desc[txq->desc_tail & txq->desc_mask];
+		/* Units from the oldest outstanding WQE to the one completed. */
+		span = (oob->tx_wqe_offset - txq->sq.tail) & txq->wqe_mask;
+		if (unlikely(span >= txq->sq.head - txq->sq.tail)) {
+			DP_LOG(ERR, "port %u txq %u: completion for WQE %u, none outstanding there",
+			       txq->port_id, txq->queue_id, oob->tx_wqe_offset);
+			txq->stats.errors++;
+			continue;
+		}
 		if (unlikely(oob->hdr.cqe_type != CQE_TX_OKAY)) {
 			DP_LOG(DEBUG, "port %u txq %u: completion type %u vendor error %u",
 			       txq->port_id, txq->queue_id, oob->hdr.cqe_type,
 			       oob->hdr.vendor_err);
 			txq->stats.errors++;
 		}
-		rte_pktmbuf_free(desc->mbuf);
-		desc->mbuf = NULL;
-		txq->sq.tail += desc->wqe_units;
-		txq->desc_tail++;
+		/* Every WQE that starts at or before the completed one. */
+		done = 0;
+		do {
+			struct mana_desc *desc = &txq->desc[txq->desc_tail & txq->desc_mask];
+
+			mana_tx_free_add(txq, batch, &nb_batch, desc->mbuf);
+			desc->mbuf = NULL;
+			done += desc->wqe_units;
+			txq->sq.tail += desc->wqe_units;
+			txq->desc_tail++;
+		} while (done <= span);
 	}
+	if (nb_batch != 0)
+		mana_tx_free(txq, batch, nb_batch);
 	if (unlikely(overflow)) {
 		DP_LOG(ERR, "port %u txq %u: completion queue overflow", txq->port_id,
 		       txq->queue_id);
@@ -118,12 +201,13 @@ mana_tx_long_oob(const struct mana_txq *txq, const struct rte_mbuf *m,
 }
 
 /*
- * Post one packet. Returns 0, -ENOSPC (ring full: stop, the caller keeps
- * the packet), -EAGAIN (no key now: the same) or -EINVAL/-EFAULT/-ENOBUFS
- * (packet cannot be sent: dropped and counted).
+ * Post one packet; @last: the burst's last, which asks for a completion.
+ * Returns 0, -ENOSPC (ring full: stop, the caller keeps the packet),
+ * -EAGAIN (no key now: the same) or -EINVAL/-EFAULT/-ENOBUFS (packet cannot
+ * be sent: dropped and counted).
  */
 static __rte_always_inline int
-mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
+mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 {
 	struct mana_gdma_queue *sq = &txq->sq;
 	uint32_t nb_segs = pkt->nb_segs;
@@ -135,6 +219,7 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 	struct gdma_wqe_hdr *hdr = (struct gdma_wqe_hdr *)wqe;
 	struct mana_tx_short_oob *oob = (struct mana_tx_short_oob *)(wqe + sizeof(*hdr));
 	struct rte_mbuf *seg = pkt;
+	bool suppress;
 	size_t off;
 	uint32_t i;
 
@@ -171,13 +256,26 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 		off += sizeof(*sge);
 	}
 
+	/*
+	 * No CQE but for the burst's last WQE, one due (MANA_TX_CQE_SPAN), or
+	 * one after which the next WQE may not fit: a full ring always ends
+	 * with a WQE that asked for its completion when it was posted.
+	 */
+	suppress = !last && ++txq->unsignalled < MANA_TX_CQE_SPAN &&
+		   sq->count - (sq->head + units - sq->tail) >= txq->max_wqe_units &&
+		   txq->desc_head + 1 - txq->desc_tail < txq->nb_desc;
+	if (!suppress)
+		txq->unsignalled = 0;
+
 	*(uint64_t *)wqe = 0;
 	hdr->num_sge = nb_segs;
 	hdr->inline_oob_dwords = oob_bytes / 4;
-	*(uint64_t *)oob = 0;
-	oob->vcq_num = txq->cq.id;
-	oob->vsq_frame = (sq->id >> 10) & 0x3fff;
-	oob->vport_offset = txq->vport_offset;
+	*oob = (struct mana_tx_short_oob){
+		.suppress_cqe = suppress,
+		.vcq_num = txq->cq.id,
+		.vsq_frame = (sq->id >> 10) & 0x3fff,
+		.vport_offset = txq->vport_offset,
+	};
 	if (unlikely(long_fmt))
 		mana_tx_long_oob(txq, pkt, oob);
 	if (pkt->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))
@@ -187,6 +285,26 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 	txq->desc[txq->desc_head & txq->desc_mask] = (struct mana_desc){ pkt, units };
 	txq->desc_head++;
 	return 0;
+}
+
+/*
+ * A burst that ended before its last packet (a packet kept for lack of a
+ * key, or dropped) may have posted no WQE asking for a completion at the
+ * end: its last WQE now asks, so that one CQE completes all it posted and
+ * nothing waits for a later burst. The device reads WQEs only once the
+ * doorbell announces them.
+ */
+static __rte_always_inline void
+mana_tx_signal_last(struct mana_txq *txq)
+{
+	const struct mana_desc *last = &txq->desc[(txq->desc_head - 1) & txq->desc_mask];
+	size_t start = ((size_t)(txq->sq.head - last->wqe_units) * GDMA_WQE_BU) &
+		       (txq->sq.size - 1);
+	struct mana_tx_short_oob *oob =
+		(struct mana_tx_short_oob *)(txq->sq.buf + start + sizeof(struct gdma_wqe_hdr));
+
+	oob->suppress_cqe = 0;
+	txq->unsignalled = 0;
 }
 
 /*
@@ -204,7 +322,7 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 	mana_tx_complete(txq);
 	mana_mr_cache_sync(txq->priv, &txq->mr_cache);
 	for (i = 0; i < n; i++) {
-		int ret = mana_tx_post(txq, pkts[i]);
+		int ret = mana_tx_post(txq, pkts[i], i == n - 1);
 
 		if (likely(ret == 0)) {
 			bytes += pkts[i]->pkt_len;
@@ -224,9 +342,12 @@ mana_tx_burst_body(struct mana_txq *txq, const struct mana_fast *fast, struct rt
 			rte_pktmbuf_free(pkts[i]);
 		}
 	}
-	if (posted != 0)
+	if (posted != 0) {
+		if (unlikely(txq->unsignalled != 0))
+			mana_tx_signal_last(txq);
 		mana_ring_doorbell(fast, GDMA_DB_OFFSET_SQ,
 				   gdma_db_value(txq->sq.id, txq->sq.head * GDMA_WQE_BU, 0));
+	}
 	txq->stats.packets += posted;
 	txq->stats.bytes += bytes;
 	return i;
