@@ -10,12 +10,70 @@
  * mana_tx_dp.h), kept unchanged so that mana-bench-guard measures it side
  * by side with today's: every WQE asks for a CQE, each CQE retires one WQE
  * and its mbuf is freed on its own (rte_pktmbuf_free). Only the names
- * differ; the helpers it shares with today's path (checksum and long OOB)
- * did not change. Used on a queue whose WQEs were all posted by it (the
- * benchmark drains the queue between variants).
+ * differ. Used on a queue whose WQEs were all posted by it (the benchmark
+ * drains the queue between variants).
  */
 
 #include "mana_tx_dp.h"
+
+/*
+ * Checksum offload: the device wants the pseudo-header checksum in the L4
+ * checksum field (as the hardware does).
+ */
+static __rte_always_inline void
+legacy_tx_csum(struct rte_mbuf *m, struct mana_tx_short_oob *oob)
+{
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+	bool ipv4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
+	bool ipv6 = (m->ol_flags & RTE_MBUF_F_TX_IPV6) != 0;
+	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+	uint16_t phdr = 0;
+
+	oob->is_outer_ipv4 = ipv4;
+	oob->is_outer_ipv6 = ipv6;
+	oob->compute_ip_csum = (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) != 0;
+	if (l4 != RTE_MBUF_F_TX_TCP_CKSUM && l4 != RTE_MBUF_F_TX_UDP_CKSUM)
+		return;
+	if (ipv4)
+		phdr = rte_ipv4_phdr_cksum(l3, m->ol_flags);
+	else if (ipv6)
+		phdr = rte_ipv6_phdr_cksum(l3, m->ol_flags);
+	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM) {
+		rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *,
+					m->l2_len + m->l3_len)->cksum = phdr;
+		oob->compute_tcp_csum = 1;
+	} else {
+		rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
+					m->l2_len + m->l3_len)->dgram_cksum = phdr;
+		oob->compute_udp_csum = 1;
+	}
+	oob->transport_hdr_offset = m->l2_len + m->l3_len;
+}
+
+/*
+ * The long part of the Tx OOB: VLAN tag insertion (RTE_MBUF_F_TX_VLAN) and
+ * vport offsets that do not fit the short OOB (as Linux mana_start_xmit and
+ * upstream DPDK tx.c fill it).
+ */
+static __rte_always_inline void
+legacy_tx_long_oob(const struct mana_txq *txq, const struct rte_mbuf *m,
+		   struct mana_tx_short_oob *oob)
+{
+	struct mana_tx_long_oob *l = (struct mana_tx_long_oob *)(oob + 1);
+
+	memset(l, 0, sizeof(*l));
+	oob->packet_format = MANA_TX_LONG_PKT_FMT;
+	if (m->ol_flags & RTE_MBUF_F_TX_VLAN) {
+		l->inject_vlan_pri_tag = 1;
+		l->pcp = RTE_VLAN_TCI_PRI(m->vlan_tci);
+		l->dei = RTE_VLAN_TCI_DEI(m->vlan_tci);
+		l->vlan_id = RTE_VLAN_TCI_ID(m->vlan_tci);
+	}
+	if (txq->long_oob) {
+		oob->vport_offset = 0;
+		l->long_vport_offset = txq->vport_offset;
+	}
+}
 
 static __rte_always_inline void
 legacy_tx_complete(struct mana_txq *txq)
@@ -106,9 +164,9 @@ legacy_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt)
 	oob->vsq_frame = (sq->id >> 10) & 0x3fff;
 	oob->vport_offset = txq->vport_offset;
 	if (unlikely(long_fmt))
-		mana_tx_long_oob(txq, pkt, oob);
+		legacy_tx_long_oob(txq, pkt, oob);
 	if (pkt->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))
-		mana_tx_csum(pkt, oob);
+		legacy_tx_csum(pkt, oob);
 
 	sq->head += units;
 	txq->desc[txq->desc_head & txq->desc_mask] = (struct mana_desc){ pkt, units };

@@ -4,8 +4,8 @@
 
 import pytest
 
-from conftest import (DESC, assert_clean_final, assert_pools_full, flows_by_queue, mana_queues,
-                      queue_rx, stop_all, wait_rx_after, wait_until)
+from conftest import (DESC, assert_clean_final, assert_pools_full, flows_by_queue, freeze,
+                      mana_queues, queue_rx, stop_all, thaw, wait_rx_after, wait_until)
 
 
 def test_three_processes_four_queues(cluster):
@@ -28,7 +28,7 @@ def test_three_processes_four_queues(cluster):
         p.wait_status(lambda s, q=q: queue_rx(s, q) >= 2 * rate * 9 // 10,
                       timeout=15, what=f"2 s of traffic on queue {q}")
         st = p.last("status")
-        assert st["state"] == "active" and st["queues"][str(q)]["tx_refused"] == 0, st
+        assert st["state"] == "active", st
 
     finals = stop_all(procs)      # secondaries first: the primary is then the last user
 
@@ -40,7 +40,11 @@ def test_three_processes_four_queues(cluster):
         qs = final["stats"]["queues"][str(q)]
         assert qs["opackets"] == final["totals"]["sent"], (q, qs, final["totals"])
         assert qs["ipackets"] == final["totals"]["received"], (q, qs, final["totals"])
-        assert final["totals"]["tx_refused"] == 0
+        # A full ring refuses packets (backpressure, test_device_stall_backpressure):
+        # a device engine starved for more than a ring's worth (256 descriptors, 12.8 ms
+        # at 20 kpps) does so on a loaded 2-vCPU machine - once in CI, 35 packets after
+        # a 14 ms stall. A ring that never empties again refuses nearly all.
+        assert final["totals"]["tx_refused"] <= final["totals"]["sent"] // 20, final["totals"]
 
     # The primary, last to stop, reads every queue's stats from shared memory.
     pstats = finals[0]["stats"]
@@ -53,6 +57,34 @@ def test_three_processes_four_queues(cluster):
     # Stopped by the primary as last user: every mbuf is back.
     assert finals[0]["port_stopped"] is True
     assert_pools_full(finals[0]["mempools"], "after the last user stopped the port")
+
+
+def test_device_stall_backpressure(cluster):
+    """A device that takes no WQE for longer than a ring's worth of traffic
+    (the primary frozen: the software VF's engine runs there; 256
+    descriptors fill in 12.8 ms at 20 kpps) makes the full ring refuse
+    packets: they stay with the caller (tx_refused) and are sent once the
+    device runs again - nothing lost, nothing twice, the queue's counters
+    agree. The freeze lasts until a refusal is seen."""
+    rate = 20000
+    pri = cluster.primary(app_args="--queues 2 --own 0 --status-ms 50")
+    sec = cluster.secondary(1, f"--own 1 --rate {rate} --flows 2 --status-ms 50")
+    sec.wait_status(lambda s: queue_rx(s, 1) >= rate // 2, timeout=15, what="traffic")
+    refused0 = sec.last("status")["queues"]["1"]["tx_refused"]
+    freeze(pri)
+    try:
+        sec.wait_status(lambda s: s["queues"]["1"]["tx_refused"] > refused0, timeout=10,
+                        what="a refusal while the device is stopped")
+    finally:
+        thaw(pri)
+    wait_rx_after(sec, [1], sec.mark(), rate // 2, timeout=15, what="traffic again")
+    final = sec.stop()
+    assert_clean_final(final, min_sent=rate // 2)
+    assert final["totals"]["tx_refused"] > refused0, final["totals"]
+    qs = final["stats"]["queues"]["1"]
+    assert qs["opackets"] == final["totals"]["sent"] and qs["errors"] == 0, qs
+    assert final["stats"]["oerrors"] == 0, final["stats"]
+    pri.stop()
 
 
 @pytest.mark.parametrize("where,segs,size", [

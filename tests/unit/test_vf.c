@@ -1117,6 +1117,52 @@ out:
 }
 
 /*
+ * The short Tx OOB as one word (MANA_TX_OOB_*, what the PMD's data path
+ * stores) puts each field where struct mana_tx_short_oob (what these tests
+ * and the layout's sources use) has it. No device involved.
+ */
+static uint64_t
+t_oob_word(const struct mana_tx_short_oob *oob)
+{
+	uint64_t w;
+
+	memcpy(&w, oob, sizeof(w));
+	return w;
+}
+
+static bool
+test_short_oob_word(void)
+{
+	struct mana_tx_short_oob oob;
+	bool ok = false;
+
+#define T_OOB_FIELD(field, val, word) do { \
+		memset(&oob, 0, sizeof(oob)); \
+		oob.field = (val); \
+		CHECK(t_oob_word(&oob) == (word), #field " %#" PRIx64 " != %#" PRIx64, \
+		      t_oob_word(&oob), (uint64_t)(word)); \
+	} while (0)
+	T_OOB_FIELD(packet_format, MANA_TX_LONG_PKT_FMT, MANA_TX_OOB_LONG_FMT);
+	T_OOB_FIELD(is_outer_ipv4, 1, MANA_TX_OOB_OUTER_IPV4);
+	T_OOB_FIELD(is_outer_ipv6, 1, MANA_TX_OOB_OUTER_IPV6);
+	T_OOB_FIELD(compute_ip_csum, 1, MANA_TX_OOB_IP_CSUM);
+	T_OOB_FIELD(compute_tcp_csum, 1, MANA_TX_OOB_TCP_CSUM);
+	T_OOB_FIELD(compute_udp_csum, 1, MANA_TX_OOB_UDP_CSUM);
+	T_OOB_FIELD(suppress_cqe, 1, MANA_TX_OOB_SUPPRESS_CQE);
+	T_OOB_FIELD(vcq_num, 0xabcdef, MANA_TX_OOB_VCQ_NUM(0xabcdef));
+	T_OOB_FIELD(transport_hdr_offset, 0x3a5, MANA_TX_OOB_TRANSPORT_OFF(0x3a5));
+	T_OOB_FIELD(vsq_frame, 0x2bcd, MANA_TX_OOB_VSQ_FRAME(0x2bcd));
+	T_OOB_FIELD(vport_offset, 0xa7, MANA_TX_OOB_VPORT_OFFSET(0xa7));
+#undef T_OOB_FIELD
+	/* The field macros keep to their fields. */
+	CHECK(MANA_TX_OOB_VCQ_NUM(~0u) == UINT64_C(0xffffff) << 8, "VCQ mask");
+	CHECK(MANA_TX_OOB_VSQ_FRAME(~0u) == UINT64_C(0x3fff) << 42, "VSQ frame mask");
+	ok = true;
+out:
+	return ok;
+}
+
+/*
  * Tx CQE suppression (suppress_txcqe_gen): no CQE for a suppressed WQE that
  * succeeds, an error CQE for every WQE that fails, suppressed or not (DPDK
  * commit 823dbf2860).
@@ -2730,6 +2776,7 @@ static const struct t_case t_cases[] = {
 	{ "rx_drops", test_rx_drops },
 	{ "coalescing", test_coalescing },
 	{ "vlan", test_vlan },
+	{ "short_oob_word", test_short_oob_word },
 	{ "suppression", test_suppression },
 	{ "checksums", test_checksums },
 	{ "two_ports", test_two_ports },

@@ -296,6 +296,7 @@ struct mana_txq {
 	uint32_t unsignalled;
 	uint32_t wqe_mask;
 	uint32_t max_wqe_units;	/* of a WQE of max_sge SGEs and the long OOB */
+	uint64_t tx_oob;	/* the queue's short OOB fields: CQ, SQ frame, vport offset */
 	bool long_oob;		/* vport offset too big for the short Tx OOB */
 	bool fast_free;		/* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
 	struct mana_priv *priv;

@@ -74,6 +74,25 @@ static_assert(sizeof(struct mana_tx_short_oob) == 8, "Tx short OOB is 8 bytes");
 #define MANA_TX_SHORT_VPORT_OFFSET_MAX	0xff
 
 /*
+ * The short OOB as the data path writes it: one 64-bit word, little endian,
+ * each field of struct mana_tx_short_oob at its bit position there
+ * (tests/unit/test_vf.c short_oob_word checks them against the struct).
+ * Built in a register and stored whole: bit-field stores into the ring
+ * compile to read-modify-writes of device-shared memory.
+ */
+#define MANA_TX_OOB_LONG_FMT		((uint64_t)MANA_TX_LONG_PKT_FMT)
+#define MANA_TX_OOB_OUTER_IPV4		(UINT64_C(1) << 2)
+#define MANA_TX_OOB_OUTER_IPV6		(UINT64_C(1) << 3)
+#define MANA_TX_OOB_IP_CSUM		(UINT64_C(1) << 4)
+#define MANA_TX_OOB_TCP_CSUM		(UINT64_C(1) << 5)
+#define MANA_TX_OOB_UDP_CSUM		(UINT64_C(1) << 6)
+#define MANA_TX_OOB_SUPPRESS_CQE	(UINT64_C(1) << 7)
+#define MANA_TX_OOB_VCQ_NUM(cq)		((uint64_t)((cq) & 0xffffff) << 8)
+#define MANA_TX_OOB_TRANSPORT_OFF(off)	((uint64_t)((off) & 0x3ff) << 32)
+#define MANA_TX_OOB_VSQ_FRAME(frame)	((uint64_t)((frame) & 0x3fff) << 42)
+#define MANA_TX_OOB_VPORT_OFFSET(off)	((uint64_t)((off) & 0xff) << 56)
+
+/*
  * What follows the short OOB in the long format (GDMA_INLINE_OOB_LARGE
  * bytes in all): VLAN tag insertion and vport offsets above 8 bits (Linux
  * include/net/mana/mana.h struct mana_tx_long_oob; upstream DPDK mana.h

@@ -494,6 +494,9 @@ mana_txq_create(struct rte_eth_dev *dev, uint16_t i)
 	mana_gdma_queue_init(&txq->sq, &sq_info, false);
 	txq->vport_offset = sq_info.tx_vp_offset;
 	txq->long_oob = sq_info.tx_vp_offset > MANA_TX_SHORT_VPORT_OFFSET_MAX;
+	/* A vport offset the short OOB cannot hold goes in the long part. */
+	txq->tx_oob = MANA_TX_OOB_VCQ_NUM(txq->cq.id) | MANA_TX_OOB_VSQ_FRAME(txq->sq.id >> 10) |
+		      (txq->long_oob ? 0 : MANA_TX_OOB_VPORT_OFFSET(txq->vport_offset));
 	txq->wqe_mask = sq_info.size / GDMA_WQE_BU - 1;
 	txq->unsignalled = 0;
 	txq->desc_head = 0;

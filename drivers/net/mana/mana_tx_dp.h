@@ -143,22 +143,27 @@ mana_tx_complete(struct mana_txq *txq)
 
 /*
  * Checksum offload: the device wants the pseudo-header checksum in the L4
- * checksum field (as the hardware does).
+ * checksum field (as the hardware does). Returns the short OOB's checksum
+ * bits (MANA_TX_OOB_*).
  */
-static __rte_always_inline void
-mana_tx_csum(struct rte_mbuf *m, struct mana_tx_short_oob *oob)
+static __rte_always_inline uint64_t
+mana_tx_csum(struct rte_mbuf *m)
 {
 	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
 	bool ipv4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
 	bool ipv6 = (m->ol_flags & RTE_MBUF_F_TX_IPV6) != 0;
 	void *l3 = rte_pktmbuf_mtod_offset(m, void *, m->l2_len);
+	uint64_t bits = 0;
 	uint16_t phdr = 0;
 
-	oob->is_outer_ipv4 = ipv4;
-	oob->is_outer_ipv6 = ipv6;
-	oob->compute_ip_csum = (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) != 0;
+	if (ipv4)
+		bits |= MANA_TX_OOB_OUTER_IPV4;
+	if (ipv6)
+		bits |= MANA_TX_OOB_OUTER_IPV6;
+	if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)
+		bits |= MANA_TX_OOB_IP_CSUM;
 	if (l4 != RTE_MBUF_F_TX_TCP_CKSUM && l4 != RTE_MBUF_F_TX_UDP_CKSUM)
-		return;
+		return bits;
 	if (ipv4)
 		phdr = rte_ipv4_phdr_cksum(l3, m->ol_flags);
 	else if (ipv6)
@@ -166,38 +171,48 @@ mana_tx_csum(struct rte_mbuf *m, struct mana_tx_short_oob *oob)
 	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM) {
 		rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *,
 					m->l2_len + m->l3_len)->cksum = phdr;
-		oob->compute_tcp_csum = 1;
+		bits |= MANA_TX_OOB_TCP_CSUM;
 	} else {
 		rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
 					m->l2_len + m->l3_len)->dgram_cksum = phdr;
-		oob->compute_udp_csum = 1;
+		bits |= MANA_TX_OOB_UDP_CSUM;
 	}
-	oob->transport_hdr_offset = m->l2_len + m->l3_len;
+	return bits | MANA_TX_OOB_TRANSPORT_OFF(m->l2_len + m->l3_len);
 }
 
 /*
- * The long part of the Tx OOB: VLAN tag insertion (RTE_MBUF_F_TX_VLAN) and
- * vport offsets that do not fit the short OOB (as Linux mana_start_xmit and
- * upstream DPDK tx.c fill it).
+ * The long part of the Tx OOB, @l: VLAN tag insertion (RTE_MBUF_F_TX_VLAN)
+ * and vport offsets that do not fit the short OOB (as Linux mana_start_xmit
+ * and upstream DPDK tx.c fill it; the short OOB then carries offset 0,
+ * mana_txq_create()).
  */
 static __rte_always_inline void
 mana_tx_long_oob(const struct mana_txq *txq, const struct rte_mbuf *m,
-		 struct mana_tx_short_oob *oob)
+		 struct mana_tx_long_oob *l)
 {
-	struct mana_tx_long_oob *l = (struct mana_tx_long_oob *)(oob + 1);
-
 	memset(l, 0, sizeof(*l));
-	oob->packet_format = MANA_TX_LONG_PKT_FMT;
 	if (m->ol_flags & RTE_MBUF_F_TX_VLAN) {
 		l->inject_vlan_pri_tag = 1;
 		l->pcp = RTE_VLAN_TCI_PRI(m->vlan_tci);
 		l->dei = RTE_VLAN_TCI_DEI(m->vlan_tci);
 		l->vlan_id = RTE_VLAN_TCI_ID(m->vlan_tci);
 	}
-	if (txq->long_oob) {
-		oob->vport_offset = 0;
+	if (txq->long_oob)
 		l->long_vport_offset = txq->vport_offset;
-	}
+}
+
+/*
+ * The short OOB (MANA_TX_OOB_* word) in one aligned 8-byte store, after
+ * the rest of the WQE (release order): whatever reads a WQE before the
+ * doorbell announces it - the software VF recovering a doorbell another
+ * queue overwrote on its page of memory - finds the OOB whole or not
+ * written. It follows the 8-byte WQE header: aligned.
+ */
+static __rte_always_inline void
+mana_tx_oob_store(uint8_t *wqe, uint64_t word)
+{
+	rte_atomic_store_explicit((RTE_ATOMIC(uint64_t) *)(wqe + sizeof(struct gdma_wqe_hdr)),
+				  word, rte_memory_order_release);
 }
 
 /*
@@ -217,8 +232,8 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 	size_t start = ((size_t)sq->head * GDMA_WQE_BU) & (sq->size - 1);
 	uint8_t *wqe = sq->buf + start;
 	struct gdma_wqe_hdr *hdr = (struct gdma_wqe_hdr *)wqe;
-	struct mana_tx_short_oob *oob = (struct mana_tx_short_oob *)(wqe + sizeof(*hdr));
 	struct rte_mbuf *seg = pkt;
+	uint64_t oob;
 	bool suppress;
 	size_t off;
 	uint32_t i;
@@ -270,16 +285,17 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 	*(uint64_t *)wqe = 0;
 	hdr->num_sge = nb_segs;
 	hdr->inline_oob_dwords = oob_bytes / 4;
-	*oob = (struct mana_tx_short_oob){
-		.suppress_cqe = suppress,
-		.vcq_num = txq->cq.id,
-		.vsq_frame = (sq->id >> 10) & 0x3fff,
-		.vport_offset = txq->vport_offset,
-	};
-	if (unlikely(long_fmt))
-		mana_tx_long_oob(txq, pkt, oob);
+	oob = txq->tx_oob;
+	if (suppress)
+		oob |= MANA_TX_OOB_SUPPRESS_CQE;
+	if (unlikely(long_fmt)) {
+		oob |= MANA_TX_OOB_LONG_FMT;
+		mana_tx_long_oob(txq, pkt,
+				 (struct mana_tx_long_oob *)(wqe + sizeof(*hdr) + GDMA_INLINE_OOB_SMALL));
+	}
 	if (pkt->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))
-		mana_tx_csum(pkt, oob);
+		oob |= mana_tx_csum(pkt);
+	mana_tx_oob_store(wqe, oob);
 
 	sq->head += units;
 	txq->desc[txq->desc_head & txq->desc_mask] = (struct mana_desc){ pkt, units };
@@ -300,10 +316,12 @@ mana_tx_signal_last(struct mana_txq *txq)
 	const struct mana_desc *last = &txq->desc[(txq->desc_head - 1) & txq->desc_mask];
 	size_t start = ((size_t)(txq->sq.head - last->wqe_units) * GDMA_WQE_BU) &
 		       (txq->sq.size - 1);
-	struct mana_tx_short_oob *oob =
-		(struct mana_tx_short_oob *)(txq->sq.buf + start + sizeof(struct gdma_wqe_hdr));
+	uint8_t *wqe = txq->sq.buf + start;
+	uint64_t oob = rte_atomic_load_explicit((RTE_ATOMIC(uint64_t) *)(wqe +
+						sizeof(struct gdma_wqe_hdr)),
+						rte_memory_order_relaxed);
 
-	oob->suppress_cqe = 0;
+	mana_tx_oob_store(wqe, oob & ~MANA_TX_OOB_SUPPRESS_CQE);
 	txq->unsignalled = 0;
 }
 
