@@ -308,7 +308,9 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
  * key, or dropped) may have posted no WQE asking for a completion at the
  * end: its last WQE now asks, so that one CQE completes all it posted and
  * nothing waits for a later burst. The device reads WQEs only once the
- * doorbell announces them.
+ * doorbell announces them (the software VF may read a finished one before:
+ * then a later completion retires it, NIC guide "Doorbells on a page of
+ * memory").
  */
 static __rte_always_inline void
 mana_tx_signal_last(struct mana_txq *txq)
