@@ -273,11 +273,13 @@ app_cmd_starve_more(void)
 }
 
 /*
- * `tx_burst N [BAD]`: one rte_eth_tx_burst of N packets of the first owned
- * queue's flows, as the main loop builds them (`pause` first to have only
- * these); with BAD, an 8-byte frame (shorter than an Ethernet header: the
- * device fails it with an error completion) is inserted at index BAD.
- * Answers how many packets were built and sent (the short one included).
+ * `tx_burst N [BAD [short|empty]]`: one rte_eth_tx_burst of N packets of
+ * the first owned queue's flows, as the main loop builds them (`pause`
+ * first to have only these); with BAD, one more packet at index BAD: an
+ * 8-byte frame (short, the default: shorter than an Ethernet header, the
+ * device fails it with an error completion) or an empty one (empty: the
+ * PMD drops it, counted in oerrors). Answers how many packets were built
+ * and sent (the extra one included).
  */
 #define APP_SHORT_FRAME	8
 
@@ -287,11 +289,17 @@ app_cmd_tx_burst(const char *cmd, char **argv, int argc)
 	struct rte_mbuf *bad = NULL;
 	uint16_t built = 0, sent;
 	long n, at = -1;
+	bool empty = false;
 	struct sb sb;
 
-	if ((argc != 2 && argc != 3) || app_cmd_num(argv[1], 1, APP_MAX_BURST, &n) != 0 ||
-	    (argc == 3 && app_cmd_num(argv[2], 0, n, &at) != 0)) {
-		app_cmd_reply(cmd, -EINVAL, "usage: tx_burst N [BAD] (N 1..512, BAD 0..N)");
+	if (argc == 4 && strcmp(argv[3], "empty") == 0)
+		empty = true;
+	else if (argc == 4 && strcmp(argv[3], "short") != 0)
+		argc = 0;	/* neither kind: usage */
+	if (argc < 2 || argc > 4 || app_cmd_num(argv[1], 1, APP_MAX_BURST, &n) != 0 ||
+	    (argc >= 3 && app_cmd_num(argv[2], 0, n, &at) != 0)) {
+		app_cmd_reply(cmd, -EINVAL,
+			      "usage: tx_burst N [BAD [short|empty]] (N 1..512, BAD 0..N)");
 		return;
 	}
 	if (app.cfg.nb_own == 0 || app.tx_pool == NULL) {
@@ -306,7 +314,8 @@ app_cmd_tx_burst(const char *cmd, char **argv, int argc)
 			app_cmd_reply(cmd, -ENOBUFS, NULL);
 			return;
 		}
-		memset(rte_pktmbuf_append(bad, APP_SHORT_FRAME), 0xff, APP_SHORT_FRAME);
+		if (!empty)
+			memset(rte_pktmbuf_append(bad, APP_SHORT_FRAME), 0xff, APP_SHORT_FRAME);
 	}
 	sent = app_tx_send_extra(&app.q[0], rte_get_timer_cycles(), (uint16_t)n, &built, bad,
 				 (uint16_t)RTE_MAX(at, 0L));

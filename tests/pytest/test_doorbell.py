@@ -161,10 +161,14 @@ def test_overwritten_doorbell_waits_for_writer(cluster, tmp_path):
             gdb.cmd(f"thread {thread[0]}")
             gdb.cmd("delete")
             # The WQE being written starts at the SQ's head (moved once it is posted).
-            # (The burst's own variables are optimized out; the primary owns queue 0.)
-            txq = "((struct mana_txq *)rte_eth_devices[0].data->tx_queues[0])"
+            # (The burst's own variables are optimized out; the primary owns queue 0.
+            # rte_eth_devices cast: a DPDK without debug information gives no type.)
+            txq = ("((struct mana_txq *)((struct rte_eth_dev *)&rte_eth_devices)[0]"
+                   ".data->tx_queues[0])")
             oob = _gdb_uint(gdb, f"{txq}->sq.buf + (({txq}->sq.head * 32) & "
                                  f"({txq}->sq.size - 1)) + 8")
+            # Header written (this WQE is the one being posted), OOB not yet.
+            assert _gdb_uint(gdb, f"*(unsigned long *){oob - 8}") != 0, "no WQE header"
             assert _gdb_uint(gdb, f"*(unsigned long *){oob}") == 0, "OOB already stored"
             dword0 = _gdb_uint(gdb, f"(unsigned int){txq}->tx_oob")
             assert dword0 >> 8 != 0, hex(dword0)

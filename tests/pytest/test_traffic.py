@@ -43,8 +43,8 @@ def test_three_processes_four_queues(cluster):
         # A full ring refuses packets (backpressure, test_device_stall_backpressure):
         # a device engine starved for more than a ring's worth (256 descriptors, 12.8 ms
         # at 20 kpps) does so on a loaded 2-vCPU machine - once in CI, 35 packets after
-        # a 14 ms stall. A ring that never empties again refuses nearly all.
-        assert final["totals"]["tx_refused"] <= final["totals"]["sent"] // 20, final["totals"]
+        # a 14 ms stall (about 150 per 20 ms stall, old and new Tx path alike).
+        assert final["totals"]["tx_refused"] <= 2 * DESC, final["totals"]
 
     # The primary, last to stop, reads every queue's stats from shared memory.
     pstats = finals[0]["stats"]

@@ -60,9 +60,10 @@ def test_tx_one_cqe_per_32_packet_burst(cluster):
         # One per burst, and the single packet's; none in error.
         assert cqes == bursts + 1, (cqes, packets)
         assert after["tx_errors"] == before["tx_errors"]
-        assert (cqes - 1) * BURST <= packets - 1
-        # Only the single packet waits for its completion.
-        assert mana_queues(tel)[0]["tx_inflight"] == 1
+        # Only the single packet waits for its completion; every CQE named
+        # the WQE the queue expected.
+        q = mana_queues(tel)[0]
+        assert q["tx_inflight"] == 1 and q["tx_cqe_mismatches"] == 0, q
     assert p.command("resume")["ret"] == 0
     final = p.stop()
     assert_clean_final(final)
@@ -93,7 +94,7 @@ def test_tx_error_inside_a_suppressed_span(cluster, bad):
         assert p.command("tx_burst 1")["sent"] == 1
         q = mana_queues(tel)[0]
         assert q["tx_errors"] - q_before["tx_errors"] == 1, (q_before, q)
-        assert q["tx_inflight"] == 1, q
+        assert q["tx_inflight"] == 1 and q["tx_cqe_mismatches"] == 0, q
         after = wait_device_sent(tel, p)
         assert after["tx_cqes"] - before["tx_cqes"] == expect_cqes + 1
         # Exactly once: the pool holds all but the one in flight, none twice.
@@ -103,6 +104,67 @@ def test_tx_error_inside_a_suppressed_span(cluster, bad):
     final = p.stop()
     assert_clean_final(final)
     assert final["stats"]["oerrors"] == 1, final["stats"]
+    assert_pools_full(final["mempools"], "after the stop")
+
+
+def test_tx_burst_ending_in_a_drop(cluster):
+    """A burst whose last packet the PMD drops (an empty one: oerrors) had
+    posted its last WQE asking for no completion: before ringing, the PMD
+    makes that WQE ask (mana_tx_signal_last), so the device writes the one
+    CQE that retires the burst - none is left for a later burst to retire."""
+    p = quiet_primary(cluster)
+    with cluster.telemetry() as tel:
+        before = wait_device_sent(tel, p)
+        r = p.command(f"tx_burst {BURST - 1} {BURST - 1} empty")
+        assert r["ret"] == 0 and r["sent"] == BURST, r
+        wait_until(lambda: sim_info(tel)["tx_packets"] - before["tx_packets"] == BURST - 1,
+                   10, "the burst's packets sent")
+        wait_until(lambda: sim_info(tel)["tx_cqes"] - before["tx_cqes"] == 1, 10,
+                   "the burst's one CQE")
+        assert p.command("tx_burst 1")["sent"] == 1
+        q = mana_queues(tel)[0]
+        assert q["tx_inflight"] == 1 and q["tx_cqe_mismatches"] == 0, q
+        after = wait_device_sent(tel, p)
+        assert after["tx_cqes"] - before["tx_cqes"] == 2, (before, after)
+        assert after["tx_errors"] == before["tx_errors"]
+    assert p.command("resume")["ret"] == 0
+    final = p.stop()
+    assert_clean_final(final)
+    assert final["stats"]["oerrors"] == 1, final["stats"]
+    assert_pools_full(final["mempools"], "after the stop")
+
+
+@pytest.mark.parametrize("args,n,bad,segs", [
+    ("--segs 3", 31, 15, 3),                # WQEs of 2 basic units
+    ("--vlan 5", 31, 7, 1),                 # long OOB: 2 units, the failing frame's 1
+    ("--segs 3 --desc 64", 200, 40, 3),     # a burst the ring cuts at 64
+])
+def test_tx_error_with_multi_unit_wqes(cluster, args, n, bad, segs):
+    """An error CQE inside a suppressed span of WQEs longer than one basic
+    unit, and a burst the full ring cuts short: the device's CQEs retire all
+    that was posted - one error counted, the next 1-packet burst alone in
+    flight, every mbuf back once. (From the review of the Tx work.)"""
+    p = cluster.primary(app_args=f"--queues 1 --rate 5000 --status-ms 100 {args}")
+    p.wait_status(lambda s: queue_rx(s, 0) > 200, 10, "traffic")
+    assert p.command("pause")["ret"] == 0
+    with cluster.telemetry() as tel:
+        before = wait_device_sent(tel, p)
+        q_before = mana_queues(tel)[0]
+        r = p.command(f"tx_burst {n} {bad}")
+        assert r["ret"] == 0 and r["sent"] > bad, r
+        sent = r["sent"]
+        wait_until(lambda: (lambda i: i if i["tx_packets"] + i["tx_errors"]
+                            - before["tx_packets"] - before["tx_errors"] == sent
+                            else None)(sim_info(tel)), 10, "the burst done by the device")
+        assert p.command("tx_burst 1")["sent"] == 1
+        q = mana_queues(tel)[0]
+        assert q["tx_inflight"] == 1 and q["tx_cqe_mismatches"] == 0, (r, q)
+        assert q["tx_errors"] - q_before["tx_errors"] == 1, (r, q)
+        mp = tx_pool(p)
+        assert mp["avail_raw"] == mp["size"] - segs and mp["in_use"] == segs, mp
+    assert p.command("resume")["ret"] == 0
+    final = p.stop()
+    assert_clean_final(final)
     assert_pools_full(final["mempools"], "after the stop")
 
 

@@ -241,6 +241,7 @@ struct mana_gdma_queue {
 struct mana_desc {
 	struct rte_mbuf *mbuf;
 	uint32_t wqe_units;
+	bool cqe;		/* Tx: the WQE asked for a completion */
 };
 
 /*
@@ -303,6 +304,7 @@ struct mana_txq {
 	struct mana_mr_cache mr_cache;
 	struct mana_queue_stats stats;
 	uint64_t mr_drops;	/* dropped: no memory registration left for the buffer */
+	uint64_t cqe_mismatches;	/* CQEs naming no WQE the queue expected (never on hardware) */
 	int socket;
 	bool quarantined;	/* stuck poller, no spare: out of use in its slot */
 };

@@ -352,6 +352,7 @@ mana_tel_queue(const struct mana_rxq *rxq, const struct mana_txq *txq, size_t *c
 		mana_tel_uint(q, "tx_errors", txq->stats.errors, cost);
 		mana_tel_uint(q, "tx_inflight", txq->desc_head - txq->desc_tail, cost);
 		mana_tel_uint(q, "tx_fast_free", txq->fast_free, cost);
+		mana_tel_uint(q, "tx_cqe_mismatches", txq->cqe_mismatches, cost);
 	}
 	return q;
 }

@@ -165,6 +165,8 @@ mana_txq_clone(struct mana_txq *txq, const struct mana_txq *old)
 	txq->priv = old->priv;
 	txq->socket = old->socket;
 	txq->stats = old->stats;
+	txq->mr_drops = old->mr_drops;
+	txq->cqe_mismatches = old->cqe_mismatches;
 }
 
 void

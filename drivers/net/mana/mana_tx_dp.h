@@ -80,16 +80,60 @@ mana_tx_free_add(const struct mana_txq *txq, struct rte_mbuf **batch, unsigned i
 	}
 }
 
+/* Retire the oldest outstanding WQE; returns whether it asked for a CQE. */
+static __rte_always_inline bool
+mana_tx_retire_one(struct mana_txq *txq, struct rte_mbuf **batch, unsigned int *n)
+{
+	struct mana_desc *desc = &txq->desc[txq->desc_tail & txq->desc_mask];
+
+	mana_tx_free_add(txq, batch, n, desc->mbuf);
+	desc->mbuf = NULL;
+	txq->sq.tail += desc->wqe_units;
+	txq->desc_tail++;
+	return desc->cqe;
+}
+
+/*
+ * How many outstanding WQEs an error CQE retires: the failing WQE, which it
+ * names by offset in the ring (tx_wqe_offset, in basic units: the 32-bit
+ * word is the WQE's byte offset, its low 5 bits the SGE's, rdma-core
+ * providers/mana/gdma.h), and every WQE before it. It is found no further
+ * than the first WQE that asked for a completion, whose CQE would have come
+ * first. An offset that names none of these (not as the device writes it)
+ * retires the oldest WQE alone, as upstream does. Out of line: rare.
+ */
+static __rte_noinline uint32_t
+mana_tx_error_span(struct mana_txq *txq, uint32_t wqe_offset)
+{
+	uint32_t span = (wqe_offset - txq->sq.tail) & txq->wqe_mask;
+	uint32_t start = 0, k;
+
+	for (k = 0; txq->desc_tail + k != txq->desc_head; k++) {
+		const struct mana_desc *d = &txq->desc[(txq->desc_tail + k) & txq->desc_mask];
+
+		if (start == span)
+			return k + 1;
+		if (d->cqe)
+			break;
+		start += d->wqe_units;
+	}
+	DP_LOG(ERR, "port %u txq %u: error completion for WQE %u, not one outstanding",
+	       txq->port_id, txq->queue_id, wqe_offset);
+	txq->cqe_mismatches++;
+	return 1;
+}
+
 /*
  * Retire completed sends: their mbufs go back to their pools, in bulk.
  *
- * A WQE may ask for no CQE (suppress_cqe), and the device completes a
- * send queue's WQEs in order: a CQE completes its own WQE, named by its
- * offset in the ring (tx_wqe_offset, in basic units), and every earlier one
- * still outstanding. Error CQEs come for every failing WQE, whether it
- * asked for a completion or not (upstream DPDK cce2c9df44, 823dbf2860):
- * only that WQE is counted in error. A CQE naming no outstanding WQE
- * completes nothing (counted, as the hardware never writes one).
+ * A WQE may ask for no CQE (suppress_cqe), and the device completes a send
+ * queue's WQEs in order, so a CQE of success completes every outstanding
+ * WQE up to the first one that asked for a completion (as upstream's tx.c
+ * walks them); its tx_wqe_offset must name that WQE (else counted in
+ * cqe_mismatches). Error CQEs come for every failing WQE, whether it asked
+ * for a completion or not (upstream DPDK cce2c9df44, 823dbf2860): each
+ * retires its WQE and those before it (mana_tx_error_span()) and counts
+ * one error.
  */
 static __rte_always_inline void
 mana_tx_complete(struct mana_txq *txq)
@@ -101,17 +145,15 @@ mana_tx_complete(struct mana_txq *txq)
 	for (;;) {
 		const struct gdma_cqe *cqe = mana_cq_next(&txq->cq, &overflow);
 		const struct mana_tx_comp_oob *oob;
-		uint32_t span, done;
+		uint32_t n, start;
 
 		if (cqe == NULL)
 			break;
 		oob = (const struct mana_tx_comp_oob *)cqe->client_data;
-		/* Units from the oldest outstanding WQE to the one completed. */
-		span = (oob->tx_wqe_offset - txq->sq.tail) & txq->wqe_mask;
-		if (unlikely(span >= txq->sq.head - txq->sq.tail)) {
-			DP_LOG(ERR, "port %u txq %u: completion for WQE %u, none outstanding there",
+		if (unlikely(txq->desc_tail == txq->desc_head)) {
+			DP_LOG(ERR, "port %u txq %u: completion for WQE %u, none outstanding",
 			       txq->port_id, txq->queue_id, oob->tx_wqe_offset);
-			txq->stats.errors++;
+			txq->cqe_mismatches++;
 			continue;
 		}
 		if (unlikely(oob->hdr.cqe_type != CQE_TX_OKAY)) {
@@ -119,18 +161,21 @@ mana_tx_complete(struct mana_txq *txq)
 			       txq->port_id, txq->queue_id, oob->hdr.cqe_type,
 			       oob->hdr.vendor_err);
 			txq->stats.errors++;
+			for (n = mana_tx_error_span(txq, oob->tx_wqe_offset); n > 0; n--)
+				mana_tx_retire_one(txq, batch, &nb_batch);
+			continue;
 		}
-		/* Every WQE that starts at or before the completed one. */
-		done = 0;
 		do {
-			struct mana_desc *desc = &txq->desc[txq->desc_tail & txq->desc_mask];
-
-			mana_tx_free_add(txq, batch, &nb_batch, desc->mbuf);
-			desc->mbuf = NULL;
-			done += desc->wqe_units;
-			txq->sq.tail += desc->wqe_units;
-			txq->desc_tail++;
-		} while (done <= span);
+			start = txq->sq.tail;
+			if (mana_tx_retire_one(txq, batch, &nb_batch)) {
+				if (unlikely(((oob->tx_wqe_offset - start) & txq->wqe_mask) != 0))
+					txq->cqe_mismatches++;
+				break;
+			}
+			/* None asked: the device completes no WQE it was not told of. */
+			if (unlikely(txq->desc_tail == txq->desc_head))
+				txq->cqe_mismatches++;
+		} while (txq->desc_tail != txq->desc_head);
 	}
 	if (nb_batch != 0)
 		mana_tx_free(txq, batch, nb_batch);
@@ -298,7 +343,8 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 	mana_tx_oob_store(wqe, oob);
 
 	sq->head += units;
-	txq->desc[txq->desc_head & txq->desc_mask] = (struct mana_desc){ pkt, units };
+	txq->desc[txq->desc_head & txq->desc_mask] =
+		(struct mana_desc){ .mbuf = pkt, .wqe_units = units, .cqe = !suppress };
 	txq->desc_head++;
 	return 0;
 }
@@ -315,16 +361,25 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 static __rte_always_inline void
 mana_tx_signal_last(struct mana_txq *txq)
 {
-	const struct mana_desc *last = &txq->desc[(txq->desc_head - 1) & txq->desc_mask];
+	struct mana_desc *last = &txq->desc[(txq->desc_head - 1) & txq->desc_mask];
 	size_t start = ((size_t)(txq->sq.head - last->wqe_units) * GDMA_WQE_BU) &
 		       (txq->sq.size - 1);
-	uint8_t *wqe = txq->sq.buf + start;
-	uint64_t oob = rte_atomic_load_explicit((RTE_ATOMIC(uint64_t) *)(wqe +
-						sizeof(struct gdma_wqe_hdr)),
-						rte_memory_order_relaxed);
+	RTE_ATOMIC(uint64_t) *oob = (RTE_ATOMIC(uint64_t) *)(txq->sq.buf + start +
+							     sizeof(struct gdma_wqe_hdr));
+	uint64_t word = rte_atomic_load_explicit(oob, rte_memory_order_relaxed);
 
-	mana_tx_oob_store(wqe, oob & ~MANA_TX_OOB_SUPPRESS_CQE);
-	txq->unsignalled = 0;
+	/*
+	 * Only if the WQE is still there as posted: one the software VF has
+	 * taken and cleared meanwhile must stay clear (a stale OOB in a free
+	 * slot would make the next WQE there look finished before its OOB is).
+	 */
+	if (rte_atomic_compare_exchange_strong_explicit(oob, &word,
+							word & ~MANA_TX_OOB_SUPPRESS_CQE,
+							rte_memory_order_release,
+							rte_memory_order_relaxed)) {
+		last->cqe = true;
+		txq->unsignalled = 0;
+	}
 }
 
 /*

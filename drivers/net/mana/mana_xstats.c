@@ -26,6 +26,7 @@ enum mana_xstat_kind {
 	MANA_XSTAT_MR_RECLAIMED,	/* ranges dropped with the memory they covered */
 	MANA_XSTAT_MR_REFUSED,		/* registrations refused: table full */
 	MANA_XSTAT_TX_MR_DROPS,		/* Tx packets dropped for that (in oerrors too) */
+	MANA_XSTAT_TX_CQE_MISMATCHES,	/* Tx CQEs naming no WQE expected */
 };
 
 struct mana_xstat {
@@ -49,6 +50,7 @@ static const struct mana_xstat mana_xstats[] = {
 	{ "mr_reclaimed", MANA_XSTAT_MR_RECLAIMED, 0 },
 	{ "mr_refused", MANA_XSTAT_MR_REFUSED, 0 },
 	{ "tx_mr_drops", MANA_XSTAT_TX_MR_DROPS, 0 },
+	{ "tx_cqe_mismatches", MANA_XSTAT_TX_CQE_MISMATCHES, 0 },
 	MANA_RESET_COUNTER("reset_started", started),
 	MANA_RESET_COUNTER("reset_succeeded", succeeded),
 	MANA_RESET_COUNTER("reset_failed", failed),
@@ -150,6 +152,14 @@ mana_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned 
 				v += txq != NULL ? txq->mr_drops : 0;
 			}
 			break;
+		case MANA_XSTAT_TX_CQE_MISMATCHES:
+			v = 0;
+			for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++) {
+				const struct mana_txq *txq = dev->data->tx_queues[q];
+
+				v += txq != NULL ? txq->cqe_mismatches : 0;
+			}
+			break;
 		}
 		xstats[i].id = i;
 		xstats[i].value = v;
@@ -188,8 +198,10 @@ mana_xstats_reset(struct rte_eth_dev *dev)
 	for (i = 0; i < dev->data->nb_tx_queues; i++) {
 		struct mana_txq *txq = dev->data->tx_queues[i];
 
-		if (txq != NULL)
+		if (txq != NULL) {
 			txq->mr_drops = 0;
+			txq->cqe_mismatches = 0;
+		}
 	}
 	rte_atomic_store_explicit(&priv->mr.refused, 0, rte_memory_order_relaxed);
 	rte_atomic_store_explicit(&priv->mr.reclaimed, 0, rte_memory_order_relaxed);
