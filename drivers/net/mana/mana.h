@@ -304,7 +304,7 @@ struct mana_txq {
 	struct mana_mr_cache mr_cache;
 	struct mana_queue_stats stats;
 	uint64_t mr_drops;	/* dropped: no memory registration left for the buffer */
-	uint64_t cqe_mismatches;	/* CQEs naming no WQE the queue expected (never on hardware) */
+	uint64_t cqe_mismatches;	/* CQEs naming no WQE expected (never on hardware) */
 	int socket;
 	bool quarantined;	/* stuck poller, no spare: out of use in its slot */
 };

@@ -566,10 +566,11 @@ mana_dev_forget_port(struct rte_eth_dev *dev)
  * rewrites the fast-path table by zero-filling it first
  * (eth_dev_fp_ops_reset(), lib/ethdev/ethdev_private.c), and a burst
  * reading the table then follows a NULL queue array (stock testpmd
- * forwarding died so, 25.11); the parked table stays. Otherwise (the application's close, on its thread) ethdev's
- * release, which refuses when its shared data is gone (23.07 and later free
- * it with the primary's last port: -EINVAL, before anything is done); then
- * do the rest of it here. The burst functions are parked already.
+ * forwarding died so, 25.11); the parked table stays. Otherwise (the
+ * application's close, on its thread) ethdev's release, which refuses when
+ * its shared data is gone (23.07 and later free it with the primary's last
+ * port: -EINVAL, before anything is done); then do the rest of it here. The
+ * burst functions are parked already.
  */
 static void
 mana_dev_release_port_secondary(struct rte_eth_dev *dev, uint16_t port_id, bool polled)

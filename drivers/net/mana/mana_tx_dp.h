@@ -165,7 +165,7 @@ mana_tx_complete(struct mana_txq *txq)
 				mana_tx_retire_one(txq, batch, &nb_batch);
 			continue;
 		}
-		do {
+		for (;;) {
 			start = txq->sq.tail;
 			if (mana_tx_retire_one(txq, batch, &nb_batch)) {
 				if (unlikely(((oob->tx_wqe_offset - start) & txq->wqe_mask) != 0))
@@ -173,9 +173,11 @@ mana_tx_complete(struct mana_txq *txq)
 				break;
 			}
 			/* None asked: the device completes no WQE it was not told of. */
-			if (unlikely(txq->desc_tail == txq->desc_head))
+			if (unlikely(txq->desc_tail == txq->desc_head)) {
 				txq->cqe_mismatches++;
-		} while (txq->desc_tail != txq->desc_head);
+				break;
+			}
+		}
 	}
 	if (nb_batch != 0)
 		mana_tx_free(txq, batch, nb_batch);
@@ -335,8 +337,8 @@ mana_tx_post(struct mana_txq *txq, struct rte_mbuf *pkt, bool last)
 		oob |= MANA_TX_OOB_SUPPRESS_CQE;
 	if (unlikely(long_fmt)) {
 		oob |= MANA_TX_OOB_LONG_FMT;
-		mana_tx_long_oob(txq, pkt,
-				 (struct mana_tx_long_oob *)(wqe + sizeof(*hdr) + GDMA_INLINE_OOB_SMALL));
+		mana_tx_long_oob(txq, pkt, (struct mana_tx_long_oob *)(wqe + sizeof(*hdr) +
+								   GDMA_INLINE_OOB_SMALL));
 	}
 	if (pkt->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))
 		oob |= mana_tx_csum(pkt);

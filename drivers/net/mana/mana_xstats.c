@@ -104,6 +104,22 @@ mana_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 	return (int)n;
 }
 
+/* A uint64_t counter of struct mana_txq, at @offset, summed over the port's Tx queues. */
+static uint64_t
+mana_txq_sum(const struct rte_eth_dev *dev, size_t offset)
+{
+	uint64_t v = 0;
+	uint16_t q;
+
+	for (q = 0; q < dev->data->nb_tx_queues; q++) {
+		const uint8_t *txq = dev->data->tx_queues[q];
+
+		if (txq != NULL)
+			v += *(const uint64_t *)(txq + offset);
+	}
+	return v;
+}
+
 int
 mana_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned int size)
 {
@@ -145,20 +161,10 @@ mana_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, unsigned 
 			v = rte_atomic_load_explicit(&priv->mr.refused, rte_memory_order_relaxed);
 			break;
 		case MANA_XSTAT_TX_MR_DROPS:
-			v = 0;
-			for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++) {
-				const struct mana_txq *txq = dev->data->tx_queues[q];
-
-				v += txq != NULL ? txq->mr_drops : 0;
-			}
+			v = mana_txq_sum(dev, offsetof(struct mana_txq, mr_drops));
 			break;
 		case MANA_XSTAT_TX_CQE_MISMATCHES:
-			v = 0;
-			for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++) {
-				const struct mana_txq *txq = dev->data->tx_queues[q];
-
-				v += txq != NULL ? txq->cqe_mismatches : 0;
-			}
+			v = mana_txq_sum(dev, offsetof(struct mana_txq, cqe_mismatches));
 			break;
 		}
 		xstats[i].id = i;
