@@ -101,7 +101,7 @@ asan: build-asan
 # runs a primary under a prefix of its own, removed whatever happened.
 # Both run on the software MANA VF, each on an instance of its own.
 FUZZ_VF = LD_PRELOAD=$$PWD/sim/libmana_sim.so \
-	ASAN_SYMBOLIZER_PATH=$(CURDIR)/tests/tools/symbolizer/llvm-symbolizer \
+	ASAN_SYMBOLIZER_PATH=$$PWD/tests/tools/llvm-symbolizer \
 	MANA_SIM="instance=$$inst;fn=7870:00:00.0,mac2=00:15:5d:10:00:02"
 fuzz: build-fuzz
 	python3 tests/fuzz/seeds.py $(BUILD_FUZZ)/fuzz-corpus

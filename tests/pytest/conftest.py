@@ -147,8 +147,8 @@ def child_env(extra=None, sim=None):
                                "exitcode=86:print_summary=1:handle_sigbus=0")
         env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=87"
         env["LSAN_OPTIONS"] = f"suppressions={LSAN_SUPP}:print_suppressions=0"
-        # without the preloaded VF, which cannot load into the symbolizer
-        env["ASAN_SYMBOLIZER_PATH"] = str(HERE.parent / "tools/symbolizer/llvm-symbolizer")
+        # static: the preloaded VF cannot load into the symbolizer (tests/tools/symbolizer.c)
+        env["ASAN_SYMBOLIZER_PATH"] = str(BUILD / "tests/tools/llvm-symbolizer")
     if extra:
         env.update(extra)
     return env
