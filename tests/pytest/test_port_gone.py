@@ -111,3 +111,29 @@ def test_secondary_close_caught_by_release(cluster):
     finals = stop_all(procs)
     for p, q in procs:
         assert finals[q]["exit"] == 0, (p.name, finals[q])
+
+
+def test_detach_after_primary_closed_last_port(cluster):
+    """A secondary that kept the port (it ignores the protocol:
+    --keep-doorbell) closes it after the primary has closed its last port:
+    the primary still answers its DETACH, at once, with -ENODEV (the port
+    is gone), and the secondary takes the release path of a port the
+    primary closed. (Once the primary's last port was closed, its rte_mp
+    action used to be unregistered: EAL answered nothing and the secondary
+    waited request_timeout_ms, then released the port as if the primary
+    still held it.)"""
+    req_ms = 2000
+    pri = cluster.primary(app_args="--queues 2 --own 0 --status-ms 100",
+                          devargs=f"request_timeout_ms={req_ms}")
+    rogue = cluster.secondary(1, "--own 1 --keep-doorbell --status-ms 50")
+    rogue.wait_status(lambda s: s["queues"]["1"]["rx"] > 100, timeout=10, what="traffic")
+    assert pri.command("port_close", timeout=15)["ret"] == 0
+    t0 = time.monotonic()
+    ans = rogue.command("port_close", timeout=15)
+    took = time.monotonic() - t0
+    assert ans["ret"] == 0, ans     # the application takes -ENODEV as released
+    assert took < scaled(req_ms / 1000 / 2), (took, ans)
+    assert "DETACH request failed" not in rogue.stderr_text(), rogue.stderr_text()[-2000:]
+    assert "closed while the primary closes it" in rogue.stderr_text()
+    assert rogue.stop()["exit"] == 0
+    pri.stop()

@@ -92,6 +92,13 @@ static RTE_ATOMIC(uint32_t) mana_mp_test_stall_ms[RTE_MAX_ETHPORTS];
 static struct mana_mutex mana_mp_lock;
 static struct mana_local *mana_mp_ports[RTE_MAX_ETHPORTS];
 static unsigned int mana_mp_nb_ports;
+/*
+ * Primary: its action stays registered once registered. A secondary that
+ * closes its port after the primary closed its last one (it kept the port,
+ * or was frozen meanwhile) must get its DETACH answered (-ENODEV) at once:
+ * without an action EAL answers nothing and the request times out.
+ */
+static bool mana_mp_primary_registered;
 /* Secondary: EAL keys pending requests by peer and name, so one at a time. */
 static struct mana_mutex mana_mp_request_lock;
 /* Secondary: a re-synchronisation with the primary is scheduled. */
@@ -875,7 +882,7 @@ mana_mp_attach_port(struct rte_eth_dev *dev)
 	int ret = 0;
 
 	mana_mutex_lock(&mana_mp_lock);
-	if (mana_mp_nb_ports == 0) {
+	if (mana_mp_nb_ports == 0 && !(primary && mana_mp_primary_registered)) {
 		mana_mp_bound_sends();
 		ret = rte_mp_action_register(primary ? MANA_MP_ACTION_PRIMARY :
 					     MANA_MP_ACTION_SECONDARY,
@@ -886,6 +893,7 @@ mana_mp_attach_port(struct rte_eth_dev *dev)
 			ret = 0;
 		else if (ret != 0)
 			ret = -rte_errno;
+		mana_mp_primary_registered = primary && ret == 0;
 	}
 	if (ret == 0) {
 		mana_mp_ports[dev->data->port_id] = mana_local(dev);
@@ -938,9 +946,8 @@ mana_mp_detach_port(uint16_t port_id)
 	if (lp != NULL) {
 		mana_mp_ports[port_id] = NULL;
 		mana_mp_resync_armed[port_id] = false;
-		if (--mana_mp_nb_ports == 0)
-			rte_mp_action_unregister(primary ? MANA_MP_ACTION_PRIMARY :
-						 MANA_MP_ACTION_SECONDARY);
+		if (--mana_mp_nb_ports == 0 && !primary)
+			rte_mp_action_unregister(MANA_MP_ACTION_SECONDARY);
 	}
 	mana_mutex_unlock(&mana_mp_lock);
 	/*

@@ -19,7 +19,10 @@
 #include "../mana.h"
 #include "mana_mp_msg.h"
 
-/* Serve @dev over rte_mp in this process (the action is registered once). */
+/*
+ * Serve @dev over rte_mp in this process (the action is registered with the
+ * first port; the primary's stays registered after its last).
+ */
 int mana_mp_attach_port(struct rte_eth_dev *dev);
 int mana_mp_with_port(uint16_t port_id, int (*fn)(struct mana_local *lp, void *arg),
 		      void *arg);
