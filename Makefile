@@ -59,7 +59,8 @@ build-asan: setup
 build-fuzz: setup
 	CC=clang ./scripts/meson-setup.sh $(DPDK) $(BUILD_FUZZ) -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
-	ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_mp app/mana-traffic sim/libmana_sim.so
+	ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_mp app/mana-traffic sim/libmana_sim.so \
+		tests/tools/llvm-symbolizer
 
 # C11 atomics as DPDK's enable_stdatomic builds use them: clang then refuses
 # an atomic operation on anything not declared RTE_ATOMIC(). Compile only
