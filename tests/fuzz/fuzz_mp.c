@@ -13,13 +13,13 @@
  *             it starts itself (the test application, path in
  *             MANA_FUZZ_PRIMARY, killed at exit) under the EAL file
  *             prefix MANA_FUZZ_PREFIX (default fzmp<pid>); inputs go to
- *             the secondary's handler, as sent by the primary's socket.
+ *             the secondary's handler, as received on its own socket.
  *
  * Each input is one message as EAL would hand it to the action:
  *   byte 0: primary side: bit 1 set - the message comes from the socket of
  *           the pid in its header (else from this process's socket);
- *           secondary side: bit 2 set - it comes from a stranger's socket
- *           (else from the primary's)
+ *           secondary side: bit 2 set - it comes from a stranger (pid 1,
+ *           else from the primary's pid, as SCM_CREDENTIALS would say)
  *   byte 1: number of file descriptors attached (mod 9, EAL caps it at 8)
  *   rest:   the parameter bytes (len_param = their count, at most 256)
  * Attached descriptors are fresh memfds owned by the message; the handler
@@ -273,11 +273,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		msg.fds[i] = fds[i] = fuzz_memfd(&inos[i]);
 
 	if (fuzz_secondary) {
-		if (data[0] & 4)
-			snprintf(peer, sizeof(peer), "%s/mp_socket_1_0", rte_eal_get_runtime_dir());
-		else
-			snprintf(peer, sizeof(peer), "%s/mp_socket", rte_eal_get_runtime_dir());
-		mana_mp_secondary_handler(&msg, peer);
+		mana_mp_secondary_receive(&msg, (data[0] & 4) ? 1 : (int32_t)fuzz_primary_pid);
 	} else {
 		int32_t pid = getpid();
 

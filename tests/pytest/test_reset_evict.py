@@ -2,8 +2,9 @@
 # Copyright(c) 2026 mana-mp-reset authors
 """A silent secondary costs the others milliseconds, not ack_timeout_ms
 (doc/protocol.rst "Deadlines and eviction"): a process that cannot run
-(SIGSTOP) is evicted when the round starts; one that runs but is silent (its
-rte_mp thread busy) is evicted at the adaptive deadline of UNMAP_DB/REMAP_DB;
+(SIGSTOP) is evicted when the round starts; one that runs but is silent (the
+thread that handles the primary's messages busy) is evicted at the adaptive
+deadline of UNMAP_DB/REMAP_DB;
 one killed between UNMAP and REMAP is released. The others carry traffic
 again within 50 ms of the device's return, whatever ack_timeout_ms is, and
 lose nothing a reset does not cost; the evicted one rejoins by itself."""
@@ -12,8 +13,8 @@ import signal
 
 import pytest
 
-from conftest import (OK_PAIR, RATE, assert_pools_full, check_final, event_types, freeze,
-                      line_index, mana_info, mana_procs, marks_of, recovered, sim_info,
+from conftest import (OK_PAIR, RATE, RUNTIME_DIR, assert_pools_full, check_final, event_types,
+                      freeze, line_index, mana_info, mana_procs, marks_of, recovered, sim_info,
                       sim_reset, start_procs, stop_all, thaw, wait_events, wait_rx_after,
                       wait_until)
 
@@ -122,11 +123,12 @@ def test_stopped_secondary_costs_milliseconds(cluster, ack_ms):
 
 
 def test_busy_mp_thread_evicted_by_deadline(cluster):
-    """A secondary whose rte_mp thread is busy for 400 ms from the fatal
+    """A secondary whose message thread is busy for 400 ms from the fatal
     event on: evicted at the adaptive UNMAP_DB deadline (not ack_timeout_ms,
     2000 here), the others carry traffic <= 50 ms after the device's return;
-    then it answers what it missed, is re-admitted by its late REMAP_DB
-    answer and carries traffic."""
+    then it answers the UNMAP_DB it was sent, finds the port settled without
+    it (it is sent no REMAP_DB), attaches again by itself and carries
+    traffic."""
     ack_ms = 2000
     procs = start_procs(cluster, n_secs=3, status_ms=STATUS_MS,
                         devargs=f"ack_timeout_ms={ack_ms},{POLL}")
@@ -144,7 +146,7 @@ def test_busy_mp_thread_evicted_by_deadline(cluster):
         info = mana_info(tel)
         back = {p.name: traffic_back_ms(p, q, marks[p.name], sim["last_up_ns"])
                 for p, q in live}
-        print(f"busy rte_mp thread, ack_timeout_ms {ack_ms}: traffic back after {back} ms")
+        print(f"busy message thread, ack_timeout_ms {ack_ms}: traffic back after {back} ms")
         assert max(back.values()) <= BACK_MS, (back, info)
         assert info["evictions_deadline"] == 1 and info["evictions_cannot_run"] == 0, info
         # Evicted at the adaptive deadline, far below the ceiling.
@@ -152,7 +154,7 @@ def test_busy_mp_thread_evicted_by_deadline(cluster):
         assert deadline_ms * 1000 <= info["last_unmap_round_us"] < (deadline_ms + 20) * 1000, \
             (deadline_ms, info)
         after = flows_of(live)
-        # Busy no more: it answered late and its REMAP_DB success re-admitted it.
+        # Busy no more: it answered late and attached again.
         wait_events(busy, OK_PAIR, 5, start=marks[busy.name])
         wait_until(lambda: mana_procs(tel)[busy.pid]["state"] == "attached", 5,
                    "the busy secondary re-admitted")
@@ -171,9 +173,10 @@ def test_busy_mp_thread_evicted_by_deadline(cluster):
 
 def test_evicted_while_about_to_answer(cluster):
     """A process evicted during UNMAP_DB that was in fact about to answer
-    (its rte_mp thread busy just past the adaptive deadline): it answers
-    UNMAP_DB late, REMAP_DB in time or late, is attached again, carries
-    traffic; no crash, and the others lose nothing a reset does not cost."""
+    (its message thread busy just past the adaptive deadline): it answers
+    UNMAP_DB late, is sent no REMAP_DB, attaches again by itself once the
+    port has settled, carries traffic; no crash, and the others lose
+    nothing a reset does not cost."""
     procs = start_procs(cluster, n_secs=2, status_ms=STATUS_MS,
                         devargs=f"ack_timeout_ms=500,{POLL}")
     slow, sq = procs[1]
@@ -217,7 +220,8 @@ def test_evicted_while_about_to_answer(cluster):
 def test_killed_between_unmap_and_remap(cluster):
     """A secondary killed after it answered UNMAP_DB, while the device is
     away: REMAP_DB does not wait for it (released as dead, not evicted),
-    the others carry traffic <= 50 ms after the device's return."""
+    the others carry traffic <= 50 ms after the device's return; the
+    socket file it leaves is removed with its registry slot."""
     procs = start_procs(cluster, n_secs=2, status_ms=STATUS_MS,
                         devargs=f"ack_timeout_ms=2000,{POLL}")
     victim = procs[2][0]
@@ -241,8 +245,115 @@ def test_killed_between_unmap_and_remap(cluster):
         assert max(back.values()) <= BACK_MS, (back, info)
         assert info["dead_processes"] == 1 and info["evictions"] == 0, info
         assert victim.pid not in mana_procs(tel)
+        # The socket it received the primary's messages on, which a killed
+        # process leaves, went with its registry slot; the others' stay.
+        rundir = RUNTIME_DIR / cluster.prefix
+        assert not (rundir / f"mana_mpr_{victim.pid}").exists()
+        assert (rundir / f"mana_mpr_{procs[1][0].pid}").exists()
         assert info["last_remap_round_us"] < BACK_MS * 1000, info
         after = flows_of(live)
     finals = stop_all(live)
     check_others(live, finals, after, 1)
     assert all(finals[q]["exit"] == 0 for _, q in live)
+
+
+def test_evicted_process_sent_nothing(cluster):
+    """An evicted process is sent nothing of a reset: a secondary SIGSTOPped
+    across three resets is sent at most the first reset's ERR_RECOVERING
+    (before it was found stopped), no UNMAP_DB, REMAP_DB or outcome after;
+    nothing is dropped (its queue never fills) and no round waits for it.
+    SIGCONT: it finds the port settled without it, attaches again by
+    itself, tells its application one recovery (ERR_RECOVERING,
+    RECOVERY_SUCCESS: the three folded in one) and carries traffic."""
+    resets = 3
+    procs = start_procs(cluster, n_secs=3, status_ms=STATUS_MS,
+                        devargs=f"ack_timeout_ms=500,{POLL}")
+    hung, hq = procs[3]
+    live = procs[:3]
+    with cluster.telemetry() as tel:
+        gen0 = mana_info(tel)["generation"]
+        assert hung.command("hold")["ret"] == 0
+        freeze(hung)
+        mark_hung = hung.mark()
+        sent0 = mana_procs(tel)[hung.pid]["msgs_sent"]
+        sent = []
+        for k in range(resets):
+            marks = marks_of(live)
+            sim_reset(tel, 20)
+            recovered(live, marks)
+            info = mana_info(tel)
+            e = mana_procs(tel)[hung.pid]
+            assert e["state"] == "evicted", e
+            assert e["msgs_dropped"] == 0, e
+            assert info["last_unmap_round_us"] < BACK_MS * 1000, info
+            assert info["last_remap_round_us"] < BACK_MS * 1000, info
+            sent.append(e["msgs_sent"])
+        print(f"messages to the stopped secondary: before {sent0}, after each reset {sent}")
+        assert sent[0] <= sent0 + 1 and sent[-1] == sent[0], (sent0, sent)
+        info = mana_info(tel)
+        assert info["generation"] == gen0 + resets and info["evictions"] == 1, info
+        assert info["evictions_cannot_run"] == 1, info
+
+        thaw(hung)
+        wait_until(lambda: hung.command("state")["mapped"] == gen0 + resets, 5,
+                   "the thawed secondary mapping the current doorbell")
+        wait_until(lambda: mana_procs(tel)[hung.pid]["state"] == "attached", 5,
+                   "the thawed secondary attached again")
+        wait_events(hung, OK_PAIR, 5, start=mark_hung)
+        rel = hung.command("release")
+        wait_rx_after(hung, [hq], line_index(hung, rel), RATE // 20, timeout=5,
+                      what="traffic of the re-admitted secondary")
+        assert event_types(hung, mark_hung) == OK_PAIR, event_types(hung, mark_hung)
+        # Attached again, it is in the next reset like everyone.
+        marks = marks_of(procs)
+        sim_reset(tel, 20)
+        recovered(procs, marks)
+        assert mana_info(tel)["evictions"] == 1
+        after = flows_of(live)
+    finals = stop_all(procs)
+    check_others(live, finals, after, resets + 1)
+    assert all(finals[q]["exit"] == 0 for _, q in procs)
+    assert_pools_full(finals[0]["mempools"], "after the stopped secondary came back")
+
+
+def test_evicted_at_stop_readmitted(cluster):
+    """A secondary SIGSTOPped across the primary's port_stop is evicted by
+    the STOP_RXTX round (it cannot run) without a reset, so no newer
+    doorbell generation will tell it to attach again. SIGCONT: its late
+    STOP_RXTX answer, from a process that maps the current generation,
+    re-admits it; port_start brings traffic back in every process, and
+    the next reset waits for it like for everyone."""
+    procs = start_procs(cluster, n_secs=2, status_ms=STATUS_MS,
+                        devargs="ack_timeout_ms=500")
+    pri = procs[0][0]
+    hung, hq = procs[2]
+    with cluster.telemetry() as tel:
+        gen0 = mana_info(tel)["generation"]
+        assert hung.command("hold")["ret"] == 0
+        freeze(hung)
+        assert pri.command("port_stop")["ret"] == 0
+        stopped = mana_info(tel)
+        assert stopped["evictions_cannot_run"] == 1, stopped
+        assert mana_procs(tel)[hung.pid]["state"] == "evicted"
+        thaw(hung)
+        e = wait_until(lambda: (lambda e: e if e["state"] == "attached" else None)(
+            mana_procs(tel)[hung.pid]), 5, "the thawed secondary re-admitted by its answer")
+        assert e["db_generation"] == gen0, e
+        assert mana_info(tel)["generation"] == gen0
+        marks = marks_of(procs)
+        assert pri.command("port_start", timeout=15)["ret"] == 0
+        rel = hung.command("release")
+        for p, q in procs:
+            start = line_index(hung, rel) if p is hung else marks[p.name]
+            wait_rx_after(p, [q], start, RATE // 20, timeout=10, what="traffic after port_start")
+        # A member again: the next reset waits for it and evicts nobody.
+        marks = marks_of(procs)
+        sim_reset(tel, 20)
+        recovered(procs, marks)
+        info = mana_info(tel)
+        assert info["evictions"] == stopped["evictions"], info
+        assert info["evictions_cannot_run"] == 1 and info["generation"] == gen0 + 1, info
+        assert mana_procs(tel)[hung.pid]["unmap_generation"] == gen0
+    finals = stop_all(procs)
+    assert all(finals[q]["exit"] == 0 for _, q in procs)
+    assert_pools_full(finals[0]["mempools"], "after a secondary evicted at port_stop")

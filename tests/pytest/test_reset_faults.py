@@ -109,9 +109,10 @@ def test_hung_secondary_evicted_and_readmitted(cluster):
     the first sees it cannot run and evicts it without waiting for any
     deadline (doc/protocol.rst "Deadlines and eviction"), and everyone else
     has RECOVERY_SUCCESS and traffic within down + 10 %; the second does not
-    wait for it either. SIGCONT: it re-synchronises by
-    itself (doc/protocol.rst "Bounded sends"), is attached again with the
-    current doorbell and carries traffic; no descriptor leaked."""
+    wait for it either, nor sends it anything. SIGCONT: it re-synchronises
+    by itself (doc/protocol.rst "Per-process delivery"), is attached again
+    with the current doorbell, tells its application of one recovery and
+    carries traffic; no descriptor leaked."""
     ack_ms, down_ms = 300, 100
     procs = start_procs(cluster, status_ms=20, devargs=f"ack_timeout_ms={ack_ms}")
     (pri, _), (hung, _), (other, _) = procs
@@ -159,8 +160,9 @@ def test_hung_secondary_evicted_and_readmitted(cluster):
         rel = hung.command("release")
         wait_rx_after(hung, [1], line_index(hung, rel), RATE // 20, timeout=5,
                       what="traffic of the re-admitted secondary")
-        # What it missed arrived when it ran again, in order.
-        assert event_types(hung, hung_mark) == OK_PAIR * 2, event_types(hung, hung_mark)
+        # The ERR_RECOVERING sent before it was found stopped, then the
+        # outcome it found itself: the two resets it slept through as one.
+        assert event_types(hung, hung_mark) == OK_PAIR, event_types(hung, hung_mark)
         assert fd_count(hung.pid) <= fds0 + 2, (fds0, fd_count(hung.pid))
 
         # Now a member again: the next reset includes it and waits for nobody.
@@ -183,9 +185,9 @@ def test_hung_secondary_evicted_and_readmitted(cluster):
 def test_readmitted_registry_generation(cluster):
     """4b. /mana_mpr/procs shows the doorbell generation a re-admitted secondary
     really maps (doc: "the doorbell generation it has mapped"). Ten
-    freeze / reset / thaw rounds (the bug depends on whether the queued
-    REMAP_DB or the re-attach lands first; a round shows it about half of
-    the time); each must end with the registry right."""
+    freeze / reset / thaw rounds; each must end with the registry right.
+    Stopped when UNMAP_DB started, it was sent neither UNMAP_DB nor
+    REMAP_DB: its answers on record stay those of the round before."""
     ack_ms = 100
     (pri, _), (sec, _) = start_procs(cluster, n_secs=1, devargs=f"ack_timeout_ms={ack_ms}",
                                      wait=False)
@@ -204,7 +206,7 @@ def test_readmitted_registry_generation(cluster):
             e = wait_until(lambda: (lambda e: e if e["db_generation"] == gen + 1 else None)(
                 mana_procs(tel)[sec.pid]), 1, f"round {rnd}: registry shows generation "
                 f"{gen + 1} for the re-admitted secondary: {mana_procs(tel)[sec.pid]}")
-            assert e["remap_generation"] == gen + 1 and e["remap_result"] == 0, e
+            assert e["remap_generation"] < gen + 1 and e["unmap_generation"] < gen, e
 
 
 # -- 6. the primary killed mid-reset -----------------------------------------
@@ -275,12 +277,12 @@ def test_fatal_while_reopening(cluster):
 
 def test_fatal_during_remap_restarts(cluster):
     """7b. A second fatal event from the new instance while the reset waits
-    for REMAP_DB answers (a secondary whose rte_mp thread is busy after it
+    for REMAP_DB answers (a secondary whose message thread is busy after it
     answered UNMAP_DB keeps the remap phase open: with one round measured,
     the deadline is still ack_timeout_ms): the reset restarts from the
     quiesce phase and succeeds; reset_restarts 1; every running process sees
     exactly one ERR_RECOVERING and one RECOVERY_SUCCESS and carries traffic;
-    the busy one catches up when its rte_mp thread is free again. (A frozen
+    the busy one catches up when its message thread is free again. (A frozen
     one would not keep the phase open: it is not waited for.)"""
     ack_ms, down_ms = 300, 200
     procs = start_procs(cluster, devargs=f"ack_timeout_ms={ack_ms}")

@@ -4,20 +4,17 @@
 "Messages": receivers check type, exact length, exact descriptor count and
 the generation, answer a bad request with an error and close what they
 were sent), from the primary (`send_raw`, rte_pmd_mana_mpr_test_send_raw) and
-from a stranger writing EAL's wire format to a secondary's socket."""
+from a stranger writing to the socket a secondary receives them on."""
 
 import array
-import glob
-import json
 import os
 import re
 import socket
 import struct
-import subprocess
 
 import pytest
 
-from conftest import (REPO, RATE, RUNTIME_DIR, TOOLS, check_final, fd_count, mana_info, mana_procs,
+from conftest import (REPO, RATE, RUNTIME_DIR, check_final, fd_count, mana_info, mana_procs,
                       marks_of, recovered, sim_reset, start_procs, stop_all, wait_rx_after,
                       wait_until)
 
@@ -29,8 +26,6 @@ MANA_MP_MAGIC = 0x414E414D
 # so it carries the driver's current protocol version.
 MANA_MP_VERSION = int(re.search(r"#define MANA_MP_VERSION\s+(\d+)",
                                 (REPO / "drivers/net/mana/mp/mana_mp_msg.h").read_text())[1])
-MP_MSG = 0                # EAL's enum mp_type
-SECONDARY_ACTION = b"net_mana_mpr_s"
 
 # (id, type, len_param, num_fds, generation: "cur", "stale" or an int).
 # Every one is malformed or out of date; none may change a secondary's state.
@@ -141,27 +136,13 @@ def db_region_size(pid):
     raise AssertionError(f"pid {pid} maps no doorbell")
 
 
-def eal_datagram(param, num_fds):
-    """EAL's struct mp_msg_internal without its fds[] (those travel as
-    SCM_RIGHTS), laid out as this build's DPDK does (tests/tools/mp-eal-layout:
-    the layout differs between DPDK releases)."""
-    lay = json.loads(subprocess.run([TOOLS / "mp-eal-layout"], check=True, text=True,
-                                    stdout=subprocess.PIPE).stdout)
-    data = bytearray(lay["size"])
-    struct.pack_into("<i", data, lay["type"], MP_MSG)
-    struct.pack_into("64s", data, lay["name"], SECONDARY_ACTION)
-    struct.pack_into("<i", data, lay["len_param"], len(param))
-    struct.pack_into("<i", data, lay["num_fds"], num_fds)
-    struct.pack_into(f"{lay['max_param']}s", data, lay["param"], param)
-    return bytes(data)
-
-
 def test_stranger_datagram_rejected(cluster, after_one_reset):
     """11c. A well-formed REMAP_DB of the current generation, claiming the
     primary's pid, with a doorbell-sized memfd attached, sent by a process
-    that is not the primary straight to each secondary's EAL socket: it is
-    rejected (not from the primary's socket) and the descriptor closed; the
-    secondaries keep their mapping and their traffic."""
+    that is not the primary straight to the socket each secondary receives
+    the primary's messages on (<runtime dir>/mana_mpr_<pid>): it is rejected
+    (the kernel's credentials name another pid) and the descriptor closed;
+    the secondaries keep their mapping and their traffic."""
     procs, gen = after_one_reset
     pri = procs[0][0]
     size = db_region_size(procs[1][0].pid)
@@ -170,33 +151,24 @@ def test_stranger_datagram_rejected(cluster, after_one_reset):
                       gen, 0, 0)
     param = hdr + struct.pack("<II", size, 0)
     assert len(param) == BCAST_LEN
-    data = eal_datagram(param, 1)
     fds0 = {p.name: fd_count(p.pid) for p, _ in procs[1:]}
-    # Bound to a name EAL does not treat as a peer (not mp_socket_*).
-    me = rundir / f"stranger_{os.getpid()}"
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    # A receiver that stopped reading (EAL's rte_mp thread ends at the first
-    # datagram of the wrong size) fills the socket: fail, do not hang.
+    # A receiver that stopped reading fills the socket: fail, do not hang.
     s.settimeout(10)
     try:
-        s.bind(str(me))
         for p, _ in procs[1:]:
-            paths = glob.glob(str(rundir / f"mp_socket_{p.pid}_*"))
-            assert len(paths) == 1, paths
+            path = rundir / f"mana_mpr_{p.pid}"
+            assert path.exists(), path
             for _ in range(REPEAT):
                 fd = os.memfd_create("stranger", os.MFD_CLOEXEC)
                 try:
                     os.ftruncate(fd, size)
-                    s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                        array.array("i", [fd]))], 0, paths[0])
+                    s.sendmsg([param], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                         array.array("i", [fd]))], 0, str(path))
                 finally:
                     os.close(fd)
     finally:
         s.close()
-        try:
-            os.unlink(me)
-        except FileNotFoundError:
-            pass
     secondaries_unharmed(cluster, procs, gen, fds0, "stranger datagram")
     for p, _ in procs[1:]:
         assert "not the primary" in p.stderr_text(), p.stderr_text()[-2000:]

@@ -138,6 +138,9 @@ struct mana_proc_slot {
 	uint32_t last_msg;		/* type of the last message it answered */
 	int32_t last_result;
 	uint32_t missed_acks;
+	/* The primary's messages to it (mana_mp_send_slots()). */
+	RTE_ATOMIC(uint32_t) msgs_sent;
+	RTE_ATOMIC(uint32_t) msgs_dropped;	/* its queue was full, or its socket gone */
 	uint64_t last_answer_ns;
 	uint64_t last_latency_ns;	/* broadcast to answer, last round */
 	/* The last answers to the reset's two broadcasts. */
@@ -420,6 +423,13 @@ struct mana_local {
 	size_t db_len;
 
 	uint32_t db_revoked;		/* highest generation told to unmap */
+	/*
+	 * Secondary, under mana_mp_lock: told ERR_RECOVERING and not yet the
+	 * outcome. An evicted process is sent no outcome: it finds it itself.
+	 */
+	bool recovering;
+	bool outcome_found;		/* it found the last outcome itself */
+	bool recovery_watched;		/* mana_mp_recovery_watch() is armed */
 	RTE_ATOMIC(bool) test_keep_doorbell;	/* fault injection: ignore UNMAP_DB */
 
 	/* Primary only below. */

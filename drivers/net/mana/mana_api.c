@@ -172,6 +172,10 @@ mana_api_procs_of(struct mana_local *lp, void *arg)
 				.remap_result = s->remap_result,
 				.remap_generation = s->remap_generation,
 				.remap_latency_us = s->remap_latency_ns / 1000,
+				.msgs_sent = rte_atomic_load_explicit(&s->msgs_sent,
+								      rte_memory_order_relaxed),
+				.msgs_dropped = rte_atomic_load_explicit(&s->msgs_dropped,
+									 rte_memory_order_relaxed),
 			};
 		}
 		count++;
@@ -288,8 +292,7 @@ rte_pmd_mana_mpr_test_send_raw(uint16_t port_id, uint16_t type, int len_param, i
 		}
 	}
 	msg.num_fds = num_fds;
-	if (rte_mp_sendmsg(&msg) != 0)
-		ret = -rte_errno;
+	ret = mana_mp_send_raw(dev, &msg);
 out:
 	for (i = 0; i < num_fds; i++)
 		close(msg.fds[i]);

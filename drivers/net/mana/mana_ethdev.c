@@ -125,9 +125,9 @@ static void *mana_parked_txqs[RTE_MAX_QUEUES_PER_PORT] = {
 /*
  * Install this process's burst functions for @dev. Secondaries update
  * their fast-path table themselves (ethdev sets it up only at probe there),
- * from the rte_mp thread while lcores poll. rte_eth_rx_burst() loads the
- * queue and the function separately, so a poller can pair one old and one
- * new value; every pairing is safe without a check on the burst path: a
+ * from the interrupt thread (the primary's messages) while lcores poll.
+ * rte_eth_rx_burst() loads the queue and the function separately, so a
+ * poller can pair one old and one new value; every pairing is safe without a check on the burst path: a
  * stopped table never points at the shared queue arrays (a failed
  * reconfigure frees them) but at the parked queues, which the running
  * bursts' guard turns away like any queue of a stopped port.

@@ -6,16 +6,22 @@
  * Delivery of ethdev events to this process's application callbacks.
  *
  * Events come from the interrupt thread, the reset thread and (in
- * secondaries) the rte_mp thread; none of those may run application code:
- * the reset thread must be joinable from a callback that closes the port,
- * and an rte_mp callback must not issue requests. So events are queued and
- * delivered, in order, from an EAL alarm on the interrupt thread, with no
- * lock held. The queue is static per port, not part of the port's private
- * data, so a callback that closes the port does not pull the queue from
- * under the delivery loop.
+ * secondaries) the handler of the primary's messages; none of those may
+ * run application code where they post: the reset thread must be joinable
+ * from a callback that closes the port, and the handlers hold driver
+ * locks. So events are queued and delivered, in order, from an EAL alarm
+ * on the interrupt thread with no lock held - or in a secondary by
+ * mana_event_flush() once the primary's messages are handled, on that
+ * same thread with no lock held (mp/mana_mp_channel.c). The queue is
+ * static per port, not part of the port's private data, so a callback
+ * that closes the port does not pull the queue from under the delivery
+ * loop.
  */
 
+#include <pthread.h>
+
 #include <rte_alarm.h>
+#include <rte_cycles.h>
 
 #include "mana.h"
 #include "mana_event.h"
@@ -24,6 +30,8 @@ struct mana_event_queue {
 	struct mana_mutex lock;
 	bool active;
 	bool alarm_armed;
+	bool flushing;			/* mana_event_flush() is delivering, on flusher */
+	pthread_t flusher;
 	uint32_t head;
 	uint32_t tail;
 	uint32_t dropped;
@@ -40,8 +48,9 @@ RTE_INIT(mana_event_queues_init)
 		mana_mutex_init(&mana_event_queues[i].lock);
 }
 
+/* The next event, if any; the alarm's last look disarms it. */
 static bool
-mana_event_pop(struct mana_event_queue *q, enum rte_eth_event_type *event)
+mana_event_pop(struct mana_event_queue *q, enum rte_eth_event_type *event, bool alarm)
 {
 	bool found = false;
 
@@ -50,7 +59,7 @@ mana_event_pop(struct mana_event_queue *q, enum rte_eth_event_type *event)
 		*event = q->events[q->tail % MANA_EVENT_QUEUE_LEN];
 		q->tail++;
 		found = true;
-	} else {
+	} else if (alarm) {
 		q->alarm_armed = false;
 	}
 	mana_mutex_unlock(&q->lock);
@@ -65,8 +74,35 @@ mana_event_deliver(void *arg)
 	enum rte_eth_event_type event;
 
 	/* The callback may close the port: mana_event_pop checks each time. */
-	while (mana_event_pop(q, &event))
+	while (mana_event_pop(q, &event, true))
 		rte_eth_dev_callback_process(&rte_eth_devices[port_id], event, NULL);
+}
+
+/*
+ * Deliver what is queued now, on the interrupt thread (where the alarm
+ * runs). Marked, so that a close on another thread waits for it as
+ * rte_eal_alarm_cancel() waits for a running alarm; the pending alarm, if
+ * any, finds the queue empty.
+ */
+void
+mana_event_flush(uint16_t port_id)
+{
+	struct mana_event_queue *q = &mana_event_queues[port_id];
+	enum rte_eth_event_type event;
+
+	mana_mutex_lock(&q->lock);
+	if (!q->active || q->flushing) {
+		mana_mutex_unlock(&q->lock);
+		return;
+	}
+	q->flushing = true;
+	q->flusher = pthread_self();
+	mana_mutex_unlock(&q->lock);
+	while (mana_event_pop(q, &event, false))
+		rte_eth_dev_callback_process(&rte_eth_devices[port_id], event, NULL);
+	mana_mutex_lock(&q->lock);
+	q->flushing = false;
+	mana_mutex_unlock(&q->lock);
 }
 
 void
@@ -79,15 +115,19 @@ mana_event_open(uint16_t port_id)
 	q->head = 0;
 	q->tail = 0;
 	q->alarm_armed = false;
+	q->flushing = false;
 	mana_mutex_unlock(&q->lock);
 }
 
-/* Stop delivering; safe from inside a delivered callback. */
+/*
+ * Stop delivering; safe from inside a delivered callback. Returns once no
+ * callback of ours runs on another thread (as long as that callback takes).
+ */
 void
 mana_event_close(uint16_t port_id)
 {
 	struct mana_event_queue *q = &mana_event_queues[port_id];
-	bool armed;
+	bool armed, flushing;
 
 	mana_mutex_lock(&q->lock);
 	q->active = false;
@@ -97,6 +137,14 @@ mana_event_close(uint16_t port_id)
 	/* -EINPROGRESS when called from the delivery itself: it sees !active. */
 	if (armed)
 		rte_eal_alarm_cancel(mana_event_deliver, (void *)(uintptr_t)port_id);
+	for (;;) {
+		mana_mutex_lock(&q->lock);
+		flushing = q->flushing && !pthread_equal(q->flusher, pthread_self());
+		mana_mutex_unlock(&q->lock);
+		if (!flushing)
+			break;
+		rte_delay_us_sleep(100);
+	}
 }
 
 int

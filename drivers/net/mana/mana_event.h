@@ -13,6 +13,8 @@ void mana_event_open(uint16_t port_id);
 void mana_event_close(uint16_t port_id);
 /* Queue @event for this process's callbacks; never blocks on the application. */
 int mana_event_post(uint16_t port_id, enum rte_eth_event_type event);
+/* Deliver the queued events now (EAL's interrupt thread only, where the alarm runs). */
+void mana_event_flush(uint16_t port_id);
 const char *mana_event_name(enum rte_eth_event_type event);
 
 #endif /* MANA_EVENT_H */

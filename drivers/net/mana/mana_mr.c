@@ -670,8 +670,8 @@ mana_mr_follow_pool(bool ready, struct rte_mempool *mp)
 
 	/*
 	 * Not under the lock: the reply comes through the rte_mp thread, which
-	 * may itself be releasing a port (PORT_CLOSED) and need the lock. A port
-	 * closed meanwhile gets an -ENODEV answer.
+	 * must never wait for this alarm's work. A port closed meanwhile gets an
+	 * -ENODEV answer.
 	 */
 	for (i = 0; i < nb_req; i++) {
 		ret = mana_mp_request_mr(req[i].port_id, req[i].timeout_ms, ready, req[i].addr,

@@ -232,6 +232,10 @@ mana_tel_proc(const struct mana_proc_slot *s, int slot, uint64_t now, size_t *co
 	mana_tel_int(p, "last_result", s->last_result, cost);
 	mana_tel_uint(p, "last_latency_us", s->last_latency_ns / 1000, cost);
 	mana_tel_uint(p, "missed_acks", s->missed_acks, cost);
+	mana_tel_uint(p, "msgs_sent", rte_atomic_load_explicit(&s->msgs_sent,
+							       rte_memory_order_relaxed), cost);
+	mana_tel_uint(p, "msgs_dropped", rte_atomic_load_explicit(&s->msgs_dropped,
+								  rte_memory_order_relaxed), cost);
 	mana_tel_uint(p, "attached_ms_ago", (now - s->attached_ns) / 1000000, cost);
 	if (s->last_answer_ns != 0)
 		mana_tel_uint(p, "last_answer_ms_ago", (now - s->last_answer_ns) / 1000000, cost);

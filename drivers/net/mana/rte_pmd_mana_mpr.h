@@ -115,6 +115,9 @@ struct rte_pmd_mana_mpr_proc {
 	int32_t remap_result;
 	uint32_t remap_generation;
 	uint64_t remap_latency_us;
+	/* The primary's messages to it: sent, and not delivered (queue full, socket gone). */
+	uint32_t msgs_sent;
+	uint32_t msgs_dropped;
 };
 
 /**
@@ -144,7 +147,7 @@ int rte_pmd_mana_mpr_test_close_wait_release(uint16_t port_id, uint32_t timeout_
 
 /**
  * Fault injection for tests, secondary: the next multi-process message this
- * process handles for @port_id (on EAL's rte_mp thread) waits @ms first, as
+ * process handles for @port_id (on EAL's interrupt thread) waits @ms first, as
  * if the application kept that thread busy. 0 cancels.
  * @return 0 or -ENODEV.
  */

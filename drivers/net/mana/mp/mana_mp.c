@@ -36,7 +36,7 @@
 /*
  * The adaptive deadline of UNMAP_DB and REMAP_DB (see
  * mana_mp_round_timeout()): never below this floor. A healthy secondary's
- * rte_mp thread may have to wait for a CPU: on 2 vCPUs with 16 polling
+ * interrupt thread may have to wait for a CPU: on 2 vCPUs with 16 polling
  * secondaries, EEVDF's base slice (kernel/sched/fair.c: 0.75 ms scaled by
  * 1 + ilog2(ncpus), 1.5 ms here) times 8 runnable tasks per CPU is 12 ms,
  * plus a 4 ms tick (HZ=250) for the wake-up to be seen: 16 ms. 25 ms keeps
@@ -46,8 +46,9 @@
 /* Answer rounds measured before the deadline adapts (until then: ack_timeout_ms). */
 #define MANA_MP_RTO_MIN_SAMPLES		4
 #define MANA_MP_MAX_REGION		(16u << 20)
-#define MANA_MP_SEND_TIMEOUT_MS		20	/* see mana_mp_bound_sends() */
 #define MANA_MP_RESYNC_DELAY_US		1000
+#define MANA_MP_RESYNC_BACKOFF_MAX_US	1000000	/* a failed one is retried up to 1 s apart */
+#define MANA_MP_RECOVERY_WATCH_US	20000	/* see mana_mp_recovery_watch() */
 
 const struct mana_mp_spec mana_mp_specs[MANA_MP_TYPE_MAX] = {
 	[MANA_MP_ATTACH] = { "ATTACH", sizeof(struct mana_mp_attach_req),
@@ -81,7 +82,7 @@ struct mana_mp_round {
 	uint64_t max_latency_ns;	/* slowest successful answer of an expected process */
 };
 
-/* Test hook: the next message this secondary's rte_mp thread handles waits this long. */
+/* Test hook: the next message this secondary handles waits this long. */
 static RTE_ATOMIC(uint32_t) mana_mp_test_stall_ms[RTE_MAX_ETHPORTS];
 
 /*
@@ -99,10 +100,16 @@ static unsigned int mana_mp_nb_ports;
  * without an action EAL answers nothing and the request times out.
  */
 static bool mana_mp_primary_registered;
+/* Primary: EAL's rte_mp socket (mana_mp_bound_sends()), -1: not found. */
+static int mana_mp_eal_fd = -1;
 /* Secondary: EAL keys pending requests by peer and name, so one at a time. */
 static struct mana_mutex mana_mp_request_lock;
 /* Secondary: a re-synchronisation with the primary is scheduled. */
 static bool mana_mp_resync_armed[RTE_MAX_ETHPORTS];
+/* A refused burst asked for mana_mp_behind_check() (see mana_mp_burst_refused()). */
+static RTE_ATOMIC(bool) mana_mp_behind_hint[RTE_MAX_ETHPORTS];
+/* Secondary: wait before the next try of a failed re-synchronisation. */
+static uint32_t mana_mp_resync_backoff_us[RTE_MAX_ETHPORTS];
 /* Secondary: a PORT_CLOSED not answered yet (answered once released). */
 static bool mana_mp_port_gone_pending[RTE_MAX_ETHPORTS];
 static struct mana_mp_hdr mana_mp_port_gone_req[RTE_MAX_ETHPORTS];
@@ -446,16 +453,6 @@ mana_mp_peer_pid(const void *peer)
 	return (int32_t)pid;
 }
 
-/* Secondaries take orders from the primary's socket only. */
-static bool
-mana_mp_peer_is_primary(const void *peer)
-{
-	char primary[sizeof(((struct sockaddr_un *)0)->sun_path)];
-
-	snprintf(primary, sizeof(primary), "%s/mp_socket", rte_eal_get_runtime_dir());
-	return strcmp(peer, primary) == 0;
-}
-
 static int
 mana_mp_primary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 {
@@ -519,13 +516,96 @@ mana_mp_send_ack(const struct mana_mp_hdr *req, int slot, int32_t result)
 		       mana_mp_type_name(req->type), rte_strerror(rte_errno));
 }
 
+static void mana_mp_recovery_watch(void *arg);
+static void mana_mp_behind_check(void *arg);
+static void mana_mp_check_behind(struct mana_local *lp) __mana_requires(&mana_mp_lock);
+
 /*
- * A secondary that stopped reading for a while (hung, SIGSTOPped) misses
- * messages: the primary's sends to it time out once its queue is full. When
- * such a process runs again and finds the port settled on a doorbell
- * generation newer than its own mapping, it attaches again - which
- * re-admits it to the registry and hands it the current doorbell - from an
- * alarm, since an rte_mp callback may not issue requests.
+ * Post a recovery event to this process's application once per recovery:
+ * ERR_RECOVERING, then RECOVERY_SUCCESS or RECOVERY_FAILED. The outcome
+ * comes from the primary or, when this process was evicted and is sent
+ * none, is @found by it (mana_mp_recovery_watch(), mana_mp_resync()); of
+ * the two, whichever comes second is dropped. A process that attached
+ * during a reset is sent its outcome only, and gets it.
+ */
+static void
+mana_mp_recovery_event(struct mana_local *lp, enum rte_eth_event_type event, bool found)
+	__mana_requires(&mana_mp_lock)
+{
+	if (event == RTE_ETH_EVENT_ERR_RECOVERING) {
+		if (lp->recovering)
+			return;
+		lp->recovering = true;
+		lp->outcome_found = false;
+		mana_event_post(lp->port_id, event);
+		if (!lp->recovery_watched &&
+		    rte_eal_alarm_set(MANA_MP_RECOVERY_WATCH_US, mana_mp_recovery_watch,
+				      (void *)(uintptr_t)lp->port_id) == 0)
+			lp->recovery_watched = true;
+		else if (!lp->recovery_watched)
+			MP_LOG(ERR, "port %u: cannot watch the recovery", lp->port_id);
+		return;
+	}
+	if (lp->recovering) {
+		lp->recovering = false;
+		lp->outcome_found = found;
+	} else if (found || lp->outcome_found) {
+		/* Nothing pending, or the primary's copy of what we found. */
+		lp->outcome_found = false;
+		return;
+	}
+	mana_event_post(lp->port_id, event);
+}
+
+/*
+ * While this process waits for the outcome of a recovery it was told of,
+ * look every MANA_MP_RECOVERY_WATCH_US whether the port has settled: an
+ * evicted process is sent no REMAP_DB and no outcome, and an application
+ * that stops polling until RECOVERY_SUCCESS would never run the burst that
+ * notices (mana_mp_burst_refused()).
+ */
+static void
+mana_mp_recovery_watch(void *arg)
+{
+	uint16_t port_id = (uint16_t)(uintptr_t)arg;
+	struct mana_local *lp;
+	enum mana_dev_state st;
+	uint64_t word;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(port_id);
+	if (lp == NULL) {
+		mana_mutex_unlock(&mana_mp_lock);
+		return;
+	}
+	word = mana_state_load(lp->priv);
+	st = mana_word_state(word);
+	if (lp->recovering && st == MANA_DEV_FAILED) {
+		/* Nobody will bring a doorbell. */
+		MP_LOG(NOTICE, "port %u: the recovery failed", port_id);
+		mana_mp_recovery_event(lp, RTE_ETH_EVENT_RECOVERY_FAILED, true);
+	} else if (lp->recovering && (st == MANA_DEV_ACTIVE || st == MANA_DEV_STOPPED) &&
+		   lp->db_generation == mana_word_generation(word)) {
+		/* Settled on our mapping: a REMAP_DB reached us; the outcome may follow. */
+		mana_mp_recovery_event(lp, RTE_ETH_EVENT_RECOVERY_SUCCESS, true);
+	} else if (lp->recovering && st == MANA_DEV_CLOSED) {
+		/* Closed meanwhile: PORT_CLOSED tells the rest. */
+		lp->recovering = false;
+	} else if (lp->recovering) {
+		mana_mp_check_behind(lp);
+	}
+	lp->recovery_watched = lp->recovering &&
+		rte_eal_alarm_set(MANA_MP_RECOVERY_WATCH_US, mana_mp_recovery_watch, arg) == 0;
+	mana_mutex_unlock(&mana_mp_lock);
+}
+
+/*
+ * An evicted secondary is sent nothing of a reset. When it runs again and
+ * finds the port settled on a doorbell generation newer than its own
+ * mapping (a message of the primary's, a refused burst, the recovery
+ * watch), it attaches again - which re-admits it to the registry and hands
+ * it the current doorbell - from an alarm, off the thread that handles the
+ * primary's messages.
  */
 static void
 mana_mp_resync(void *arg)
@@ -534,6 +614,9 @@ mana_mp_resync(void *arg)
 	struct mana_mp_attach_result att;
 	struct rte_eth_dev *dev;
 	struct mana_local *lp;
+	uint32_t backoff_us;
+	bool had_mapping;
+	uint64_t word;
 	int ret;
 
 	mana_mutex_lock(&mana_mp_lock);
@@ -544,15 +627,58 @@ mana_mp_resync(void *arg)
 	if (lp == NULL)
 		return;
 	dev = lp->dev;
+	had_mapping = lp->db_generation != 0 || lp->db_revoked != 0;
 	ret = mana_mp_request_attach(dev, &att);
-	if (ret != 0) {
-		MP_LOG(ERR, "port %u: re-synchronising with the primary failed: %s", port_id,
-		       strerror(-ret));
+	if (ret == 0)
+		mana_set_burst_functions(dev, lp->priv->started);
+	word = mana_state_load(lp->priv);
+
+	mana_mutex_lock(&mana_mp_lock);
+	if (mana_mp_port(port_id) != lp) {
+		mana_mutex_unlock(&mana_mp_lock);
 		return;
 	}
-	mana_set_burst_functions(dev, lp->priv->started);
+	if (ret != 0 || att.map_result != 0 || lp->db_generation < mana_word_generation(word) ||
+	    (mana_word_state(word) != MANA_DEV_ACTIVE && mana_word_state(word) != MANA_DEV_STOPPED)) {
+		/*
+		 * Not caught up (no primary, no doorbell yet, a mapping that
+		 * failed, or a newer reset): look again later, backing off, and
+		 * let no refused burst ask meanwhile. A reset under way sends
+		 * this process, attached again, its outcome.
+		 */
+		backoff_us = mana_mp_resync_backoff_us[port_id] == 0 ? MANA_MP_RESYNC_DELAY_US :
+			     RTE_MIN(mana_mp_resync_backoff_us[port_id] * 2,
+				     (uint32_t)MANA_MP_RESYNC_BACKOFF_MAX_US);
+		mana_mp_resync_backoff_us[port_id] = backoff_us;
+		if (rte_eal_alarm_set(backoff_us, mana_mp_behind_check, arg) != 0)
+			rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], false,
+						  rte_memory_order_release);
+		else
+			rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], true,
+						  rte_memory_order_release);
+		mana_mutex_unlock(&mana_mp_lock);
+		if (backoff_us == MANA_MP_RESYNC_DELAY_US)
+			MP_LOG(ERR, "port %u: re-synchronising with the primary: %s; trying again",
+			       port_id, ret != 0 ? strerror(-ret) : att.map_result != 0 ?
+			       strerror(-att.map_result) : "not caught up");
+		return;
+	}
+	mana_mp_resync_backoff_us[port_id] = 0;
+	/* Bursts refused from now on may ask again. */
+	rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], false, rte_memory_order_release);
+	/*
+	 * A recovery completed without this process: tell the application as
+	 * the others were told - the queues were reset - once per catch-up,
+	 * missed resets folded in one. Not a process that never had a doorbell
+	 * and was not told of a recovery (attached during one).
+	 */
+	if (had_mapping || lp->recovering) {
+		mana_mp_recovery_event(lp, RTE_ETH_EVENT_ERR_RECOVERING, true);
+		mana_mp_recovery_event(lp, RTE_ETH_EVENT_RECOVERY_SUCCESS, true);
+	}
+	mana_mutex_unlock(&mana_mp_lock);
 	MP_LOG(NOTICE, "port %u: re-synchronised with the primary (slot %d, doorbell generation"
-	       " %u): %d", port_id, att.slot, att.generation, att.map_result);
+	       " %u)", port_id, att.slot, att.generation);
 }
 
 /* Behind the primary? Schedule mana_mp_resync(). */
@@ -571,12 +697,56 @@ mana_mp_check_behind(struct mana_local *lp) __mana_requires(&mana_mp_lock)
 		mana_mp_resync_armed[port_id] = true;
 }
 
+/* Alarm armed by mana_mp_burst_refused(). */
+static void
+mana_mp_behind_check(void *arg)
+{
+	uint16_t port_id = (uint16_t)(uintptr_t)arg;
+	struct mana_local *lp;
+	bool armed = false;
+
+	mana_mutex_lock(&mana_mp_lock);
+	lp = mana_mp_port(port_id);
+	if (lp != NULL) {
+		mana_mp_check_behind(lp);
+		armed = mana_mp_resync_armed[port_id];
+	}
+	mana_mutex_unlock(&mana_mp_lock);
+	/* With a re-synchronisation armed, it clears the hint when done. */
+	if (!armed)
+		rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], false,
+					  rte_memory_order_release);
+}
+
+void
+mana_mp_burst_refused(uint16_t port_id, uint64_t word, uint64_t burst_word)
+{
+	enum mana_dev_state st = mana_word_state(word);
+	uint32_t mapped;
+	bool expect = false;
+
+	if (port_id >= RTE_MAX_ETHPORTS || rte_eal_process_type() == RTE_PROC_PRIMARY ||
+	    (st != MANA_DEV_ACTIVE && st != MANA_DEV_STOPPED))
+		return;
+	mapped = burst_word == MANA_BURST_WORD_NONE ? 0 : mana_word_generation(burst_word);
+	if (mapped >= mana_word_generation(word) ||
+	    rte_atomic_load_explicit(&mana_mp_behind_hint[port_id], rte_memory_order_relaxed) ||
+	    !rte_atomic_compare_exchange_strong_explicit(&mana_mp_behind_hint[port_id], &expect,
+							 true, rte_memory_order_acquire,
+							 rte_memory_order_relaxed))
+		return;
+	if (rte_eal_alarm_set(1, mana_mp_behind_check, (void *)(uintptr_t)port_id) != 0)
+		rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], false,
+					  rte_memory_order_release);
+}
+
 /*
  * The primary is closing the port: release it in this process too (ethdev
  * then answers -ENODEV and the application gets RTE_ETH_EVENT_DESTROY),
  * then acknowledge, so the primary frees the shared port data only once no
  * secondary can touch it any more. Runs from an alarm: releasing calls
- * application callbacks, which must not run on the rte_mp thread. The
+ * application callbacks, which must not run where the message is handled
+ * (under mana_mp_lock), and a close waits for a running alarm. The
  * alarm may run long after the primary gave up waiting and released the
  * port (this process was frozen, or its interrupt thread busy): the release
  * uses nothing of dev->data (mana_dev_gone_secondary()).
@@ -688,7 +858,7 @@ mana_mp_on_remap(struct mana_local *lp, const struct rte_mp_msg *msg)
 }
 
 static int
-mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
+mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, int32_t sender)
 {
 	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
 	const struct mana_mp_event *ev = (const void *)msg->param;
@@ -698,11 +868,6 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 	int slot = -1;
 	int ret;
 
-	if (!mana_mp_peer_is_primary(peer)) {
-		MP_LOG(ERR, "rejected message from %s: not the primary", (const char *)peer);
-		mana_mp_close_fds(msg);
-		return 0;
-	}
 	ret = mana_mp_validate(msg, 0, &why);
 	if (ret != 0) {
 		MP_LOG(ERR, "rejected message (len %d, fds %d): %s", msg->len_param,
@@ -724,6 +889,14 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 		 */
 		mana_mp_close_fds(msg);
 		mana_mutex_unlock(&mana_mp_lock);
+		return 0;
+	}
+	/* Orders come from the port's primary only (registry slot 0). */
+	if (sender <= 0 || sender != lp->priv->procs[0].pid) {
+		mana_mutex_unlock(&mana_mp_lock);
+		MP_LOG(ERR, "port %u: rejected %s from pid %d: not the primary", hdr->port_id,
+		       mana_mp_type_name(hdr->type), (int)sender);
+		mana_mp_close_fds(msg);
 		return 0;
 	}
 	slot = lp->slot;
@@ -756,10 +929,25 @@ mana_mp_secondary_dispatch(const struct rte_mp_msg *msg, const void *peer)
 		    ev->event != RTE_ETH_EVENT_ERR_RECOVERING &&
 		    ev->event != RTE_ETH_EVENT_RECOVERY_SUCCESS &&
 		    ev->event != RTE_ETH_EVENT_RECOVERY_FAILED &&
-		    ev->event != RTE_ETH_EVENT_INTR_LSC)
+		    ev->event != RTE_ETH_EVENT_INTR_LSC) {
 			MP_LOG(ERR, "port %u: EVENT %u is not forwarded", hdr->port_id, ev->event);
-		else
-			mana_event_post(hdr->port_id, (enum rte_eth_event_type)ev->event);
+		} else {
+			/*
+			 * The outcome of a recovery this process was told of
+			 * comes before the removal, as for the others: an
+			 * evicted process is sent the removal only.
+			 */
+			if (ev->event == RTE_ETH_EVENT_INTR_RMV &&
+			    mana_word_state(mana_state_load(lp->priv)) == MANA_DEV_FAILED)
+				mana_mp_recovery_event(lp, RTE_ETH_EVENT_RECOVERY_FAILED, true);
+			if (ev->event == RTE_ETH_EVENT_ERR_RECOVERING ||
+			    ev->event == RTE_ETH_EVENT_RECOVERY_SUCCESS ||
+			    ev->event == RTE_ETH_EVENT_RECOVERY_FAILED)
+				mana_mp_recovery_event(lp, (enum rte_eth_event_type)ev->event,
+						       false);
+			else
+				mana_event_post(hdr->port_id, (enum rte_eth_event_type)ev->event);
+		}
 		mana_mp_check_behind(lp);
 		mana_mutex_unlock(&mana_mp_lock);
 		return 0;
@@ -784,9 +972,9 @@ mana_mp_test_stall_set(uint16_t port_id, uint32_t ms)
 }
 
 /*
- * Test hook: keep the rte_mp thread busy before handling @hdr, as an
- * application that blocks it would. Holds no lock, so the rest of the
- * process (its bursts, its interrupt thread) runs on.
+ * Test hook: keep the thread that handles the primary's messages (EAL's
+ * interrupt thread) busy before handling @hdr, as an application callback
+ * that blocks it would. Holds no lock, so the process's bursts run on.
  */
 static void
 mana_mp_test_stall(const struct mana_mp_hdr *hdr)
@@ -796,7 +984,7 @@ mana_mp_test_stall(const struct mana_mp_hdr *hdr)
 
 	if (ms == 0)
 		return;
-	MP_LOG(WARNING, "port %u: test hook: rte_mp thread busy for %u ms before %s",
+	MP_LOG(WARNING, "port %u: test hook: message thread busy for %u ms before %s",
 	       hdr->port_id, ms, mana_mp_type_name(hdr->type));
 	rte_delay_us_sleep(ms * 1000u);
 }
@@ -815,12 +1003,12 @@ mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer)
 }
 
 int
-mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer)
+mana_mp_secondary_receive(const struct rte_mp_msg *msg, int32_t sender)
 {
 	struct rte_mp_msg copy __rte_aligned(8);
 
 	memcpy(&copy, msg, sizeof(copy));
-	return mana_mp_secondary_dispatch(&copy, peer);
+	return mana_mp_secondary_dispatch(&copy, sender);
 }
 
 /* ------------------------------------------------------------------ */
@@ -870,6 +1058,8 @@ mana_mp_bound_sends(void)
 			continue;
 		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0)
 			MP_LOG(DEBUG, "rte_mp sends bounded to %d ms", MANA_MP_SEND_TIMEOUT_MS);
+		if (primary)
+			mana_mp_eal_fd = fd;
 		break;
 	}
 	closedir(dir);
@@ -881,19 +1071,25 @@ mana_mp_attach_port(struct rte_eth_dev *dev)
 	bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
 	int ret = 0;
 
+	/* Secondaries: the primary's messages come over a socket of our own. */
+	if (!primary) {
+		ret = mana_mp_channel_open();
+		if (ret != 0)
+			return ret;
+	}
 	mana_mutex_lock(&mana_mp_lock);
 	if (mana_mp_nb_ports == 0 && !(primary && mana_mp_primary_registered)) {
 		mana_mp_bound_sends();
-		ret = rte_mp_action_register(primary ? MANA_MP_ACTION_PRIMARY :
-					     MANA_MP_ACTION_SECONDARY,
-					     primary ? mana_mp_primary_handler :
-					     mana_mp_secondary_handler);
-		/* No multi-process support in this EAL (--in-memory): fine alone. */
-		if (ret != 0 && rte_errno == ENOTSUP && primary)
-			ret = 0;
-		else if (ret != 0)
-			ret = -rte_errno;
-		mana_mp_primary_registered = primary && ret == 0;
+		if (primary) {
+			ret = rte_mp_action_register(MANA_MP_ACTION_PRIMARY,
+						     mana_mp_primary_handler);
+			/* No multi-process support in this EAL (--in-memory): fine alone. */
+			if (ret != 0 && rte_errno == ENOTSUP)
+				ret = 0;
+			else if (ret != 0)
+				ret = -rte_errno;
+			mana_mp_primary_registered = ret == 0;
+		}
 	}
 	if (ret == 0) {
 		mana_mp_ports[dev->data->port_id] = mana_local(dev);
@@ -946,8 +1142,8 @@ mana_mp_detach_port(uint16_t port_id)
 	if (lp != NULL) {
 		mana_mp_ports[port_id] = NULL;
 		mana_mp_resync_armed[port_id] = false;
-		if (--mana_mp_nb_ports == 0 && !primary)
-			rte_mp_action_unregister(MANA_MP_ACTION_SECONDARY);
+		mana_mp_resync_backoff_us[port_id] = 0;
+		mana_mp_nb_ports--;
 	}
 	mana_mutex_unlock(&mana_mp_lock);
 	/*
@@ -957,8 +1153,13 @@ mana_mp_detach_port(uint16_t port_id)
 	 * uses it (never called from it: rte_eal_alarm_cancel() waits for a
 	 * callback running on another thread, lib/eal/linux/eal_alarm.c).
 	 */
-	if (lp != NULL && !primary)
+	if (lp != NULL && !primary) {
+		rte_eal_alarm_cancel(mana_mp_behind_check, (void *)(uintptr_t)port_id);
+		rte_eal_alarm_cancel(mana_mp_recovery_watch, (void *)(uintptr_t)port_id);
 		rte_eal_alarm_cancel(mana_mp_resync, (void *)(uintptr_t)port_id);
+		rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], false,
+					  rte_memory_order_release);
+	}
 	return lp;
 }
 
@@ -1341,6 +1542,112 @@ mana_mp_next_deadline_ms(const struct mana_priv *priv)
 	return mana_mp_round_timeout(priv, MANA_MP_UNMAP_DB, priv->args.ack_timeout_ms);
 }
 
+/* Count and log a message @hdr that could not be sent to registry slot @i. */
+static void
+mana_mp_send_failed(struct rte_eth_dev *dev, const struct mana_mp_hdr *hdr, int i,
+		    int32_t pid, int ret, bool waited)
+{
+	struct mana_proc_slot *s = &mana_priv(dev)->procs[i];
+
+	rte_atomic_fetch_add_explicit(&s->msgs_dropped, 1, rte_memory_order_relaxed);
+	if (waited)
+		MP_LOG(WARNING, "port %u: %s not delivered to pid %d (slot %d): %s",
+		       dev->data->port_id, mana_mp_type_name(hdr->type), (int)pid, i,
+		       strerror(-ret));
+	else
+		MP_LOG(DEBUG, "port %u: %s not delivered to pid %d (slot %d): %s",
+		       dev->data->port_id, mana_mp_type_name(hdr->type), (int)pid, i,
+		       strerror(-ret));
+}
+
+/*
+ * Send @msg to the processes of @slots (registry slots), one datagram each
+ * on its own socket (mana_mp_channel.c), none waiting. Then those of
+ * @waited whose queue was full are given up to MANA_MP_SEND_TIMEOUT_MS
+ * each to make room, after everyone else has been sent the message.
+ * Returns the slots it was not delivered to.
+ */
+static uint64_t
+mana_mp_send_slots(struct rte_eth_dev *dev, const struct rte_mp_msg *msg, uint64_t slots,
+		   uint64_t waited)
+{
+	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
+	struct mana_priv *priv = mana_priv(dev);
+	uint64_t failed = 0, full = 0;
+	int i, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 1; i < MANA_MAX_PROCS; i++) {
+			uint64_t bit = UINT64_C(1) << i;
+			struct mana_proc_slot *s = &priv->procs[i];
+			int32_t pid = s->pid;
+			int ret;
+
+			if (!((pass == 0 ? slots : full) & bit) || pid <= 0)
+				continue;
+			ret = mana_mp_channel_send(pid, msg, pass == 1);
+			if (ret == 0) {
+				rte_atomic_fetch_add_explicit(&s->msgs_sent, 1,
+							      rte_memory_order_relaxed);
+				continue;
+			}
+			if (pass == 0 && ret == -EAGAIN && (waited & bit)) {
+				full |= bit;
+				continue;
+			}
+			failed |= bit;
+			mana_mp_send_failed(dev, hdr, i, pid, ret, (waited & bit) != 0);
+		}
+	}
+	return failed;
+}
+
+/*
+ * Who gets a message of @type besides the processes a round waits for.
+ * An evicted process, or one that cannot run, is sent nothing of a reset
+ * (UNMAP_DB, REMAP_DB, the recovery events): it re-synchronises by itself
+ * when it runs again (mana_mp_burst_refused()). It is still sent what
+ * keeps it off memory the primary is about to change or free - the burst
+ * functions (START_RXTX, STOP_RXTX: the queues may be reconfigured), the
+ * port's close and removal (PORT_CLOSED, INTR_RMV) - without waiting for
+ * it: a full queue drops the message for that process only.
+ */
+static bool
+mana_mp_sent_to_evicted(enum mana_mp_type type, uint32_t event)
+{
+	switch (type) {
+	case MANA_MP_START_RXTX:
+	case MANA_MP_STOP_RXTX:
+	case MANA_MP_PORT_CLOSED:
+		return true;
+	case MANA_MP_EVENT:
+		return event == RTE_ETH_EVENT_INTR_RMV;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Has rte_eal_cleanup() closed this process's rte_mp channel? DPDK 24.11.0
+ * does so before it removes devices; then no answer can reach us. The
+ * socket EAL bound (mana_mp_bound_sends()) is gone, or its descriptor now
+ * names something else.
+ */
+static bool
+mana_mp_channel_closed(void)
+{
+	char want[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct sockaddr_un addr;
+	socklen_t len = sizeof(addr);
+
+	if (mana_mp_eal_fd < 0)
+		return false;
+	snprintf(want, sizeof(want), "%s/mp_socket", rte_eal_get_runtime_dir());
+	memset(&addr, 0, sizeof(addr));
+	return getsockname(mana_mp_eal_fd, (struct sockaddr *)&addr, &len) != 0 ||
+	       addr.sun_family != AF_UNIX || strcmp(addr.sun_path, want) != 0;
+}
+
 /*
  * Send @type to every secondary; the answers are collected by
  * mana_mp_broadcast_end(), so the caller can work meanwhile. One round per
@@ -1356,7 +1663,7 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 	struct mana_mp_round *round = lp->round;
 	struct rte_mp_msg msg __rte_aligned(8);
 	struct mana_mp_bcast *b = (struct mana_mp_bcast *)msg.param;
-	uint64_t dead, stopped;
+	uint64_t dead, stopped, to;
 
 	memset(res, 0, sizeof(*res));
 	res->type = type;
@@ -1390,23 +1697,8 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 		msg.num_fds = 1;
 		msg.fds[0] = fd;
 	}
-	/*
-	 * To every peer, evicted and stopped ones included: rte_mp has no
-	 * per-peer send (rte_mp_sendmsg() sends to every socket of the runtime
-	 * directory, rte_mp_reply() is dropped by a peer without a pending
-	 * request: lib/eal/common/eal_common_proc.c). A stopped peer costs at
-	 * most MANA_MP_SEND_TIMEOUT_MS per send once its queue is full
-	 * (mana_mp_bound_sends()); a running one reads what it missed and
-	 * re-synchronises.
-	 */
-	if (rte_mp_sendmsg(&msg) == 0)
-		return;
-	if (rte_errno == EBADF) {
-		/*
-		 * The channel's socket is closed: rte_eal_cleanup() of DPDK
-		 * 24.11.0 does that before it removes devices. No answer can
-		 * come; the secondaries see the state word.
-		 */
+	if (mana_mp_channel_closed()) {
+		/* No answer can come; the secondaries see the state word. */
 		mana_mutex_lock(&round->lock);
 		round->open = false;
 		mana_mutex_unlock(&round->lock);
@@ -1419,9 +1711,15 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 		       dev->data->port_id, mana_mp_type_name(type));
 		return;
 	}
-	/* Partial failures show up as silent peers and are handled at the end. */
-	MP_LOG(ERR, "port %u: sending %s failed: %s", dev->data->port_id,
-	       mana_mp_type_name(type), rte_strerror(rte_errno));
+	/*
+	 * One datagram to each process the round waits for; a process it
+	 * could not reach stays expected and is evicted (or released) at the
+	 * end. Others only if they must hear of it (mana_mp_sent_to_evicted()).
+	 */
+	to = res->expected & ~(dead | stopped);
+	if (mana_mp_sent_to_evicted(type, 0))
+		to = mana_registry_members(dev, true) & ~dead;
+	mana_mp_send_slots(dev, &msg, to, res->expected & ~(dead | stopped));
 }
 
 /*
@@ -1501,7 +1799,17 @@ mana_mp_send_event(struct rte_eth_dev *dev, enum rte_eth_event_type event)
 	mana_mp_hdr_init(&msg, MANA_MP_ACTION_SECONDARY, MANA_MP_EVENT, dev->data->port_id,
 			 sizeof(*ev));
 	ev->event = event;
-	if (rte_mp_sendmsg(&msg) != 0)
-		MP_LOG(ERR, "port %u: forwarding %s failed: %s", dev->data->port_id,
-		       mana_event_name(event), rte_strerror(rte_errno));
+	/* One-way: nobody's full queue makes the sender wait. */
+	mana_mp_send_slots(dev, &msg,
+			   mana_registry_members(dev, mana_mp_sent_to_evicted(MANA_MP_EVENT,
+									     event)), 0);
+}
+
+/* Test hook (rte_pmd_mana_mpr_test_send_raw()): @msg to every member as is. */
+int
+mana_mp_send_raw(struct rte_eth_dev *dev, const struct rte_mp_msg *msg)
+{
+	uint64_t to = mana_registry_members(dev, true);
+
+	return mana_mp_send_slots(dev, msg, to, to) == 0 ? 0 : -EIO;
 }

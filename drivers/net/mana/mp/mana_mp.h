@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/un.h>
 
 #include <rte_ethdev.h>
 
@@ -102,9 +103,31 @@ uint32_t mana_mp_next_deadline_ms(const struct mana_priv *priv);
 /* Test hook: the next message this secondary handles for @port_id waits @ms first. */
 void mana_mp_test_stall_set(uint16_t port_id, uint32_t ms);
 
-/* The rte_mp actions (exposed for the fuzz targets in tests/fuzz). */
+/*
+ * The primary's rte_mp action, and a secondary's handler of a message from
+ * its socket (mana_mp_channel.c) sent by process @sender (the kernel's
+ * SCM_CREDENTIALS). Exposed for the fuzz targets in tests/fuzz.
+ */
 int mana_mp_primary_handler(const struct rte_mp_msg *msg, const void *peer);
-int mana_mp_secondary_handler(const struct rte_mp_msg *msg, const void *peer);
+int mana_mp_secondary_receive(const struct rte_mp_msg *msg, int32_t sender);
+
+/*
+ * Per-process delivery (mana_mp_channel.c). A secondary receives on
+ * <runtime dir>/mana_mpr_<pid> (mana_mp_channel_path(); -ENAMETOOLONG),
+ * opened once for the process's lifetime (0 or negative errno). The
+ * primary sends @msg's parameters and descriptors to process @pid: 0, or
+ * -EAGAIN (its queue is full; with @may_wait after MANA_MP_SEND_TIMEOUT_MS),
+ * -ECONNREFUSED or -ENOENT (no socket: gone, or not a secondary of ours),
+ * -EINVAL (a malformed @msg).
+ */
+#define MANA_MP_SEND_TIMEOUT_MS		20
+int mana_mp_channel_path(struct sockaddr_un *addr, int32_t pid);
+int mana_mp_channel_open(void);
+int mana_mp_channel_send(int32_t pid, const struct rte_mp_msg *msg, bool may_wait);
+/* Remove process @pid's socket file if nobody is bound to it (a dead process's). */
+void mana_mp_channel_forget(int32_t pid);
+/* Test hook: @msg to every member of @dev's registry, evicted ones included. */
+int mana_mp_send_raw(struct rte_eth_dev *dev, const struct rte_mp_msg *msg);
 
 /* Forward an ethdev event to every secondary (one-way). */
 void mana_mp_send_event(struct rte_eth_dev *dev, enum rte_eth_event_type event);

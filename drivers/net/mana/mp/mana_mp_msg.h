@@ -11,22 +11,21 @@
  * parameter size and the number of file descriptors it carries. Receivers
  * reject anything that does not match this table (mana_mp_validate).
  *
- * Transport (rte_mp, DPDK 22.11 to 25.11):
+ * Transport (DPDK 22.11 to 25.11):
  *  - Secondary -> primary requests (ATTACH, DETACH, REG_MR, DEREG_MR) use
  *    rte_mp_request_sync on MANA_MP_ACTION_PRIMARY; the primary answers
  *    with rte_mp_reply carrying the same type and a result.
- *  - Primary -> secondaries broadcasts (START_RXTX, STOP_RXTX, UNMAP_DB,
- *    REMAP_DB) are one-way rte_mp_sendmsg to every secondary at once; each
- *    secondary answers with a one-way ACK naming itself (pid, slot), the
- *    broadcast's sequence number and type. The primary thus sees every
- *    answer the moment it arrives and knows exactly who has not answered.
- *    (rte_mp_request_async would report only once, after the slowest
- *    peer, and every process attached to the EAL - dpdk-proc-info too -
- *    counts as a peer.)
+ *  - Primary -> secondary messages (START_RXTX, STOP_RXTX, UNMAP_DB,
+ *    REMAP_DB, PORT_CLOSED, EVENT) go to each process they are meant for,
+ *    one datagram on the socket that process bound for them
+ *    (mana_mp_channel.c: rte_mp has no per-peer send). Rounds are
+ *    answered with a one-way ACK over rte_mp_sendmsg naming the process
+ *    (pid, slot), the round's sequence number and type: the primary sees
+ *    every answer the moment it arrives and knows who has not answered.
  *  - EVENT is one-way and unanswered.
  *  - Receivers check the sender: the primary accepts a message only if the
- *    pid in its header is that of the socket it came from; secondaries
- *    accept messages from the primary's socket only.
+ *    pid in its header is that of the socket it came from; a secondary
+ *    accepts one only from the port's primary (the kernel's credentials).
  */
 
 #include <stdint.h>
@@ -37,8 +36,11 @@
 #define MANA_MP_ACTION_PRIMARY		"net_mana_mpr_p"	/* received by the primary */
 #define MANA_MP_ACTION_SECONDARY	"net_mana_mpr_s"	/* received by secondaries */
 #define MANA_MP_MAGIC			0x414e414du	/* "MANA" */
-/* 2: DEREG_MR. Processes of different versions refuse each other's messages. */
-#define MANA_MP_VERSION			2
+/*
+ * 2: DEREG_MR. 3: per-process delivery (mana_mp_channel.c). Processes of
+ * different versions refuse each other's messages.
+ */
+#define MANA_MP_VERSION			3
 
 enum mana_mp_type {
 	MANA_MP_INVALID = 0,

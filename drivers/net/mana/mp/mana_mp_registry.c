@@ -231,16 +231,21 @@ mana_registry_release_dead(struct rte_eth_dev *dev, uint64_t slots)
 {
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_local *lp = mana_local(dev);
-	int i;
+	int32_t pids[MANA_MAX_PROCS];
+	int i, n = 0;
 
 	mana_mutex_lock(&lp->registry_lock);
 	for (i = 1; i < MANA_MAX_PROCS; i++) {
 		if ((slots & (UINT64_C(1) << i)) == 0 || priv->procs[i].state == MANA_PROC_FREE)
 			continue;
 		priv->registry_deaths++;
+		pids[n++] = priv->procs[i].pid;
 		mana_slot_clear(&priv->procs[i]);
 	}
 	mana_mutex_unlock(&lp->registry_lock);
+	/* The socket files they leave (a killed process unlinks nothing). */
+	for (i = 0; i < n; i++)
+		mana_mp_channel_forget(pids[i]);
 }
 
 void
@@ -285,7 +290,10 @@ mana_registry_slot_alive(struct rte_eth_dev *dev, int slot)
 
 /*
  * Record an answer. A successful REMAP_DB of the current doorbell generation
- * re-admits an evicted process: it is mapped like everyone else again.
+ * re-admits an evicted process: it is mapped like everyone else again. So
+ * does a successful START_RXTX or STOP_RXTX from one that maps the current
+ * generation outside a reset (evicted in such a round while it was
+ * stopped: nothing of a reset tells it to attach again).
  */
 void
 mana_registry_note_answer(struct rte_eth_dev *dev, int slot, uint16_t type, int32_t result,
@@ -294,6 +302,8 @@ mana_registry_note_answer(struct rte_eth_dev *dev, int slot, uint16_t type, int3
 	struct mana_priv *priv = mana_priv(dev);
 	struct mana_local *lp = mana_local(dev);
 	struct mana_proc_slot *s;
+	uint32_t current;
+	uint64_t word;
 
 	if (slot <= 0 || slot >= MANA_MAX_PROCS)
 		return;
@@ -313,8 +323,15 @@ mana_registry_note_answer(struct rte_eth_dev *dev, int slot, uint16_t type, int3
 		s->remap_generation = generation;
 		s->remap_latency_ns = latency_ns;
 	}
-	if (s->state == MANA_PROC_EVICTED && type == MANA_MP_REMAP_DB && result == 0 &&
-	    generation == rte_atomic_load_explicit(&priv->db_generation, rte_memory_order_acquire))
+	current = rte_atomic_load_explicit(&priv->db_generation, rte_memory_order_acquire);
+	word = mana_state_load(priv);
+	if (s->state == MANA_PROC_EVICTED && result == 0 &&
+	    ((type == MANA_MP_REMAP_DB && generation == current) ||
+	     ((type == MANA_MP_START_RXTX || type == MANA_MP_STOP_RXTX) &&
+	      (mana_word_state(word) == MANA_DEV_ACTIVE ||
+	       mana_word_state(word) == MANA_DEV_STOPPED) &&
+	      mana_word_generation(word) == current &&
+	      rte_atomic_load_explicit(&s->db_generation, rte_memory_order_acquire) == current)))
 		s->state = MANA_PROC_ATTACHED;
 	mana_mutex_unlock(&lp->registry_lock);
 }
