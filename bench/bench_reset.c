@@ -29,8 +29,8 @@
  * measured process.
  *
  * A silent secondary: the launcher SIGSTOPs worker 1 (-s stop: it is then
- * not measured), or with -s block the primary has worker 1 keep its rte_mp
- * thread busy for -S ms from each fatal event on
+ * not measured), or with -s block the primary has worker 1 keep the thread
+ * that handles its messages busy for -S ms from each fatal event on
  * (rte_pmd_mana_mpr_test_stall_mp); it is not measured either, but must
  * carry traffic again (rejoin) before the next reset. -u WARMUP resets with
  * everyone healthy come first, so that the UNMAP_DB/REMAP_DB deadline has
@@ -73,7 +73,7 @@ struct worker_slot {
 	RTE_ATOMIC(uint64_t) tx;
 	RTE_ATOMIC(uint64_t) pid;
 	RTE_ATOMIC(uint64_t) stall_ms;	/* set by the primary, applied and cleared by the worker */
-	RTE_ATOMIC(uint64_t) silent;	/* not measured: its rte_mp thread is blocked */
+	RTE_ATOMIC(uint64_t) silent;	/* not measured: its message thread is blocked */
 };
 
 struct shared {
@@ -314,7 +314,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		for (k = 0; k < workers; k++)
 			set(&sh->w[k].resumed_ns, 0);
 		if (block_ms != 0 && workers > 1) {
-			/* Worker 1's rte_mp thread: busy from the fatal event's notice on. */
+			/* Worker 1's message thread: busy from the fatal event's notice on. */
 			set(&sh->w[1].silent, 1);
 			set(&sh->w[1].stall_ms, block_ms);
 			deadline = now_ns() + 5ull * 1000000000ull;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 mana-mp-reset authors
 """Coordination overhead of a reset with 1..16 secondaries; one silent
-secondary of four (SIGSTOPped, and separately with its rte_mp thread
+secondary of four (SIGSTOPped, and separately with its message thread
 blocked) with ack_timeout_ms 500 and 2000 side by side; the false-eviction
 count over many resets under traffic. Runs build/bench/mana-bench-reset as a
 primary plus N workers.
@@ -67,7 +67,7 @@ def failure(what, logs):
 def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1, block_ms=0,
         warmup=0, tag=""):
     """@hang: SIGSTOP worker 1 once traffic runs; @block_ms: worker 1's
-    rte_mp thread is busy that long from each fatal event on."""
+    message thread is busy that long from each fatal event on."""
     prefix = f"brst{os.getpid()}_{workers}{'h' if hang else ''}{'b' if block_ms else ''}{tag}"
     env = sim_env(build, prefix)
     eal = [f"--file-prefix={prefix}", "--log-level=lib.*:error",
@@ -143,7 +143,7 @@ def main():
                     help="ack_timeout_ms values for the silent-secondary runs, side by side")
     ap.add_argument("--silent-rounds", type=int, default=3)
     ap.add_argument("--block-ms", type=int, default=300,
-                    help="how long the blocked secondary's rte_mp thread is busy per reset")
+                    help="how long the blocked secondary's message thread is busy per reset")
     ap.add_argument("--false-eviction-resets", type=int, default=1000,
                     help="resets under traffic, everyone healthy, counting evictions (0: skip)")
     ap.add_argument("--false-eviction-workers", type=int, default=4)
@@ -188,7 +188,7 @@ def main():
         print(f"{'silent secondary':>24} {'ack_timeout_ms':>14} {'back ms':>24} {'UNMAP us':>18}"
               f" {'REMAP us':>18} {'deadline ms':>11} {'evicted (stop/deadline)':>23}"
               f" {'rejoin ms':>18}")
-        for mode in ("SIGSTOP", "rte_mp blocked"):
+        for mode in ("SIGSTOP", "msg blocked"):
             for ack in [int(x) for x in a.silent_acks.split(",")]:
                 res = run(a.build, binary, 4, a.silent_rounds, a.down_ms, ack,
                           hang=mode == "SIGSTOP", logdir=logdir, poll_ms=a.poll_ms,
