@@ -23,6 +23,18 @@
 
 struct mana_fast mana_fast[RTE_MAX_ETHPORTS];
 
+/*
+ * Publish the generation this process maps in its registry slot; none
+ * before the primary's ATTACH answer gave it one (slot -1).
+ */
+static void
+mana_db_publish(struct mana_local *lp, uint32_t generation)
+{
+	if (lp->slot >= 0 && lp->slot < MANA_MAX_PROCS)
+		rte_atomic_store_explicit(&lp->priv->procs[lp->slot].db_generation, generation,
+					  rte_memory_order_release);
+}
+
 /* Drop the current mapping. Caller holds map_lock; our bursts are out. */
 static void
 mana_db_drop(struct mana_local *lp) __mana_requires(&lp->map_lock)
@@ -33,8 +45,7 @@ mana_db_drop(struct mana_local *lp) __mana_requires(&lp->map_lock)
 	fast->db_base = NULL;
 	lp->db_len = 0;
 	lp->db_generation = 0;
-	rte_atomic_store_explicit(&lp->priv->procs[lp->slot].db_generation, 0,
-				  rte_memory_order_release);
+	mana_db_publish(lp, 0);
 }
 
 /*
@@ -77,8 +88,7 @@ mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 	}
 	if (lp->db_generation == generation) {
 		/* Already mapped; the registry may have been reset meanwhile. */
-		rte_atomic_store_explicit(&lp->priv->procs[lp->slot].db_generation, generation,
-				 rte_memory_order_release);
+		mana_db_publish(lp, generation);
 		goto out;
 	}
 	/* Write-only, shared, offset 0: as rdma-core and upstream DPDK map it. */
@@ -101,8 +111,7 @@ mana_db_map(struct rte_eth_dev *dev, int fd, uint32_t generation, size_t len)
 	fast->db_base = addr;
 	lp->db_len = len;
 	lp->db_generation = generation;
-	rte_atomic_store_explicit(&lp->priv->procs[lp->slot].db_generation, generation,
-				  rte_memory_order_release);
+	mana_db_publish(lp, generation);
 	rte_atomic_store_explicit(&fast->burst_word, mana_state_word(generation, MANA_DEV_ACTIVE),
 			 rte_memory_order_release);
 	DRV_LOG(INFO, "port %u: doorbell generation %u mapped at %p", lp->port_id,

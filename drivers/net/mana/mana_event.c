@@ -115,7 +115,6 @@ mana_event_open(uint16_t port_id)
 	q->head = 0;
 	q->tail = 0;
 	q->alarm_armed = false;
-	q->flushing = false;
 	mana_mutex_unlock(&q->lock);
 }
 

@@ -108,8 +108,9 @@ static struct mana_mutex mana_mp_request_lock;
 static bool mana_mp_resync_armed[RTE_MAX_ETHPORTS];
 /* A refused burst asked for mana_mp_behind_check() (see mana_mp_burst_refused()). */
 static RTE_ATOMIC(bool) mana_mp_behind_hint[RTE_MAX_ETHPORTS];
-/* Secondary: wait before the next try of a failed re-synchronisation. */
+/* Secondary: wait before the next try of a failed re-synchronisation, armed. */
 static uint32_t mana_mp_resync_backoff_us[RTE_MAX_ETHPORTS];
+static bool mana_mp_resync_retry[RTE_MAX_ETHPORTS];
 /* Secondary: a PORT_CLOSED not answered yet (answered once released). */
 static bool mana_mp_port_gone_pending[RTE_MAX_ETHPORTS];
 static struct mana_mp_hdr mana_mp_port_gone_req[RTE_MAX_ETHPORTS];
@@ -650,12 +651,11 @@ mana_mp_resync(void *arg)
 			     RTE_MIN(mana_mp_resync_backoff_us[port_id] * 2,
 				     (uint32_t)MANA_MP_RESYNC_BACKOFF_MAX_US);
 		mana_mp_resync_backoff_us[port_id] = backoff_us;
-		if (rte_eal_alarm_set(backoff_us, mana_mp_behind_check, arg) != 0)
-			rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], false,
-						  rte_memory_order_release);
-		else
-			rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], true,
-						  rte_memory_order_release);
+		/* Nothing else re-arms the attach meanwhile (mana_mp_check_behind()). */
+		mana_mp_resync_retry[port_id] =
+			rte_eal_alarm_set(backoff_us, mana_mp_behind_check, arg) == 0;
+		rte_atomic_store_explicit(&mana_mp_behind_hint[port_id],
+					  mana_mp_resync_retry[port_id], rte_memory_order_release);
 		mana_mutex_unlock(&mana_mp_lock);
 		if (backoff_us == MANA_MP_RESYNC_DELAY_US)
 			MP_LOG(ERR, "port %u: re-synchronising with the primary: %s; trying again",
@@ -689,15 +689,18 @@ mana_mp_check_behind(struct mana_local *lp) __mana_requires(&mana_mp_lock)
 	enum mana_dev_state st = mana_word_state(word);
 	uint16_t port_id = lp->port_id;
 
+	if (lp->db_generation >= mana_word_generation(word))
+		mana_mp_resync_backoff_us[port_id] = 0;		/* caught up, however */
 	if ((st != MANA_DEV_ACTIVE && st != MANA_DEV_STOPPED) ||
-	    lp->db_generation >= mana_word_generation(word) || mana_mp_resync_armed[port_id])
+	    lp->db_generation >= mana_word_generation(word) || mana_mp_resync_armed[port_id] ||
+	    mana_mp_resync_retry[port_id])
 		return;
 	if (rte_eal_alarm_set(MANA_MP_RESYNC_DELAY_US, mana_mp_resync,
 			      (void *)(uintptr_t)port_id) == 0)
 		mana_mp_resync_armed[port_id] = true;
 }
 
-/* Alarm armed by mana_mp_burst_refused(). */
+/* Alarm armed by mana_mp_burst_refused(), and by a failed mana_mp_resync() to retry. */
 static void
 mana_mp_behind_check(void *arg)
 {
@@ -706,6 +709,7 @@ mana_mp_behind_check(void *arg)
 	bool armed = false;
 
 	mana_mutex_lock(&mana_mp_lock);
+	mana_mp_resync_retry[port_id] = false;
 	lp = mana_mp_port(port_id);
 	if (lp != NULL) {
 		mana_mp_check_behind(lp);
@@ -1143,6 +1147,7 @@ mana_mp_detach_port(uint16_t port_id)
 		mana_mp_ports[port_id] = NULL;
 		mana_mp_resync_armed[port_id] = false;
 		mana_mp_resync_backoff_us[port_id] = 0;
+		mana_mp_resync_retry[port_id] = false;
 		mana_mp_nb_ports--;
 	}
 	mana_mutex_unlock(&mana_mp_lock);
@@ -1663,7 +1668,7 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 	struct mana_mp_round *round = lp->round;
 	struct rte_mp_msg msg __rte_aligned(8);
 	struct mana_mp_bcast *b = (struct mana_mp_bcast *)msg.param;
-	uint64_t dead, stopped, to;
+	uint64_t dead, stopped, to, retry;
 
 	memset(res, 0, sizeof(*res));
 	res->type = type;
@@ -1717,9 +1722,16 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 	 * end. Others only if they must hear of it (mana_mp_sent_to_evicted()).
 	 */
 	to = res->expected & ~(dead | stopped);
-	if (mana_mp_sent_to_evicted(type, 0))
-		to = mana_registry_members(dev, true) & ~dead;
-	mana_mp_send_slots(dev, &msg, to, res->expected & ~(dead | stopped));
+	retry = to;
+	if (mana_mp_sent_to_evicted(type, 0)) {
+		uint64_t evicted = mana_registry_members(dev, true) & ~res->expected;
+		uint64_t ev_stopped, ev_dead = mana_mp_cannot_run(dev, evicted, &ev_stopped);
+
+		/* Those that cannot run too; those that run get the same grace. */
+		to |= (res->expected & stopped) | (evicted & ~ev_dead);
+		retry |= evicted & ~(ev_dead | ev_stopped);
+	}
+	mana_mp_send_slots(dev, &msg, to, retry);
 }
 
 /*
@@ -1799,10 +1811,16 @@ mana_mp_send_event(struct rte_eth_dev *dev, enum rte_eth_event_type event)
 	mana_mp_hdr_init(&msg, MANA_MP_ACTION_SECONDARY, MANA_MP_EVENT, dev->data->port_id,
 			 sizeof(*ev));
 	ev->event = event;
-	/* One-way: nobody's full queue makes the sender wait. */
+	/*
+	 * One-way: a full queue makes the sender wait (attached members, up to
+	 * MANA_MP_SEND_TIMEOUT_MS each) only for the end of a port, which no
+	 * later message makes up for.
+	 */
 	mana_mp_send_slots(dev, &msg,
 			   mana_registry_members(dev, mana_mp_sent_to_evicted(MANA_MP_EVENT,
-									     event)), 0);
+									     event)),
+			   event == RTE_ETH_EVENT_INTR_RMV || event == RTE_ETH_EVENT_RECOVERY_FAILED ?
+			   mana_registry_members(dev, false) : 0);
 }
 
 /* Test hook (rte_pmd_mana_mpr_test_send_raw()): @msg to every member as is. */
