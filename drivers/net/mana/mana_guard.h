@@ -35,30 +35,28 @@
 #include "mana.h"
 
 /*
- * A burst of this process was refused by the guard (below): the
- * state word @word is not its @burst_word. A secondary that finds the
+ * A burst of this process was refused by the guard (below): the port's
+ * state word is not its burst word (@fast). A secondary that finds the
  * port settled on a doorbell generation newer than the one it has mapped
  * (it was evicted, and is sent nothing of a reset) attaches again, from an
- * alarm. Cheap and lock-free when there is nothing to do.
+ * alarm. Cheap and lock-free when there is nothing to do; it reads both
+ * words again, so the burst keeps nothing live for it.
  */
-void mana_mp_burst_refused(uint16_t port_id, uint64_t word, uint64_t burst_word) __rte_cold;
+void mana_mp_burst_refused(const struct mana_priv *priv, const struct mana_fast *fast) __rte_cold;
 
 static __rte_always_inline bool
 mana_burst_enter(RTE_ATOMIC(uint32_t) *busy, const struct mana_priv *priv,
 		 const struct mana_fast *fast, const bool fenced)
 {
-	uint64_t word, burst_word;
-
 	rte_atomic_store_explicit(busy, fast->busy_tag, rte_memory_order_relaxed);
 	if (fenced)
 		rte_atomic_thread_fence(rte_memory_order_seq_cst);
 	else
 		rte_compiler_barrier();
-	word = mana_state_load(priv);
-	burst_word = rte_atomic_load_explicit(&fast->burst_word, rte_memory_order_relaxed);
-	if (unlikely(word != burst_word)) {
+	if (unlikely(mana_state_load(priv) !=
+		     rte_atomic_load_explicit(&fast->burst_word, rte_memory_order_relaxed))) {
 		rte_atomic_store_explicit(busy, 0, rte_memory_order_release);
-		mana_mp_burst_refused(priv->port_id, word, burst_word);
+		mana_mp_burst_refused(priv, fast);
 		return false;
 	}
 	return true;

@@ -723,9 +723,13 @@ mana_mp_behind_check(void *arg)
 }
 
 void
-mana_mp_burst_refused(uint16_t port_id, uint64_t word, uint64_t burst_word)
+mana_mp_burst_refused(const struct mana_priv *priv, const struct mana_fast *fast)
 {
+	uint64_t word = mana_state_load(priv);
+	uint64_t burst_word = rte_atomic_load_explicit(&fast->burst_word,
+						       rte_memory_order_relaxed);
 	enum mana_dev_state st = mana_word_state(word);
+	uint16_t port_id = priv->port_id;
 	uint32_t mapped;
 	bool expect = false;
 
