@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -217,27 +218,71 @@ vf_wqe_size(uint32_t sge)
 }
 
 /*
- * What ib_umem_get() does before it pins a range (ib core umem.c): every
- * page of [addr, addr + len) must be mapped in this process, and writable
- * when the device is to write it (FOLL_WRITE); EFAULT otherwise. Read from
- * /proc/self/maps: a range DPDK reserved but has not backed (PROT_NONE)
- * counts as unmapped.
+ * PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h): one VMA of the
+ * process by address, from an ioctl on its maps file. Debian 12's kernel
+ * headers predate it, so the ABI is spelled here; an older kernel answers
+ * ENOTTY and the maps text is read instead.
+ */
+struct vf_procmap_query {
+	uint64_t size;
+	uint64_t query_flags;
+	uint64_t query_addr;
+	uint64_t vma_start;
+	uint64_t vma_end;
+	uint64_t vma_flags;
+	uint64_t vma_page_size;
+	uint64_t vma_offset;
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+
+#define VF_PROCMAP_QUERY	_IOWR('f', 17, struct vf_procmap_query)
+#define VF_PROCMAP_READABLE	0x01u
+#define VF_PROCMAP_WRITABLE	0x02u
+
+/*
+ * Walk [pos, end) VMA by VMA with PROCMAP_QUERY. 0 or EFAULT as
+ * vf_range_check; ENOTTY when the kernel has no such ioctl.
  */
 static int
-vf_range_check(const void *addr, size_t len, bool write)
+vf_range_check_query(int fd, uintptr_t pos, uintptr_t end, bool write)
 {
-	uintptr_t pos = (uintptr_t)addr & ~(uintptr_t)(VF_PAGE_SIZE - 1);
-	uintptr_t end = (uintptr_t)addr + len;
+	uint64_t need = VF_PROCMAP_READABLE | (write ? VF_PROCMAP_WRITABLE : 0u);
+	struct vf_procmap_query q;
+
+	while (pos < end) {
+		memset(&q, 0, sizeof(q));
+		q.size = sizeof(q);
+		q.query_addr = pos;	/* the VMA covering pos, whatever its rights */
+		if (ioctl(fd, VF_PROCMAP_QUERY, &q) != 0)
+			return errno == ENOENT ? EFAULT : errno;
+		if ((q.vma_flags & need) != need || q.vma_end <= pos)
+			return EFAULT;
+		pos = q.vma_end;
+	}
+	return 0;
+}
+
+/* The same walk over the text of /proc/self/maps (lines in address order). */
+static int
+vf_range_check_text(int fd, uintptr_t pos, uintptr_t end, bool write)
+{
 	unsigned long lo, hi;
 	char line[512], perms[8];
 	FILE *f;
 
-	if (end < (uintptr_t)addr)
-		return EFAULT;
-	f = fopen("/proc/self/maps", "re");
-	if (f == NULL)
-		return errno;
-	/* The lines come in address order: walk the range through them. */
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		int err = errno;
+
+		close(fd);
+		return err;
+	}
 	while (pos < end && fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || hi <= pos)
 			continue;
@@ -247,6 +292,35 @@ vf_range_check(const void *addr, size_t len, bool write)
 	}
 	fclose(f);
 	return pos >= end ? 0 : EFAULT;
+}
+
+/*
+ * What ib_umem_get() does before it pins a range (ib core umem.c): every
+ * page of [addr, addr + len) must be mapped in this process, and writable
+ * when the device is to write it (FOLL_WRITE); EFAULT otherwise. A range
+ * DPDK reserved but has not backed (PROT_NONE) counts as unmapped. The
+ * kernel's check costs what pinning the pages costs; reading the whole maps
+ * text of a DPDK process (a line per hugepage, hundreds of libraries) cost
+ * the VF about as much as a registration per mempool chunk takes on the
+ * reset path, so the VMAs in the range are asked for one by one.
+ */
+static int
+vf_range_check(const void *addr, size_t len, bool write)
+{
+	uintptr_t pos = (uintptr_t)addr & ~(uintptr_t)(VF_PAGE_SIZE - 1);
+	uintptr_t end = (uintptr_t)addr + len;
+	int fd, ret;
+
+	if (end < (uintptr_t)addr)
+		return EFAULT;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ret = vf_range_check_query(fd, pos, end, write);
+	if (ret == ENOTTY || ret == EINVAL)
+		return vf_range_check_text(fd, pos, end, write);	/* closes fd */
+	close(fd);
+	return ret;
 }
 
 /*
@@ -341,8 +415,7 @@ vf_device_get(uint32_t fn, bool rc, uint32_t index, uint32_t instance)
 	d->dev.node_type = IBV_NODE_CA;
 	d->dev.transport_type = IBV_TRANSPORT_IB;
 	vf_ibdev_name(fn, rc, index, d->dev.name, sizeof(d->dev.name));
-	snprintf(d->dev.dev_name, sizeof(d->dev.dev_name), "uverbs%u",
-		 fn * 2 + (rc ? 1 : 0));
+	snprintf(d->dev.dev_name, sizeof(d->dev.dev_name), "uverbs%u", VF_UVERBS_INDEX(fn, rc));
 	/* Lengths were checked when the instance was attached (vf_init). */
 	vf_sysfs_ibdev_path(&vf_conf, d->dev.name, path, sizeof(path));
 	if ((size_t)snprintf(d->dev.ibdev_path, sizeof(d->dev.ibdev_path), "%s", path) >=

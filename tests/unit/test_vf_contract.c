@@ -1803,12 +1803,28 @@ out:
 	return ok;
 }
 
+/* errno of registering [addr, addr + len) (0: registered, and deregistered again). */
+static int
+t_reg_errno(struct ibv_pd *pd, void *addr, size_t len, int access)
+{
+	struct ibv_mr *mr;
+
+	errno = 0;
+	mr = ibv_reg_mr(pd, addr, len, access);
+	if (mr == NULL)
+		return errno != 0 ? errno : -1;
+	return ibv_dereg_mr(mr) == 0 ? 0 : -1;
+}
+
 /*
  * 20. The doorbell page: the provider maps 4096 bytes at offset 0 of
  * cmd_fd (rc44 mana.c:388-394); mana_ib refuses any other offset with
  * EINVAL (KU main.c:mana_ib_mmap, vm_pgoff != 0) and maps exactly one page
  * (rdma_user_mmap_io). Memory registrations: remote write needs local
- * write (k61 include/rdma/ib_verbs.h:4289-4301, EINVAL).
+ * write (k61 include/rdma/ib_verbs.h:4289-4301, EINVAL); every page of the
+ * range must be mapped, readable, and writable with local write, or
+ * ib_umem_get's pinning fails with EFAULT (k61 umem.c, FOLL_WRITE) - a
+ * PROT_NONE reservation, as DPDK leaves unbacked memory, is not memory.
  */
 static bool
 rule20_mappings_and_mrs(void)
@@ -1817,6 +1833,7 @@ rule20_mappings_and_mrs(void)
 	struct ibv_context *ctx = NULL;
 	struct ibv_mr *mr;
 	struct ibv_pd *pd;
+	uint8_t *area;
 	void *m;
 	bool ok = false;
 
@@ -1847,6 +1864,24 @@ rule20_mappings_and_mrs(void)
 	mr = ibv_reg_mr(pd, mem, sizeof(mem), IBV_ACCESS_LOCAL_WRITE);
 	EXPECT(mr != NULL && mr->lkey != 0 && mr->addr == mem && mr->length == sizeof(mem),
 	       "local write: %s", t_err(errno));
+
+	/* Pages: 0 read-write, 1 read-only, 2 PROT_NONE, 3 unmapped. */
+	area = mmap(NULL, 4 * T_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(area != MAP_FAILED, "mmap: %s", t_err(errno));
+	CHECK(mprotect(area + T_PAGE, T_PAGE, PROT_READ) == 0 &&
+	      mprotect(area + 2 * T_PAGE, T_PAGE, PROT_NONE) == 0 &&
+	      munmap(area + 3 * T_PAGE, T_PAGE) == 0, "page rights: %s", t_err(errno));
+	EXPECT(t_reg_errno(pd, area + 100, T_PAGE - 200, IBV_ACCESS_LOCAL_WRITE) == 0,
+	       "read-write page");
+	EXPECT(t_reg_errno(pd, area + 100, T_PAGE, IBV_ACCESS_LOCAL_WRITE) == EFAULT,
+	       "local write reaching a read-only page");
+	EXPECT(t_reg_errno(pd, area, 2 * T_PAGE, 0) == 0, "read-only pages, no local write");
+	EXPECT(t_reg_errno(pd, area + 2 * T_PAGE, 16, 0) == EFAULT, "PROT_NONE page");
+	EXPECT(t_reg_errno(pd, area + T_PAGE, 2 * T_PAGE, 0) == EFAULT,
+	       "read-only then PROT_NONE");
+	EXPECT(t_reg_errno(pd, area + 3 * T_PAGE, 16, 0) == EFAULT, "unmapped page");
+	EXPECT(t_reg_errno(pd, area + 3 * T_PAGE - 8, 16, 0) == EFAULT, "into an unmapped page");
+	munmap(area, 3 * T_PAGE);
 	ok = !t_expect_failed;
 out:
 	if (ctx != NULL)
