@@ -68,4 +68,13 @@ if ! grep -qs ' /dev/hugepages hugetlbfs ' /proc/mounts; then
 	say "mounting hugetlbfs on /dev/hugepages"
 	mount -t hugetlbfs nodev /dev/hugepages
 fi
+# The software VF's instances (MANA_SIM root=, default /run/mana-sim) hold
+# the device's shared state and its sysfs tree, memory under a kernel: /run
+# is a tmpfs on a usual system, not on every machine (seen: / on ext4 with
+# discard, every reset of the device then doing disk I/O).
+mkdir -p /run/mana-sim
+if [ "$(stat -f -c %T /run/mana-sim)" != tmpfs ]; then
+	say "mounting a tmpfs on /run/mana-sim"
+	mount -t tmpfs -o mode=0755 tmpfs /run/mana-sim
+fi
 say "ok"

@@ -31,9 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <rte_common.h>
 
@@ -701,6 +703,24 @@ vf_lock_instance(const char *dir, const char *path)
 	return -EAGAIN;
 }
 
+/*
+ * The instance's state file is the device's shared memory and its tree is
+ * sysfs, which the device rewrites on every reset: both are memory under
+ * the kernel. On a disk filesystem every reset does file system work while
+ * the engine holds vf_lock (seen: ext4 mounted with discard, a synchronous
+ * discard per rewritten file, milliseconds per reset), so say so.
+ */
+static void
+vf_root_check(const char *dir)
+{
+	struct statfs fs;
+
+	if (statfs(dir, &fs) == 0 && fs.f_type != TMPFS_MAGIC)
+		VF_LOG(WARNING, "%s is not on a tmpfs: the device's state and sysfs tree live on "
+		       "disk, and resets do file system work (mount a tmpfs on %s)", dir,
+		       vf_conf.root);
+}
+
 /* Join (or set up) the instance; the lock file serialises first users. */
 static int
 vf_attach(const char *text)
@@ -735,6 +755,7 @@ vf_attach(const char *text)
 	fresh = st.st_size != sizeof(*vf_sh) || vf_sh->magic != VF_STATE_MAGIC ||
 		vf_sh->version != VF_STATE_VERSION || !vf_instance_in_use();
 	if (fresh) {
+		vf_root_check(dir);
 		ret = vf_state_init(text);
 		if (ret != 0) {
 			VF_LOG(ERR, "cannot build the sysfs tree of instance %s: %s",
