@@ -380,6 +380,16 @@ uint64_t vf_proc_self_start_time(void);
 
 /* vf_uevent.c: broadcast @action of function @fn to every listener. Shared lock held. */
 void vf_uevent_emit(uint32_t fn, const char *action);
+/* The uverbs node number of function @fn's RAW or RC ibv device. */
+#define VF_UVERBS_INDEX(fn, rc)	((uint32_t)(fn) * 2u + ((rc) ? 1u : 0u))
+
+/*
+ * vf_uevent.c: broadcast @action ("add", "remove") of ibv device @ibdev of
+ * function @fn - its infiniband class device, or with @verbs its uverbs
+ * character device uverbs@uverbs. Shared lock held.
+ */
+void vf_uevent_emit_ibdev(uint32_t fn, const char *ibdev, uint32_t uverbs, bool verbs,
+			  const char *action);
 
 /* vf_verbs.c */
 struct vf_obj *vf_obj_find(const void *handle, enum vf_obj_type type);

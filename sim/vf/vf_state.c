@@ -233,6 +233,9 @@ vf_list_device(uint32_t fn, bool rc)
 	if (ret != 0)
 		VF_LOG(ERR, "%s: sysfs entry of %s: %s", vf_conf.fn[fn].bdf, name, strerror(-ret));
 	*listed = true;
+	/* ib_register_device, then the uverbs client's node (ib_uverbs_add_one). */
+	vf_uevent_emit_ibdev(fn, name, VF_UVERBS_INDEX(fn, rc), false, "add");
+	vf_uevent_emit_ibdev(fn, name, VF_UVERBS_INDEX(fn, rc), true, "add");
 }
 
 static void
@@ -247,6 +250,9 @@ vf_unlist_device(uint32_t fn, bool rc)
 	vf_ibdev_name(fn, rc, rc ? f->rc_index : f->raw_index, name, sizeof(name));
 	vf_sysfs_remove_ibdev(&vf_conf, fn, name);
 	*listed = false;
+	/* ib_unregister_device: the clients (uverbs) go first. */
+	vf_uevent_emit_ibdev(fn, name, VF_UVERBS_INDEX(fn, rc), true, "remove");
+	vf_uevent_emit_ibdev(fn, name, VF_UVERBS_INDEX(fn, rc), false, "remove");
 }
 
 /*
@@ -527,7 +533,12 @@ vf_advance_fn(uint32_t fn, uint64_t now)
 			f->instance++;
 			f->raw_up_at_ns = VF_TIME_NEVER;
 			f->rc_up_at_ns = VF_TIME_NEVER;
-			f->stats.last_up_ns = t;
+			/*
+			 * Back when userspace can see it: the listing above is
+			 * the VF's own work (the kernel's, before it announces
+			 * the device), not the driver's time.
+			 */
+			f->stats.last_up_ns = RTE_MAX(t, vf_now_ns());
 			VF_LOG(NOTICE, "%s: back as instance %u", vf_conf.fn[fn].bdf, f->instance);
 			break;
 		case VF_TIMER_FIR:

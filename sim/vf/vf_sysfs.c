@@ -749,6 +749,36 @@ vf_sysfs_uevent_msg(const struct vf_config *conf, uint32_t fn, const char *actio
 	return n + env;
 }
 
+int
+vf_sysfs_ibdev_uevent_msg(const struct vf_config *conf, uint32_t fn, const char *ibdev,
+			  uint32_t uverbs, bool verbs, const char *action, uint64_t seqnum,
+			  char *buf, size_t len)
+{
+	const struct vf_fn_conf *f = vf_fn(conf, fn);
+	char devpath[VF_SYSFS_PATH_MAX];
+	int n;
+
+	if (f == NULL || action == NULL || ibdev == NULL ||
+	    !vf_config_name_ok(ibdev, VF_SYSFS_IBDEV_MAX))
+		return -EINVAL;
+	if (vf_devpath(f, fn, devpath, sizeof(devpath)) != 0)
+		return -ENAMETOOLONG;
+	if (verbs)
+		n = snprintf(buf, len, "%s@%s/infiniband_verbs/uverbs%u%cACTION=%s%c"
+			     "DEVPATH=%s/infiniband_verbs/uverbs%u%cSUBSYSTEM=infiniband_verbs%c"
+			     "MAJOR=231%cMINOR=%u%cDEVNAME=infiniband/uverbs%u%cSEQNUM=%" PRIu64 "%c",
+			     action, devpath, uverbs, '\0', action, '\0', devpath, uverbs, '\0',
+			     '\0', '\0', 192u + uverbs, '\0', uverbs, '\0', seqnum, '\0');
+	else
+		n = snprintf(buf, len, "%s@%s/infiniband/%s%cACTION=%s%cDEVPATH=%s/infiniband/%s%c"
+			     "SUBSYSTEM=infiniband%cNAME=%s%cSEQNUM=%" PRIu64 "%c", action, devpath,
+			     ibdev, '\0', action, '\0', devpath, ibdev, '\0', '\0', ibdev, '\0',
+			     seqnum, '\0');
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	return n;
+}
+
 /* Everything of the function's directory, in @dir (the staging directory). */
 static int
 vf_build_function(const struct vf_config *conf, uint32_t fn, const char *dir)

@@ -78,6 +78,18 @@ bool vf_sysfs_function_present(const struct vf_config *conf, uint32_t fn);
 int vf_sysfs_uevent_msg(const struct vf_config *conf, uint32_t fn, const char *action,
 			uint64_t seqnum, char *buf, size_t len);
 
+/*
+ * The uevent of ibv device @ibdev of function @fn being registered ("add")
+ * or unregistered ("remove"): its infiniband class device (ib core
+ * device.c: device_add, with NAME=<ibdev> from ib_device_uevent), or with
+ * @verbs its uverbs character device uverbs@uverbs (uverbs_main.c
+ * ib_uverbs_add_one: SUBSYSTEM=infiniband_verbs, DEVNAME=infiniband/uverbsN,
+ * major 231 from minor 192). The same shape as vf_sysfs_uevent_msg.
+ */
+int vf_sysfs_ibdev_uevent_msg(const struct vf_config *conf, uint32_t fn, const char *ibdev,
+			      uint32_t uverbs, bool verbs, const char *action, uint64_t seqnum,
+			      char *buf, size_t len);
+
 /* Add ibv device @ibdev under function @fn (and its class symlink). */
 int vf_sysfs_add_ibdev(const struct vf_config *conf, uint32_t fn, const char *ibdev);
 

@@ -16,9 +16,11 @@
  *    to an abstract address of this instance and lists it in the shared
  *    state; without group 1 it receives nothing, as a netlink socket.
  *
- * A hot-remove or hot-add (vf_state.c), in whichever process applies it,
- * sends the kernel's messages (vf_sysfs_uevent_msg) to every listed socket
- * of every process of the instance. A socket that is gone (closed, or its
+ * A hot-remove or hot-add of a PCI function, and an ibv device going or
+ * coming back around a service reset (vf_state.c), in whichever process
+ * applies it, send the kernel's messages (vf_sysfs_uevent_msg,
+ * vf_sysfs_ibdev_uevent_msg) to every listed socket of every process of
+ * the instance. A socket that is gone (closed, or its
  * process died) refuses the datagram and is taken off the list then; a
  * full one loses the message, as a netlink socket whose receive buffer is
  * full (the kernel's broadcast skips it, the reader gets ENOBUFS).
@@ -180,25 +182,18 @@ bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 	return 0;
 }
 
-void
-vf_uevent_emit(uint32_t fn, const char *action)
+/* Send @len bytes of @msg to every listener; @what names it in the log. */
+static void
+vf_uevent_broadcast(const char *msg, int len, const char *what)
 {
-	char msg[VF_UEVENT_MSG_MAX];
 	struct sockaddr_un sun;
 	socklen_t sun_len;
 	unsigned int i, sent = 0;
-	int len, fd;
+	int fd;
 
-	len = vf_sysfs_uevent_msg(&vf_conf, fn, action, ++vf_sh->uevent_seqnum, msg,
-				  sizeof(msg));
-	if (len <= 0) {
-		VF_LOG(ERR, "%s: uevent %s: %s", vf_conf.fn[fn].bdf, action, strerror(-len));
-		return;
-	}
 	fd = vf_next_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		VF_LOG(ERR, "%s: uevent %s: socket: %s", vf_conf.fn[fn].bdf, action,
-		       strerror(errno));
+		VF_LOG(ERR, "uevent %s: socket: %s", what, strerror(errno));
 		return;
 	}
 	for (i = 0; i < VF_UEVENT_LISTENERS; i++) {
@@ -215,11 +210,48 @@ vf_uevent_emit(uint32_t fn, const char *action)
 			l->id = 0;	/* closed, or its process is gone */
 		} else {
 			vf_sh->uevents_dropped++;
-			VF_LOG(WARNING, "%s: uevent %s lost for listener %u: %s",
-			       vf_conf.fn[fn].bdf, action, l->id, strerror(errno));
+			VF_LOG(WARNING, "uevent %s lost for listener %u: %s", what, l->id,
+			       strerror(errno));
 		}
 	}
 	close(fd);
-	VF_LOG(INFO, "%s: uevent %s (seqnum %" PRIu64 ") to %u listener(s)", vf_conf.fn[fn].bdf,
-	       action, vf_sh->uevent_seqnum, sent);
+	VF_LOG(INFO, "uevent %s (seqnum %" PRIu64 ") to %u listener(s)", what,
+	       vf_sh->uevent_seqnum, sent);
+}
+
+void
+vf_uevent_emit(uint32_t fn, const char *action)
+{
+	char msg[VF_UEVENT_MSG_MAX], what[64];
+	int len;
+
+	len = vf_sysfs_uevent_msg(&vf_conf, fn, action, ++vf_sh->uevent_seqnum, msg,
+				  sizeof(msg));
+	if (len <= 0) {
+		VF_LOG(ERR, "%s: uevent %s: %s", vf_conf.fn[fn].bdf, action, strerror(-len));
+		return;
+	}
+	snprintf(what, sizeof(what), "%s %s", action, vf_conf.fn[fn].bdf);
+	vf_uevent_broadcast(msg, len, what);
+}
+
+void
+vf_uevent_emit_ibdev(uint32_t fn, const char *ibdev, uint32_t uverbs, bool verbs,
+		     const char *action)
+{
+	char msg[VF_UEVENT_MSG_MAX], what[96];
+	int len;
+
+	len = vf_sysfs_ibdev_uevent_msg(&vf_conf, fn, ibdev, uverbs, verbs, action,
+					++vf_sh->uevent_seqnum, msg, sizeof(msg));
+	if (len <= 0) {
+		VF_LOG(ERR, "%s: uevent %s of %s: %s", vf_conf.fn[fn].bdf, action, ibdev,
+		       strerror(-len));
+		return;
+	}
+	if (verbs)
+		snprintf(what, sizeof(what), "%s uverbs%u (%s)", action, uverbs, ibdev);
+	else
+		snprintf(what, sizeof(what), "%s %s", action, ibdev);
+	vf_uevent_broadcast(msg, len, what);
 }

@@ -1953,18 +1953,22 @@ t_uevent_var(const char *msg, size_t len, const char *key)
 
 /*
  * The next uevent on @fd within @ms: "@action@/devices/...", ACTION=@action,
- * SUBSYSTEM=pci, PCI_SLOT_NAME=@bdf; its SEQNUM in @seq.
+ * SUBSYSTEM=@subsystem, of a device of PCI function @bdf (the function
+ * itself: PCI_SLOT_NAME=@bdf; a device under it: DEVPATH has "/@bdf/"); its
+ * SEQNUM in @seq, and for an ibv device the value of @key in @val.
  */
 static bool
-t_uevent_next(int fd, const char *action, const char *bdf, uint32_t ms, uint64_t *seq)
+t_uevent_of(int fd, const char *action, const char *subsystem, const char *bdf, uint32_t ms,
+	    uint64_t *seq, const char *key, char *val, size_t val_len)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char msg[4097] = { 0 }, head[64];
-	const char *a, *sub, *slot, *num;
+	char msg[4097] = { 0 }, head[64], under[32];
+	const char *a, *sub, *path, *slot, *num, *v = NULL;
+	bool pci = strcmp(subsystem, "pci") == 0;
 	ssize_t n;
 
 	if (poll(&pfd, 1, (int)ms) != 1) {
-		printf("    no uevent %s within %u ms\n", action, ms);
+		printf("    no uevent %s of %s within %u ms\n", action, subsystem, ms);
 		return false;
 	}
 	n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
@@ -1973,36 +1977,110 @@ t_uevent_next(int fd, const char *action, const char *bdf, uint32_t ms, uint64_t
 		return false;
 	}
 	snprintf(head, sizeof(head), "%s@/devices/", action);
+	snprintf(under, sizeof(under), "/%s/", bdf);
 	a = t_uevent_var(msg, (size_t)n, "ACTION=");
 	sub = t_uevent_var(msg, (size_t)n, "SUBSYSTEM=");
+	path = t_uevent_var(msg, (size_t)n, "DEVPATH=");
 	slot = t_uevent_var(msg, (size_t)n, "PCI_SLOT_NAME=");
 	num = t_uevent_var(msg, (size_t)n, "SEQNUM=");
+	if (key != NULL)
+		v = t_uevent_var(msg, (size_t)n, key);
 	if (strncmp(msg, head, strlen(head)) != 0 || msg[n - 1] != '\0' || a == NULL ||
-	    strcmp(a, action) != 0 || sub == NULL || strcmp(sub, "pci") != 0 || slot == NULL ||
-	    strcmp(slot, bdf) != 0 || num == NULL) {
-		printf("    uevent '%s' (%zd bytes) is not %s of %s\n", msg, n, action, bdf);
+	    strcmp(a, action) != 0 || sub == NULL || strcmp(sub, subsystem) != 0 ||
+	    path == NULL || strcmp(path, msg + strlen(action) + 1) != 0 || num == NULL ||
+	    (pci && (slot == NULL || strcmp(slot, bdf) != 0)) ||
+	    (!pci && strstr(path, under) == NULL) || (key != NULL && v == NULL)) {
+		printf("    uevent '%s' (%zd bytes) is not %s of %s of %s\n", msg, n, action,
+		       subsystem, bdf);
 		return false;
 	}
 	*seq = strtoull(num, NULL, 10);
+	if (key != NULL)
+		snprintf(val, val_len, "%s", v);
+	return true;
+}
+
+static bool
+t_uevent_next(int fd, const char *action, const char *bdf, uint32_t ms, uint64_t *seq)
+{
+	return t_uevent_of(fd, action, "pci", bdf, ms, seq, NULL, NULL, 0);
+}
+
+/*
+ * An ibv device of @bdf registered ("add": its infiniband class device,
+ * then its uverbs node, ib core device.c then uverbs_main.c) or unregistered
+ * ("remove": the other way round), numbered in sequence after @seq (updated).
+ * Its name in @name.
+ */
+static bool
+t_uevent_ibdev(int fd, const char *action, const char *bdf, uint32_t ms, uint64_t *seq,
+	       char *name, size_t name_len)
+{
+	bool add = strcmp(action, "add") == 0;
+	char devname[32];
+	uint64_t s1, s2;
+
+	if (!t_uevent_of(fd, action, add ? "infiniband" : "infiniband_verbs", bdf, ms, &s1,
+			 add ? "NAME=" : "DEVNAME=", add ? name : devname,
+			 add ? name_len : sizeof(devname)) ||
+	    !t_uevent_of(fd, action, add ? "infiniband_verbs" : "infiniband", bdf, ms, &s2,
+			 add ? "DEVNAME=" : "NAME=", add ? devname : name,
+			 add ? sizeof(devname) : name_len))
+		return false;
+	if ((*seq != 0 && s1 != *seq + 1) || s2 != s1 + 1 ||
+	    strncmp(devname, "infiniband/uverbs", 17) != 0) {
+		printf("    %s of %s: seqnum %" PRIu64 ", %" PRIu64 " after %" PRIu64
+		       ", node %s\n", action, name, s1, s2, *seq, devname);
+		return false;
+	}
+	*seq = s2;
+	return true;
+}
+
+/*
+ * The uevents of a hot-remove: each ibv device unregistered (RAW, then RC
+ * when there is one), then unbind and remove of the function, numbered in
+ * sequence. @seq: the number before the first (0: any).
+ */
+static bool
+t_uevents_removed(int fd, const char *bdf, bool rc, uint32_t ms, uint64_t *seq)
+{
+	char name[32];
+	uint64_t s1, s2;
+
+	if (!t_uevent_ibdev(fd, "remove", bdf, ms, seq, name, sizeof(name)) ||
+	    strncmp(name, "manae_", 6) != 0 ||
+	    (rc && (!t_uevent_ibdev(fd, "remove", bdf, ms, seq, name, sizeof(name)) ||
+		    strncmp(name, "mana_", 5) != 0)) ||
+	    !t_uevent_next(fd, "unbind", bdf, ms, &s1) || !t_uevent_next(fd, "remove", bdf, ms, &s2))
+		return false;
+	if (s1 != *seq + 1 || s2 != s1 + 1) {
+		printf("    unbind %" PRIu64 ", remove %" PRIu64 " after %" PRIu64 "\n", s1, s2,
+		       *seq);
+		return false;
+	}
+	*seq = s2;
 	return true;
 }
 
 /*
  * Hot-remove and hot-add are told, as the kernel tells them, to every
  * NETLINK_KOBJECT_UEVENT socket bound to group 1 in every process of the
- * instance: unbind then remove, add then bind (DRIVER=mana), numbered in
- * sequence; nothing for a socket in no group; EAGAIN when there is nothing.
+ * instance: each ibv device unregistered, unbind, remove; add, bind
+ * (DRIVER=mana), each ibv device registered - numbered in sequence; nothing
+ * for a socket in no group; EAGAIN when there is nothing.
  */
 static bool
 test_uevents(void)
 {
 	struct mana_sim_fault f;
 	int fd = -1, fd_none = -1, ready[2] = { -1, -1 }, status;
-	uint64_t s1, s2, s3, s4;
-	char buf[64], c;
+	uint64_t seq = 0, s3, s4;
+	char buf[64], name[32], c;
 	pid_t child = -1;
-	bool ok = false;
+	bool ok = false, rc;
 
+	rc = t_dev_listed(T_FN_FAULTS, true, name, sizeof(name));
 	fd = t_uevent_socket(UINT32_MAX);
 	fd_none = t_uevent_socket(0);
 	CHECK(fd >= 0 && fd_none >= 0, "uevent socket: %s", strerror(errno));
@@ -2019,13 +2097,12 @@ test_uevents(void)
 	CHECK(child >= 0, "fork");
 	if (child == 0) {
 		int cfd = t_uevent_socket(1);
+		uint64_t cseq = 0;
 
 		close(ready[0]);
 		if (cfd < 0 || write(ready[1], "r", 1) != 1)
 			_exit(2);
-		_exit(t_uevent_next(cfd, "unbind", T_FN_FAULTS, T_WAIT_MS, &s1) &&
-		      t_uevent_next(cfd, "remove", T_FN_FAULTS, T_WAIT_MS, &s2) && s2 == s1 + 1 ?
-		      0 : 1);
+		_exit(t_uevents_removed(cfd, T_FN_FAULTS, rc, T_WAIT_MS, &cseq) ? 0 : 1);
 	}
 	close(ready[1]);
 	ready[1] = -1;
@@ -2033,20 +2110,28 @@ test_uevents(void)
 
 	f = (struct mana_sim_fault){ .kind = MANA_SIM_FAULT_REMOVE };
 	CHECK(t_inject(T_FN_FAULTS, &f) == 0, "remove");
-	CHECK(t_uevent_next(fd, "unbind", T_FN_FAULTS, T_WAIT_MS, &s1), "unbind");
-	CHECK(t_uevent_next(fd, "remove", T_FN_FAULTS, T_WAIT_MS, &s2), "remove");
-	CHECK(s2 == s1 + 1, "seqnum %" PRIu64 " then %" PRIu64, s1, s2);
+	CHECK(t_uevents_removed(fd, T_FN_FAULTS, rc, T_WAIT_MS, &seq), "the removal's uevents");
 	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 	      WEXITSTATUS(status) == 0, "the other process: status 0x%x", status);
 	child = -1;
 	errno = 0;
-	CHECK(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN, "a third uevent");
+	CHECK(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	      "a uevent after the removal's");
 
 	f = (struct mana_sim_fault){ .kind = MANA_SIM_FAULT_ADD };
 	CHECK(t_inject(T_FN_FAULTS, &f) == 0, "add");
 	CHECK(t_uevent_next(fd, "add", T_FN_FAULTS, T_WAIT_MS, &s3), "add");
 	CHECK(t_uevent_next(fd, "bind", T_FN_FAULTS, T_WAIT_MS, &s4), "bind");
-	CHECK(s3 == s2 + 1 && s4 == s3 + 1, "seqnum %" PRIu64 ", %" PRIu64, s3, s4);
+	CHECK(s3 == seq + 1 && s4 == s3 + 1, "seqnum %" PRIu64 ", %" PRIu64, s3, s4);
+	seq = s4;
+	/* The RC device registers at the latest with the RAW one (rc_lead_ms). */
+	CHECK(!rc || (t_uevent_ibdev(fd, "add", T_FN_FAULTS, T_WAIT_MS, &seq, name, sizeof(name)) &&
+		      strncmp(name, "mana_", 5) == 0), "the RC device registered");
+	CHECK(t_uevent_ibdev(fd, "add", T_FN_FAULTS, T_WAIT_MS, &seq, name, sizeof(name)) &&
+	      strncmp(name, "manae_", 6) == 0, "the RAW device registered");
+	errno = 0;
+	CHECK(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	      "a uevent after the addition's");
 	errno = 0;
 	CHECK(recv(fd_none, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN,
 	      "a socket in no group heard something");

@@ -19,7 +19,10 @@
  * Any failure ends in FAILED with RECOVERY_FAILED then INTR_RMV (see
  * mana_reset_fail()). A hot-remove is recognised by the PCI function leaving
  * sysfs, and, when the application runs EAL's device event monitor, by the
- * kernel's "remove" uevent for it (mana_reset_dev_event()). Events for the application are queued and delivered from
+ * kernel's "remove" uevent for it (mana_reset_dev_event()). The device's
+ * return is looked for with a back-off, and heard at once from the kernel's
+ * uevent of a new uverbs device where the process receives uevents
+ * (mana_reset_uevent_handler()). Events for the application are queued and delivered from
  * an EAL alarm (mana_event.c), never from this thread and never with a lock
  * held, so a callback may stop or close the port.
  */
@@ -27,6 +30,8 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include <rte_cycles.h>
 #include <rte_dev.h>
@@ -65,10 +70,17 @@ struct mana_reset_ctl {
 	/* The EAL device event callback for the port's PCI device. */
 	char dev_name[RTE_DEV_NAME_MAX_LEN];
 	bool dev_event_registered;
+
+	/* The kernel's uevents (NETLINK_KOBJECT_UEVENT), NULL: not heard. */
+	struct rte_intr_handle *uevent_intr;
+	bool uevent_registered;
+	bool device_hint;	/* an ibv device was registered: look now (under lock) */
 };
 
 /* A fatal event of every instance: the device was removed (mana_reset_dev_event). */
 #define MANA_RESET_GEN_REMOVED	UINT32_MAX
+/* A uevent is at most 2048 bytes of variables and its header (lib/kobject_uevent.c). */
+#define MANA_UEVENT_MSG_MAX		8192
 /* How long dev_close waits for a running device event callback (it never blocks). */
 #define MANA_RESET_DEV_EVENT_WAIT_MS	2000
 
@@ -378,6 +390,127 @@ mana_reset_dev_event_unregister(struct rte_eth_dev *dev, struct mana_reset_ctl *
 	return true;
 }
 
+/*
+ * The device's return, heard: a registered ibv device gets its uverbs node
+ * (ib_uverbs_add_one, drivers/infiniband/core/uverbs_main.c), whose
+ * device_add() broadcasts an "add" uevent with SUBSYSTEM=infiniband_verbs
+ * to netlink group 1 (lib/kobject_uevent.c), which any process may join. It
+ * wakes the wait for the device, which looks at once instead of at its next
+ * poll (up to recovery_poll_ms away). A process that hears no uevents (a
+ * network namespace the kernel does not send them to, no socket) polls.
+ */
+static bool
+mana_reset_uevent_is_verbs_add(const char *msg, size_t len)
+{
+	static const char action[] = "ACTION=add", subsystem[] = "SUBSYSTEM=infiniband_verbs";
+	bool add = false, verbs = false;
+	size_t off = 0;
+
+	/* "ACTION@DEVPATH", then KEY=VALUE strings, each ended by a NUL. */
+	while (off < len) {
+		const char *v = msg + off;
+		size_t n = strnlen(v, len - off);
+
+		add |= n == sizeof(action) - 1 && memcmp(v, action, n) == 0;
+		verbs |= n == sizeof(subsystem) - 1 && memcmp(v, subsystem, n) == 0;
+		off += n + 1;
+	}
+	return add && verbs;
+}
+
+/* On the interrupt thread: EAL does not drain an EXT fd, so read every message. */
+static void
+mana_reset_uevent_handler(void *arg)
+{
+	struct rte_eth_dev *dev = arg;
+	struct mana_reset_ctl *ctl = mana_reset_ctl(dev);
+	int fd = rte_intr_fd_get(ctl->uevent_intr);
+	char msg[MANA_UEVENT_MSG_MAX];
+	bool added = false;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, msg, sizeof(msg), MSG_DONTWAIT);
+		if (n >= 0) {
+			added |= mana_reset_uevent_is_verbs_add(msg, (size_t)n);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == ENOBUFS) {
+			added = true;	/* some were lost: one may have been ours */
+			continue;
+		}
+		break;			/* EAGAIN: drained */
+	}
+	if (!added)
+		return;
+	mana_mutex_lock(&ctl->lock);
+	ctl->device_hint = true;
+	mana_cond_broadcast(&ctl->cond);
+	mana_mutex_unlock(&ctl->lock);
+}
+
+/* Join group 1 of NETLINK_KOBJECT_UEVENT. Not hearing uevents is not an error. */
+static void
+mana_reset_uevent_listen(struct rte_eth_dev *dev, struct mana_reset_ctl *ctl)
+{
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	const char *what = "socket";
+	int fd, ret;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    NETLINK_KOBJECT_UEVENT);
+	ret = fd < 0 ? -errno : 0;
+	if (ret == 0) {
+		what = "bind";
+		if (bind(fd, (const struct sockaddr *)&addr, sizeof(addr)) != 0)
+			ret = -errno;
+	}
+	if (ret == 0) {
+		what = "interrupt handle";
+		ctl->uevent_intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+		if (ctl->uevent_intr == NULL ||
+		    rte_intr_type_set(ctl->uevent_intr, RTE_INTR_HANDLE_EXT) != 0 ||
+		    rte_intr_fd_set(ctl->uevent_intr, fd) != 0)
+			ret = -ENOMEM;
+	}
+	if (ret == 0) {
+		what = "interrupt callback";
+		ret = rte_intr_callback_register(ctl->uevent_intr, mana_reset_uevent_handler, dev);
+	}
+	if (ret == 0) {
+		ctl->uevent_registered = true;
+		return;
+	}
+	RESET_LOG(NOTICE, "port %u: device return polled only (uevents: %s: %s)",
+		  dev->data->port_id, what, strerror(-ret));
+	rte_intr_instance_free(ctl->uevent_intr);
+	ctl->uevent_intr = NULL;
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+mana_reset_uevent_close(struct mana_reset_ctl *ctl)
+{
+	int ret;
+
+	if (!ctl->uevent_registered)
+		return;
+	/* -EAGAIN while the handler runs on the interrupt thread (briefly): retry. */
+	do {
+		ret = rte_intr_callback_unregister(ctl->uevent_intr, mana_reset_uevent_handler,
+						   ctl->dev);
+		if (ret == -EAGAIN)
+			sched_yield();
+	} while (ret == -EAGAIN);
+	close(rte_intr_fd_get(ctl->uevent_intr));
+	rte_intr_instance_free(ctl->uevent_intr);
+	ctl->uevent_intr = NULL;
+	ctl->uevent_registered = false;
+}
+
 /* ------------------------------------------------------------------ */
 /* The phases.                                                         */
 
@@ -501,10 +634,30 @@ mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms)
 }
 
 /*
+ * mana_reset_sleep() for the device: ends early, too, when an ibv device was
+ * registered since the last call (mana_reset_uevent_handler()).
+ */
+static bool
+mana_reset_sleep_for_device(struct mana_reset_ctl *ctl, uint32_t ms)
+{
+	uint64_t deadline = mana_now_ns() + (uint64_t)ms * 1000000ull;
+	bool cancel;
+
+	mana_mutex_lock(&ctl->lock);
+	while (!ctl->cancel && !ctl->removed && !ctl->device_hint && mana_now_ns() < deadline)
+		mana_cond_wait_until(&ctl->cond, &ctl->lock, deadline);
+	ctl->device_hint = false;
+	cancel = ctl->cancel;
+	mana_mutex_unlock(&ctl->lock);
+	return cancel;
+}
+
+/*
  * Poll for the device's return: the RAW ibv device of the PCI function
  * (mana_hw_open() skips the RC device, which may come back first), with its
  * port and netdev. Looks after 1 ms, then backs off exponentially up to
- * recovery_poll_ms, within recovery_timeout_ms (from the first wait of this
+ * recovery_poll_ms - and at once when a new uverbs device is announced by
+ * a uevent - within recovery_timeout_ms (from the first wait of this
  * recovery: a retry does not extend it). -EAGAIN means absent (keep
  * looking until the bound, then call it removed); -ENODEV means the PCI
  * function left sysfs (removed); any other error means present but failing
@@ -551,7 +704,7 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 			break;
 		}
 		delay_ms = RTE_MIN(delay_ms, (uint32_t)((deadline - now + 999999) / 1000000));
-		if (mana_reset_sleep(lp->reset, delay_ms))
+		if (mana_reset_sleep_for_device(lp->reset, delay_ms))
 			return -ECANCELED;
 		delay_ms = RTE_MIN(delay_ms * 2, priv->args.recovery_poll_ms);
 	}
@@ -1034,6 +1187,7 @@ mana_reset_init(struct rte_eth_dev *dev)
 	ret = mana_reset_dev_event_register(dev, ctl);
 	if (ret != 0)
 		goto fail;
+	mana_reset_uevent_listen(dev, ctl);
 	snprintf(name, sizeof(name), "mana-rst-%u", dev->data->port_id);
 	ret = rte_thread_create_control(&ctl->thread, name, mana_reset_thread, dev);
 	if (ret != 0) {
@@ -1073,6 +1227,7 @@ mana_reset_fini(struct rte_eth_dev *dev)
 	mana_reset_intr_detach(dev);
 	rte_intr_instance_free(ctl->intr);
 	ctl->intr = NULL;
+	mana_reset_uevent_close(ctl);
 	lp->reset = NULL;
 	/*
 	 * A callback still running after the bound (it never blocks: a bug
