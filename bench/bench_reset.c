@@ -305,12 +305,13 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		struct rte_pmd_mana_mpr_reset_info ri;
 		struct rte_pmd_mana_mpr_state st;
 		struct mana_sim_stats ss;
-		uint64_t last = 0, last_tx = 0, succeeded;
+		uint64_t last = 0, last_tx = 0, succeeded, failed;
 		unsigned int running = 0;
 		double overhead, rejoin_ms;
 
 		rte_pmd_mana_mpr_get_reset_info(0, &ri);
 		succeeded = ri.succeeded;
+		failed = ri.failed;
 		for (k = 0; k < workers; k++)
 			set(&sh->w[k].resumed_ns, 0);
 		if (block_ms != 0 && workers > 1) {
@@ -344,9 +345,19 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 			last = RTE_MAX(last, get(&sh->w[k].resumed_ns));
 			last_tx = RTE_MAX(last_tx, get(&sh->w[k].tx_resumed_ns));
 		}
-		rte_pmd_mana_mpr_get_reset_info(0, &ri);
+		/*
+		 * The counters are the reset thread's last step, after it let
+		 * traffic through: the workers can be faster.
+		 */
+		deadline = now_ns() + 5ull * 1000000000ull;
+		for (;;) {
+			rte_pmd_mana_mpr_get_reset_info(0, &ri);
+			if (ri.succeeded != succeeded || ri.failed != failed || now_ns() >= deadline)
+				break;
+			sleep_us(100);
+		}
 		sim_get_stats(dev_name, &ss);
-		if (ri.succeeded != succeeded + 1)
+		if (ri.succeeded != succeeded + 1 || ri.failed != failed)
 			rte_exit(EXIT_FAILURE, "reset %u did not succeed\n", r);
 		rejoin_ms = -1;
 		if (block_ms != 0 && workers > 1) {
@@ -377,7 +388,10 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		       rejoin_ms);
 		for (k = 1; k < RTE_PMD_MANA_MPR_PHASE_MAX; k++)
 			printf("%s%" PRIu64, k > 1 ? "," : "", ri.last_phase_us[k]);
-		printf("],\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
+		printf("],\"event_ns\":%" PRIu64 ",\"down_ns\":%" PRIu64 ",\"up_ns\":%" PRIu64
+		       ",\"traffic_ns\":%" PRIu64, ri.last_event_ns, ss.last_down_ns, ss.last_up_ns,
+		       last);
+		printf(",\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
 		       ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64 "}}\n",
 		       ss.rx_drop_no_wqe, ss.rx_drop_no_rss, ss.tx_packets, ss.rx_packets);
 		fflush(stdout);

@@ -172,7 +172,8 @@ def main():
                                 "unmap_round_us": int(statistics.median(
                                     r["unmap_round_us"] for r in res)),
                                 "remap_round_us": int(statistics.median(
-                                    r["remap_round_us"] for r in res))})
+                                    r["remap_round_us"] for r in res)),
+                                "resets": res})
     if 1 in medians and 16 in medians:
         print(f"16 secondaries / 1 secondary: {medians[16] / medians[1]:.2f}x")
     print("per-round cost (median us): " + ", ".join(

@@ -53,7 +53,12 @@ struct rte_pmd_mana_mpr_state {
 __rte_experimental
 int rte_pmd_mana_mpr_get_state(uint16_t port_id, struct rte_pmd_mana_mpr_state *state);
 
-/** Reset history of a port (what xstats also show). */
+/**
+ * Reset history of a port (what xstats also show). A recovery's counters and
+ * timings are its last step: written after the port is ACTIVE again (traffic
+ * may already flow) and before RTE_ETH_EVENT_RECOVERY_SUCCESS or
+ * RECOVERY_FAILED is delivered.
+ */
 struct rte_pmd_mana_mpr_reset_info {
 	uint64_t started;
 	uint64_t succeeded;
