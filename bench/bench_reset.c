@@ -366,11 +366,11 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 				sleep_us(200);
 			if (get(&sh->w[1].resumed_ns) == 0)
 				rte_exit(EXIT_FAILURE, "blocked worker 1 did not rejoin\n");
-			rejoin_ms = (double)(get(&sh->w[1].resumed_ns) - ss.last_up_ns) / 1e6;
+			rejoin_ms = (double)(get(&sh->w[1].resumed_ns) - ss.last_listed_ns) / 1e6;
 			set(&sh->w[1].silent, 0);
 		}
 		overhead = ((double)(last - ri.last_event_ns) -
-			       (double)(ss.last_up_ns - ss.last_down_ns)) / 1e6;
+			       (double)(ss.last_listed_ns - ss.last_down_ns)) / 1e6;
 		printf("{\"ev\":\"round\",\"round\":%u,\"workers\":%u,\"running\":%u,"
 		       "\"event_to_resume_ms\":%.3f,\"event_to_tx_ms\":%.3f,"
 		       "\"event_to_traffic_ms\":%.3f,\"device_down_ms\":%.3f,\"overhead_ms\":%.3f,"
@@ -381,15 +381,15 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		       PRIu64 ",\"rejoin_ms\":%.3f,\"phases_us\":[", r, workers, running,
 		       ri.last_total_us / 1e3, (double)(last_tx - ri.last_event_ns) / 1e6,
 		       (double)(last - ri.last_event_ns) / 1e6,
-		       (double)(ss.last_up_ns - ss.last_down_ns) / 1e6, overhead, ri.evictions,
+		       (double)(ss.last_listed_ns - ss.last_down_ns) / 1e6, overhead, ri.evictions,
 		       ri.evictions_cannot_run, ri.evictions_deadline,
-		       ((double)last - (double)ss.last_up_ns) / 1e6, ri.last_unmap_round_us,
+		       ((double)last - (double)ss.last_listed_ns) / 1e6, ri.last_unmap_round_us,
 		       ri.last_remap_round_us, ri.ack_deadline_ms, ri.ack_srtt_us, ri.ack_rttvar_us,
 		       rejoin_ms);
 		for (k = 1; k < RTE_PMD_MANA_MPR_PHASE_MAX; k++)
 			printf("%s%" PRIu64, k > 1 ? "," : "", ri.last_phase_us[k]);
 		printf("],\"event_ns\":%" PRIu64 ",\"down_ns\":%" PRIu64 ",\"up_ns\":%" PRIu64
-		       ",\"traffic_ns\":%" PRIu64, ri.last_event_ns, ss.last_down_ns, ss.last_up_ns,
+		       ",\"traffic_ns\":%" PRIu64, ri.last_event_ns, ss.last_down_ns, ss.last_listed_ns,
 		       last);
 		printf(",\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
 		       ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64 "}}\n",

@@ -114,7 +114,10 @@ struct mana_sim_stats {
 	uint64_t device_lists;		/* ibv_get_device_list calls, every process */
 	uint64_t uevents;		/* uevents sent (the kernel's seqnum) */
 	uint64_t last_down_ns;		/* CLOCK_MONOTONIC of the last death */
-	uint64_t last_up_ns;		/* ... and of the last return (devices listed again) */
+	uint64_t last_up_ns;		/* ... and of the last return (when it was due) */
+	uint64_t last_listed_ns;	/* ... its devices visible again: the return plus
+					 * the VF's own listing work, done by the first
+					 * process to look after last_up_ns */
 };
 
 int mana_sim_inject(const char *bdf, const struct mana_sim_fault *fault);

@@ -326,6 +326,7 @@ vf_tel_add_stats(struct rte_tel_data *d, const struct mana_sim_stats *st)
 	rte_tel_data_add_dict_uint(d, "uevents", st->uevents);
 	rte_tel_data_add_dict_uint(d, "last_down_ns", st->last_down_ns);
 	rte_tel_data_add_dict_uint(d, "last_up_ns", st->last_up_ns);
+	rte_tel_data_add_dict_uint(d, "last_listed_ns", st->last_listed_ns);
 }
 
 static int

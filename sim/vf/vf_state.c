@@ -533,12 +533,9 @@ vf_advance_fn(uint32_t fn, uint64_t now)
 			f->instance++;
 			f->raw_up_at_ns = VF_TIME_NEVER;
 			f->rc_up_at_ns = VF_TIME_NEVER;
-			/*
-			 * Back when userspace can see it: the listing above is
-			 * the VF's own work (the kernel's, before it announces
-			 * the device), not the driver's time.
-			 */
-			f->stats.last_up_ns = RTE_MAX(t, vf_now_ns());
+			f->stats.last_up_ns = t;
+			/* The listing above is the VF's own work (the kernel's). */
+			f->stats.last_listed_ns = RTE_MAX(t, vf_now_ns());
 			VF_LOG(NOTICE, "%s: back as instance %u", vf_conf.fn[fn].bdf, f->instance);
 			break;
 		case VF_TIMER_FIR:
