@@ -133,8 +133,12 @@ struct app {
 	RTE_ATOMIC(uint32_t) port_closed;
 	bool port_stopped;	/* primary: stopped by a command; ethdev forbids bursts then */
 	RTE_ATOMIC(uint32_t) on_failed_done;	/* enum app_on_failed_state */
-	/* `cb_sleep MS`: the next event callback keeps the interrupt thread MS ms. */
+	/*
+	 * `cb_sleep MS [EVENT]`: the next event callback (of EVENT, or of any
+	 * event when cb_sleep_event is -1) keeps the interrupt thread MS ms.
+	 */
 	RTE_ATOMIC(uint32_t) cb_sleep_ms;
+	RTE_ATOMIC(int32_t) cb_sleep_event;
 	bool stdin_open;
 	bool stdin_is_pipe;
 };
@@ -161,6 +165,8 @@ void app_log(const char *fmt, ...) __rte_format_printf(1, 2);
 struct rte_pmd_mana_mpr_state;
 
 /* The port state fields, no surrounding comma; "slot" only when @slot. */
+/* The ethdev event of app_event_name() @name, or -1. */
+int app_event_parse(const char *name);
 void app_json_state(struct sb *sb, const struct rte_pmd_mana_mpr_state *st, bool slot);
 void app_json_stats(struct sb *sb);
 void app_json_mempools(struct sb *sb);

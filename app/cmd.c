@@ -840,11 +840,20 @@ app_cmd_exec(char *line)
 			ret = rte_pmd_mana_mpr_test_stall_mp(app.port, (uint32_t)v);
 		app_cmd_reply(cmd, ret, ret == 0 ? NULL : "mp_stall MS (0..60000)");
 	} else if (strcmp(cmd, "cb_sleep") == 0) {
+		int event = argc > 2 ? app_event_parse(argv[2]) : -1;
+
 		ret = app_cmd_num(argc > 1 ? argv[1] : NULL, 1, 60000, &v);
-		if (ret == 0)
+		if (ret == 0 && (argc > 3 || (argc > 2 && event < 0)))
+			ret = -EINVAL;
+		if (ret == 0) {
+			rte_atomic_store_explicit(&app.cb_sleep_event, event,
+						  rte_memory_order_relaxed);
 			rte_atomic_store_explicit(&app.cb_sleep_ms, (uint32_t)v,
 						  rte_memory_order_relaxed);
-		app_cmd_reply(cmd, ret, ret == 0 ? NULL : "cb_sleep MS (1..60000)");
+		}
+		app_cmd_reply(cmd, ret, ret == 0 ? NULL :
+			      "cb_sleep MS (1..60000) [ERR_RECOVERING|RECOVERY_SUCCESS|"
+			      "RECOVERY_FAILED|INTR_RMV|DESTROY]");
 	} else if (strcmp(cmd, "close_wait") == 0) {
 		ret = app_cmd_num(argc > 1 ? argv[1] : NULL, 1, 60000, &v);
 		if (ret == 0)

@@ -124,7 +124,8 @@ usage(const char *prog)
 "  extbuf on|off       send single-segment packets from external buffers (rte_malloc\n"
 "                      memory no mempool owns; not with resets)\n"
 "  port_calls          ethdev and driver calls on the port, even after it was closed\n"
-"  cb_sleep MS         the next event callback sleeps MS ms (a busy interrupt thread)\n"
+"  cb_sleep MS [EVENT] the next event callback (of EVENT, e.g. INTR_RMV) sleeps MS ms\n"
+"                      (a busy interrupt thread)\n"
 "  mp_stall MS         the primary's next message for the port waits MS ms first (a\n"
 "                      busy interrupt thread: rte_pmd_mana_mpr_test_stall_mp)\n"
 "  ring Q              rte_pmd_mana_mpr_test_ring_doorbell(port, Q)\n"
@@ -433,6 +434,22 @@ app_event_name(enum rte_eth_event_type event)
 	}
 }
 
+int
+app_event_parse(const char *name)
+{
+	static const enum rte_eth_event_type known[] = {
+		RTE_ETH_EVENT_ERR_RECOVERING, RTE_ETH_EVENT_RECOVERY_SUCCESS,
+		RTE_ETH_EVENT_RECOVERY_FAILED, RTE_ETH_EVENT_INTR_RMV, RTE_ETH_EVENT_DESTROY,
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(known); i++) {
+		if (strcmp(name, app_event_name(known[i])) == 0)
+			return (int)known[i];
+	}
+	return -1;
+}
+
 static bool
 app_port_usable(void)
 {
@@ -551,6 +568,7 @@ app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte
 	     void *ret_param __rte_unused)
 {
 	uint32_t sleep_ms;
+	int32_t sleep_event;
 	struct sb sb;
 
 	if (event == RTE_ETH_EVENT_DESTROY) {
@@ -567,7 +585,9 @@ app_event_cb(uint16_t port_id, enum rte_eth_event_type event, void *cb_arg __rte
 		  "\"role\":\"%s\",\"port\":%u}", app_event_name(event), app_now_s(), app_mono_s(),
 		  app.pid, app.role, port_id);
 	sb_emit(&sb);
-	sleep_ms = rte_atomic_exchange_explicit(&app.cb_sleep_ms, 0, rte_memory_order_relaxed);
+	sleep_event = rte_atomic_load_explicit(&app.cb_sleep_event, rte_memory_order_relaxed);
+	sleep_ms = sleep_event < 0 || sleep_event == (int32_t)event ?
+		   rte_atomic_exchange_explicit(&app.cb_sleep_ms, 0, rte_memory_order_relaxed) : 0;
 	if (sleep_ms != 0)
 		rte_delay_us_sleep(sleep_ms * 1000u);
 	if (event == RTE_ETH_EVENT_ERR_RECOVERING && app.cfg.stop_on_recovering && app.primary &&

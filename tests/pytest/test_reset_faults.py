@@ -683,6 +683,33 @@ def test_hot_remove(cluster):
         assert event_types(p) == ["ERR_RECOVERING", "RECOVERY_FAILED", "INTR_RMV"]
 
 
+@pytest.mark.parametrize("cb_ms", [60, 400])
+def test_hot_remove_primary_told_first(cluster, cb_ms):
+    """9a. The primary's application gets INTR_RMV before the secondaries:
+    theirs is delivered once the primary's callback has returned (an
+    application detaches the device on INTR_RMV in every process, and EAL
+    carries a secondary's detach out in the primary too), or after 100 ms
+    if it has not (a callback that keeps the interrupt thread @cb_ms)."""
+    procs = start_procs(cluster, n_secs=1)
+    pri, sec = procs[0][0], procs[1][0]
+    assert pri.command(f"cb_sleep {cb_ms} INTR_RMV")["ret"] == 0
+    assert pri.command("cb_sleep 5 NO_SUCH_EVENT")["ret"] != 0
+    with cluster.telemetry() as tel:
+        marks = marks_of(procs)
+        tel_ok(tel, "/mana_sim/remove", BDF)
+        ev = {p.name: wait_events(p, FAILED_EVENTS, 10, marks[p.name]) for p, _ in procs}
+    # The primary's callback printed its INTR_RMV, then slept cb_ms.
+    gap_ms = (ev[sec.name][2]["mono"] - ev[pri.name][2]["mono"]) * 1000
+    if cb_ms < 100:
+        assert cb_ms <= gap_ms < cb_ms + scaled(0.1) * 1000, (gap_ms, ev)
+    else:
+        assert 100 <= gap_ms < cb_ms, (gap_ms, ev)
+    finals = stop_all(procs)
+    for p, q in procs:
+        assert finals[q]["exit"] == 0, finals[q]
+        assert event_types(p) == FAILED_EVENTS, event_types(p)
+
+
 def test_hot_remove_during_reset(cluster):
     """9b. Hot-remove while the reset waits for the device (a service reset
     whose device stays away 30 s, recovery_timeout_ms=20000): the PCI

@@ -34,6 +34,7 @@ struct mana_event_queue {
 	pthread_t flusher;
 	uint32_t head;
 	uint32_t tail;
+	uint32_t done;			/* events whose callbacks have returned */
 	uint32_t dropped;
 	enum rte_eth_event_type events[MANA_EVENT_QUEUE_LEN];
 };
@@ -67,6 +68,15 @@ mana_event_pop(struct mana_event_queue *q, enum rte_eth_event_type *event, bool 
 }
 
 static void
+mana_event_mark_done(struct mana_event_queue *q)
+{
+	mana_mutex_lock(&q->lock);
+	if (q->done != q->head)		/* not after a close emptied the queue */
+		q->done++;
+	mana_mutex_unlock(&q->lock);
+}
+
+static void
 mana_event_deliver(void *arg)
 {
 	uint16_t port_id = (uint16_t)(uintptr_t)arg;
@@ -74,8 +84,10 @@ mana_event_deliver(void *arg)
 	enum rte_eth_event_type event;
 
 	/* The callback may close the port: mana_event_pop checks each time. */
-	while (mana_event_pop(q, &event, true))
+	while (mana_event_pop(q, &event, true)) {
 		rte_eth_dev_callback_process(&rte_eth_devices[port_id], event, NULL);
+		mana_event_mark_done(q);
+	}
 }
 
 /*
@@ -98,8 +110,10 @@ mana_event_flush(uint16_t port_id)
 	q->flushing = true;
 	q->flusher = pthread_self();
 	mana_mutex_unlock(&q->lock);
-	while (mana_event_pop(q, &event, false))
+	while (mana_event_pop(q, &event, false)) {
 		rte_eth_dev_callback_process(&rte_eth_devices[port_id], event, NULL);
+		mana_event_mark_done(q);
+	}
 	mana_mutex_lock(&q->lock);
 	q->flushing = false;
 	mana_mutex_unlock(&q->lock);
@@ -114,6 +128,7 @@ mana_event_open(uint16_t port_id)
 	q->active = true;
 	q->head = 0;
 	q->tail = 0;
+	q->done = 0;
 	q->alarm_armed = false;
 	mana_mutex_unlock(&q->lock);
 }
@@ -131,6 +146,7 @@ mana_event_close(uint16_t port_id)
 	mana_mutex_lock(&q->lock);
 	q->active = false;
 	q->head = q->tail;
+	q->done = q->tail;
 	armed = q->alarm_armed;
 	mana_mutex_unlock(&q->lock);
 	/* -EINPROGRESS when called from the delivery itself: it sees !active. */
@@ -149,6 +165,12 @@ mana_event_close(uint16_t port_id)
 int
 mana_event_post(uint16_t port_id, enum rte_eth_event_type event)
 {
+	return mana_event_post_ticket(port_id, event, NULL);
+}
+
+int
+mana_event_post_ticket(uint16_t port_id, enum rte_eth_event_type event, uint32_t *ticket)
+{
 	struct mana_event_queue *q = &mana_event_queues[port_id];
 	bool arm = false;
 	int ret = 0;
@@ -162,6 +184,8 @@ mana_event_post(uint16_t port_id, enum rte_eth_event_type event)
 	} else {
 		q->events[q->head % MANA_EVENT_QUEUE_LEN] = event;
 		q->head++;
+		if (ticket != NULL)
+			*ticket = q->head;
 		if (!q->alarm_armed) {
 			q->alarm_armed = true;
 			arm = true;
@@ -180,6 +204,18 @@ mana_event_post(uint16_t port_id, enum rte_eth_event_type event)
 		DRV_LOG(ERR, "port %u: event queue full, %s dropped", port_id,
 			mana_event_name(event));
 	return ret;
+}
+
+bool
+mana_event_delivered(uint16_t port_id, uint32_t ticket)
+{
+	struct mana_event_queue *q = &mana_event_queues[port_id];
+	bool done;
+
+	mana_mutex_lock(&q->lock);
+	done = !q->active || (int32_t)(q->done - ticket) >= 0;
+	mana_mutex_unlock(&q->lock);
+	return done;
 }
 
 const char *

@@ -13,6 +13,16 @@ void mana_event_open(uint16_t port_id);
 void mana_event_close(uint16_t port_id);
 /* Queue @event for this process's callbacks; never blocks on the application. */
 int mana_event_post(uint16_t port_id, enum rte_eth_event_type event);
+/*
+ * mana_event_post(), and on success the event's @ticket for
+ * mana_event_delivered().
+ */
+int mana_event_post_ticket(uint16_t port_id, enum rte_eth_event_type event, uint32_t *ticket);
+/*
+ * Whether the callbacks of the event of @ticket (and of every event before
+ * it) have returned - or the queue was closed. Never blocks on them.
+ */
+bool mana_event_delivered(uint16_t port_id, uint32_t ticket);
 /* Deliver the queued events now (EAL's interrupt thread only, where the alarm runs). */
 void mana_event_flush(uint16_t port_id);
 const char *mana_event_name(enum rte_eth_event_type event);

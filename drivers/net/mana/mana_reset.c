@@ -81,6 +81,8 @@ struct mana_reset_ctl {
 #define MANA_RESET_GEN_REMOVED	UINT32_MAX
 /* A uevent is at most 2048 bytes of variables and its header (lib/kobject_uevent.c). */
 #define MANA_UEVENT_MSG_MAX		8192
+/* How long the secondaries' INTR_RMV waits for the primary's callbacks of it. */
+#define MANA_RESET_RMV_FIRST_MS		100u
 /* How long dev_close waits for a running device event callback (it never blocks). */
 #define MANA_RESET_DEV_EVENT_WAIT_MS	2000
 
@@ -922,6 +924,32 @@ mana_reset_emit(struct rte_eth_dev *dev, enum rte_eth_event_type event)
 	mana_mp_send_event(dev, event);
 }
 
+/*
+ * INTR_RMV: this process's application first, the secondaries once its
+ * callbacks have returned (or after MANA_RESET_RMV_FIRST_MS, or at once if
+ * the port is being closed). Applications answer INTR_RMV by detaching the
+ * device in every process, usually from an alarm set in the callback
+ * (testpmd: rmv_port_callback, 100 ms later); EAL hands a secondary's
+ * detach to the primary, which removes the device there too
+ * (lib/eal/common/hotplug_mp.c) - under the primary's lcores if its own
+ * alarm has not stopped them yet. Told first, the primary's application
+ * sets its alarm first.
+ */
+static void
+mana_reset_emit_rmv(struct rte_eth_dev *dev)
+{
+	uint64_t deadline = mana_now_ns() + MANA_RESET_RMV_FIRST_MS * 1000000ull;
+	uint16_t port_id = dev->data->port_id;
+	uint32_t ticket;
+
+	if (mana_event_post_ticket(port_id, RTE_ETH_EVENT_INTR_RMV, &ticket) == 0) {
+		while (!mana_event_delivered(port_id, ticket) && mana_now_ns() < deadline &&
+		       !mana_reset_cancelled(mana_reset_ctl(dev)))
+			rte_delay_us_sleep(100);
+	}
+	mana_mp_send_event(dev, RTE_ETH_EVENT_INTR_RMV);
+}
+
 /* Recovery is over and failed: leave the port FAILED, tell everyone. */
 static void
 mana_reset_fail(struct rte_eth_dev *dev, struct mana_reset_run *run, int error)
@@ -955,7 +983,7 @@ mana_reset_fail(struct rte_eth_dev *dev, struct mana_reset_run *run, int error)
 	 * DPDK also acts on RECOVERY_FAILED, commit 847cfeb474: not a version
 	 * this driver supports; there the VF would be removed twice.)
 	 */
-	mana_reset_emit(dev, RTE_ETH_EVENT_INTR_RMV);
+	mana_reset_emit_rmv(dev);
 }
 
 /*
