@@ -3,7 +3,8 @@
 # Copyright(c) 2026 mana-mp-reset authors
 #
 # One-time, idempotent machine set-up for a fresh Debian 12 host (run as root):
-# packages, deb-src + DPDK source package (driver-SDK headers), hugepages.
+# packages, deb-src + DPDK source package (driver-SDK headers), hugepages, a
+# tmpfs for the software VF's instances.
 # Every step checks first and does nothing when already done.
 set -eu
 
@@ -72,9 +73,14 @@ fi
 # the device's shared state and its sysfs tree, memory under a kernel: /run
 # is a tmpfs on a usual system, not on every machine (seen: / on ext4 with
 # discard, every reset of the device then doing disk I/O).
+# Not over instances of running processes (they would lose their tree).
 mkdir -p /run/mana-sim
 if [ "$(stat -f -c %T /run/mana-sim)" != tmpfs ]; then
-	say "mounting a tmpfs on /run/mana-sim"
-	mount -t tmpfs -o mode=0755 tmpfs /run/mana-sim
+	if [ -n "$(ls -A /run/mana-sim)" ]; then
+		say "not mounting a tmpfs on /run/mana-sim: it holds instances (remove them first)"
+	else
+		say "mounting a tmpfs on /run/mana-sim"
+		mount -t tmpfs -o mode=0755 tmpfs /run/mana-sim
+	fi
 fi
 say "ok"

@@ -170,7 +170,6 @@ struct vf_db_file {
  */
 struct vf_uevent_listener {
 	uint32_t id;			/* its address; 0: free slot */
-	struct vf_proc_entry proc;
 };
 #define VF_UEVENT_LISTENERS	64u
 
@@ -375,8 +374,6 @@ int vf_set_netdev(uint32_t fn, uint32_t port, bool up, uint32_t mtu); /* shared 
 const char *vf_fn_state_name(uint32_t state);
 void vf_ibdev_name(uint32_t fn, bool rc, uint32_t index, char *buf, size_t len);
 
-bool vf_proc_is_alive(const struct vf_proc_entry *e);
-uint64_t vf_proc_self_start_time(void);
 
 /* vf_uevent.c: broadcast @action of function @fn to every listener. Shared lock held. */
 void vf_uevent_emit(uint32_t fn, const char *action);

@@ -43,7 +43,7 @@
 #include "vf_sysfs.h"
 
 #define VF_STATE_MAGIC		0x46564d53u	/* "SMVF" */
-#define VF_STATE_VERSION	2u
+#define VF_STATE_VERSION	3u
 
 #ifndef MANA_SIM_RDMA_CORE
 #define MANA_SIM_RDMA_CORE	44
@@ -174,18 +174,6 @@ vf_proc_alive(const struct vf_proc_entry *e)
 	return vf_proc_start_time(e->pid) == e->start_time;
 }
 
-bool
-vf_proc_is_alive(const struct vf_proc_entry *e)
-{
-	return vf_proc_alive(e);
-}
-
-uint64_t
-vf_proc_self_start_time(void)
-{
-	return vf_proc_start_time(getpid());
-}
-
 /* (A forked child inherits vf_owner, not the engine: it is not the owner.) */
 bool
 vf_is_owner(void)
@@ -233,9 +221,13 @@ vf_list_device(uint32_t fn, bool rc)
 	if (ret != 0)
 		VF_LOG(ERR, "%s: sysfs entry of %s: %s", vf_conf.fn[fn].bdf, name, strerror(-ret));
 	*listed = true;
-	/* ib_register_device, then the uverbs client's node (ib_uverbs_add_one). */
-	vf_uevent_emit_ibdev(fn, name, VF_UVERBS_INDEX(fn, rc), false, "add");
+	/*
+	 * ib_register_device holds the class device's uevent back until its
+	 * clients are added (ib core device.c, since 779e0bf47632): the
+	 * uverbs node (ib_uverbs_add_one) is announced first.
+	 */
 	vf_uevent_emit_ibdev(fn, name, VF_UVERBS_INDEX(fn, rc), true, "add");
+	vf_uevent_emit_ibdev(fn, name, VF_UVERBS_INDEX(fn, rc), false, "add");
 }
 
 static void

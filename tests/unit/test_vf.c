@@ -79,6 +79,7 @@
 /* The PCI functions of the instance (MANA_SIM fn=...), one per group of cases. */
 #define T_FN_DATA	"7870:00:00.0"	/* data path */
 #define T_FN_FAULTS	"7870:00:01.0"	/* reset, fail_open, event delay, remove */
+#define VF_T_UEVENT_LISTENERS	64u	/* the VF's table (sim/vf/vf.h), not a kernel limit */
 #define T_FN_WIRE_A	"7870:00:02.0"	/* wired to T_FN_WIRE_B, port 1 */
 #define T_FN_WIRE_B	"7870:00:03.0"
 #define T_FN_TEL	"7870:00:04.0"	/* telemetry */
@@ -2007,25 +2008,22 @@ t_uevent_next(int fd, const char *action, const char *bdf, uint32_t ms, uint64_t
 }
 
 /*
- * An ibv device of @bdf registered ("add": its infiniband class device,
- * then its uverbs node, ib core device.c then uverbs_main.c) or unregistered
- * ("remove": the other way round), numbered in sequence after @seq (updated).
- * Its name in @name.
+ * An ibv device of @bdf registered or unregistered: its uverbs node, then
+ * its infiniband class device, either way (ib core device.c holds the class
+ * device's add back until the clients - uverbs_main.c - are added; removal
+ * takes the clients first), numbered in sequence after @seq (updated; 0:
+ * any). Its name in @name.
  */
 static bool
 t_uevent_ibdev(int fd, const char *action, const char *bdf, uint32_t ms, uint64_t *seq,
 	       char *name, size_t name_len)
 {
-	bool add = strcmp(action, "add") == 0;
 	char devname[32];
 	uint64_t s1, s2;
 
-	if (!t_uevent_of(fd, action, add ? "infiniband" : "infiniband_verbs", bdf, ms, &s1,
-			 add ? "NAME=" : "DEVNAME=", add ? name : devname,
-			 add ? name_len : sizeof(devname)) ||
-	    !t_uevent_of(fd, action, add ? "infiniband_verbs" : "infiniband", bdf, ms, &s2,
-			 add ? "DEVNAME=" : "NAME=", add ? devname : name,
-			 add ? sizeof(devname) : name_len))
+	if (!t_uevent_of(fd, action, "infiniband_verbs", bdf, ms, &s1, "DEVNAME=", devname,
+			 sizeof(devname)) ||
+	    !t_uevent_of(fd, action, "infiniband", bdf, ms, &s2, "NAME=", name, name_len))
 		return false;
 	if ((*seq != 0 && s1 != *seq + 1) || s2 != s1 + 1 ||
 	    strncmp(devname, "infiniband/uverbs", 17) != 0) {
@@ -2149,6 +2147,28 @@ out:
 		close(fd);
 	if (fd_none >= 0)
 		close(fd_none);
+	return ok;
+}
+
+/*
+ * A process that opens and closes uevent sockets again and again (a port
+ * probed and closed: the PMD listens per port) never runs out of them: the
+ * kernel has no such limit, and the VF reuses a closed socket's place.
+ */
+static bool
+test_uevent_sockets_reused(void)
+{
+	unsigned int i;
+	bool ok = false;
+	int fd;
+
+	for (i = 0; i < 3 * VF_T_UEVENT_LISTENERS; i++) {
+		fd = t_uevent_socket(1);
+		CHECK(fd >= 0, "socket %u: %s", i, strerror(errno));
+		close(fd);
+	}
+	ok = true;
+out:
 	return ok;
 }
 
@@ -2868,6 +2888,7 @@ static const struct t_case t_cases[] = {
 	{ "revocation", test_revocation },
 	{ "faults", test_faults },
 	{ "uevents", test_uevents },
+	{ "uevent_sockets_reused", test_uevent_sockets_reused },
 	{ "schedule", test_schedule },
 	{ "fork_exit", test_fork_exit },
 	{ "secondary", test_secondary },

@@ -1822,9 +1822,10 @@ t_reg_errno(struct ibv_pd *pd, void *addr, size_t len, int access)
  * EINVAL (KU main.c:mana_ib_mmap, vm_pgoff != 0) and maps exactly one page
  * (rdma_user_mmap_io). Memory registrations: remote write needs local
  * write (k61 include/rdma/ib_verbs.h:4289-4301, EINVAL); every page of the
- * range must be mapped, readable, and writable with local write, or
- * ib_umem_get's pinning fails with EFAULT (k61 umem.c, FOLL_WRITE) - a
- * PROT_NONE reservation, as DPDK leaves unbacked memory, is not memory.
+ * range must be mapped, writable with local write (FOLL_WRITE) and readable
+ * without, or ib_umem_get's pinning fails with EFAULT (k61 umem.c, mm/gup.c
+ * check_vma_flags) - a PROT_NONE reservation, as DPDK leaves unbacked
+ * memory, is not memory; a range that wraps is EINVAL.
  */
 static bool
 rule20_mappings_and_mrs(void)
@@ -1865,23 +1866,29 @@ rule20_mappings_and_mrs(void)
 	EXPECT(mr != NULL && mr->lkey != 0 && mr->addr == mem && mr->length == sizeof(mem),
 	       "local write: %s", t_err(errno));
 
-	/* Pages: 0 read-write, 1 read-only, 2 PROT_NONE, 3 unmapped. */
-	area = mmap(NULL, 4 * T_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Pages: 0 read-write, 1 read-only, 2 unmapped, 3 PROT_NONE, 4 write-only. */
+	area = mmap(NULL, 5 * T_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(area != MAP_FAILED, "mmap: %s", t_err(errno));
 	CHECK(mprotect(area + T_PAGE, T_PAGE, PROT_READ) == 0 &&
-	      mprotect(area + 2 * T_PAGE, T_PAGE, PROT_NONE) == 0 &&
-	      munmap(area + 3 * T_PAGE, T_PAGE) == 0, "page rights: %s", t_err(errno));
+	      munmap(area + 2 * T_PAGE, T_PAGE) == 0 &&
+	      mprotect(area + 3 * T_PAGE, T_PAGE, PROT_NONE) == 0 &&
+	      mprotect(area + 4 * T_PAGE, T_PAGE, PROT_WRITE) == 0, "page rights: %s",
+	      t_err(errno));
 	EXPECT(t_reg_errno(pd, area + 100, T_PAGE - 200, IBV_ACCESS_LOCAL_WRITE) == 0,
 	       "read-write page");
 	EXPECT(t_reg_errno(pd, area + 100, T_PAGE, IBV_ACCESS_LOCAL_WRITE) == EFAULT,
 	       "local write reaching a read-only page");
 	EXPECT(t_reg_errno(pd, area, 2 * T_PAGE, 0) == 0, "read-only pages, no local write");
-	EXPECT(t_reg_errno(pd, area + 2 * T_PAGE, 16, 0) == EFAULT, "PROT_NONE page");
-	EXPECT(t_reg_errno(pd, area + T_PAGE, 2 * T_PAGE, 0) == EFAULT,
-	       "read-only then PROT_NONE");
-	EXPECT(t_reg_errno(pd, area + 3 * T_PAGE, 16, 0) == EFAULT, "unmapped page");
-	EXPECT(t_reg_errno(pd, area + 3 * T_PAGE - 8, 16, 0) == EFAULT, "into an unmapped page");
-	munmap(area, 3 * T_PAGE);
+	EXPECT(t_reg_errno(pd, area + 2 * T_PAGE - 8, 16, 0) == EFAULT, "into an unmapped page");
+	EXPECT(t_reg_errno(pd, area + 2 * T_PAGE, 16, 0) == EFAULT, "unmapped page");
+	EXPECT(t_reg_errno(pd, area + 3 * T_PAGE, 16, 0) == EFAULT, "PROT_NONE page");
+	/* FOLL_WRITE needs VM_WRITE only (mm/gup.c check_vma_flags). */
+	EXPECT(t_reg_errno(pd, area + 4 * T_PAGE, 16, IBV_ACCESS_LOCAL_WRITE) == 0,
+	       "write-only page, local write");
+	EXPECT(t_reg_errno(pd, area + 4 * T_PAGE, 16, 0) == EFAULT, "write-only page, read");
+	EXPECT(t_reg_errno(pd, (void *)(UINTPTR_MAX - 64), 128, 0) == EINVAL, "a wrapping range");
+	munmap(area, 2 * T_PAGE);
+	munmap(area + 3 * T_PAGE, 2 * T_PAGE);
 	ok = !t_expect_failed;
 out:
 	if (ctx != NULL)

@@ -81,6 +81,8 @@ struct mana_reset_ctl {
 #define MANA_RESET_GEN_REMOVED	UINT32_MAX
 /* A uevent is at most 2048 bytes of variables and its header (lib/kobject_uevent.c). */
 #define MANA_UEVENT_MSG_MAX		8192
+/* Uevents read per call of the handler. */
+#define MANA_UEVENT_BATCH		32u
 /* How long the secondaries' INTR_RMV waits for the primary's callbacks of it. */
 #define MANA_RESET_RMV_FIRST_MS		100u
 /* How long dev_close waits for a running device event callback (it never blocks). */
@@ -396,18 +398,24 @@ mana_reset_dev_event_unregister(struct rte_eth_dev *dev, struct mana_reset_ctl *
  * The device's return, heard: a registered ibv device gets its uverbs node
  * (ib_uverbs_add_one, drivers/infiniband/core/uverbs_main.c), whose
  * device_add() broadcasts an "add" uevent with SUBSYSTEM=infiniband_verbs
- * to netlink group 1 (lib/kobject_uevent.c), which any process may join. It
- * wakes the wait for the device, which looks at once instead of at its next
- * poll (up to recovery_poll_ms away). A process that hears no uevents (a
- * network namespace the kernel does not send them to, no socket) polls.
+ * to netlink group 1 (lib/kobject_uevent.c), which any process may join;
+ * its DEVPATH is under the PCI function (the ib device's parent, which
+ * uverbs takes). The infiniband class device's own uevent is tagged with
+ * the device's network namespace and may not reach this process. It wakes
+ * the wait for the device, which looks at once instead of at its next poll
+ * (up to recovery_poll_ms away). A process that hears no uevents (a network
+ * namespace of another user namespace, no socket) polls.
  */
 static bool
-mana_reset_uevent_is_verbs_add(const char *msg, size_t len)
+mana_reset_uevent_is_verbs_add(const char *msg, size_t len, const char *pci_name)
 {
 	static const char action[] = "ACTION=add", subsystem[] = "SUBSYSTEM=infiniband_verbs";
-	bool add = false, verbs = false;
+	static const char devpath[] = "DEVPATH=";
+	bool add = false, verbs = false, ours = false;
+	char under[RTE_DEV_NAME_MAX_LEN + 3];
 	size_t off = 0;
 
+	snprintf(under, sizeof(under), "/%s/", pci_name);
 	/* "ACTION@DEVPATH", then KEY=VALUE strings, each ended by a NUL. */
 	while (off < len) {
 		const char *v = msg + off;
@@ -415,12 +423,20 @@ mana_reset_uevent_is_verbs_add(const char *msg, size_t len)
 
 		add |= n == sizeof(action) - 1 && memcmp(v, action, n) == 0;
 		verbs |= n == sizeof(subsystem) - 1 && memcmp(v, subsystem, n) == 0;
+		/* Bounded: a NUL ends v within the message (else n == len - off). */
+		if (n > sizeof(devpath) - 1 && off + n < len &&
+		    memcmp(v, devpath, sizeof(devpath) - 1) == 0)
+			ours |= strstr(v, under) != NULL;
 		off += n + 1;
 	}
-	return add && verbs;
+	return add && verbs && ours;
 }
 
-/* On the interrupt thread: EAL does not drain an EXT fd, so read every message. */
+/*
+ * On the interrupt thread. EAL does not drain an EXT fd, but polls it again
+ * while a message is queued: read a bounded number per call, so that a
+ * uevent storm (udevadm trigger) does not hold the thread.
+ */
 static void
 mana_reset_uevent_handler(void *arg)
 {
@@ -429,12 +445,13 @@ mana_reset_uevent_handler(void *arg)
 	int fd = rte_intr_fd_get(ctl->uevent_intr);
 	char msg[MANA_UEVENT_MSG_MAX];
 	bool added = false;
+	unsigned int i;
 	ssize_t n;
 
-	for (;;) {
+	for (i = 0; i < MANA_UEVENT_BATCH; i++) {
 		n = recv(fd, msg, sizeof(msg), MSG_DONTWAIT);
 		if (n >= 0) {
-			added |= mana_reset_uevent_is_verbs_add(msg, (size_t)n);
+			added |= mana_reset_uevent_is_verbs_add(msg, (size_t)n, ctl->dev_name);
 			continue;
 		}
 		if (errno == EINTR)
@@ -493,24 +510,37 @@ mana_reset_uevent_listen(struct rte_eth_dev *dev, struct mana_reset_ctl *ctl)
 		close(fd);
 }
 
-static void
+/*
+ * -EAGAIN while the handler runs on the interrupt thread (briefly, it never
+ * blocks): retry within the bound of mana_reset_dev_event_unregister().
+ * False if it could not be unregistered: the control block must outlive
+ * the port.
+ */
+static bool
 mana_reset_uevent_close(struct mana_reset_ctl *ctl)
 {
+	uint64_t deadline = mana_now_ns() + MANA_RESET_DEV_EVENT_WAIT_MS * 1000000ull;
 	int ret;
 
 	if (!ctl->uevent_registered)
-		return;
-	/* -EAGAIN while the handler runs on the interrupt thread (briefly): retry. */
-	do {
+		return true;
+	for (;;) {
 		ret = rte_intr_callback_unregister(ctl->uevent_intr, mana_reset_uevent_handler,
 						   ctl->dev);
-		if (ret == -EAGAIN)
-			sched_yield();
-	} while (ret == -EAGAIN);
+		if (ret != -EAGAIN || mana_now_ns() >= deadline)
+			break;
+		rte_delay_us_sleep(100);
+	}
+	if (ret == -EAGAIN) {
+		RESET_LOG(ERR, "port %u: uevent handler still running after %u ms",
+			  ctl->dev->data->port_id, MANA_RESET_DEV_EVENT_WAIT_MS);
+		return false;
+	}
 	close(rte_intr_fd_get(ctl->uevent_intr));
 	rte_intr_instance_free(ctl->uevent_intr);
 	ctl->uevent_intr = NULL;
 	ctl->uevent_registered = false;
+	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -636,11 +666,12 @@ mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms)
 }
 
 /*
- * mana_reset_sleep() for the device: ends early, too, when an ibv device was
- * registered since the last call (mana_reset_uevent_handler()).
+ * mana_reset_sleep() for the device: ends early, too, when an ibv device of
+ * the port's function was registered since the last call
+ * (mana_reset_uevent_handler()), and says so in @heard.
  */
 static bool
-mana_reset_sleep_for_device(struct mana_reset_ctl *ctl, uint32_t ms)
+mana_reset_sleep_for_device(struct mana_reset_ctl *ctl, uint32_t ms, bool *heard)
 {
 	uint64_t deadline = mana_now_ns() + (uint64_t)ms * 1000000ull;
 	bool cancel;
@@ -648,10 +679,20 @@ mana_reset_sleep_for_device(struct mana_reset_ctl *ctl, uint32_t ms)
 	mana_mutex_lock(&ctl->lock);
 	while (!ctl->cancel && !ctl->removed && !ctl->device_hint && mana_now_ns() < deadline)
 		mana_cond_wait_until(&ctl->cond, &ctl->lock, deadline);
+	*heard = ctl->device_hint;
 	ctl->device_hint = false;
 	cancel = ctl->cancel;
 	mana_mutex_unlock(&ctl->lock);
 	return cancel;
+}
+
+/* Forget a uevent heard before this wait for the device began. */
+static void
+mana_reset_forget_device_hint(struct mana_reset_ctl *ctl)
+{
+	mana_mutex_lock(&ctl->lock);
+	ctl->device_hint = false;
+	mana_mutex_unlock(&ctl->lock);
 }
 
 /*
@@ -680,7 +721,9 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 		run->deadline_ns = mana_now_ns() +
 				   (uint64_t)priv->args.recovery_timeout_ms * 1000000ull;
 	deadline = run->deadline_ns;
+	mana_reset_forget_device_hint(lp->reset);
 	for (;;) {
+		bool heard;
 		uint64_t now;
 
 		if (mana_reset_removed(lp->reset)) {
@@ -706,9 +749,13 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 			break;
 		}
 		delay_ms = RTE_MIN(delay_ms, (uint32_t)((deadline - now + 999999) / 1000000));
-		if (mana_reset_sleep_for_device(lp->reset, delay_ms))
+		if (mana_reset_sleep_for_device(lp->reset, delay_ms, &heard))
 			return -ECANCELED;
-		delay_ms = RTE_MIN(delay_ms * 2, priv->args.recovery_poll_ms);
+		/*
+		 * Announced: the device may still be finishing its registration
+		 * (the uverbs uevent comes from inside it): look again soon.
+		 */
+		delay_ms = heard ? 1 : RTE_MIN(delay_ms * 2, priv->args.recovery_poll_ms);
 	}
 	if (ret != 0)
 		return ret;
@@ -1255,7 +1302,8 @@ mana_reset_fini(struct rte_eth_dev *dev)
 	mana_reset_intr_detach(dev);
 	rte_intr_instance_free(ctl->intr);
 	ctl->intr = NULL;
-	mana_reset_uevent_close(ctl);
+	if (!mana_reset_uevent_close(ctl))
+		leak = true;
 	lp->reset = NULL;
 	/*
 	 * A callback still running after the bound (it never blocks: a bug

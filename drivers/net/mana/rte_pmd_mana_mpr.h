@@ -54,9 +54,12 @@ __rte_experimental
 int rte_pmd_mana_mpr_get_state(uint16_t port_id, struct rte_pmd_mana_mpr_state *state);
 
 /**
- * Reset history of a port (what xstats also show). A recovery's counters and
- * timings are its last step: written after the port is ACTIVE again (traffic
- * may already flow) and before RTE_ETH_EVENT_RECOVERY_SUCCESS or
+ * Reset history of a port (what xstats also show). started, restarts and
+ * retries count as the recovery goes, and last_phase_us and last_hw_down_us
+ * start again from 0 with it; its outcome - succeeded, last_total_us, or
+ * failed, last_error and removals - is its last step: written after the
+ * port is ACTIVE (or STOPPED) again, when traffic may already flow, or with
+ * the port FAILED, and before RTE_ETH_EVENT_RECOVERY_SUCCESS or
  * RECOVERY_FAILED is delivered.
  */
 struct rte_pmd_mana_mpr_reset_info {
