@@ -352,7 +352,8 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		deadline = now_ns() + 5ull * 1000000000ull;
 		for (;;) {
 			rte_pmd_mana_mpr_get_reset_info(0, &ri);
-			if (ri.succeeded != succeeded || ri.failed != failed || now_ns() >= deadline)
+			if (ri.succeeded != succeeded || ri.failed != failed ||
+			    now_ns() >= deadline)
 				break;
 			sleep_us(100);
 		}
@@ -389,8 +390,8 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		for (k = 1; k < RTE_PMD_MANA_MPR_PHASE_MAX; k++)
 			printf("%s%" PRIu64, k > 1 ? "," : "", ri.last_phase_us[k]);
 		printf("],\"event_ns\":%" PRIu64 ",\"down_ns\":%" PRIu64 ",\"up_ns\":%" PRIu64
-		       ",\"traffic_ns\":%" PRIu64, ri.last_event_ns, ss.last_down_ns, ss.last_listed_ns,
-		       last);
+		       ",\"traffic_ns\":%" PRIu64, ri.last_event_ns, ss.last_down_ns,
+		       ss.last_listed_ns, last);
 		printf(",\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
 		       ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64 "}}\n",
 		       ss.rx_drop_no_wqe, ss.rx_drop_no_rss, ss.tx_packets, ss.rx_packets);

@@ -2050,7 +2050,8 @@ t_uevents_removed(int fd, const char *bdf, bool rc, uint32_t ms, uint64_t *seq)
 	    strncmp(name, "manae_", 6) != 0 ||
 	    (rc && (!t_uevent_ibdev(fd, "remove", bdf, ms, seq, name, sizeof(name)) ||
 		    strncmp(name, "mana_", 5) != 0)) ||
-	    !t_uevent_next(fd, "unbind", bdf, ms, &s1) || !t_uevent_next(fd, "remove", bdf, ms, &s2))
+	    !t_uevent_next(fd, "unbind", bdf, ms, &s1) ||
+	    !t_uevent_next(fd, "remove", bdf, ms, &s2))
 		return false;
 	if (s1 != *seq + 1 || s2 != s1 + 1) {
 		printf("    unbind %" PRIu64 ", remove %" PRIu64 " after %" PRIu64 "\n", s1, s2,

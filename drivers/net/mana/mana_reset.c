@@ -22,9 +22,9 @@
  * kernel's "remove" uevent for it (mana_reset_dev_event()). The device's
  * return is looked for with a back-off, and heard at once from the kernel's
  * uevent of a new uverbs device where the process receives uevents
- * (mana_reset_uevent_handler()). Events for the application are queued and delivered from
- * an EAL alarm (mana_event.c), never from this thread and never with a lock
- * held, so a callback may stop or close the port.
+ * (mana_reset_uevent_handler()). Events for the application are queued and
+ * delivered from an EAL alarm (mana_event.c), never from this thread and
+ * never with a lock held, so a callback may stop or close the port.
  */
 
 #include <errno.h>
