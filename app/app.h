@@ -164,9 +164,9 @@ void app_log(const char *fmt, ...) __rte_format_printf(1, 2);
 /* main.c */
 struct rte_pmd_mana_mpr_state;
 
-/* The port state fields, no surrounding comma; "slot" only when @slot. */
 /* The ethdev event of app_event_name() @name, or -1. */
 int app_event_parse(const char *name);
+/* The port state fields, no surrounding comma; "slot" only when @slot. */
 void app_json_state(struct sb *sb, const struct rte_pmd_mana_mpr_state *st, bool slot);
 void app_json_stats(struct sb *sb);
 void app_json_mempools(struct sb *sb);
