@@ -36,6 +36,14 @@ def wait_device_sent(tel, proc):
                       10, "the device sent every posted packet")
 
 
+def wait_device_cqes(tel, before, n):
+    """Until the device has written @n Tx CQEs since @before (a CQE follows
+    the count of its packet: the engine sends, then completes); returns the
+    device's counters then."""
+    return wait_until(lambda: (lambda info: info if info["tx_cqes"] - before["tx_cqes"] >= n
+                               else None)(sim_info(tel)), 10, f"{n} Tx CQEs")
+
+
 def test_tx_one_cqe_per_32_packet_burst(cluster):
     """Bursts of 32 packets: the device writes one CQE per burst (counted by
     the device: /mana_sim/info tx_cqes), every WQE but the burst's last
@@ -53,7 +61,8 @@ def test_tx_one_cqe_per_32_packet_burst(cluster):
         wait_until(lambda: sim_info(tel)["tx_cqes"] - before["tx_cqes"] >= bursts, 10,
                    "a CQE for every burst")
         assert p.command("tx_burst 1")["sent"] == 1    # retires the last burst
-        after = wait_device_sent(tel, p)
+        wait_device_sent(tel, p)
+        after = wait_device_cqes(tel, before, bursts + 1)
         packets = after["tx_packets"] - before["tx_packets"]
         cqes = after["tx_cqes"] - before["tx_cqes"]
         assert packets == BURST * bursts + 1
@@ -95,7 +104,8 @@ def test_tx_error_inside_a_suppressed_span(cluster, bad):
         q = mana_queues(tel)[0]
         assert q["tx_errors"] - q_before["tx_errors"] == 1, (q_before, q)
         assert q["tx_inflight"] == 1 and q["tx_cqe_mismatches"] == 0, q
-        after = wait_device_sent(tel, p)
+        wait_device_sent(tel, p)
+        after = wait_device_cqes(tel, before, expect_cqes + 1)
         assert after["tx_cqes"] - before["tx_cqes"] == expect_cqes + 1
         # Exactly once: the pool holds all but the one in flight, none twice.
         mp = tx_pool(p)
@@ -124,7 +134,8 @@ def test_tx_burst_ending_in_a_drop(cluster):
         assert p.command("tx_burst 1")["sent"] == 1
         q = mana_queues(tel)[0]
         assert q["tx_inflight"] == 1 and q["tx_cqe_mismatches"] == 0, q
-        after = wait_device_sent(tel, p)
+        wait_device_sent(tel, p)
+        after = wait_device_cqes(tel, before, 2)
         assert after["tx_cqes"] - before["tx_cqes"] == 2, (before, after)
         assert after["tx_errors"] == before["tx_errors"]
     assert p.command("resume")["ret"] == 0
