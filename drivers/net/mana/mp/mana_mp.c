@@ -1573,8 +1573,9 @@ mana_mp_send_failed(struct rte_eth_dev *dev, const struct mana_mp_hdr *hdr, int 
  * Send @msg to the processes of @slots (registry slots), one datagram each
  * on its own socket (mana_mp_channel.c), none waiting. Then those of
  * @waited whose queue was full are given up to MANA_MP_SEND_TIMEOUT_MS
- * each to make room, after everyone else has been sent the message.
- * Returns the slots it was not delivered to.
+ * each to make room, after everyone else has been sent the message -
+ * unless they cannot run (/proc, read for them only): a stopped process
+ * makes no room. Returns the slots it was not delivered to.
  */
 static uint64_t
 mana_mp_send_slots(struct rte_eth_dev *dev, const struct rte_mp_msg *msg, uint64_t slots,
@@ -1582,10 +1583,12 @@ mana_mp_send_slots(struct rte_eth_dev *dev, const struct rte_mp_msg *msg, uint64
 {
 	const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg->param;
 	struct mana_priv *priv = mana_priv(dev);
-	uint64_t failed = 0, full = 0;
+	uint64_t failed = 0, full = 0, unable = 0, stopped;
 	int i, pass;
 
 	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1 && full != 0)
+			unable = mana_mp_cannot_run(dev, full, &stopped) | stopped;
 		for (i = 1; i < MANA_MAX_PROCS; i++) {
 			uint64_t bit = UINT64_C(1) << i;
 			struct mana_proc_slot *s = &priv->procs[i];
@@ -1594,7 +1597,8 @@ mana_mp_send_slots(struct rte_eth_dev *dev, const struct rte_mp_msg *msg, uint64
 
 			if (!((pass == 0 ? slots : full) & bit) || pid <= 0)
 				continue;
-			ret = mana_mp_channel_send(pid, msg, pass == 1);
+			ret = pass == 1 && (unable & bit) ? -EAGAIN :
+			      mana_mp_channel_send(pid, msg, pass == 1);
 			if (ret == 0) {
 				rte_atomic_fetch_add_explicit(&s->msgs_sent, 1,
 							      rte_memory_order_relaxed);
@@ -1613,9 +1617,10 @@ mana_mp_send_slots(struct rte_eth_dev *dev, const struct rte_mp_msg *msg, uint64
 
 /*
  * Who gets a message of @type besides the processes a round waits for.
- * An evicted process, or one that cannot run, is sent nothing of a reset
- * (UNMAP_DB, REMAP_DB, the recovery events): it re-synchronises by itself
- * when it runs again (mana_mp_burst_refused()). It is still sent what
+ * An evicted process is sent nothing of a reset (UNMAP_DB, REMAP_DB, the
+ * recovery events; one that stopped since its last answer gets the round
+ * that finds it stopped): it re-synchronises by itself when it runs again
+ * (mana_mp_burst_refused()). It is still sent what
  * keeps it off memory the primary is about to change or free - the burst
  * functions (START_RXTX, STOP_RXTX: the queues may be reconfigured), the
  * port's close and removal (PORT_CLOSED, INTR_RMV) - without waiting for
@@ -1660,8 +1665,12 @@ mana_mp_channel_closed(void)
 /*
  * Send @type to every secondary; the answers are collected by
  * mana_mp_broadcast_end(), so the caller can work meanwhile. One round per
- * port at a time. A process that cannot run (stopped, traced, gone) is not
- * waited for at all: it is evicted (or released) when the round ends.
+ * port at a time. Nothing but the datagram is spent per process on the way
+ * out: /proc is read only for a process the message could not be delivered
+ * to (it is not waited for if it cannot run: stopped, traced, gone) and,
+ * from the first liveness slice on, for those that have not answered
+ * (mana_mp_round_wait()). Either is evicted (or released) when the round
+ * ends.
  */
 void
 mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,
@@ -1672,7 +1681,7 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 	struct mana_mp_round *round = lp->round;
 	struct rte_mp_msg msg __rte_aligned(8);
 	struct mana_mp_bcast *b = (struct mana_mp_bcast *)msg.param;
-	uint64_t dead, stopped, to, retry;
+	uint64_t to, retry, failed;
 
 	memset(res, 0, sizeof(*res));
 	res->type = type;
@@ -1681,15 +1690,11 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 	res->expected = mana_registry_members(dev, false);
 	if (mana_registry_members(dev, true) == 0)
 		return;
-	/* Before sending: nobody is waited for who cannot answer. */
-	dead = mana_mp_cannot_run(dev, res->expected, &stopped);
-	res->dead = dead;
-	res->stopped = stopped;
 
 	mana_mutex_lock(&round->lock);
 	res->seq = ++round->seq;
 	round->type = type;
-	round->expected = res->expected & ~(dead | stopped);
+	round->expected = res->expected;
 	round->answered = 0;
 	round->failed = 0;
 	round->max_latency_ns = 0;
@@ -1721,21 +1726,30 @@ mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_
 		return;
 	}
 	/*
-	 * One datagram to each process the round waits for; a process it
-	 * could not reach stays expected and is evicted (or released) at the
-	 * end. Others only if they must hear of it (mana_mp_sent_to_evicted()).
+	 * One datagram to each process the round waits for. Others only if
+	 * they must hear of it (mana_mp_sent_to_evicted()): those that run
+	 * get the same grace when their queue is full.
 	 */
-	to = res->expected & ~(dead | stopped);
+	to = res->expected;
 	retry = to;
 	if (mana_mp_sent_to_evicted(type, 0)) {
 		uint64_t evicted = mana_registry_members(dev, true) & ~res->expected;
 		uint64_t ev_stopped, ev_dead = mana_mp_cannot_run(dev, evicted, &ev_stopped);
 
-		/* Those that cannot run too; those that run get the same grace. */
-		to |= (res->expected & stopped) | (evicted & ~ev_dead);
+		to |= evicted & ~ev_dead;
 		retry |= evicted & ~(ev_dead | ev_stopped);
 	}
-	mana_mp_send_slots(dev, &msg, to, retry);
+	failed = mana_mp_send_slots(dev, &msg, to, retry) & res->expected;
+	/*
+	 * One that could not be reached and cannot run is not waited for; one
+	 * that runs stays expected (its socket may be back before the
+	 * deadline) and is evicted at the end if it stays silent.
+	 */
+	if (failed != 0) {
+		mana_mutex_lock(&round->lock);
+		mana_mp_round_drop_unable(dev, round, failed, res);
+		mana_mutex_unlock(&round->lock);
+	}
 }
 
 /*
