@@ -220,7 +220,7 @@ mana_ring_pool_fini(struct mana_ring_pool *pool)
 
 struct mana_pool_check {
 	struct rte_eth_dev *dev;
-	bool deaths;		/* mana_pool_deaths() */
+	int deaths;		/* mana_pool_deaths(), -1 until a pool needs it */
 	unsigned int n;
 	struct {
 		struct rte_mempool *mp;
@@ -312,19 +312,34 @@ mana_pool_stack_wedged(struct rte_mempool *mp, bool put)
 }
 
 /*
+ * Did a process attached to @dev die since the last reset (or is one dead
+ * now)? The registry counts the slots of dead processes it reclaims.
+ */
+static bool
+mana_pool_deaths(struct rte_eth_dev *dev)
+{
+	struct mana_local *lp = mana_local(dev);
+
+	return lp->priv->registry_deaths != lp->deaths_seen ||
+	       mana_mp_dead_slots(dev, mana_registry_members(dev, true)) != 0;
+}
+
+/*
  * May the reset path put buffers into @mp (@put) or take some from it,
  * without waiting on what a dead process may hold? Drivers whose shared
  * state is readable are looked at (ring_*, stack), lock-free ones need not
  * be (lf_stack). Any other driver (bucket, hardware pools, one of the
  * application's own) cannot be checked: it is not used when a process
- * attached to the port died since the last reset (@deaths), else it is.
+ * attached to the port died since the last reset, else it is (*@deaths:
+ * mana_pool_deaths(), -1 until looked at - only such a pool needs it, and
+ * it reads /proc of every secondary).
  * bucket indexes per-lcore state by rte_lcore_id() (drivers/mempool/bucket)
  * and so is never used from a thread that is not an lcore, as the reset
  * thread. A process that dies between this look and the driver's own
  * operation is not covered.
  */
 static bool
-mana_pool_wedged(struct rte_mempool *mp, bool put, bool deaths)
+mana_pool_wedged(struct rte_eth_dev *dev, struct rte_mempool *mp, bool put, int *deaths)
 {
 	const struct rte_mempool_ops *ops = rte_mempool_get_ops(mp->ops_index);
 	const char *name = ops != NULL ? ops->name : "?";
@@ -341,25 +356,14 @@ mana_pool_wedged(struct rte_mempool *mp, bool put, bool deaths)
 			put ? "given back" : "taken");
 		return true;
 	}
-	if (!deaths)
+	if (*deaths < 0)
+		*deaths = mana_pool_deaths(dev);
+	if (*deaths == 0)
 		return false;
 	DRV_LOG(ERR, "mempool %s: driver %s cannot be checked for what a process that died"
 		" left held; its buffers are no longer %s", mp->name, name,
 		put ? "given back" : "taken");
 	return true;
-}
-
-/*
- * Did a process attached to @dev die since the last reset (or is one dead
- * now)? The registry counts the slots of dead processes it reclaims.
- */
-static bool
-mana_pool_deaths(struct rte_eth_dev *dev)
-{
-	struct mana_local *lp = mana_local(dev);
-
-	return lp->priv->registry_deaths != lp->deaths_seen ||
-	       mana_mp_dead_slots(dev, mana_registry_members(dev, true)) != 0;
 }
 
 /* The reset is over: later deaths count for the next one. */
@@ -383,7 +387,7 @@ mana_pool_check_put(struct mana_pool_check *chk, struct rte_mempool *mp)
 	for (i = 0; i < chk->n; i++)
 		if (chk->pools[i].mp == mp)
 			return chk->pools[i].ok;
-	ok = !mana_pool_wedged(mp, true, chk->deaths);
+	ok = !mana_pool_wedged(chk->dev, mp, true, &chk->deaths);
 	if (chk->n < RTE_DIM(chk->pools)) {
 		chk->pools[chk->n].mp = mp;
 		chk->pools[chk->n++].ok = ok;
@@ -654,7 +658,7 @@ int
 mana_queues_create(struct rte_eth_dev *dev, bool at_start)
 {
 	struct mana_local *lp = mana_local(dev);
-	bool deaths;
+	int deaths = -1;
 	uint16_t i;
 	int ret;
 
@@ -678,11 +682,10 @@ mana_queues_create(struct rte_eth_dev *dev, bool at_start)
 		if (ret != 0)
 			goto fail;
 	}
-	deaths = !at_start && mana_pool_deaths(dev);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		struct mana_rxq *rxq = dev->data->rx_queues[i];
 
-		if (!at_start && mana_pool_wedged(rxq->mp, false, deaths)) {
+		if (!at_start && mana_pool_wedged(dev, rxq->mp, false, &deaths)) {
 			DRV_LOG(ERR, "port %u: Rx queue %u cannot be refilled from mempool %s",
 				dev->data->port_id, i, rxq->mp->name);
 			ret = -ENOBUFS;
@@ -756,7 +759,7 @@ mana_queues_destroy(struct rte_eth_dev *dev)
 void
 mana_queues_release_mbufs(struct rte_eth_dev *dev)
 {
-	struct mana_pool_check chk = { .dev = dev, .deaths = mana_pool_deaths(dev), .n = 0 };
+	struct mana_pool_check chk = { .dev = dev, .deaths = -1, .n = 0 };
 	unsigned int leaked = 0;
 	uint16_t i;
 
@@ -889,7 +892,7 @@ mana_quarantine_end(struct rte_eth_dev *dev, void *queue, bool is_tx)
 	RTE_ATOMIC(uint32_t) *busy = is_tx ? &((struct mana_txq *)queue)->busy :
 		&((struct mana_rxq *)queue)->busy;
 	uint32_t tag = rte_atomic_load_explicit(busy, rte_memory_order_acquire);
-	struct mana_pool_check chk = { .dev = dev, .deaths = mana_pool_deaths(dev), .n = 0 };
+	struct mana_pool_check chk = { .dev = dev, .deaths = -1, .n = 0 };
 	unsigned int leaked;
 
 	if (tag != 0 && mana_registry_slot_alive(dev, (int)tag - 1)) {
