@@ -230,6 +230,7 @@ struct vf_device {
 	bool rc;			/* the RC (RDMA) device, not the RAW one */
 	uint32_t index;
 	uint32_t instance;		/* the instance it was listed for */
+	int num_comp_vectors;		/* fixed when the device is registered */
 };
 TAILQ_HEAD(vf_device_list, vf_device);
 
@@ -344,6 +345,7 @@ struct vf_ctx {
 	uint64_t db_changes[2];		/* slot changes noticed (recovery, see engine) */
 	uint64_t db_after_death;	/* realistic mode: writes after revocation */
 	int ev_pipe[2];			/* async_fd = ev_pipe[0] */
+	int maps_fd;			/* /proc/self/maps for ib_umem_get's check, or -1 */
 	struct vf_event events[VF_EVENTS_MAX];
 	uint32_t ev_head, ev_count;
 	struct vf_qp_list qps;		/* RAW and RSS QPs, served by the engine */

@@ -307,14 +307,19 @@ vf_range_check_text(int fd, uintptr_t pos, uintptr_t end, bool write)
  * the VMAs in the range are asked for one by one.
  */
 static int
-vf_range_check(const void *addr, size_t len, bool write)
+vf_range_check(const struct vf_ctx *ctx, const void *addr, size_t len, bool write)
 {
 	uintptr_t pos = (uintptr_t)addr & ~(uintptr_t)(VF_PAGE_SIZE - 1);
 	uintptr_t end = (uintptr_t)addr + len;
-	int fd, ret;
+	int fd, ret = ENOTTY;
 
 	if (end < (uintptr_t)addr)
 		return EINVAL;
+	/* The query keeps no position in the file: the context's fd serves all threads. */
+	if (ctx->maps_fd >= 0)
+		ret = vf_range_check_query(ctx->maps_fd, pos, end, write);
+	if (ret != ENOTTY)
+		return ret;
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
@@ -346,7 +351,7 @@ vf_buf_alloc(struct vf_ctx *ctx, uint32_t size, void **buf, void **data)
 		return EINVAL;
 	}
 	/* The kernel pins it for the device to write (mana_ib_create_queue). */
-	if (vf_range_check(p, size, true) != 0) {
+	if (vf_range_check(ctx, p, size, true) != 0) {
 		ctx->alloc.free(p, ctx->alloc.data);
 		VF_LOG(ERR, "queue buffer %p (%u bytes) is not writable memory", p, size);
 		return EFAULT;
@@ -402,6 +407,7 @@ vf_device_get(uint32_t fn, bool rc, uint32_t index, uint32_t instance)
 {
 	struct vf_device *d;
 	char path[VF_SYSFS_PATH_MAX];
+	long cpus;
 
 	TAILQ_FOREACH(d, &vf_devices, link) {
 		if (d->fn == fn && d->rc == rc && d->index == index && d->instance == instance)
@@ -416,6 +422,14 @@ vf_device_get(uint32_t fn, bool rc, uint32_t index, uint32_t instance)
 	d->instance = instance;
 	d->dev.node_type = IBV_NODE_CA;
 	d->dev.transport_type = IBV_TRANSPORT_IB;
+	/*
+	 * mana_ib device.c: the function's queue count, capped by the CPUs
+	 * (gdma_main.c), as the kernel counted them when it registered the device.
+	 */
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	d->num_comp_vectors = (int)RTE_MIN(vf_conf.fn[fn].max_queues, (uint32_t)cpus);
 	vf_ibdev_name(fn, rc, index, d->dev.name, sizeof(d->dev.name));
 	snprintf(d->dev.dev_name, sizeof(d->dev.dev_name), "uverbs%u", VF_UVERBS_INDEX(fn, rc));
 	/* Lengths were checked when the instance was attached (vf_init). */
@@ -630,6 +644,8 @@ vf_ctx_free(struct vf_ctx *ctx)
 		close(ctx->ev_pipe[0]);
 	if (ctx->ev_pipe[1] >= 0)
 		close(ctx->ev_pipe[1]);
+	if (ctx->maps_fd >= 0)
+		close(ctx->maps_fd);
 	pthread_mutex_destroy(&ctx->vctx.context.mutex);
 	free(ctx);
 }
@@ -638,11 +654,11 @@ static int
 vf_ctx_setup(struct vf_ctx *ctx, struct vf_device *d)
 {
 	struct ibv_context *ic = &ctx->vctx.context;
-	long cpus;
 
 	ctx->db_fd = -1;
 	ctx->ev_pipe[0] = -1;
 	ctx->ev_pipe[1] = -1;
+	ctx->maps_fd = -1;
 	ctx->device = d;
 	ctx->fn = d->fn;
 	ctx->rc = d->rc;
@@ -666,15 +682,18 @@ vf_ctx_setup(struct vf_ctx *ctx, struct vf_device *d)
 	}
 	if (pipe2(ctx->ev_pipe, O_CLOEXEC) != 0)
 		return errno;
+	/*
+	 * Kept for the context's life: opening it per check cost more than
+	 * the check (a path walk through procfs per queue and MR). It names
+	 * the memory of the process that opened the context, as the uverbs
+	 * file does; -1 (opened per check) if it cannot be opened now.
+	 */
+	ctx->maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 
 	ic->device = &d->dev;
 	ic->cmd_fd = ctx->db_fd;
 	ic->async_fd = ctx->ev_pipe[0];
-	/* mana_ib device.c: the function's queue count, capped by the CPUs (gdma_main.c). */
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cpus < 1)
-		cpus = 1;
-	ic->num_comp_vectors = (int)RTE_MIN(vf_conf.fn[d->fn].max_queues, (uint32_t)cpus);
+	ic->num_comp_vectors = d->num_comp_vectors;
 	pthread_mutex_init(&ic->mutex, NULL);
 	/* What verbs_get_ctx() checks before any static inline dispatches. */
 	ic->abi_compat = (void *)UINTPTR_MAX;
@@ -1164,7 +1183,7 @@ vf_reg_mr(struct ibv_pd *handle, void *addr, size_t length, unsigned int access)
 		err = EINVAL;
 		goto fail;
 	}
-	err = vf_range_check(addr, length, (access & IBV_ACCESS_LOCAL_WRITE) != 0);
+	err = vf_range_check(ctx, addr, length, (access & IBV_ACCESS_LOCAL_WRITE) != 0);
 	if (err != 0) {
 		VF_LOG(ERR, "MR %p + %zu: %s (ib_umem_get)", addr, length, strerror(err));
 		goto fail;
