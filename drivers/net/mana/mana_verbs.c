@@ -56,6 +56,7 @@ struct mana_hw_dev {
 	struct rte_pci_addr pci;
 	char pci_name[PCI_PRI_STR_SIZE];
 	uint8_t port;		/* ibv port number, from 1 */
+	char raw_name[IBV_SYSFS_NAME_MAX];	/* RAW device at the last open, or "" */
 };
 
 /* What the provider's allocator is called with (mana_verbs_set_allocator). */
@@ -197,21 +198,27 @@ mana_hw_set_ring_pool(struct mana_hw_ctx *hctx, struct mana_ring_pool *pool)
 	hctx->alloc.pool = pool;
 }
 
-/* First line of a sysfs file, without its newline. */
+/*
+ * First line of sysfs file @path (relative to directory @dir_fd, or
+ * AT_FDCWD), without its newline. Plain read(): sysfs attributes are a
+ * page at most, and the reset path reads several.
+ */
 static int
-mana_verbs_read_line(const char *path, char *buf, size_t len)
+mana_verbs_read_line(int dir_fd, const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	int ret = 0;
+	ssize_t n;
+	int fd;
 
-	if (f == NULL)
+	fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	if (fgets(buf, (int)len, f) == NULL)
-		ret = -EIO;
-	else
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-	return ret;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
 }
 
 /* The PCI function of an ibv device: PCI_SLOT_NAME in <ibdev_path>/device/uevent. */
@@ -248,7 +255,7 @@ static int
 mana_verbs_find_netdev(const char *ibdev_path, uint8_t port, const struct rte_ether_addr *by_mac,
 		       struct mana_verbs_netdev *out)
 {
-	char dir_path[PATH_MAX], path[PATH_MAX], buf[64];
+	char dir_path[PATH_MAX], path[IF_NAMESIZE + 16], buf[64];
 	struct dirent *ent;
 	int ret = -ENOENT;
 	DIR *dir;
@@ -259,6 +266,7 @@ mana_verbs_find_netdev(const char *ibdev_path, uint8_t port, const struct rte_et
 	dir = opendir(dir_path);
 	if (dir == NULL)
 		return -ENOENT;
+	/* Attributes are opened relative to the directory: one path walk, not one each. */
 	while (ret != 0 && (ent = readdir(dir)) != NULL) {
 		unsigned long flags;
 		char *end;
@@ -266,24 +274,24 @@ mana_verbs_find_netdev(const char *ibdev_path, uint8_t port, const struct rte_et
 		if (ent->d_name[0] == '.' || strlen(ent->d_name) >= IF_NAMESIZE)
 			continue;
 		if (by_mac == NULL) {
-			if (snprintf(path, sizeof(path), "%s/%s/dev_port", dir_path, ent->d_name) >=
-			    (int)sizeof(path) || mana_verbs_read_line(path, buf, sizeof(buf)) != 0)
+			snprintf(path, sizeof(path), "%s/dev_port", ent->d_name);
+			if (mana_verbs_read_line(dirfd(dir), path, buf, sizeof(buf)) != 0)
 				continue;
 			errno = 0;
 			if (strtoul(buf, &end, 0) != (unsigned long)port - 1 || errno != 0 ||
 			    end == buf)
 				continue;
 		}
-		if (snprintf(path, sizeof(path), "%s/%s/address", dir_path, ent->d_name) >=
-		    (int)sizeof(path) || mana_verbs_read_line(path, buf, sizeof(buf)) != 0 ||
+		snprintf(path, sizeof(path), "%s/address", ent->d_name);
+		if (mana_verbs_read_line(dirfd(dir), path, buf, sizeof(buf)) != 0 ||
 		    rte_ether_unformat_addr(buf, &out->mac) != 0)
 			continue;
 		if (by_mac != NULL && !rte_is_same_ether_addr(by_mac, &out->mac))
 			continue;
 		strlcpy(out->ifname, ent->d_name, sizeof(out->ifname));
 		out->up = false;
-		if (snprintf(path, sizeof(path), "%s/%s/flags", dir_path, ent->d_name) <
-		    (int)sizeof(path) && mana_verbs_read_line(path, buf, sizeof(buf)) == 0) {
+		snprintf(path, sizeof(path), "%s/flags", ent->d_name);
+		if (mana_verbs_read_line(dirfd(dir), path, buf, sizeof(buf)) == 0) {
 			flags = strtoul(buf, &end, 16);
 			out->up = end != buf && (flags & IFF_UP) != 0;
 		}
@@ -313,16 +321,18 @@ mana_verbs_is_raw(const struct ibv_device_attr_ex *attr)
 
 /*
  * Open the RAW ibv device of PCI function @pci: every ibv device whose
- * uevent names the function is opened and queried, the first RAW one kept.
+ * uevent names the function is opened and queried, the first RAW one kept,
+ * its name written to @raw_name (if not NULL), which is also tried first.
  * Returns -EAGAIN when there is none (the RC device alone does not count),
  * or the error of a matching device that failed to open or answer.
  */
 static int
 mana_verbs_open_raw(const struct rte_pci_addr *pci, struct ibv_context **out,
-		    struct ibv_device_attr_ex *attr, char ibdev_path[IBV_SYSFS_PATH_MAX])
+		    struct ibv_device_attr_ex *attr, char ibdev_path[IBV_SYSFS_PATH_MAX],
+		    char raw_name[IBV_SYSFS_NAME_MAX])
 {
 	struct ibv_device **list;
-	int i, n = 0, ret = -EAGAIN;
+	int i, k, n = 0, first = -1, ret = -EAGAIN;
 
 	*out = NULL;
 	list = ibv_get_device_list(&n);
@@ -330,11 +340,22 @@ mana_verbs_open_raw(const struct rte_pci_addr *pci, struct ibv_context **out,
 		DRV_LOG(DEBUG, "ibv_get_device_list: %s", strerror(errno));
 		return -EAGAIN;
 	}
-	for (i = 0; i < n && *out == NULL; i++) {
+	/*
+	 * The device that was the RAW one last time first (@raw_name): it
+	 * usually is again, and opening the RC device only to close it costs a
+	 * reset hundreds of microseconds. Then the others, in list order.
+	 */
+	for (i = 0; raw_name != NULL && raw_name[0] != '\0' && i < n; i++)
+		if (strcmp(list[i]->name, raw_name) == 0)
+			first = i;
+	for (k = first >= 0 ? -1 : 0; k < n && *out == NULL; k++) {
 		struct rte_pci_addr addr;
 		struct ibv_context *ctx;
 		int err;
 
+		i = k < 0 ? first : k;
+		if (k == first)		/* tried first */
+			continue;
 		if (mana_verbs_pci_addr(list[i]->ibdev_path, &addr) != 0 ||
 		    rte_pci_addr_cmp(&addr, pci) != 0)
 			continue;
@@ -363,6 +384,8 @@ mana_verbs_open_raw(const struct rte_pci_addr *pci, struct ibv_context **out,
 			continue;
 		}
 		strlcpy(ibdev_path, list[i]->ibdev_path, IBV_SYSFS_PATH_MAX);
+		if (raw_name != NULL)
+			strlcpy(raw_name, list[i]->name, IBV_SYSFS_NAME_MAX);
 		DRV_LOG(DEBUG, "%s: RAW device of the PCI function, %u port(s)", list[i]->name,
 			attr->orig_attr.phys_port_cnt);
 		*out = ctx;
@@ -385,7 +408,7 @@ mana_hw_discover(const struct rte_pci_addr *pci, struct mana_hw_port_info *ports
 
 	if (max == 0)
 		return -EINVAL;
-	ret = mana_verbs_open_raw(pci, &ctx, &attr, ibdev_path);
+	ret = mana_verbs_open_raw(pci, &ctx, &attr, ibdev_path, NULL);
 	if (ret == -EAGAIN)
 		return -ENODEV;
 	if (ret != 0)
@@ -465,7 +488,8 @@ mana_hw_open(struct mana_hw_dev *dev, struct mana_hw_ctx **out)
 	if (hctx == NULL)
 		return -ENOMEM;
 	hctx->port = dev->port;
-	ret = mana_verbs_open_raw(&dev->pci, &hctx->ctx, &attr, hctx->ibdev_path);
+	ret = mana_verbs_open_raw(&dev->pci, &hctx->ctx, &attr, hctx->ibdev_path,
+				  dev->raw_name);
 	if (ret != 0)
 		goto fail;
 	/* The port and its netdev may come back a little after the device. */
