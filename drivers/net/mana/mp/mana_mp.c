@@ -420,7 +420,9 @@ mana_mp_on_ack(const struct rte_mp_msg *msg)
 		if ((round->expected & bit) && ack->hdr.result == 0)
 			round->max_latency_ns = RTE_MAX(round->max_latency_ns, latency);
 		counted = true;
-		mana_cond_broadcast(&round->cond);
+		/* The waiter has nothing to do before the last answer (its liveness slices aside). */
+		if ((round->expected & ~round->answered) == 0)
+			mana_cond_broadcast(&round->cond);
 	}
 	mana_mutex_unlock(&round->lock);
 	if (!counted)
