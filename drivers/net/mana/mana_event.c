@@ -10,9 +10,10 @@
  * run application code where they post: the reset thread must be joinable
  * from a callback that closes the port, and the handlers hold driver
  * locks. So events are queued and delivered, in order, from an EAL alarm
- * on the interrupt thread with no lock held - or in a secondary by
- * mana_event_flush() once the primary's messages are handled, on that
- * same thread with no lock held (mp/mana_mp_channel.c). The queue is
+ * on the interrupt thread with no lock held - or, when they are posted
+ * inside a delivery batch (a secondary handling the primary's messages,
+ * mp/mana_mp_channel.c), at the batch's end on that same thread with no
+ * lock held, without the alarm's timer and wake-up. The queue is
  * static per port, not part of the port's private data, so a callback
  * that closes the port does not pull the queue from under the delivery
  * loop.
@@ -40,6 +41,14 @@ struct mana_event_queue {
 };
 
 static struct mana_event_queue mana_event_queues[RTE_MAX_ETHPORTS];
+
+/* The delivery batch open on this thread, if any (mana_event_batch_begin()). */
+struct mana_event_batch {
+	bool open;
+	unsigned int nb_ports;
+	uint16_t ports[8];
+};
+static RTE_DEFINE_PER_LCORE(struct mana_event_batch, mana_event_batch);
 
 RTE_INIT(mana_event_queues_init)
 {
@@ -120,6 +129,46 @@ mana_event_flush(uint16_t port_id)
 }
 
 void
+mana_event_batch_begin(void)
+{
+	struct mana_event_batch *b = &RTE_PER_LCORE(mana_event_batch);
+
+	b->open = true;
+	b->nb_ports = 0;
+}
+
+void
+mana_event_batch_end(void)
+{
+	struct mana_event_batch *b = &RTE_PER_LCORE(mana_event_batch);
+	unsigned int i;
+
+	/* Closed first: what the callbacks post goes the usual way. */
+	b->open = false;
+	for (i = 0; i < b->nb_ports; i++)
+		mana_event_flush(b->ports[i]);
+	b->nb_ports = 0;
+}
+
+/* Note @port_id in this thread's open batch; false if none is open or it is full. */
+static bool
+mana_event_batch_note(uint16_t port_id)
+{
+	struct mana_event_batch *b = &RTE_PER_LCORE(mana_event_batch);
+	unsigned int i;
+
+	if (!b->open)
+		return false;
+	for (i = 0; i < b->nb_ports; i++)
+		if (b->ports[i] == port_id)
+			return true;
+	if (b->nb_ports == RTE_DIM(b->ports))
+		return false;
+	b->ports[b->nb_ports++] = port_id;
+	return true;
+}
+
+void
 mana_event_open(uint16_t port_id)
 {
 	struct mana_event_queue *q = &mana_event_queues[port_id];
@@ -186,7 +235,7 @@ mana_event_post_ticket(uint16_t port_id, enum rte_eth_event_type event, uint32_t
 		q->head++;
 		if (ticket != NULL)
 			*ticket = q->head;
-		if (!q->alarm_armed) {
+		if (!q->alarm_armed && !mana_event_batch_note(port_id)) {
 			q->alarm_armed = true;
 			arm = true;
 		}

@@ -25,6 +25,14 @@ int mana_event_post_ticket(uint16_t port_id, enum rte_eth_event_type event, uint
 bool mana_event_delivered(uint16_t port_id, uint32_t ticket);
 /* Deliver the queued events now (EAL's interrupt thread only, where the alarm runs). */
 void mana_event_flush(uint16_t port_id);
+/*
+ * A delivery batch on EAL's interrupt thread: events posted on this thread
+ * between begin and end arm no alarm; end delivers them (mana_event_flush()
+ * of each port they were posted for), so the caller must hold no lock and
+ * call it before returning to EAL. Not nested.
+ */
+void mana_event_batch_begin(void);
+void mana_event_batch_end(void);
 const char *mana_event_name(enum rte_eth_event_type event);
 
 #endif /* MANA_EVENT_H */

@@ -197,26 +197,14 @@ mana_mp_channel_recv(int fd, struct rte_mp_msg *msg, int32_t *sender)
  * then deliver the events it posted (see the file comment).
  */
 static void
-mana_mp_channel_note(uint16_t *ports, unsigned int *nb, uint16_t port_id)
-{
-	unsigned int j;
-
-	for (j = 0; j < *nb && ports[j] != port_id; j++)
-		;
-	if (j == *nb)
-		ports[(*nb)++] = port_id;
-}
-
-static void
 mana_mp_channel_ready(void *arg __rte_unused)
 {
-	uint16_t event_ports[MANA_MP_CHANNEL_BATCH];
-	unsigned int nb_event_ports = 0, i, j;
 	int fd = mana_mp_channel_fd;
+	unsigned int i;
 
+	mana_event_batch_begin();
 	for (i = 0; i < MANA_MP_CHANNEL_BATCH; i++) {
 		struct rte_mp_msg msg __rte_aligned(8);
-		const struct mana_mp_hdr *hdr = (const struct mana_mp_hdr *)msg.param;
 		int32_t sender;
 		int ret;
 
@@ -226,12 +214,8 @@ mana_mp_channel_ready(void *arg __rte_unused)
 		if (ret < 0)
 			continue;
 		mana_mp_secondary_receive(&msg, sender);
-		if (msg.len_param >= (int)sizeof(*hdr) && hdr->type == MANA_MP_EVENT &&
-		    hdr->port_id < RTE_MAX_ETHPORTS)
-			mana_mp_channel_note(event_ports, &nb_event_ports, hdr->port_id);
 	}
-	for (j = 0; j < nb_event_ports; j++)
-		mana_event_flush(event_ports[j]);
+	mana_event_batch_end();
 }
 
 int
