@@ -185,6 +185,8 @@ struct vf_shared {
 	uint32_t next_raw_index;	/* rename=1: the next index handed out */
 	uint32_t next_rc_index;
 	RTE_ATOMIC(uint64_t) engine_sleeps;	/* idle sleeps of the owner's engine */
+	RTE_ATOMIC(uint32_t) engine_kicks;	/* futex: a queue became ready (vf_engine_kick) */
+	RTE_ATOMIC(uint32_t) engine_dozing;	/* in a sleep a kick should cut short */
 	RTE_ATOMIC(uint64_t) device_lists;	/* ibv_get_device_list calls */
 	uint32_t next_db_file;
 	struct vf_db_file db_files[VF_DB_FILES];
@@ -406,6 +408,7 @@ void vf_db_file_register(int fd, uint32_t fn, uint32_t instance);
 /* vf_engine.c */
 int vf_engine_start(void);
 void vf_engine_stop(void);
+void vf_engine_kick(void);
 
 /* vf_pkt.c */
 enum vf_l3 { VF_L3_NONE = 0, VF_L3_IPV4, VF_L3_IPV6 };

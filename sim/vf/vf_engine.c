@@ -54,9 +54,17 @@
  *
  * Idle policy: after a pass without work the engine keeps polling for
  * VF_SPIN_NS, then sleeps, starting at VF_SLEEP_MIN_NS and doubling up to
- * VF_SLEEP_MAX_NS, never past the next timer. Control paths announce
- * themselves in vf_lock_waiters; the engine yields between passes while
- * someone waits, so a busy engine cannot starve them of the mutex.
+ * VF_SLEEP_MAX_NS, never past the next timer. A queue pair made ready (in
+ * any process: the sleep is a futex wait on a word of the shared state)
+ * restarts that back-off, cutting short a sleep of VF_KICK_SLEEP_NS or more:
+ * hardware serves a new queue's first doorbell at once, and after a reset
+ * the first one comes within milliseconds, which a sleep grown to
+ * VF_SLEEP_MAX_NS over the device's absence would have delayed by up to
+ * that much. Shorter sleeps are left alone, so that a rebuild creating
+ * queue after queue does not have the engine preempt it each time. Control
+ * paths announce themselves in vf_lock_waiters; the engine yields between
+ * passes while someone waits, so a busy engine cannot starve them of the
+ * mutex.
  */
 
 #include <errno.h>
@@ -66,6 +74,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/futex.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -80,6 +89,7 @@
 #define VF_SPIN_NS		30000ull
 #define VF_SLEEP_MIN_NS		10000ull
 #define VF_SLEEP_MAX_NS		1000000ull
+#define VF_KICK_SLEEP_NS	100000ull	/* a kick cuts short sleeps this long or longer */
 #define VF_DB_GRACE_NS		100000ull
 #define VF_WQE_MAX_BYTES	512u	/* a send WQE (Linux gdma.h MAX_TX_WQE_SIZE) */
 #define VF_ENGINE_NICE		(-10)
@@ -948,11 +958,27 @@ vf_engine_pass(struct vf_engine *eng, uint64_t now, uint64_t *deadline)
 	return work;
 }
 
+/* A queue pair became ready: wake the owner's engine, wherever it runs. */
+void
+vf_engine_kick(void)
+{
+	/* Sequentially consistent with the engine's dozing/wait (no kick is missed). */
+	rte_atomic_fetch_add_explicit(&vf_sh->engine_kicks, 1, rte_memory_order_seq_cst);
+	/* Not FUTEX_PRIVATE: the word is in memory every process maps. */
+	if (rte_atomic_load_explicit(&vf_sh->engine_dozing, rte_memory_order_seq_cst) != 0)
+		syscall(SYS_futex, &vf_sh->engine_kicks, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/*
+ * Sleep per the idle policy; a kick that ends it (or came since @kicks was
+ * read) restarts the back-off, *@kicks updated.
+ */
 static void
-vf_engine_sleep(uint64_t *sleep_ns, uint64_t now, uint64_t deadline)
+vf_engine_sleep(uint64_t *sleep_ns, uint64_t now, uint64_t deadline, uint32_t *kicks)
 {
 	uint64_t ns = *sleep_ns;
 	struct timespec ts;
+	uint32_t seen;
 
 	if (deadline != VF_TIME_NEVER) {
 		if (deadline <= now)
@@ -961,8 +987,18 @@ vf_engine_sleep(uint64_t *sleep_ns, uint64_t now, uint64_t deadline)
 	}
 	ts.tv_sec = 0;
 	ts.tv_nsec = (long)ns;
-	nanosleep(&ts, NULL);
+	if (ns >= VF_KICK_SLEEP_NS)
+		rte_atomic_store_explicit(&vf_sh->engine_dozing, 1, rte_memory_order_seq_cst);
+	/* EAGAIN if the word moved since it was read: no kick is missed. */
+	syscall(SYS_futex, &vf_sh->engine_kicks, FUTEX_WAIT, *kicks, &ts, NULL, 0);
+	rte_atomic_store_explicit(&vf_sh->engine_dozing, 0, rte_memory_order_relaxed);
 	rte_atomic_fetch_add_explicit(&vf_sh->engine_sleeps, 1, rte_memory_order_relaxed);
+	seen = rte_atomic_load_explicit(&vf_sh->engine_kicks, rte_memory_order_acquire);
+	if (seen != *kicks) {
+		*kicks = seen;
+		*sleep_ns = VF_SLEEP_MIN_NS;
+		return;
+	}
 	*sleep_ns = RTE_MIN(*sleep_ns * 2, VF_SLEEP_MAX_NS);
 }
 
@@ -972,6 +1008,7 @@ vf_engine_main(void *arg)
 	struct vf_engine *eng = arg;
 	uint64_t sleep_ns = VF_SLEEP_MIN_NS;
 	uint64_t idle_since = vf_now_ns();
+	uint32_t kicks = rte_atomic_load_explicit(&vf_sh->engine_kicks, rte_memory_order_acquire);
 	uint64_t now, deadline;
 	unsigned int work;
 
@@ -1005,7 +1042,7 @@ vf_engine_main(void *arg)
 		/* A suspected overwritten doorbell is looked at again after its grace. */
 		if (vf_engine_suspects > 0)
 			deadline = RTE_MIN(deadline, now + VF_DB_GRACE_NS);
-		vf_engine_sleep(&sleep_ns, now, deadline);
+		vf_engine_sleep(&sleep_ns, now, deadline, &kicks);
 	}
 	VF_LOG(INFO, "engine stopped");
 	return NULL;

@@ -1801,6 +1801,7 @@ vf_create_qp_raw(struct vf_ctx *ctx, struct vf_pd *pd, struct ibv_qp_init_attr *
 	pthread_cond_init(&qp->ibv.cond, NULL);
 	vf_obj_add(&qp->obj, VF_OBJ_QP, ctx, qp);
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, link_qp);
+	vf_engine_kick();
 	return &qp->ibv;
 }
 
@@ -1881,6 +1882,7 @@ vf_create_qp_rss(struct vf_ctx *ctx, struct vf_pd *pd, struct ibv_qp_init_attr_e
 	pthread_cond_init(&qp->ibv.cond, NULL);
 	vf_obj_add(&qp->obj, VF_OBJ_QP, ctx, qp);
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, link_qp);
+	vf_engine_kick();
 	return &qp->ibv;
 }
 
