@@ -420,7 +420,7 @@ mana_mp_on_ack(const struct rte_mp_msg *msg)
 		if ((round->expected & bit) && ack->hdr.result == 0)
 			round->max_latency_ns = RTE_MAX(round->max_latency_ns, latency);
 		counted = true;
-		/* The waiter has nothing to do before the last answer (its liveness slices aside). */
+		/* The waiter has nothing to do before the last answer (or its next slice). */
 		if ((round->expected & ~round->answered) == 0)
 			mana_cond_broadcast(&round->cond);
 	}
@@ -1462,15 +1462,17 @@ mana_mp_round_drop_unable(struct rte_eth_dev *dev, struct mana_mp_round *round,
 }
 
 /*
- * Wait for the round's answers until @deadline; every liveness slice, stop
- * waiting for processes that cannot answer. Returns the slots that stayed
- * silent although they could run.
+ * Wait for the round's answers until @deadline; every liveness slice from
+ * the send on (at once if the caller worked past the first, as the reset
+ * thread does while REMAP_DB is out), stop waiting for processes that
+ * cannot answer. Returns the slots that stayed silent although they could
+ * run.
  */
 static uint64_t
 mana_mp_round_wait(struct rte_eth_dev *dev, struct mana_mp_round *round, uint64_t deadline,
 		   struct mana_mp_round_result *res)
 {
-	uint64_t pending, next_check = mana_now_ns() + MANA_MP_LIVENESS_SLICE_NS;
+	uint64_t pending, next_check = res->start_ns + MANA_MP_LIVENESS_SLICE_NS;
 
 	mana_mutex_lock(&round->lock);
 	for (;;) {
@@ -1599,8 +1601,13 @@ mana_mp_send_slots(struct rte_eth_dev *dev, const struct rte_mp_msg *msg, uint64
 
 			if (!((pass == 0 ? slots : full) & bit) || pid <= 0)
 				continue;
-			ret = pass == 1 && (unable & bit) ? -EAGAIN :
-			      mana_mp_channel_send(pid, msg, pass == 1);
+			if (pass == 1 && (unable & bit)) {
+				/* Its queue stays full: no grace, the message is dropped. */
+				failed |= bit;
+				mana_mp_send_failed(dev, hdr, i, pid, -EAGAIN, false);
+				continue;
+			}
+			ret = mana_mp_channel_send(pid, msg, pass == 1);
 			if (ret == 0) {
 				rte_atomic_fetch_add_explicit(&s->msgs_sent, 1,
 							      rte_memory_order_relaxed);
@@ -1667,12 +1674,13 @@ mana_mp_channel_closed(void)
 /*
  * Send @type to every secondary; the answers are collected by
  * mana_mp_broadcast_end(), so the caller can work meanwhile. One round per
- * port at a time. Nothing but the datagram is spent per process on the way
- * out: /proc is read only for a process the message could not be delivered
- * to (it is not waited for if it cannot run: stopped, traced, gone) and,
- * from the first liveness slice on, for those that have not answered
- * (mana_mp_round_wait()). Either is evicted (or released) when the round
- * ends.
+ * port at a time. Nothing but the datagram is spent on the way out per
+ * process the round waits for: /proc is read only for one the message
+ * could not be queued to (it is not waited for if it cannot run: stopped,
+ * traced, gone) and, from the first liveness slice on, for those that have
+ * not answered (mana_mp_round_wait()). Either is evicted (or released)
+ * when the round ends. (Rounds that also go to evicted processes -
+ * START_RXTX, STOP_RXTX, PORT_CLOSED - look at those first.)
  */
 void
 mana_mp_broadcast_begin(struct rte_eth_dev *dev, enum mana_mp_type type, uint32_t generation,

@@ -79,8 +79,9 @@ void mana_mp_round_destroy(struct mana_local *lp);
  * answered, cannot answer, or the round's deadline passed: @timeout_ms, or
  * for UNMAP_DB and REMAP_DB less once answer latencies have been measured
  * (mana_mp_round_timeout()). A process that is gone is released from the
- * registry; one that cannot run (stopped, traced: seen when the round
- * starts and every liveness slice) is evicted without waiting; one that
+ * registry; one that cannot run (stopped, traced: seen every liveness
+ * slice from the send on, or at once if the send failed) is evicted
+ * without waiting for the deadline; one that
  * runs but is silent at the deadline is evicted (no longer waited for;
  * re-admitted if it answers a later REMAP_DB or attaches again). Once
  * rte_eal_cleanup() has closed the rte_mp channel (DPDK 24.11.0 does so
