@@ -170,7 +170,8 @@ def main():
         phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(8)]
         medians[n] = statistics.median(ov)
         print(f"{n:>11} {medians[n]:>10.3f} {max(ov):>8.3f} {back:>8.3f}   {phases}")
-        summary["runs"].append({"secondaries": n, "overhead_ms": ov, "back_ms": back,
+        summary["runs"].append({"secondaries": n, "overhead_ms": ov,
+                                "back_ms": [r["back_ms"] for r in res],
                                 "phases_us": phases,
                                 "unmap_round_us": int(statistics.median(
                                     r["unmap_round_us"] for r in res)),

@@ -348,6 +348,7 @@ struct vf_ctx {
 	uint64_t db_after_death;	/* realistic mode: writes after revocation */
 	int ev_pipe[2];			/* async_fd = ev_pipe[0] */
 	int maps_fd;			/* /proc/self/maps for ib_umem_get's check, or -1 */
+	pid_t maps_pid;			/* the process that opened maps_fd */
 	struct vf_event events[VF_EVENTS_MAX];
 	uint32_t ev_head, ev_count;
 	struct vf_qp_list qps;		/* RAW and RSS QPs, served by the engine */

@@ -990,9 +990,10 @@ vf_engine_sleep(uint64_t *sleep_ns, uint64_t now, uint64_t deadline, uint32_t *k
 	if (ns >= VF_KICK_SLEEP_NS)
 		rte_atomic_store_explicit(&vf_sh->engine_dozing, 1, rte_memory_order_seq_cst);
 	/* EAGAIN if the word moved since it was read: no kick is missed. */
-	syscall(SYS_futex, &vf_sh->engine_kicks, FUTEX_WAIT, *kicks, &ts, NULL, 0);
+	if (syscall(SYS_futex, &vf_sh->engine_kicks, FUTEX_WAIT, *kicks, &ts, NULL, 0) == 0 ||
+	    errno != EAGAIN)
+		rte_atomic_fetch_add_explicit(&vf_sh->engine_sleeps, 1, rte_memory_order_relaxed);
 	rte_atomic_store_explicit(&vf_sh->engine_dozing, 0, rte_memory_order_relaxed);
-	rte_atomic_fetch_add_explicit(&vf_sh->engine_sleeps, 1, rte_memory_order_relaxed);
 	seen = rte_atomic_load_explicit(&vf_sh->engine_kicks, rte_memory_order_acquire);
 	if (seen != *kicks) {
 		*kicks = seen;

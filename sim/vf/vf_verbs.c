@@ -245,6 +245,9 @@ struct vf_procmap_query {
 #define VF_PROCMAP_READABLE	0x01u
 #define VF_PROCMAP_WRITABLE	0x02u
 
+/* The kernel has no PROCMAP_QUERY (before Linux 6.11): the text is read. */
+static RTE_ATOMIC(bool) vf_procmap_query_missing;
+
 /*
  * Walk [pos, end) VMA by VMA with PROCMAP_QUERY. 0 or EFAULT as
  * vf_range_check; ENOTTY when the kernel has no such ioctl.
@@ -316,16 +319,21 @@ vf_range_check(const struct vf_ctx *ctx, const void *addr, size_t len, bool writ
 	if (end < (uintptr_t)addr)
 		return EINVAL;
 	/* The query keeps no position in the file: the context's fd serves all threads. */
-	if (ctx->maps_fd >= 0)
+	if (ctx->maps_fd >= 0 && ctx->maps_pid == getpid() &&
+	    !rte_atomic_load_explicit(&vf_procmap_query_missing, rte_memory_order_relaxed))
 		ret = vf_range_check_query(ctx->maps_fd, pos, end, write);
 	if (ret != ENOTTY)
 		return ret;
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	ret = vf_range_check_query(fd, pos, end, write);
-	if (ret == ENOTTY)	/* before Linux 6.11 */
+	if (!rte_atomic_load_explicit(&vf_procmap_query_missing, rte_memory_order_relaxed))
+		ret = vf_range_check_query(fd, pos, end, write);
+	if (ret == ENOTTY) {	/* before Linux 6.11: not asked again */
+		rte_atomic_store_explicit(&vf_procmap_query_missing, true,
+					  rte_memory_order_relaxed);
 		return vf_range_check_text(fd, pos, end, write);	/* closes fd */
+	}
 	close(fd);
 	return ret;
 }
@@ -685,10 +693,12 @@ vf_ctx_setup(struct vf_ctx *ctx, struct vf_device *d)
 	/*
 	 * Kept for the context's life: opening it per check cost more than
 	 * the check (a path walk through procfs per queue and MR). It names
-	 * the memory of the process that opened the context, as the uverbs
-	 * file does; -1 (opened per check) if it cannot be opened now.
+	 * the memory of the process that opened it, which ib_umem_get() would
+	 * not check for a forked child: there it is opened per check
+	 * (maps_pid); -1 too if it cannot be opened now.
 	 */
 	ctx->maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ctx->maps_pid = getpid();
 
 	ic->device = &d->dev;
 	ic->cmd_fd = ctx->db_fd;
@@ -1801,7 +1811,6 @@ vf_create_qp_raw(struct vf_ctx *ctx, struct vf_pd *pd, struct ibv_qp_init_attr *
 	pthread_cond_init(&qp->ibv.cond, NULL);
 	vf_obj_add(&qp->obj, VF_OBJ_QP, ctx, qp);
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, link_qp);
-	vf_engine_kick();
 	return &qp->ibv;
 }
 
@@ -1882,7 +1891,6 @@ vf_create_qp_rss(struct vf_ctx *ctx, struct vf_pd *pd, struct ibv_qp_init_attr_e
 	pthread_cond_init(&qp->ibv.cond, NULL);
 	vf_obj_add(&qp->obj, VF_OBJ_QP, ctx, qp);
 	TAILQ_INSERT_TAIL(&ctx->qps, qp, link_qp);
-	vf_engine_kick();
 	return &qp->ibv;
 }
 
@@ -1918,6 +1926,9 @@ vf_qp_create(struct ibv_context *context, struct ibv_pd *pd_handle,
 		qp = vf_create_qp_raw(ctx, pd, (struct ibv_qp_init_attr *)attr);
 	err = errno;
 	vf_lock_release();
+	/* After the release: the engine it wakes takes vf_lock first thing. */
+	if (qp != NULL)
+		vf_engine_kick();
 	errno = err;
 	return qp;
 }

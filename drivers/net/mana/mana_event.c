@@ -42,11 +42,14 @@ struct mana_event_queue {
 
 static struct mana_event_queue mana_event_queues[RTE_MAX_ETHPORTS];
 
+/* Ports a delivery batch keeps track of; a post for one more arms the alarm. */
+#define MANA_EVENT_BATCH_PORTS	8
+
 /* The delivery batch open on this thread, if any (mana_event_batch_begin()). */
 struct mana_event_batch {
 	bool open;
 	unsigned int nb_ports;
-	uint16_t ports[8];
+	uint16_t ports[MANA_EVENT_BATCH_PORTS];
 };
 static RTE_DEFINE_PER_LCORE(struct mana_event_batch, mana_event_batch);
 

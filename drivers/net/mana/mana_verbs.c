@@ -199,9 +199,9 @@ mana_hw_set_ring_pool(struct mana_hw_ctx *hctx, struct mana_ring_pool *pool)
 }
 
 /*
- * First line of sysfs file @path (relative to directory @dir_fd, or
- * AT_FDCWD), without its newline. Plain read(): sysfs attributes are a
- * page at most, and the reset path reads several.
+ * First line of sysfs file @path (relative to directory @dir_fd), without
+ * its newline. Plain read(): sysfs attributes are a page at most, and the
+ * reset path reads several.
  */
 static int
 mana_verbs_read_line(int dir_fd, const char *path, char *buf, size_t len)
