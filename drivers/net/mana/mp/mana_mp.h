@@ -81,9 +81,9 @@ void mana_mp_round_destroy(struct mana_local *lp);
  * (mana_mp_round_timeout()). A process that is gone is released from the
  * registry; one that cannot run (stopped, traced: seen every liveness
  * slice from the send on, or at once if the send failed) is evicted
- * without waiting for the deadline; one that
- * runs but is silent at the deadline is evicted (no longer waited for;
- * re-admitted if it answers a later REMAP_DB or attaches again). Once
+ * without waiting for the deadline; one that runs but is silent at the
+ * deadline is evicted (no longer waited for; re-admitted if it answers a
+ * later REMAP_DB or attaches again). Once
  * rte_eal_cleanup() has closed the rte_mp channel (DPDK 24.11.0 does so
  * before it removes devices) nothing can be sent: the round ends at once
  * with every attached process, evicted ones included, unreachable and none
