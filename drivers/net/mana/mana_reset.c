@@ -648,39 +648,25 @@ mana_reset_teardown(struct rte_eth_dev *dev, struct mana_reset_run *run __rte_un
 }
 
 /*
- * Sleep up to @ms unless cancelled or the device is reported removed; true
- * if cancelled.
+ * Sleep @ms unless the reset is cancelled (returns true) or the device
+ * was removed. With @heard, an ibv device of the port's function
+ * registered since the last such sleep (mana_reset_uevent_handler()) ends
+ * it early too, and *@heard says so.
  */
 static bool
-mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms)
+mana_reset_sleep(struct mana_reset_ctl *ctl, uint32_t ms, bool *heard)
 {
 	uint64_t deadline = mana_now_ns() + (uint64_t)ms * 1000000ull;
 	bool cancel;
 
 	mana_mutex_lock(&ctl->lock);
-	while (!ctl->cancel && !ctl->removed && mana_now_ns() < deadline)
+	while (!ctl->cancel && !ctl->removed && !(heard != NULL && ctl->device_hint) &&
+	       mana_now_ns() < deadline)
 		mana_cond_wait_until(&ctl->cond, &ctl->lock, deadline);
-	cancel = ctl->cancel;
-	mana_mutex_unlock(&ctl->lock);
-	return cancel;
-}
-
-/*
- * mana_reset_sleep() for the device: ends early, too, when an ibv device of
- * the port's function was registered since the last call
- * (mana_reset_uevent_handler()), and says so in @heard.
- */
-static bool
-mana_reset_sleep_for_device(struct mana_reset_ctl *ctl, uint32_t ms, bool *heard)
-{
-	uint64_t deadline = mana_now_ns() + (uint64_t)ms * 1000000ull;
-	bool cancel;
-
-	mana_mutex_lock(&ctl->lock);
-	while (!ctl->cancel && !ctl->removed && !ctl->device_hint && mana_now_ns() < deadline)
-		mana_cond_wait_until(&ctl->cond, &ctl->lock, deadline);
-	*heard = ctl->device_hint;
-	ctl->device_hint = false;
+	if (heard != NULL) {
+		*heard = ctl->device_hint;
+		ctl->device_hint = false;
+	}
 	cancel = ctl->cancel;
 	mana_mutex_unlock(&ctl->lock);
 	return cancel;
@@ -749,7 +735,7 @@ mana_reset_wait_hw(struct rte_eth_dev *dev, struct mana_reset_run *run)
 			break;
 		}
 		delay_ms = RTE_MIN(delay_ms, (uint32_t)((deadline - now + 999999) / 1000000));
-		if (mana_reset_sleep_for_device(lp->reset, delay_ms, &heard))
+		if (mana_reset_sleep(lp->reset, delay_ms, &heard))
 			return -ECANCELED;
 		/*
 		 * Announced: the device may still be finishing its registration
@@ -1087,7 +1073,7 @@ mana_reset_retry(struct rte_eth_dev *dev, struct mana_reset_run *run,
 	RESET_LOG(WARNING, "port %u: %s failed (%s): retry %u of %u in %u ms",
 		  dev->data->port_id, mana_phase_name(phase), strerror(-error), run->retries,
 		  priv->args.max_reset_retries, delay_ms);
-	if (mana_reset_sleep(lp->reset, delay_ms))
+	if (mana_reset_sleep(lp->reset, delay_ms, NULL))
 		return -ECANCELED;
 	return 0;
 }
