@@ -199,24 +199,39 @@ mana_hw_set_ring_pool(struct mana_hw_ctx *hctx, struct mana_ring_pool *pool)
 }
 
 /*
- * First line of sysfs file @path (relative to directory @dir_fd), without
- * its newline. Plain read(): sysfs attributes are a page at most, and the
- * reset path reads several.
+ * Sysfs file @path (relative to directory @dir_fd, or absolute with
+ * AT_FDCWD) into @buf, NUL-terminated; its length, or -errno (-EIO if
+ * empty). Plain read(): sysfs attributes are a page at most, and the reset
+ * path reads several.
  */
-static int
-mana_verbs_read_line(int dir_fd, const char *path, char *buf, size_t len)
+static ssize_t
+mana_verbs_read_file(int dir_fd, const char *path, char *buf, size_t len)
 {
 	ssize_t n;
-	int fd;
+	int fd, err;
 
 	fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, len - 1);
+	err = errno;
 	close(fd);
-	if (n <= 0)
+	if (n < 0)
+		return -err;
+	if (n == 0)
 		return -EIO;
 	buf[n] = '\0';
+	return n;
+}
+
+/* First line of a sysfs file (as mana_verbs_read_file()), without its newline. */
+static int
+mana_verbs_read_line(int dir_fd, const char *path, char *buf, size_t len)
+{
+	ssize_t n = mana_verbs_read_file(dir_fd, path, buf, len);
+
+	if (n < 0)
+		return (int)n;
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }
@@ -225,24 +240,22 @@ mana_verbs_read_line(int dir_fd, const char *path, char *buf, size_t len)
 static int
 mana_verbs_pci_addr(const char *ibdev_path, struct rte_pci_addr *addr)
 {
-	char path[PATH_MAX], line[256];
-	int ret = -ENOENT;
-	FILE *f;
+	char path[PATH_MAX], text[1024], *line, *next;
+	ssize_t n;
 
 	if (snprintf(path, sizeof(path), "%s/device/uevent", ibdev_path) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -errno;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "PCI_SLOT_NAME=", 14) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			ret = rte_pci_addr_parse(line + 14, addr) == 0 ? 0 : -EINVAL;
-			break;
-		}
+	n = mana_verbs_read_file(AT_FDCWD, path, text, sizeof(text));
+	if (n < 0)
+		return (int)n;
+	for (line = text; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(line, "PCI_SLOT_NAME=", 14) == 0)
+			return rte_pci_addr_parse(line + 14, addr) == 0 ? 0 : -EINVAL;
 	}
-	fclose(f);
-	return ret;
+	return -ENOENT;
 }
 
 /*
