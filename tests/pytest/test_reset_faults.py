@@ -84,8 +84,10 @@ def test_secondary_killed_in_burst(cluster):
         assert victim.pid not in reg, reg
         assert set(reg) == {pri.pid, other.pid}, reg
         assert reg[other.pid]["state"] == "attached", reg
+        # The dead owner's guard words are cleared; the live pollers' may be
+        # set at this instant (they are inside a burst of their own queue).
         for qid, q in mana_queues(tel).items():
-            assert q["rx_busy_slot"] == -1 and q["tx_busy_slot"] == -1, (qid, q)
+            assert slot not in (q["rx_busy_slot"], q["tx_busy_slot"]), (qid, slot, q)
 
     finals = stop_all(live)
     for p, q in live:
