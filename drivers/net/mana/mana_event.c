@@ -9,28 +9,28 @@
  * secondaries) the handler of the primary's messages; none of those may
  * run application code where they post: the reset thread must be joinable
  * from a callback that closes the port, and the handlers hold driver
- * locks. So events are queued and delivered, in order, from an EAL alarm
- * on the interrupt thread with no lock held - or, when they are posted
- * inside a delivery batch (a secondary handling the primary's messages,
- * mp/mana_mp_channel.c), at the batch's end on that same thread with no
- * lock held, without the alarm's timer and wake-up. The queue is
- * static per port, not part of the port's private data, so a callback
- * that closes the port does not pull the queue from under the delivery
- * loop.
+ * locks. So events are queued and delivered, in order, on the interrupt
+ * thread with no lock held: as deferred work (mana_defer.h; not an EAL
+ * alarm, whose arming can stall the poster for a time slice) - or, when
+ * they are posted inside a delivery batch (a secondary handling the
+ * primary's messages, mp/mana_mp_channel.c), at the batch's end on that
+ * same thread, without a wake-up. The queue is static per port, not part
+ * of the port's private data, so a callback that closes the port does not
+ * pull the queue from under the delivery loop.
  */
 
 #include <pthread.h>
 
-#include <rte_alarm.h>
 #include <rte_cycles.h>
 
 #include "mana.h"
+#include "mana_defer.h"
 #include "mana_event.h"
 
 struct mana_event_queue {
 	struct mana_mutex lock;
 	bool active;
-	bool alarm_armed;
+	bool scheduled;			/* mana_event_deliver() is deferred */
 	bool flushing;			/* mana_event_flush() is delivering, on flusher */
 	pthread_t flusher;
 	uint32_t head;
@@ -42,7 +42,7 @@ struct mana_event_queue {
 
 static struct mana_event_queue mana_event_queues[RTE_MAX_ETHPORTS];
 
-/* Ports a delivery batch keeps track of; a post for one more arms the alarm. */
+/* Ports a delivery batch keeps track of; a post for one more defers delivery. */
 #define MANA_EVENT_BATCH_PORTS	8
 
 /* The delivery batch open on this thread, if any (mana_event_batch_begin()). */
@@ -61,9 +61,9 @@ RTE_INIT(mana_event_queues_init)
 		mana_mutex_init(&mana_event_queues[i].lock);
 }
 
-/* The next event, if any; the alarm's last look disarms it. */
+/* The next event, if any; the deferred delivery's last look unschedules it. */
 static bool
-mana_event_pop(struct mana_event_queue *q, enum rte_eth_event_type *event, bool alarm)
+mana_event_pop(struct mana_event_queue *q, enum rte_eth_event_type *event, bool deferred)
 {
 	bool found = false;
 
@@ -72,8 +72,8 @@ mana_event_pop(struct mana_event_queue *q, enum rte_eth_event_type *event, bool 
 		*event = q->events[q->tail % MANA_EVENT_QUEUE_LEN];
 		q->tail++;
 		found = true;
-	} else if (alarm) {
-		q->alarm_armed = false;
+	} else if (deferred) {
+		q->scheduled = false;
 	}
 	mana_mutex_unlock(&q->lock);
 	return found;
@@ -103,10 +103,10 @@ mana_event_deliver(void *arg)
 }
 
 /*
- * Deliver what is queued now, on the interrupt thread (where the alarm
- * runs). Marked, so that a close on another thread waits for it as
- * rte_eal_alarm_cancel() waits for a running alarm; the pending alarm, if
- * any, finds the queue empty.
+ * Deliver what is queued now, on the interrupt thread (where deferred
+ * delivery runs). Marked, so that a close on another thread waits for it
+ * as mana_defer_cancel() waits for a running delivery; the deferred one,
+ * if any, finds the queue empty.
  */
 void
 mana_event_flush(uint16_t port_id)
@@ -176,12 +176,14 @@ mana_event_open(uint16_t port_id)
 {
 	struct mana_event_queue *q = &mana_event_queues[port_id];
 
+	mana_defer_prepare();	/* here, on a control thread: no burst pays for it */
+
 	mana_mutex_lock(&q->lock);
 	q->active = true;
 	q->head = 0;
 	q->tail = 0;
 	q->done = 0;
-	q->alarm_armed = false;
+	q->scheduled = false;
 	mana_mutex_unlock(&q->lock);
 }
 
@@ -193,17 +195,17 @@ void
 mana_event_close(uint16_t port_id)
 {
 	struct mana_event_queue *q = &mana_event_queues[port_id];
-	bool armed, flushing;
+	bool scheduled, flushing;
 
 	mana_mutex_lock(&q->lock);
 	q->active = false;
 	q->head = q->tail;
 	q->done = q->tail;
-	armed = q->alarm_armed;
+	scheduled = q->scheduled;
 	mana_mutex_unlock(&q->lock);
 	/* -EINPROGRESS when called from the delivery itself: it sees !active. */
-	if (armed)
-		rte_eal_alarm_cancel(mana_event_deliver, (void *)(uintptr_t)port_id);
+	if (scheduled)
+		mana_defer_cancel(mana_event_deliver, (void *)(uintptr_t)port_id);
 	for (;;) {
 		mana_mutex_lock(&q->lock);
 		flushing = q->flushing && !pthread_equal(q->flusher, pthread_self());
@@ -224,7 +226,7 @@ int
 mana_event_post_ticket(uint16_t port_id, enum rte_eth_event_type event, uint32_t *ticket)
 {
 	struct mana_event_queue *q = &mana_event_queues[port_id];
-	bool arm = false;
+	bool schedule = false;
 	int ret = 0;
 
 	mana_mutex_lock(&q->lock);
@@ -238,17 +240,17 @@ mana_event_post_ticket(uint16_t port_id, enum rte_eth_event_type event, uint32_t
 		q->head++;
 		if (ticket != NULL)
 			*ticket = q->head;
-		if (!q->alarm_armed && !mana_event_batch_note(port_id)) {
-			q->alarm_armed = true;
-			arm = true;
+		if (!q->scheduled && !mana_event_batch_note(port_id)) {
+			q->scheduled = true;
+			schedule = true;
 		}
 	}
 	mana_mutex_unlock(&q->lock);
 
-	if (arm && rte_eal_alarm_set(1, mana_event_deliver, (void *)(uintptr_t)port_id) != 0) {
+	if (schedule && mana_defer(mana_event_deliver, (void *)(uintptr_t)port_id) != 0) {
 		DRV_LOG(ERR, "port %u: cannot schedule event delivery", port_id);
 		mana_mutex_lock(&q->lock);
-		q->alarm_armed = false;
+		q->scheduled = false;
 		mana_mutex_unlock(&q->lock);
 		ret = -EIO;
 	}

@@ -9,6 +9,7 @@
 
 #define MANA_EVENT_QUEUE_LEN	16
 
+/* Also sets up deferred delivery for the process, once (mana_defer_prepare()). */
 void mana_event_open(uint16_t port_id);
 void mana_event_close(uint16_t port_id);
 /* Queue @event for this process's callbacks; never blocks on the application. */
@@ -23,11 +24,11 @@ int mana_event_post_ticket(uint16_t port_id, enum rte_eth_event_type event, uint
  * it) have returned - or the queue was closed. Never blocks on them.
  */
 bool mana_event_delivered(uint16_t port_id, uint32_t ticket);
-/* Deliver the queued events now (EAL's interrupt thread only, where the alarm runs). */
+/* Deliver the queued events now (EAL's interrupt thread only, where delivery runs). */
 void mana_event_flush(uint16_t port_id);
 /*
  * A delivery batch on EAL's interrupt thread: events posted on this thread
- * between begin and end arm no alarm; end delivers them (mana_event_flush()
+ * between begin and end are not deferred; end delivers them (mana_event_flush()
  * of each port they were posted for), so the caller must hold no lock and
  * call it before returning to EAL. Not nested.
  */

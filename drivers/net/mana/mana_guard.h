@@ -38,9 +38,10 @@
  * A burst of this process was refused by the guard (below): the port's
  * state word is not its burst word (@fast). A secondary that finds the
  * port settled on a doorbell generation newer than the one it has mapped
- * (it was evicted, and is sent nothing of a reset) attaches again, from an
- * alarm. Cheap and lock-free when there is nothing to do; it reads both
- * words again, so the burst keeps nothing live for it.
+ * (it was evicted, and is sent nothing of a reset) attaches again, from
+ * the interrupt thread (mana_defer()). Cheap and lock-free when there is
+ * nothing to do; it reads both words again, so the burst keeps nothing
+ * live for it.
  */
 void mana_mp_burst_refused(const struct mana_priv *priv, const struct mana_fast *fast) __rte_cold;
 

@@ -29,13 +29,13 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rte_alarm.h>
 #include <rte_errno.h>
 #include <rte_eal_memconfig.h>
 #include <rte_memory.h>
 #include <rte_mempool.h>
 
 #include "mana.h"
+#include "mana_defer.h"
 #include "mana_rxtx.h"
 #include "mp/mana_mp.h"
 
@@ -315,7 +315,7 @@ mana_mr_range_of(const struct rte_mbuf *mbuf, uintptr_t addr, size_t len,
 /*
  * Secondary: ranges a burst met that are not registered yet. A burst never
  * waits for the primary: it leaves the packet with the caller (EAGAIN) and
- * queues the range here; an alarm on the EAL interrupt thread asks the
+ * queues the range here; deferred work on the EAL interrupt thread asks the
  * primary (REG_MR), and a later burst finds the range registered.
  */
 #define MANA_MR_PENDING_N	16
@@ -331,9 +331,10 @@ struct mana_mr_request {
 static struct mana_mutex mana_mr_pending_lock;
 static struct mana_mr_request mana_mr_pending[MANA_MR_PENDING_N];
 static unsigned int mana_mr_nb_pending;
-static bool mana_mr_pending_armed;
+/* Written under mana_mr_pending_lock, but for a failed mana_defer() (a burst never blocks). */
+static RTE_ATOMIC(bool) mana_mr_pending_armed;
 /*
- * Held while the alarm sends its REG_MRs and while a freed pool's ranges are
+ * Held while the deferred run sends its REG_MRs and while a freed pool's ranges are
  * taken off the list and given back (DEREG_MR): a range queued before its
  * pool was freed is then either registered before the DEREG_MR, which drops
  * it, or forgotten - never registered after its memory went back. Never
@@ -359,7 +360,7 @@ mana_mr_pending_run(void *arg __rte_unused)
 	n = mana_mr_nb_pending;
 	memcpy(todo, mana_mr_pending, n * sizeof(todo[0]));
 	mana_mr_nb_pending = 0;
-	mana_mr_pending_armed = false;
+	rte_atomic_store_explicit(&mana_mr_pending_armed, false, rte_memory_order_relaxed);
 	mana_mutex_unlock(&mana_mr_pending_lock);
 	/* Not under the pending lock: bursts only try it. */
 	for (i = 0; i < n; i++) {
@@ -401,11 +402,12 @@ mana_mr_pending_forget(uintptr_t addr, size_t len)
 	mana_mutex_unlock(&mana_mr_pending_lock);
 }
 
-/* From a burst: queue @start/@len for the alarm. Never blocks. */
+/* From a burst: queue @start/@len for deferred registration. Never blocks. */
 static void
 mana_mr_pending_add(const struct mana_priv *priv, uintptr_t start, size_t len)
 {
 	unsigned int i;
+	bool arm;
 
 	if (!mana_mutex_trylock(&mana_mr_pending_lock))
 		return;		/* the next burst queues it */
@@ -422,10 +424,13 @@ mana_mr_pending_add(const struct mana_priv *priv, uintptr_t start, size_t len)
 		};
 		mana_mr_nb_pending++;
 	}
-	if (!mana_mr_pending_armed && mana_mr_nb_pending > 0 &&
-	    rte_eal_alarm_set(1, mana_mr_pending_run, NULL) == 0)
-		mana_mr_pending_armed = true;
+	arm = !rte_atomic_load_explicit(&mana_mr_pending_armed, rte_memory_order_relaxed) &&
+	      mana_mr_nb_pending > 0;
+	if (arm)
+		rte_atomic_store_explicit(&mana_mr_pending_armed, true, rte_memory_order_relaxed);
 	mana_mutex_unlock(&mana_mr_pending_lock);
+	if (arm && mana_defer(mana_mr_pending_run, NULL) != 0)
+		rte_atomic_store_explicit(&mana_mr_pending_armed, false, rte_memory_order_relaxed);
 }
 
 /* Cache miss: look in the shared table, register the range if it is new. */
@@ -670,7 +675,7 @@ mana_mr_follow_pool(bool ready, struct rte_mempool *mp)
 
 	/*
 	 * Not under the lock: the reply comes through the rte_mp thread, which
-	 * must never wait for this alarm's work. A port closed meanwhile gets an
+	 * must never wait for the deferred registration. A port closed meanwhile gets an
 	 * -ENODEV answer.
 	 */
 	for (i = 0; i < nb_req; i++) {
@@ -683,7 +688,7 @@ mana_mr_follow_pool(bool ready, struct rte_mempool *mp)
 				req[i].addr, req[i].len, strerror(-ret));
 		/*
 		 * A primary that does not answer would hold this thread (and the
-		 * registration alarm, behind mana_mr_request_lock) for every
+		 * deferred registration, behind mana_mr_request_lock) for every
 		 * further request's whole timeout. A range left registered stays
 		 * until the port closes; one not registered is asked again by the
 		 * data path.

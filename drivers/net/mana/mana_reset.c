@@ -23,8 +23,9 @@
  * return is looked for with a back-off, and heard at once from the kernel's
  * uevent of a new uverbs device where the process receives uevents
  * (mana_reset_uevent_handler()). Events for the application are queued and
- * delivered from an EAL alarm (mana_event.c), never from this thread and
- * never with a lock held, so a callback may stop or close the port.
+ * delivered on the interrupt thread (mana_event.c, mana_defer.c), never from
+ * this thread and never with a lock held, so a callback may stop or close
+ * the port.
  */
 
 #include <errno.h>

@@ -28,6 +28,7 @@
 #include <rte_memory.h>
 
 #include "mana_mp.h"
+#include "../mana_defer.h"
 #include "../mana_event.h"
 #include "../mana_guard.h"
 #include "../mana_reset.h"
@@ -702,7 +703,7 @@ mana_mp_check_behind(struct mana_local *lp) __mana_requires(&mana_mp_lock)
 		mana_mp_resync_armed[port_id] = true;
 }
 
-/* Alarm armed by mana_mp_burst_refused(), and by a failed mana_mp_resync() to retry. */
+/* Deferred by mana_mp_burst_refused() (mana_defer()); an alarm of a failed mana_mp_resync(). */
 static void
 mana_mp_behind_check(void *arg)
 {
@@ -745,7 +746,8 @@ mana_mp_burst_refused(const struct mana_priv *priv, const struct mana_fast *fast
 							 true, rte_memory_order_acquire,
 							 rte_memory_order_relaxed))
 		return;
-	if (rte_eal_alarm_set(1, mana_mp_behind_check, (void *)(uintptr_t)port_id) != 0)
+	/* From a burst: deferred work, not an alarm (mana_defer.h). */
+	if (mana_defer(mana_mp_behind_check, (void *)(uintptr_t)port_id) != 0)
 		rte_atomic_store_explicit(&mana_mp_behind_hint[port_id], false,
 					  rte_memory_order_release);
 }
@@ -1161,10 +1163,13 @@ mana_mp_detach_port(uint16_t port_id)
 	 * Out of the table, nothing arms a re-synchronisation of the port any
 	 * more (mana_mp_check_behind() runs for ports in it only); drop a
 	 * pending one, and wait for one that found the port before and still
-	 * uses it (never called from it: rte_eal_alarm_cancel() waits for a
-	 * callback running on another thread, lib/eal/linux/eal_alarm.c).
+	 * uses it (never called from it: mana_defer_cancel() and
+	 * rte_eal_alarm_cancel() wait for a callback running on another
+	 * thread, lib/eal/linux/eal_alarm.c). A burst defers the check, its
+	 * back-off is an alarm: the deferred one first, it may arm the alarm.
 	 */
 	if (lp != NULL && !primary) {
+		mana_defer_cancel(mana_mp_behind_check, (void *)(uintptr_t)port_id);
 		rte_eal_alarm_cancel(mana_mp_behind_check, (void *)(uintptr_t)port_id);
 		rte_eal_alarm_cancel(mana_mp_recovery_watch, (void *)(uintptr_t)port_id);
 		rte_eal_alarm_cancel(mana_mp_resync, (void *)(uintptr_t)port_id);
