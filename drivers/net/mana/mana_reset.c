@@ -952,21 +952,14 @@ mana_reset_new_instance_died(struct rte_eth_dev *dev, struct mana_reset_run *run
 }
 
 /*
- * RECOVERY_SUCCESS goes to the secondaries first: arming the alarm that
- * delivers it here wakes this process's interrupt thread, which may take
- * this thread's CPU for a while (on the benchmark's 2 vCPUs, 2-3 ms between
- * the alarm's arming and the datagrams otherwise). RECOVERY_FAILED is
- * queued here first: its datagrams may wait for full queues (up to
- * MANA_MP_SEND_TIMEOUT_MS each). No order between processes is promised.
+ * Queued here first (deferred to the interrupt thread, which never waits:
+ * mana_defer.h), then forwarded: the datagrams may wait for full queues
+ * (up to MANA_MP_SEND_TIMEOUT_MS each). No order between processes is
+ * promised.
  */
 static void
 mana_reset_emit(struct rte_eth_dev *dev, enum rte_eth_event_type event)
 {
-	if (event == RTE_ETH_EVENT_RECOVERY_SUCCESS) {
-		mana_mp_send_event(dev, event);
-		mana_event_post(dev->data->port_id, event);
-		return;
-	}
 	mana_event_post(dev->data->port_id, event);
 	mana_mp_send_event(dev, event);
 }
