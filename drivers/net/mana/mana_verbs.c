@@ -70,6 +70,7 @@ struct mana_hw_ctx {
 	struct mana_verbs_alloc_arg alloc;
 	uint8_t port;
 	struct rte_ether_addr mac;	/* of the port's kernel netdev at open */
+	char ifname[IF_NAMESIZE];	/* that netdev's name then */
 	void *db_page;		/* as manadv_init_obj reports it, first queue's */
 	char ibdev_path[IBV_SYSFS_PATH_MAX];
 };
@@ -314,6 +315,22 @@ mana_verbs_find_netdev(const char *ibdev_path, uint8_t port, const struct rte_et
 	return ret;
 }
 
+/* Is <ibdev_path>/device/net/@ifname the netdev with address @mac? */
+static bool
+mana_verbs_netdev_has_mac(const char *ibdev_path, const char *ifname,
+			  const struct rte_ether_addr *mac)
+{
+	char path[PATH_MAX], buf[64];
+	struct rte_ether_addr addr;
+
+	if (ifname[0] == '\0' || strchr(ifname, '/') != NULL ||
+	    snprintf(path, sizeof(path), "%s/device/net/%s/address", ibdev_path, ifname) >=
+	    (int)sizeof(path))
+		return false;
+	return mana_verbs_read_line(AT_FDCWD, path, buf, sizeof(buf)) == 0 &&
+	       rte_ether_unformat_addr(buf, &addr) == 0 && rte_is_same_ether_addr(&addr, mac);
+}
+
 /*
  * Newer kernels give a MANA function two ibv devices: the Ethernet one
  * (vendor_part_id GDMA_DEVICE_MANA, with RAW packet capabilities) and an RC
@@ -517,6 +534,7 @@ mana_hw_open(struct mana_hw_dev *dev, struct mana_hw_ctx **out)
 		goto fail;
 	}
 	hctx->mac = nd.mac;
+	strlcpy(hctx->ifname, nd.ifname, sizeof(hctx->ifname));
 	/* EAL does not read an EXT interrupt fd: the handler drains it (upstream mana.c). */
 	flags = fcntl(hctx->ctx->async_fd, F_GETFL);
 	if (flags < 0 || fcntl(hctx->ctx->async_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
@@ -1032,17 +1050,28 @@ int
 mana_hw_set_mtu(struct mana_hw_ctx *hctx, uint16_t mtu)
 {
 	struct mana_verbs_netdev nd;
+	const char *ifname;
 	struct ifreq ifr;
 	int sock, ret;
 
-	ret = mana_verbs_find_netdev(hctx->ibdev_path, 0, &hctx->mac, &nd);
-	if (ret != 0)
+	/*
+	 * The netdev found at open, if it still has the MAC (not renamed away):
+	 * one read instead of the directory's walk, which a reset's rebuild
+	 * pays for every port.
+	 */
+	if (mana_verbs_netdev_has_mac(hctx->ibdev_path, hctx->ifname, &hctx->mac))
+		ifname = hctx->ifname;
+	else if (mana_verbs_find_netdev(hctx->ibdev_path, 0, &hctx->mac, &nd) == 0)
+		ifname = nd.ifname;
+	else
 		return -ENODEV;
+	if (ifname == nd.ifname)	/* renamed since: remember the new name */
+		strlcpy(hctx->ifname, nd.ifname, sizeof(hctx->ifname));
 	sock = socket(AF_INET, SOCK_DGRAM, 0);
 	if (sock < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	strlcpy(ifr.ifr_name, nd.ifname, sizeof(ifr.ifr_name));
+	strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
 	if (ioctl(sock, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu == mtu) {
 		close(sock);
 		return 0;
