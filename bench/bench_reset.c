@@ -312,8 +312,10 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		rte_pmd_mana_mpr_get_reset_info(0, &ri);
 		succeeded = ri.succeeded;
 		failed = ri.failed;
-		for (k = 0; k < workers; k++)
+		for (k = 0; k < workers; k++) {
 			set(&sh->w[k].resumed_ns, 0);
+			set(&sh->w[k].tx_resumed_ns, 0);
+		}
 		if (block_ms != 0 && workers > 1) {
 			/* Worker 1's message thread: busy from the fatal event's notice on. */
 			set(&sh->w[1].silent, 1);
@@ -392,6 +394,13 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		printf("],\"event_ns\":%" PRIu64 ",\"down_ns\":%" PRIu64 ",\"up_ns\":%" PRIu64
 		       ",\"traffic_ns\":%" PRIu64, ri.last_event_ns, ss.last_down_ns,
 		       ss.last_listed_ns, last);
+		printf(",\"tx_ns\":[");
+		for (k = 0; k < workers; k++)
+			printf("%s%" PRIu64, k ? "," : "", get(&sh->w[k].tx_resumed_ns));
+		printf("],\"rx_ns\":[");
+		for (k = 0; k < workers; k++)
+			printf("%s%" PRIu64, k ? "," : "", get(&sh->w[k].resumed_ns));
+		printf("]");
 		printf(",\"sim\":{\"rx_drop_no_wqe\":%" PRIu64 ",\"rx_drop_no_rss\":%" PRIu64
 		       ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64 "}}\n",
 		       ss.rx_drop_no_wqe, ss.rx_drop_no_rss, ss.tx_packets, ss.rx_packets);
