@@ -113,6 +113,9 @@ struct mana_sim_stats {
 	uint64_t engine_sleeps;
 	uint64_t device_lists;		/* ibv_get_device_list calls, every process */
 	uint64_t uevents;		/* uevents sent (the kernel's seqnum) */
+	uint64_t maps_text_reads;	/* range checks that read /proc/self/maps as text
+					 * (maps=text, or no PROCMAP_QUERY): the whole
+					 * instance, every function and process */
 	uint64_t last_down_ns;		/* CLOCK_MONOTONIC of the last death */
 	uint64_t last_up_ns;		/* ... and of the last return (when it was due) */
 	uint64_t last_listed_ns;	/* ... its devices visible again: the return plus

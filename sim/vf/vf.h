@@ -188,6 +188,7 @@ struct vf_shared {
 	RTE_ATOMIC(uint32_t) engine_kicks;	/* futex: a queue became ready (vf_engine_kick) */
 	RTE_ATOMIC(uint32_t) engine_dozing;	/* in a sleep a kick should cut short */
 	RTE_ATOMIC(uint64_t) device_lists;	/* ibv_get_device_list calls */
+	RTE_ATOMIC(uint64_t) maps_text_reads;	/* range checks on the maps text */
 	uint32_t next_db_file;
 	struct vf_db_file db_files[VF_DB_FILES];
 	struct vf_proc_entry procs[VF_PROCS_MAX];

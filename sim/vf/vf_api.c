@@ -147,6 +147,8 @@ mana_sim_get_stats(const char *bdf, struct mana_sim_stats *stats)
 								rte_memory_order_relaxed);
 		stats->device_lists = rte_atomic_load_explicit(&vf_sh->device_lists,
 							       rte_memory_order_relaxed);
+		stats->maps_text_reads = rte_atomic_load_explicit(&vf_sh->maps_text_reads,
+								  rte_memory_order_relaxed);
 		stats->uevents = vf_sh->uevent_seqnum;
 		stats->objects = rte_atomic_load_explicit(&vf_sh->fn[fn].objects,
 							  rte_memory_order_relaxed);
@@ -324,6 +326,7 @@ vf_tel_add_stats(struct rte_tel_data *d, const struct mana_sim_stats *st)
 	rte_tel_data_add_dict_uint(d, "engine_sleeps", st->engine_sleeps);
 	rte_tel_data_add_dict_uint(d, "device_lists", st->device_lists);
 	rte_tel_data_add_dict_uint(d, "uevents", st->uevents);
+	rte_tel_data_add_dict_uint(d, "maps_text_reads", st->maps_text_reads);
 	rte_tel_data_add_dict_uint(d, "last_down_ns", st->last_down_ns);
 	rte_tel_data_add_dict_uint(d, "last_up_ns", st->last_up_ns);
 	rte_tel_data_add_dict_uint(d, "last_listed_ns", st->last_listed_ns);

@@ -31,7 +31,8 @@
 #define VF_MAC_OUI1		0x15
 #define VF_MAC_OUI2		0x5d
 
-#define VF_GLOBAL_KEYS		"instance, root, rdma_core, doorbell, down_ms, rename, fn, wire"
+#define VF_GLOBAL_KEYS		"instance, root, rdma_core, doorbell, down_ms, rename, maps, fn, " \
+				"wire"
 #define VF_FN_KEYS		"device, ports, macN, ifN, upN, mtuN, rc, rc_lead_ms, queues, " \
 				"numa, faults (N: port 1..8)"
 #define VF_FAULT_FORMS		"reset@T[:DOWN], remove@T, add@T, failopen@T:N|inf, " \
@@ -45,6 +46,7 @@ enum vf_global {
 	VF_G_DOORBELL,
 	VF_G_DOWN_MS,
 	VF_G_RENAME,
+	VF_G_MAPS,
 	VF_G_NUM,
 };
 
@@ -55,6 +57,7 @@ static const char *const vf_global_names[VF_G_NUM] = {
 	[VF_G_DOORBELL] = "doorbell",
 	[VF_G_DOWN_MS] = "down_ms",
 	[VF_G_RENAME] = "rename",
+	[VF_G_MAPS] = "maps",
 };
 
 /* Keys of fn= that are not per port. */
@@ -341,6 +344,14 @@ vf_parse_global(struct vf_parse *p, enum vf_global g, const char *v)
 	case VF_G_RENAME:
 		if (vf_parse_bool(v, &c->rename) != 0)
 			return vf_err(p, "rename: '%s' is not 0 or 1", v);
+		return 0;
+	case VF_G_MAPS:
+		if (strcmp(v, "query") == 0)
+			c->maps_text = false;
+		else if (strcmp(v, "text") == 0)
+			c->maps_text = true;
+		else
+			return vf_err(p, "maps: '%s' is not query or text", v);
 		return 0;
 	case VF_G_NUM:
 		break;
@@ -1046,6 +1057,7 @@ vf_config_parse(const char *text, uint32_t default_rdma_core, struct vf_config *
 	p->c.doorbell_strict = true;
 	p->c.down_ms = VF_DEF_DOWN_MS;
 	p->c.rename = false;
+	p->c.maps_text = false;
 
 	ret = vf_parse_all(p, copy);
 	if (ret == 0)

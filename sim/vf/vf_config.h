@@ -32,6 +32,13 @@
  *   rename=0|1         1: a device that comes back takes a new index
  *                      (manae_0 -> manae_1); 0 (default): the lowest free one,
  *                      as the kernel does, i.e. usually its old name
+ *   maps=query|text    how ib_umem_get's check of a memory registration's
+ *                      range reads the process's mappings: query (default)
+ *                      asks the kernel VMA by VMA (PROCMAP_QUERY, Linux
+ *                      6.11) and reads the text of /proc/self/maps where
+ *                      the kernel has no such ioctl (Debian 12's 6.1); text
+ *                      always reads the text (slower: the whole text per
+ *                      check). The rule is the same either way
  *   fn=BDF[,key=value...]   a PCI function (repeatable, up to VF_MAX_FNS);
  *                      without any fn= item there is one: 7870:00:00.0
  *   wire=BDF/P-BDF/P   a wire between port P of one function and port P of
@@ -155,6 +162,7 @@ struct vf_config {
 	bool doorbell_strict;
 	uint32_t down_ms;
 	bool rename;
+	bool maps_text;
 	uint32_t nb_fns;
 	struct vf_fn_conf fn[VF_MAX_FNS];
 	uint32_t nb_wires;

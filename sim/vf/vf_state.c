@@ -43,7 +43,7 @@
 #include "vf_sysfs.h"
 
 #define VF_STATE_MAGIC		0x46564d53u	/* "SMVF" */
-#define VF_STATE_VERSION	4u
+#define VF_STATE_VERSION	5u
 
 #ifndef MANA_SIM_RDMA_CORE
 #define MANA_SIM_RDMA_CORE	44

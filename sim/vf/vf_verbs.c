@@ -244,6 +244,7 @@ struct vf_procmap_query {
 #define VF_PROCMAP_QUERY	_IOWR('f', 17, struct vf_procmap_query)
 #define VF_PROCMAP_READABLE	0x01u
 #define VF_PROCMAP_WRITABLE	0x02u
+#define VF_KERNEL_HALF		(UINT64_C(1) << 63)	/* x86-64, arm64: user space is below */
 
 /* The kernel has no PROCMAP_QUERY (before Linux 6.11): the text is read. */
 static RTE_ATOMIC(bool) vf_procmap_query_missing;
@@ -271,14 +272,21 @@ vf_range_check_query(int fd, uintptr_t pos, uintptr_t end, bool write)
 	return 0;
 }
 
-/* The same walk over the text of /proc/self/maps (lines in address order). */
+/*
+ * The same walk over the text of /proc/self/maps (lines in address order,
+ * "start-end perms offset dev inode path", proc(5)). A line in the kernel
+ * half ([vsyscall], r-xp with vsyscall=emulate) is no user memory: the
+ * query does not return it and pinning refuses it (above TASK_SIZE_MAX).
+ */
 static int
 vf_range_check_text(int fd, uintptr_t pos, uintptr_t end, bool write)
 {
 	unsigned long lo, hi;
 	char line[512], perms[8];
+	bool line_start = true, at_start;
 	FILE *f;
 
+	rte_atomic_fetch_add_explicit(&vf_sh->maps_text_reads, 1, rte_memory_order_relaxed);
 	f = fdopen(fd, "r");
 	if (f == NULL) {
 		int err = errno;
@@ -287,9 +295,15 @@ vf_range_check_text(int fd, uintptr_t pos, uintptr_t end, bool write)
 		return err;
 	}
 	while (pos < end && fgets(line, sizeof(line), f) != NULL) {
+		/* A path longer than the buffer: its rest is no mapping. */
+		at_start = line_start;
+		line_start = strchr(line, '\n') != NULL;
+		if (!at_start)
+			continue;
 		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || hi <= pos)
 			continue;
-		if (lo > pos || (write ? perms[1] != 'w' : perms[0] != 'r'))
+		if (lo > pos || lo >= VF_KERNEL_HALF ||
+		    (write ? perms[1] != 'w' : perms[0] != 'r'))
 			break;
 		pos = hi;
 	}
@@ -302,7 +316,10 @@ vf_range_check_text(int fd, uintptr_t pos, uintptr_t end, bool write)
  * check_vma_flags): every page of [addr, addr + len) must be mapped in this
  * process - writable when the device is to write it (FOLL_WRITE), else
  * readable; EFAULT otherwise, EINVAL for a range that wraps. A range DPDK
- * reserved but has not backed (PROT_NONE) counts as unmapped. Not checked:
+ * reserved but has not backed (PROT_NONE) counts as unmapped. That is the
+ * rule from Linux 6.2 on: before, a registration without local write was
+ * pinned with FOLL_WRITE | FOLL_FORCE, which any private mapping passes
+ * (not modelled; the PMD always asks for local write). Not checked:
  * VM_IO/VM_PFNMAP mappings, secretmem, fsdax and the RLIMIT_MEMLOCK charge,
  * which the kernel also refuses. The kernel's check costs what pinning the
  * pages costs; the whole maps text of a DPDK process (a line per hugepage,
@@ -327,6 +344,8 @@ vf_range_check(const struct vf_ctx *ctx, const void *addr, size_t len, bool writ
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
+	if (vf_conf.maps_text)
+		return vf_range_check_text(fd, pos, end, write);	/* closes fd */
 	if (!rte_atomic_load_explicit(&vf_procmap_query_missing, rte_memory_order_relaxed))
 		ret = vf_range_check_query(fd, pos, end, write);
 	if (ret == ENOTTY) {	/* before Linux 6.11: not asked again */
@@ -695,9 +714,11 @@ vf_ctx_setup(struct vf_ctx *ctx, struct vf_device *d)
 	 * the check (a path walk through procfs per queue and MR). It names
 	 * the memory of the process that opened it, which ib_umem_get() would
 	 * not check for a forked child: there it is opened per check
-	 * (maps_pid); -1 too if it cannot be opened now.
+	 * (maps_pid); -1 too if it cannot be opened now, and with maps=text
+	 * (the text is read from its start at every check).
 	 */
-	ctx->maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (!vf_conf.maps_text)
+		ctx->maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	ctx->maps_pid = getpid();
 
 	ic->device = &d->dev;

@@ -3,6 +3,8 @@
 """Memory registrations follow the mempools: freed pools give their ranges back
 (issue 9, item 4)."""
 
+import re
+
 from conftest import (assert_clean_final, freeze, queue_rx, sim_info, sim_reset, thaw,
                       wait_events, wait_rx_after, wait_until)
 
@@ -156,4 +158,37 @@ def test_pools_freed_after_the_port_closed(cluster):
     after = _mr(pri)
     assert after["mr_registered"] < held["mr_registered"], (held, after)
     assert after["mr_reclaimed"] >= held["mr_reclaimed"] + ans["freed"], (held, after)
+    pri.stop()
+
+
+def test_registrations_checked_from_the_maps_text(cluster):
+    """Kernels before 6.11 (Debian 12's 6.1 among them) have no PROCMAP_QUERY:
+    the VF then checks every registration's range (ib_umem_get's rule) on the
+    text of /proc/self/maps, a line per hugepage in a DPDK process. The
+    primary's queue buffers and registrations - its own pools, those a
+    secondary asks for, its new pools, all again in a reset's new protection
+    domain - pass it as they pass the query (the rule itself, both ways:
+    tests/unit rule 20)."""
+    cluster.set_sim(extra=["maps=text"])
+    pri, sec = _pair(cluster)
+    with cluster.telemetry() as tel:
+        reads = sim_info(tel)["maps_text_reads"]
+        assert reads > 0, "no range check read the maps text"
+        ans = sec.command("tx_pools 4", timeout=60)
+        assert ans["ret"] == 0 and ans["sent"] == ans["built"] == 4 * 4, ans
+        start = pri.mark()
+        sim_reset(tel, 100)
+        wait_events(pri, ["ERR_RECOVERING", "RECOVERY_SUCCESS"], timeout=30, start=start)
+        wait_rx_after(sec, [1], sec.mark(), 200, timeout=15, what="traffic after the reset")
+        assert sim_info(tel)["maps_text_reads"] > reads
+    final = sec.stop()
+    # What was inside the device when it died is lost; nothing else.
+    assert final["totals"]["bad"] == 0 and final["totals"]["corrupt"] == 0, final["totals"]
+    mr = _mr(pri)
+    assert mr["mr_refused"] == 0 and mr["tx_mr_drops"] == 0, mr
+    # No registration refused along the way (mana_mr.c, mana_rx.c, mana_mp.c; the VF).
+    logs = (pri.stderr_text() + sec.stderr_text()).splitlines()
+    refused = [ln for ln in logs if re.search(r"registering .*(failed|: )|could not register|"
+                                              r"ib_umem_get|not writable memory", ln)]
+    assert not refused, refused
     pri.stop()

@@ -222,6 +222,7 @@ test_defaults(void)
 	CHECK(c->doorbell_strict);
 	CHECK_INT(c->down_ms, 200);
 	CHECK(!c->rename);
+	CHECK(!c->maps_text);
 	CHECK_INT(c->nb_wires, 0);
 	if (!CHECK(c->nb_fns == 1))
 		goto out;
@@ -278,7 +279,7 @@ test_full(void)
 {
 	static const char text[] =
 		"instance=full-1.x_Y;root=/tmp/vf-root//;rdma_core=61;doorbell=realistic;"
-		"down_ms=1500;rename=1;"
+		"down_ms=1500;rename=1;maps=text;"
 		"fn=7870:00:00.0,device=pf,ports=3,mac1=02:00:00:AA:bb:01,"
 		"mac2=02:00:00:00:00:02,if1=mgmt0,if3=data.3,up1=0,up2=1,up3=1,mtu1=9000,"
 		"mtu2=68,rc=0,rc_lead_ms=300,queues=16,numa=1,"
@@ -306,6 +307,7 @@ test_full(void)
 	CHECK(!c->doorbell_strict);
 	CHECK_INT(c->down_ms, 1500);
 	CHECK(c->rename);
+	CHECK(c->maps_text);
 	if (!CHECK(c->nb_fns == 2))
 		goto out;
 
@@ -530,6 +532,9 @@ static const struct t_bad t_bad_strings[] = {
 	{ "doorbell=loose", "doorbell: 'loose' is not strict or realistic" },
 	{ "rename=2", "rename: '2' is not 0 or 1" },
 	{ "rename=true", "rename" },
+	{ "maps=procfs", "maps: 'procfs' is not query or text" },
+	{ "maps=", "maps" },
+	{ "maps=query;maps=text", "maps: given twice" },
 	/* Names and paths. */
 	{ "instance=", "instance: '' is not a name" },
 	{ "instance=..", "instance: '..' is not a name" },

@@ -1823,23 +1823,215 @@ t_reg_errno(struct ibv_pd *pd, void *addr, size_t len, int access)
  * (rdma_user_mmap_io). Memory registrations: remote write needs local
  * write (k61 include/rdma/ib_verbs.h:4289-4301, EINVAL); every page of the
  * range must be mapped, writable with local write (FOLL_WRITE) and readable
- * without, or ib_umem_get's pinning fails with EFAULT (k61 umem.c, mm/gup.c
+ * without, or ib_umem_get's pinning fails with EFAULT (mm/gup.c
  * check_vma_flags) - a PROT_NONE reservation, as DPDK leaves unbacked
- * memory, is not memory; a range that wraps is EINVAL.
+ * memory, is not memory; a range that wraps is EINVAL. The part without
+ * local write is upstream umem.c's from Linux 6.2 on; k61 umem.c pins such
+ * a registration with FOLL_WRITE | FOLL_FORCE, which any private mapping
+ * passes (the PMD always asks for local write). The VF reads the mappings
+ * with PROCMAP_QUERY where the kernel has it (6.11) and from the text of
+ * /proc/self/maps otherwise: the rule is checked both ways, the text in a
+ * child with maps=text.
+ */
+
+/* Descriptors of this process open on its own maps file, or -1. */
+static int
+t_maps_fds(void)
+{
+	char want[96], path[300], link[64];
+	struct dirent *de;
+	ssize_t len;
+	int n = 0;
+	DIR *d;
+
+	/* /proc's own name of this process (its pid namespace may not be ours). */
+	len = readlink("/proc/self", link, sizeof(link) - 1);
+	if (len <= 0)
+		return -1;
+	link[len] = '\0';
+	snprintf(want, sizeof(want), "/proc/%s/maps", link);
+	d = opendir("/proc/self/fd");
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		n += strcmp(link, want) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+#define T_MAPS_DIRS	4
+
+/* Undo t_long_maps_line(): the file's mapping, the file, each directory of @dir. */
+static void
+t_long_maps_line_undo(uint8_t *area, char *dir, const size_t *ends, int nb_dirs)
+{
+	size_t len;
+
+	if (area != MAP_FAILED)
+		munmap(area, 2 * T_PAGE);
+	while (nb_dirs > 0) {
+		len = ends[--nb_dirs];
+		snprintf(dir + len, PATH_MAX - len, "/f");	/* wherever it was left */
+		unlink(dir);
+		dir[len] = '\0';
+		rmdir(dir);
+	}
+}
+
+/* Append "/<@name>" to @dir and make that directory. */
+static int
+t_mkdir_in(char *dir, size_t *ends, int *nb_dirs, const char *name)
+{
+	size_t len = strlen(dir);
+
+	if (*nb_dirs >= T_MAPS_DIRS)
+		return -EMLINK;		/* more directories than planned */
+	if (len + 1 + strlen(name) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	dir[len] = '/';
+	strcpy(dir + len + 1, name);
+	if (mkdir(dir, 0700) != 0) {
+		int err = errno;
+
+		dir[len] = '\0';
+		return -err;
+	}
+	ends[(*nb_dirs)++] = strlen(dir);
+	return 0;
+}
+
+/* The maps line of the mapping that starts at @start (to free), or NULL. */
+static char *
+t_maps_line_of(const void *start)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (f == NULL)
+		return NULL;
+	while (getline(&line, &cap, f) > 0)
+		if (strtoul(line, NULL, 16) == (uintptr_t)start)
+			break;
+	if (ferror(f) || feof(f)) {
+		free(line);
+		line = NULL;
+	}
+	fclose(f);
+	return line;
+}
+
+/*
+ * A maps line longer than the text walk's line buffer (512 bytes): a page
+ * of a file mapped under a long path, the next page PROT_NONE (kept
+ * reserved, so that no other mapping can take it). The path is made so that
+ * the line's byte 511 (where a 511-character read stops) starts "<next
+ * page>-<end> rw-p": read as a line of its own, that would be a writable
+ * mapping of the reserved page. Registering that page must be EFAULT all
+ * the same.
  */
 static bool
-rule20_mappings_and_mrs(void)
+t_long_maps_line(struct ibv_pd *pd)
+{
+	char dir[PATH_MAX], tmpl[PATH_MAX], file[PATH_MAX + 2], moved[PATH_MAX + 2];
+	char name[256], forged[64];
+	size_t ends[T_MAPS_DIRS], prefix = 0, used;
+	char *line = NULL, *at;
+	uint8_t *area = MAP_FAILED;
+	int fd = -1, nb_dirs = 0, ret;
+	bool ok = false;
+
+	/* Its real path (/tmp may be a link): that is what the maps text shows. */
+	snprintf(tmpl, sizeof(tmpl), "%s/ut_contract_maps.XXXXXX",
+		 getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	CHECK(mkdtemp(tmpl) != NULL, "mkdtemp %s: %s", tmpl, t_err(errno));
+	if (realpath(tmpl, dir) == NULL) {
+		printf("    realpath %s: %s\n", tmpl, t_err(errno));
+		rmdir(tmpl);
+		goto out;
+	}
+	ends[nb_dirs++] = strlen(dir);
+	snprintf(file, sizeof(file), "%s/f", dir);
+	fd = open(file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	CHECK(fd >= 0 && ftruncate(fd, T_PAGE) == 0, "%s: %s", file, t_err(errno));
+	area = mmap(NULL, 2 * T_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(area != MAP_FAILED, "mmap: %s", t_err(errno));
+	CHECK(mmap(area, T_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == area,
+	      "file page: %s", t_err(errno));
+
+	/* Where the path starts in the file's line: the rest is fixed by the mapping. */
+	line = t_maps_line_of(area);
+	at = line != NULL ? strstr(line, dir) : NULL;
+	CHECK(at != NULL, "the file's maps line");
+	prefix = (size_t)(at - line);
+	used = prefix + strlen(dir) + 1;
+	CHECK(used + 2 <= 511, "a maps line prefix of %zu bytes", prefix);
+
+	/* <dir>/<filler>[/<filler>]/<forged>/f, <forged> at byte 511 of the line. */
+	while (511 - used > 255) {
+		snprintf(name, sizeof(name), "%0200d", 0);
+		ret = t_mkdir_in(dir, ends, &nb_dirs, name);
+		CHECK(ret == 0, "mkdir: %s", t_err(-ret));
+		used += 201;
+	}
+	snprintf(name, sizeof(name), "%0*d", (int)(511 - used - 1), 0);
+	ret = t_mkdir_in(dir, ends, &nb_dirs, name);
+	CHECK(ret == 0, "mkdir: %s", t_err(-ret));
+	snprintf(forged, sizeof(forged), "%" PRIxPTR "-%" PRIxPTR " rw-p 0",
+		 (uintptr_t)(area + T_PAGE), (uintptr_t)(area + 2 * T_PAGE));
+	ret = t_mkdir_in(dir, ends, &nb_dirs, forged);
+	CHECK(ret == 0, "mkdir: %s", t_err(-ret));
+	snprintf(moved, sizeof(moved), "%s/f", dir);
+	CHECK(rename(file, moved) == 0, "rename: %s", t_err(errno));
+
+	/* The test is what it says: the forged text starts where a read stops. */
+	free(line);
+	line = t_maps_line_of(area);
+	CHECK(line != NULL && strlen(line) > 511 + strlen(forged) &&
+	      strncmp(line + 511, forged, strlen(forged)) == 0,
+	      "the forged text is not at byte 511 of the line");
+
+	EXPECT(t_reg_errno(pd, area + 8, 16, IBV_ACCESS_LOCAL_WRITE) == 0, "the file's page");
+	EXPECT(t_reg_errno(pd, area + T_PAGE, 16, IBV_ACCESS_LOCAL_WRITE) == EFAULT,
+	       "the reserved page after a long maps line");
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	t_long_maps_line_undo(area, dir, ends, nb_dirs);
+	return ok;
+}
+
+static bool
+t_rule20(bool text)
 {
 	static uint8_t mem[8192] __rte_aligned(4096);
 	struct ibv_context *ctx = NULL;
+	struct mana_sim_stats st0, st;
 	struct ibv_mr *mr;
 	struct ibv_pd *pd;
 	uint8_t *area;
+	int maps_fds;
 	void *m;
 	bool ok = false;
 
+	maps_fds = t_maps_fds();
+	CHECK(maps_fds >= 0, "listing /proc/self/fd: %s", t_err(errno));
+	CHECK(t_get_stats(T_FN, &st0) == 0, "stats");
 	ctx = t_open(T_FN, T_PART_RAW, NULL);
 	CHECK(ctx != NULL, "open");
+	/* The way the VF reads the mappings: a maps file kept open to query. */
+	maps_fds = t_maps_fds() - maps_fds;
+	EXPECT(maps_fds == (text ? 0 : 1), "maps=%s: %d maps file(s) opened",
+	       text ? "text" : "query", maps_fds);
 	m = mmap(NULL, T_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ctx->cmd_fd, 0);
 	EXPECT(m != MAP_FAILED, "page at offset 0: %s", t_err(errno));
 	if (m != MAP_FAILED)
@@ -1887,13 +2079,34 @@ rule20_mappings_and_mrs(void)
 	       "write-only page, local write");
 	EXPECT(t_reg_errno(pd, area + 4 * T_PAGE, 16, 0) == EFAULT, "write-only page, read");
 	EXPECT(t_reg_errno(pd, (void *)(UINTPTR_MAX - 64), 128, 0) == EINVAL, "a wrapping range");
+#ifdef RTE_ARCH_X86_64
+	/* Listed in the maps text (r-xp with vsyscall=emulate), but no user memory. */
+	EXPECT(t_reg_errno(pd, (void *)UINT64_C(0xffffffffff600000), 16, 0) == EFAULT,
+	       "the vsyscall page");
+#endif
 	munmap(area, 2 * T_PAGE);
 	munmap(area + 3 * T_PAGE, 2 * T_PAGE);
+	CHECK(t_long_maps_line(pd), "a long maps line");
+	/* With maps=text, every check read the text (with the query, only a kernel before 6.11). */
+	CHECK(t_get_stats(T_FN, &st) == 0, "stats");
+	if (text)
+		EXPECT(st.maps_text_reads >= st0.maps_text_reads + 10,
+		       "%" PRIu64 " range checks on the maps text",
+		       st.maps_text_reads - st0.maps_text_reads);
 	ok = !t_expect_failed;
 out:
 	if (ctx != NULL)
 		ibv_close_device(ctx);
 	return ok;
+}
+
+static bool
+rule20_mappings_and_mrs(void)
+{
+	bool ok = t_rule20(false);
+
+	return t_run_child("rule20_text", "maps=text;fn=" T_FN ",ports=4,up1=0", T_CHILD_MS) &&
+	       ok;
 }
 
 /*
@@ -1985,6 +2198,8 @@ t_child_main(const char *name)
 		ok = t_rule09();
 	else if (strcmp(name, "rule12_62") == 0)
 		ok = t_rule12(62);
+	else if (strcmp(name, "rule20_text") == 0)
+		ok = t_rule20(true);
 	else
 		ok = false;
 	return ok ? 0 : 1;
