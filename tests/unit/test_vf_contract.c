@@ -1866,6 +1866,8 @@ t_maps_fds(void)
 }
 
 #define T_MAPS_DIRS	4
+#define T_MAPS_READ	511	/* read of a line at once by the VF (a 512-byte buffer) */
+#define T_MAPS_FILLER	200	/* characters of a filler directory's name */
 
 /* Undo t_long_maps_line(): the file's mapping, the file, each directory of @dir. */
 static void
@@ -1972,16 +1974,16 @@ t_long_maps_line(struct ibv_pd *pd)
 	CHECK(at != NULL, "the file's maps line");
 	prefix = (size_t)(at - line);
 	used = prefix + strlen(dir) + 1;
-	CHECK(used + 2 <= 511, "a maps line prefix of %zu bytes", prefix);
+	CHECK(used + 2 <= T_MAPS_READ, "a maps line prefix of %zu bytes", prefix);
 
-	/* <dir>/<filler>[/<filler>]/<forged>/f, <forged> at byte 511 of the line. */
-	while (511 - used > 255) {
-		snprintf(name, sizeof(name), "%0200d", 0);
+	/* <dir>/<filler>[/<filler>]/<forged>/f, <forged> where a read stops. */
+	while (T_MAPS_READ - used > 255) {
+		snprintf(name, sizeof(name), "%0*d", T_MAPS_FILLER, 0);
 		ret = t_mkdir_in(dir, ends, &nb_dirs, name);
 		CHECK(ret == 0, "mkdir: %s", t_err(-ret));
-		used += 201;
+		used += T_MAPS_FILLER + 1;
 	}
-	snprintf(name, sizeof(name), "%0*d", (int)(511 - used - 1), 0);
+	snprintf(name, sizeof(name), "%0*d", (int)(T_MAPS_READ - used - 1), 0);
 	ret = t_mkdir_in(dir, ends, &nb_dirs, name);
 	CHECK(ret == 0, "mkdir: %s", t_err(-ret));
 	snprintf(forged, sizeof(forged), "%" PRIxPTR "-%" PRIxPTR " rw-p 0",
@@ -1994,8 +1996,8 @@ t_long_maps_line(struct ibv_pd *pd)
 	/* The test is what it says: the forged text starts where a read stops. */
 	free(line);
 	line = t_maps_line_of(area);
-	CHECK(line != NULL && strlen(line) > 511 + strlen(forged) &&
-	      strncmp(line + 511, forged, strlen(forged)) == 0,
+	CHECK(line != NULL && strlen(line) > T_MAPS_READ + strlen(forged) &&
+	      strncmp(line + T_MAPS_READ, forged, strlen(forged)) == 0,
 	      "the forged text is not at byte 511 of the line");
 
 	EXPECT(t_reg_errno(pd, area + 8, 16, IBV_ACCESS_LOCAL_WRITE) == 0, "the file's page");
