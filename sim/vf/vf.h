@@ -375,6 +375,7 @@ uint64_t vf_next_deadline(void);	/* shared lock held */
 int vf_inject(uint32_t fn, const struct vf_fault *fault, uint64_t now); /* shared held */
 int vf_claim_owner(void);		/* shared lock held: 0 if this process runs the VF */
 bool vf_is_owner(void);
+pid_t vf_self_pid(void);
 int vf_verb_fault(uint32_t fn, enum mana_sim_verb verb);	/* shared held: errno or 0 */
 int vf_set_netdev(uint32_t fn, uint32_t port, bool up, uint32_t mtu); /* shared held */
 const char *vf_fn_state_name(uint32_t state);

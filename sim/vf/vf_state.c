@@ -62,6 +62,7 @@ int vf_attach_error;
 static int vf_proc_slot = -1;
 static bool vf_owner;
 static pid_t vf_attach_pid;	/* the process that attached (not a fork of it) */
+static pid_t vf_pid;		/* this process: getpid() is a system call in glibc >= 2.25 */
 
 enum vf_timer {
 	VF_TIMER_NONE = 0,
@@ -174,11 +175,28 @@ vf_proc_alive(const struct vf_proc_entry *e)
 	return vf_proc_start_time(e->pid) == e->start_time;
 }
 
+static void
+vf_pid_refresh(void)
+{
+	vf_pid = getpid();
+}
+
+/*
+ * This process's pid without a system call (the range check of every
+ * memory registration and queue buffer asks; on a VM a getpid() costs
+ * about a microsecond). A forked child refreshes it before fork() returns.
+ */
+pid_t
+vf_self_pid(void)
+{
+	return vf_pid;
+}
+
 /* (A forked child inherits vf_owner, not the engine: it is not the owner.) */
 bool
 vf_is_owner(void)
 {
-	return vf_owner && getpid() == vf_attach_pid;
+	return vf_owner && vf_self_pid() == vf_attach_pid;
 }
 
 /* Shared lock held. The first process to ask runs the device while it lives. */
@@ -831,6 +849,9 @@ RTE_INIT(vf_init)
 	char err[256], pci[VF_SYSFS_PATH_MAX];
 	int ret;
 
+	/* Before any thread: a child of fork() refreshes the pid before fork() returns. */
+	vf_pid_refresh();
+	pthread_atfork(NULL, NULL, vf_pid_refresh);
 	if (text == NULL)
 		text = "";
 	ret = vf_config_parse(text, MANA_SIM_RDMA_CORE, &vf_conf, err, sizeof(err));
@@ -850,7 +871,7 @@ RTE_INIT(vf_init)
 		setenv("SYSFS_PCI_DEVICES", "/nonexistent/mana-sim: MANA_SIM is not valid", 1);
 		return;
 	}
-	vf_attach_pid = getpid();
+	vf_attach_pid = vf_self_pid();
 	ret = vf_attach(text);
 	if (ret != 0) {
 		vf_attach_error = ret;

@@ -336,7 +336,7 @@ vf_range_check(const struct vf_ctx *ctx, const void *addr, size_t len, bool writ
 	if (end < (uintptr_t)addr)
 		return EINVAL;
 	/* The query keeps no position in the file: the context's fd serves all threads. */
-	if (ctx->maps_fd >= 0 && ctx->maps_pid == getpid() &&
+	if (ctx->maps_fd >= 0 && ctx->maps_pid == vf_self_pid() &&
 	    !rte_atomic_load_explicit(&vf_procmap_query_missing, rte_memory_order_relaxed))
 		ret = vf_range_check_query(ctx->maps_fd, pos, end, write);
 	if (ret != ENOTTY)
@@ -719,7 +719,7 @@ vf_ctx_setup(struct vf_ctx *ctx, struct vf_device *d)
 	 */
 	if (!vf_conf.maps_text)
 		ctx->maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	ctx->maps_pid = getpid();
+	ctx->maps_pid = vf_self_pid();
 
 	ic->device = &d->dev;
 	ic->cmd_fd = ctx->db_fd;

@@ -1865,6 +1865,42 @@ t_maps_fds(void)
 	return n;
 }
 
+/*
+ * ib_umem_get() pins the calling process's memory (current->mm): a forked
+ * child registering through the context it inherited is checked against
+ * its own mappings, not its parent's, so the VF must not query the maps
+ * file its parent opened. The child registers a page only it has mapped,
+ * then one its parent still has and it has unmapped.
+ */
+static bool
+t_forked_child_mr(struct ibv_pd *pd)
+{
+	uint8_t *page;
+	pid_t pid;
+
+	page = mmap(NULL, T_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return false;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		uint8_t *own = mmap(NULL, T_PAGE, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int code = 0;
+
+		if (own == MAP_FAILED || munmap(page, T_PAGE) != 0)
+			_exit(4);
+		if (t_reg_errno(pd, own, T_PAGE, IBV_ACCESS_LOCAL_WRITE) != 0)
+			code |= 1;
+		if (t_reg_errno(pd, page, T_PAGE, IBV_ACCESS_LOCAL_WRITE) != EFAULT)
+			code |= 2;
+		_exit(code);
+	}
+	munmap(page, T_PAGE);
+	/* Status 1: its own page refused; 2: its parent's page registered. */
+	return t_child_ok(pid, "forked_child_mr", T_CHILD_MS);
+}
+
 #define T_MAPS_DIRS	4
 #define T_MAPS_READ	511	/* read of a line at once by the VF (a 512-byte buffer) */
 #define T_MAPS_FILLER	200	/* characters of a filler directory's name */
@@ -2088,6 +2124,7 @@ t_rule20(bool text)
 #endif
 	munmap(area, 2 * T_PAGE);
 	munmap(area + 3 * T_PAGE, 2 * T_PAGE);
+	EXPECT(t_forked_child_mr(pd), "a forked child's registrations: its own mappings");
 	CHECK(t_long_maps_line(pd), "a long maps line");
 	/* With maps=text, every check read the text (with the query, only a kernel before 6.11). */
 	CHECK(t_get_stats(T_FN, &st) == 0, "stats");
