@@ -14,10 +14,19 @@ primary's reset thread, EAL's interrupt and rte_mp threads of every process,
 the VF's engine). Tracing adds its own cost: compare the windows with an
 untraced run of reset_overhead.py.
 
+With --mode samples it samples every CPU instead (perf record -a) and
+prints, per number of secondaries, each kind's share of the samples taken
+inside the windows and the symbols most sampled; with --mode syscalls it
+counts the system calls each kind entered inside a window, per reset (the
+raw_syscalls:sys_enter tracepoint). On a virtual machine whose system
+calls cost a microsecond each, that count is a cost in itself.
+
     bench/cpu_window.py [--build build] [--workers 1,8] [--rounds 11]
+                        [--mode sched|samples|syscalls] [--top 25]
 """
 
 import argparse
+import bisect
 import json
 import os
 import re
@@ -54,24 +63,99 @@ def segments(data):
     return segs
 
 
+def windows(runs):
+    """(start s, end s, run index) of every reset: device's return to traffic, sorted."""
+    return sorted((r["up_ns"] / 1e9, r["traffic_ns"] / 1e9, i)
+                  for i, run in enumerate(runs) for r in run["resets"])
+
+
+def in_window(wins, starts, t):
+    """The run index of the window holding t, or None."""
+    i = bisect.bisect_right(starts, t) - 1
+    return wins[i][2] if i >= 0 and t <= wins[i][1] else None
+
+
+def syscall_names():
+    names = {}
+    try:
+        with open("/usr/include/x86_64-linux-gnu/asm/unistd_64.h") as f:
+            for line in f:
+                m = re.match(r"#define __NR_(\w+) (\d+)", line)
+                if m:
+                    names[int(m.group(2))] = m.group(1)
+    except OSError:
+        pass
+    return names
+
+
+def report_events(runs, events, unit, top):
+    """events: (time s, kind, what). Per run: each kind's count, the top whats."""
+    wins = windows(runs)
+    starts = [w[0] for w in wins]
+    per_kind = [Counter() for _ in runs]
+    per_what = [Counter() for _ in runs]
+    for t, k, what in events:
+        i = in_window(wins, starts, t)
+        if i is not None:
+            per_kind[i][k] += 1
+            per_what[i][(k, what)] += 1
+    for i, run in enumerate(runs):
+        n = len(run["resets"])
+        total = sum(per_kind[i].values()) or 1
+        print(f"{run['secondaries']} secondaries, {n} resets, {unit}:")
+        for k, c in per_kind[i].most_common():
+            print(f"  {c / n:9.1f}  {100 * c / total:5.1f}%  {k}")
+        for (k, what), c in per_what[i].most_common(top):
+            print(f"  {c / n:9.1f}  {100 * c / total:5.1f}%  {k:24} {what}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
     ap.add_argument("--workers", default="1,8")
     ap.add_argument("--rounds", type=int, default=11)
+    ap.add_argument("--mode", choices=("sched", "samples", "syscalls"), default="sched")
+    ap.add_argument("--top", type=int, default=25, help="symbols or system calls listed")
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     ncpu = os.cpu_count()
+    record = {"sched": ["perf", "sched", "record"],
+              "samples": ["perf", "record", "-a", "-F", "15000"],
+              "syscalls": ["perf", "record", "-a", "-e", "raw_syscalls:sys_enter"]}[a.mode]
     with tempfile.TemporaryDirectory(prefix="cpu_window") as tmp:
-        data, js = os.path.join(tmp, "sched.data"), os.path.join(tmp, "ro.json")
-        subprocess.run(["perf", "sched", "record", "-k", "CLOCK_MONOTONIC", "-o", data, "--",
+        data, js = os.path.join(tmp, "perf.data"), os.path.join(tmp, "ro.json")
+        subprocess.run(record + ["-k", "CLOCK_MONOTONIC", "-o", data, "--",
                         sys.executable, os.path.join(here, "reset_overhead.py"), "--build",
                         a.build, "--workers", a.workers, "--rounds", str(a.rounds),
                         "--silent-rounds", "0", "--false-eviction-resets", "0", "--json", js,
                         "--logdir", tmp], check=True, stdout=subprocess.DEVNULL)
-        segs = segments(data)
         runs = json.load(open(js))["runs"]
+        if a.mode == "sched":
+            segs = segments(data)
+        else:
+            fields = "time,comm,tid,ip,sym,dso" if a.mode == "samples" else "time,comm,tid,trace"
+            out = subprocess.run(["perf", "script", "-i", data, "-F", fields],
+                                 capture_output=True, text=True, check=True).stdout
+    if a.mode != "sched":
+        events = []
+        nr = syscall_names()
+        for line in out.splitlines():
+            if a.mode == "samples":
+                m = re.match(r"\s*(\S.*?)\s+\d+\s+(\d+\.\d+):\s+[0-9a-f]+\s+(\S+)\s+\((.*)\)",
+                             line)
+                what = m and f"{m.group(3)} ({os.path.basename(m.group(4))})"
+            else:
+                m = re.match(r"\s*(\S.*?)\s+\d+\s+(\d+\.\d+):\s+NR (\d+)", line)
+                what = m and nr.get(int(m.group(3)), m.group(3))
+            if m and m.group(1) != "perf":     # the recorder's own writes
+                comm = m.group(1)
+                k = "idle" if comm == "swapper" else kind(comm)
+                events.append((float(m.group(2)),
+                               k if k != "other" else re.sub(r"\d+$", "", comm), what))
+        report_events(runs, events, "samples per reset (window: device's return to traffic)"
+                      if a.mode == "samples" else "system calls per reset in the window", a.top)
+        return
     names = [n for _, n in KINDS] + ["other"]
     print(f"CPU time from the device's return to traffic on every queue ({ncpu} CPUs, "
           f"median of {a.rounds} resets, under perf sched tracing), ms:")
