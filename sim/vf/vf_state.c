@@ -62,7 +62,7 @@ int vf_attach_error;
 static int vf_proc_slot = -1;
 static bool vf_owner;
 static pid_t vf_attach_pid;	/* the process that attached (not a fork of it) */
-static pid_t vf_pid;		/* this process: getpid() is a system call in glibc >= 2.25 */
+static pid_t vf_pid;		/* this process (vf_self_pid()) */
 
 enum vf_timer {
 	VF_TIMER_NONE = 0,
@@ -175,21 +175,63 @@ vf_proc_alive(const struct vf_proc_entry *e)
 	return vf_proc_start_time(e->pid) == e->start_time;
 }
 
+static bool vf_pid_kept;	/* vf_pid is kept current across fork() */
+
+/*
+ * fork() copies vf_lock as it is: held by another thread at that moment
+ * (the engine holds it every pass), it would stay locked in the child for
+ * good, and a child that uses its parent's context - as the kernel allows:
+ * ib_umem_get() pins the caller's memory (current->mm) - would block on it
+ * in its first verb. So the lock is taken around fork(), as glibc does with
+ * its own, and the child refreshes the pid it keeps.
+ */
 static void
-vf_pid_refresh(void)
+vf_fork_prepare(void)
+{
+	rte_atomic_fetch_add_explicit(&vf_lock_waiters, 1, rte_memory_order_relaxed);
+	pthread_mutex_lock(&vf_lock);
+	rte_atomic_fetch_sub_explicit(&vf_lock_waiters, 1, rte_memory_order_relaxed);
+}
+
+static void
+vf_fork_parent(void)
+{
+	pthread_mutex_unlock(&vf_lock);
+}
+
+static void
+vf_fork_child(void)
 {
 	vf_pid = getpid();
+	pthread_mutex_unlock(&vf_lock);
+}
+
+/* In the constructor, before any thread. */
+static void
+vf_fork_handlers(void)
+{
+	int ret = pthread_atfork(vf_fork_prepare, vf_fork_parent, vf_fork_child);
+
+	if (ret != 0) {
+		VF_LOG(WARNING, "no fork handlers (%s): getpid() at every range check",
+		       strerror(ret));
+		return;
+	}
+	vf_pid = getpid();
+	vf_pid_kept = true;
 }
 
 /*
- * This process's pid without a system call (the range check of every
- * memory registration and queue buffer asks; on a VM a getpid() costs
- * about a microsecond). A forked child refreshes it before fork() returns.
+ * This process's pid without a system call when the fork handlers are in
+ * place (the range check of every memory registration and queue buffer
+ * asks; getpid() is a system call since glibc 2.25, about a microsecond on
+ * a VM). A child made without fork handlers (_Fork(), a raw clone) keeps
+ * its parent's: it must do no more than exec, as after vfork().
  */
 pid_t
 vf_self_pid(void)
 {
-	return vf_pid;
+	return vf_pid_kept ? vf_pid : getpid();
 }
 
 /* (A forked child inherits vf_owner, not the engine: it is not the owner.) */
@@ -849,9 +891,7 @@ RTE_INIT(vf_init)
 	char err[256], pci[VF_SYSFS_PATH_MAX];
 	int ret;
 
-	/* Before any thread: a child of fork() refreshes the pid before fork() returns. */
-	vf_pid_refresh();
-	pthread_atfork(NULL, NULL, vf_pid_refresh);
+	vf_fork_handlers();
 	if (text == NULL)
 		text = "";
 	ret = vf_config_parse(text, MANA_SIM_RDMA_CORE, &vf_conf, err, sizeof(err));

@@ -1870,13 +1870,17 @@ t_maps_fds(void)
  * child registering through the context it inherited is checked against
  * its own mappings, not its parent's, so the VF must not query the maps
  * file its parent opened. The child registers a page only it has mapped,
- * then one its parent still has and it has unmapped.
+ * then one its parent still has and it has unmapped. (rdma-core sends
+ * REG_MR through the ioctl path, UVERBS_METHOD_INVOKE_WRITE, which makes
+ * no check of the caller's credentials; the legacy write() path's
+ * ib_safe_file_access() would refuse the child.)
  */
 static bool
 t_forked_child_mr(struct ibv_pd *pd)
 {
 	uint8_t *page;
 	pid_t pid;
+	bool ok;
 
 	page = mmap(NULL, T_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
@@ -1896,9 +1900,10 @@ t_forked_child_mr(struct ibv_pd *pd)
 			code |= 2;
 		_exit(code);
 	}
-	munmap(page, T_PAGE);
 	/* Status 1: its own page refused; 2: its parent's page registered. */
-	return t_child_ok(pid, "forked_child_mr", T_CHILD_MS);
+	ok = t_child_ok(pid, "forked_child_mr", T_CHILD_MS);
+	munmap(page, T_PAGE);	/* after the child: its second case needs it mapped here */
+	return ok;
 }
 
 #define T_MAPS_DIRS	4
