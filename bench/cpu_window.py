@@ -120,9 +120,11 @@ def main():
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     ncpu = os.cpu_count()
+    # cpu-clock: idle CPUs are sampled too (a hardware cycles event would not).
     record = {"sched": ["perf", "sched", "record"],
-              "samples": ["perf", "record", "-a", "-F", "15000"],
-              "syscalls": ["perf", "record", "-a", "-e", "raw_syscalls:sys_enter"]}[a.mode]
+              "samples": ["perf", "record", "-a", "-e", "cpu-clock", "-F", "15000"],
+              "syscalls": ["perf", "record", "-a", "-e", "raw_syscalls:sys_enter",
+                           "--exclude-perf"]}[a.mode]
     with tempfile.TemporaryDirectory(prefix="cpu_window") as tmp:
         data, js = os.path.join(tmp, "perf.data"), os.path.join(tmp, "ro.json")
         subprocess.run(record + ["-k", "CLOCK_MONOTONIC", "-o", data, "--",
@@ -138,7 +140,7 @@ def main():
             out = subprocess.run(["perf", "script", "-i", data, "-F", fields],
                                  capture_output=True, text=True, check=True).stdout
     if a.mode != "sched":
-        events = []
+        events, unread = [], 0
         nr = syscall_names()
         for line in out.splitlines():
             if a.mode == "samples":
@@ -146,13 +148,19 @@ def main():
                              line)
                 what = m and f"{m.group(3)} ({os.path.basename(m.group(4))})"
             else:
-                m = re.match(r"\s*(\S.*?)\s+\d+\s+(\d+\.\d+):\s+NR (\d+)", line)
+                m = re.match(r"\s*(\S.*?)\s+\d+\s+(\d+\.\d+):\s+NR (\d+) \(\w+, (\w+)", line)
                 what = m and nr.get(int(m.group(3)), m.group(3))
-            if m and m.group(1) != "perf":     # the recorder's own writes
+                if what == "ioctl":
+                    what += " " + m.group(4)    # the request, in hex
+            if not m:
+                unread += 1
+            else:
                 comm = m.group(1)
                 k = "idle" if comm == "swapper" else kind(comm)
                 events.append((float(m.group(2)),
                                k if k != "other" else re.sub(r"\d+$", "", comm), what))
+        if unread:
+            print(f"({unread} lines of perf script not understood, left out)")
         report_events(runs, events, "samples per reset (window: device's return to traffic)"
                       if a.mode == "samples" else "system calls per reset in the window", a.top)
         return
