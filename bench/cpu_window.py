@@ -76,6 +76,7 @@ def in_window(wins, starts, t):
 
 
 def syscall_names():
+    """System call numbers to names, from the x86-64 header; empty elsewhere (numbers shown)."""
     names = {}
     try:
         with open("/usr/include/x86_64-linux-gnu/asm/unistd_64.h") as f:
