@@ -396,6 +396,8 @@ void vf_uevent_emit_ibdev(uint32_t fn, const char *ibdev, uint32_t uverbs, bool 
 			  const char *action);
 
 /* vf_verbs.c */
+void vf_lock_take(void);		/* vf_lock for a control call (the engine yields) */
+void vf_lock_release(void);
 struct vf_obj *vf_obj_find(const void *handle, enum vf_obj_type type);
 bool vf_ctx_instance_alive(const struct vf_ctx *ctx);	/* shared lock held */
 void vf_ctx_post_event(struct vf_ctx *ctx, enum ibv_event_type type);

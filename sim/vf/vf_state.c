@@ -186,31 +186,17 @@ static bool vf_pid_kept;	/* vf_pid is kept current across fork() */
  * its own, and the child refreshes the pid it keeps.
  */
 static void
-vf_fork_prepare(void)
-{
-	rte_atomic_fetch_add_explicit(&vf_lock_waiters, 1, rte_memory_order_relaxed);
-	pthread_mutex_lock(&vf_lock);
-	rte_atomic_fetch_sub_explicit(&vf_lock_waiters, 1, rte_memory_order_relaxed);
-}
-
-static void
-vf_fork_parent(void)
-{
-	pthread_mutex_unlock(&vf_lock);
-}
-
-static void
 vf_fork_child(void)
 {
 	vf_pid = getpid();
-	pthread_mutex_unlock(&vf_lock);
+	vf_lock_release();
 }
 
 /* In the constructor, before any thread. */
 static void
 vf_fork_handlers(void)
 {
-	int ret = pthread_atfork(vf_fork_prepare, vf_fork_parent, vf_fork_child);
+	int ret = pthread_atfork(vf_lock_take, vf_lock_release, vf_fork_child);
 
 	if (ret != 0) {
 		VF_LOG(WARNING, "no fork handlers (%s): getpid() at every range check",

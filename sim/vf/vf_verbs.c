@@ -56,7 +56,8 @@ static uint32_t vf_mr_seq;
 
 /* ---- locking helpers ---- */
 
-static void
+/* vf_lock for a control call: announced, so that the engine yields it between passes. */
+void
 vf_lock_take(void)
 {
 	rte_atomic_fetch_add_explicit(&vf_lock_waiters, 1, rte_memory_order_relaxed);
@@ -64,7 +65,7 @@ vf_lock_take(void)
 	rte_atomic_fetch_sub_explicit(&vf_lock_waiters, 1, rte_memory_order_relaxed);
 }
 
-static void
+void
 vf_lock_release(void)
 {
 	pthread_mutex_unlock(&vf_lock);
