@@ -11,12 +11,15 @@
  * processes. bench/reset_overhead.py runs it for 1..16 workers.
  *
  *   primary: mana-bench-reset <EAL> -a <pci>,mac=<mac>,... -- -w N -r ROUNDS -d DOWN_MS
- *            [-u WARMUP] [-S BLOCK_MS]
+ *            [-u WARMUP] [-S BLOCK_MS] [-q QUEUES]
  *   worker:  mana-bench-reset <EAL> --proc-type=secondary -a <pci>,mac=<mac> -- -k K
  *
  * on the software MANA VF (LD_PRELOAD=libmana_sim.so, whose fault injection
  * the primary looks up at run time). The port gets N queues rounded up to a
- * power of two.
+ * power of two, or -q QUEUES (at least N, rounded up the same way): worker k
+ * polls queue k, the others are set up and rebuilt by every reset but carry
+ * no traffic. With -q fixed, a series over N changes only the number of
+ * processes, not the queues the reset rebuilds.
  *
  * Per round the primary injects a service reset (down DOWN_MS), waits until
  * the state word leaves ACTIVE, arms every worker, and waits until every
@@ -235,7 +238,7 @@ warm_up_reset(struct shared *sh, unsigned int workers, const char *dev_name,
 }
 
 static int
-run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
+run_primary(unsigned int workers, unsigned int queues, unsigned int rounds, unsigned int down_ms,
 	    unsigned int warmup, unsigned int block_ms)
 {
 	struct rte_eth_conf conf = {
@@ -249,7 +252,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 	mana_sim_get_stats_t sim_get_stats;
 	struct rte_eth_dev_info info;
 	char dev_name[RTE_DEV_NAME_MAX_LEN];
-	uint16_t nb_queues = (uint16_t)rte_align32pow2(workers);
+	uint16_t nb_queues = (uint16_t)rte_align32pow2(RTE_MAX(workers, queues));
 	unsigned int r, k;
 	uint64_t deadline;
 
@@ -278,7 +281,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 		rte_exit(EXIT_FAILURE, "device info\n");
 	snprintf(dev_name, sizeof(dev_name), "%s", rte_dev_name(info.device));
 	set(&sh->started, 1);
-	printf("{\"ev\":\"ready\",\"workers\":%u}\n", workers);
+	printf("{\"ev\":\"ready\",\"workers\":%u,\"queues\":%u}\n", workers, nb_queues);
 	fflush(stdout);
 
 	/* Every worker attached and receiving. */
@@ -417,7 +420,7 @@ run_primary(unsigned int workers, unsigned int rounds, unsigned int down_ms,
 int
 main(int argc, char **argv)
 {
-	unsigned int workers = 1, rounds = 5, down_ms = 100, warmup = 0, block_ms = 0;
+	unsigned int workers = 1, queues = 0, rounds = 5, down_ms = 100, warmup = 0, block_ms = 0;
 	int worker = -1, opt, ret;
 
 	ret = rte_eal_init(argc, argv);
@@ -425,9 +428,10 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "EAL init failed\n");
 	argc -= ret;
 	argv += ret;
-	while ((opt = getopt(argc, argv, "w:r:d:k:u:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "w:q:r:d:k:u:S:")) != -1) {
 		switch (opt) {
 		case 'w': workers = (unsigned int)atoi(optarg); break;
+		case 'q': queues = (unsigned int)atoi(optarg); break;
 		case 'r': rounds = (unsigned int)atoi(optarg); break;
 		case 'd': down_ms = (unsigned int)atoi(optarg); break;
 		case 'k': worker = atoi(optarg); break;
@@ -438,10 +442,12 @@ main(int argc, char **argv)
 	}
 	if (workers == 0 || workers > MAX_WORKERS)
 		rte_exit(EXIT_FAILURE, "1..%d workers\n", MAX_WORKERS);
+	if (queues > MAX_WORKERS)
+		rte_exit(EXIT_FAILURE, "at most %d queues\n", MAX_WORKERS);
 	if (rte_eal_process_type() == RTE_PROC_SECONDARY)
 		ret = run_worker((unsigned int)(worker < 0 ? 0 : worker));
 	else
-		ret = run_primary(workers, rounds, down_ms, warmup, block_ms);
+		ret = run_primary(workers, queues, rounds, down_ms, warmup, block_ms);
 	rte_eal_cleanup();
 	return ret;
 }

@@ -131,8 +131,9 @@ def main():
         subprocess.run(record + ["-k", "CLOCK_MONOTONIC", "-o", data, "--",
                         sys.executable, os.path.join(here, "reset_overhead.py"), "--build",
                         a.build, "--workers", a.workers, "--rounds", str(a.rounds),
-                        "--silent-rounds", "0", "--false-eviction-resets", "0", "--json", js,
-                        "--logdir", tmp], check=True, stdout=subprocess.DEVNULL)
+                        "--silent-rounds", "0", "--false-eviction-resets", "0",
+                        "--fixed-queues", "0", "--json", js, "--logdir", tmp],
+                       check=True, stdout=subprocess.DEVNULL)
         runs = json.load(open(js))["runs"]
         if a.mode == "sched":
             segs = segments(data)

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 mana-mp-reset authors
-"""Coordination overhead of a reset with 1..16 secondaries; one silent
+"""Coordination overhead of a reset with 1..16 secondaries (each polling a
+queue of its own, the port having as many queues; then again on a port of
+16 queues for every N, so that only the number of processes changes); one silent
 secondary of four (SIGSTOPped, and separately with its message thread
 blocked) with ack_timeout_ms 500 and 2000 side by side; the false-eviction
 count over many resets under traffic. Runs build/bench/mana-bench-reset as a
 primary plus N workers.
 
     bench/reset_overhead.py [--build build] [--rounds 7] [--down-ms 100] [--json F] [--logdir D]
-                            [--silent-acks 500,2000] [--false-eviction-resets 1000]
+                            [--fixed-queues 16] [--silent-acks 500,2000]
+                            [--false-eviction-resets 1000]
 """
 import argparse
 import glob
@@ -65,9 +68,10 @@ def failure(what, logs):
 
 
 def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1, block_ms=0,
-        warmup=0, tag=""):
+        warmup=0, tag="", queues=0):
     """@hang: SIGSTOP worker 1 once traffic runs; @block_ms: worker 1's
-    message thread is busy that long from each fatal event on."""
+    message thread is busy that long from each fatal event on; @queues: the
+    port's queues (0: @workers, rounded up to a power of two)."""
     prefix = f"brst{os.getpid()}_{workers}{'h' if hang else ''}{'b' if block_ms else ''}{tag}"
     env = sim_env(build, prefix)
     eal = [f"--file-prefix={prefix}", "--log-level=lib.*:error",
@@ -77,7 +81,7 @@ def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1
     dev = f"{BDF},mac={MAC},ack_timeout_ms={ack_ms},recovery_poll_ms={poll_ms}"
     prim = [binary, "--lcores=0@0", *eal, "-a", dev,
             "--", "-w", str(workers), "-r", str(rounds), "-d", str(down_ms),
-            "-u", str(warmup), "-S", str(block_ms)]
+            "-u", str(warmup), "-S", str(block_ms), "-q", str(queues)]
     procs = []
     results = []
     logs = [os.path.join(logdir, f"{prefix}_primary.log")]
@@ -130,6 +134,34 @@ def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1
     return results
 
 
+def series(a, binary, logdir, workers, queues):
+    """One row per number of secondaries in @workers, on a port of @queues
+    queues (0: as many as secondaries); the 16/1 ratio and the per-round
+    cost. Returns the rows for the JSON summary."""
+    runs = []
+    medians = {}
+    for n in workers:
+        res = run(a.build, binary, n, a.rounds, a.down_ms, a.ack_ms, hang=False, logdir=logdir,
+                  poll_ms=a.poll_ms, tag=f"q{queues}" if queues else "", queues=queues)
+        ov = [r["overhead_ms"] for r in res]
+        back = statistics.median(r["back_ms"] for r in res)
+        phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(8)]
+        medians[n] = statistics.median(ov)
+        print(f"{n:>11} {medians[n]:>10.3f} {max(ov):>8.3f} {back:>8.3f}   {phases}")
+        runs.append({"secondaries": n, "queues": queues, "overhead_ms": ov,
+                     "back_ms": [r["back_ms"] for r in res],
+                     "phases_us": phases,
+                     "unmap_round_us": int(statistics.median(r["unmap_round_us"] for r in res)),
+                     "remap_round_us": int(statistics.median(r["remap_round_us"] for r in res)),
+                     "resets": res})
+    if 1 in medians and 16 in medians:
+        print(f"16 secondaries / 1 secondary: {medians[16] / medians[1]:.2f}x")
+    print("per-round cost (median us): " + ", ".join(
+        f"{r['secondaries']} sec: UNMAP_DB {r['unmap_round_us']} REMAP_DB {r['remap_round_us']}"
+        for r in runs))
+    return runs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--build", default="build")
@@ -139,6 +171,8 @@ def main():
     ap.add_argument("--poll-ms", type=int, default=1,
                     help="recovery_poll_ms devarg (reopen back-off cap; default 1)")
     ap.add_argument("--workers", default="1,2,4,8,16")
+    ap.add_argument("--fixed-queues", type=int, default=16,
+                    help="run the series again on a port of this many queues (0: skip)")
     ap.add_argument("--silent-acks", default="500,2000",
                     help="ack_timeout_ms values for the silent-secondary runs, side by side")
     ap.add_argument("--silent-rounds", type=int, default=3)
@@ -155,34 +189,19 @@ def main():
     logdir = a.logdir or (os.path.dirname(a.json) if a.json else ".") or "."
     os.makedirs(logdir, exist_ok=True)
     binary = os.path.join(a.build, "bench", "mana-bench-reset")
-    summary = {"down_ms": a.down_ms, "ack_timeout_ms": a.ack_ms, "runs": []}
+    summary = {"down_ms": a.down_ms, "ack_timeout_ms": a.ack_ms}
     print(f"reset coordination overhead (the driver's receipt of the fatal event to traffic on"
           f" every queue of every process, minus the device's {a.down_ms} ms down time; back:"
           f" from the device's return to that traffic), {a.rounds} resets each:")
     print(f"{'secondaries':>11} {'median ms':>10} {'max ms':>8} {'back ms':>8}   median phase us "
           "(quiesce unmap teardown wait_hw reopen remap rebuild resume)")
-    medians = {}
-    for n in [int(x) for x in a.workers.split(",")]:
-        res = run(a.build, binary, n, a.rounds, a.down_ms, a.ack_ms, hang=False, logdir=logdir,
-                  poll_ms=a.poll_ms)
-        ov = [r["overhead_ms"] for r in res]
-        back = statistics.median(r["back_ms"] for r in res)
-        phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(8)]
-        medians[n] = statistics.median(ov)
-        print(f"{n:>11} {medians[n]:>10.3f} {max(ov):>8.3f} {back:>8.3f}   {phases}")
-        summary["runs"].append({"secondaries": n, "overhead_ms": ov,
-                                "back_ms": [r["back_ms"] for r in res],
-                                "phases_us": phases,
-                                "unmap_round_us": int(statistics.median(
-                                    r["unmap_round_us"] for r in res)),
-                                "remap_round_us": int(statistics.median(
-                                    r["remap_round_us"] for r in res)),
-                                "resets": res})
-    if 1 in medians and 16 in medians:
-        print(f"16 secondaries / 1 secondary: {medians[16] / medians[1]:.2f}x")
-    print("per-round cost (median us): " + ", ".join(
-        f"{r['secondaries']} sec: UNMAP_DB {r['unmap_round_us']} REMAP_DB {r['remap_round_us']}"
-        for r in summary["runs"]))
+    workers = [int(x) for x in a.workers.split(",")]
+    summary["runs"] = series(a, binary, logdir, workers, 0)
+    if a.fixed_queues > 0:
+        print(f"the same, on a port of {a.fixed_queues} queues for every number of secondaries"
+              " (the reset rebuilds as many queues in every row):")
+        summary["fixed_queues"] = {"queues": a.fixed_queues,
+                                   "runs": series(a, binary, logdir, workers, a.fixed_queues)}
 
     # One silent secondary of four: the other three's time from the device's
     # return to traffic, per ack_timeout_ms, side by side (0 rounds: skipped).
