@@ -94,6 +94,7 @@ def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1
         ev = read_json(p, deadline)
         if not ev or ev.get("ev") != "ready":
             raise failure("primary did not start", logs[:1])
+        port_queues = ev["queues"]
         # One worker at a time: what is measured is the reset, not a start-up
         # storm (16 secondaries allocating at once overflow the primary's
         # rte_mp socket, EAL's mp_malloc_sync then fails: see the NIC guide).
@@ -116,6 +117,7 @@ def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1
             if not ev:
                 raise failure("primary stopped reporting", logs)
             if ev.get("ev") == "round":
+                ev["queues"] = port_queues
                 results.append(ev)
         p.wait(timeout=30)
     finally:
@@ -136,8 +138,9 @@ def run(build, binary, workers, rounds, down_ms, ack_ms, hang, logdir, poll_ms=1
 
 def series(a, binary, logdir, workers, queues):
     """One row per number of secondaries in @workers, on a port of @queues
-    queues (0: as many as secondaries); the 16/1 ratio and the per-round
-    cost. Returns the rows for the JSON summary."""
+    queues (0: as many as secondaries, rounded up to a power of two); the
+    16/1 ratio and the per-round cost. Returns the rows for the JSON
+    summary, each with the port's queues as the primary set them up."""
     runs = []
     medians = {}
     for n in workers:
@@ -148,7 +151,7 @@ def series(a, binary, logdir, workers, queues):
         phases = [int(statistics.median(r["phases_us"][i] for r in res)) for i in range(8)]
         medians[n] = statistics.median(ov)
         print(f"{n:>11} {medians[n]:>10.3f} {max(ov):>8.3f} {back:>8.3f}   {phases}")
-        runs.append({"secondaries": n, "queues": queues, "overhead_ms": ov,
+        runs.append({"secondaries": n, "queues": res[0]["queues"], "overhead_ms": ov,
                      "back_ms": [r["back_ms"] for r in res],
                      "phases_us": phases,
                      "unmap_round_us": int(statistics.median(r["unmap_round_us"] for r in res)),
@@ -189,13 +192,17 @@ def main():
     logdir = a.logdir or (os.path.dirname(a.json) if a.json else ".") or "."
     os.makedirs(logdir, exist_ok=True)
     binary = os.path.join(a.build, "bench", "mana-bench-reset")
+    workers = [int(x) for x in a.workers.split(",")]
+    if a.fixed_queues != 0 and (a.fixed_queues & (a.fixed_queues - 1) != 0 or
+                                not max(workers) <= a.fixed_queues <= 32):
+        ap.error(f"--fixed-queues: a power of two from {max(workers)} (the most secondaries)"
+                 " to 32, or 0")
     summary = {"down_ms": a.down_ms, "ack_timeout_ms": a.ack_ms}
     print(f"reset coordination overhead (the driver's receipt of the fatal event to traffic on"
           f" every queue of every process, minus the device's {a.down_ms} ms down time; back:"
           f" from the device's return to that traffic), {a.rounds} resets each:")
     print(f"{'secondaries':>11} {'median ms':>10} {'max ms':>8} {'back ms':>8}   median phase us "
           "(quiesce unmap teardown wait_hw reopen remap rebuild resume)")
-    workers = [int(x) for x in a.workers.split(",")]
     summary["runs"] = series(a, binary, logdir, workers, 0)
     if a.fixed_queues > 0:
         print(f"the same, on a port of {a.fixed_queues} queues for every number of secondaries"
